@@ -1,0 +1,37 @@
+"""Test-session isolation: no test reads or writes the real home directory.
+
+Argos Translate reads its settings from the environment when it is first
+imported, so the environment is pointed at a throw-away folder here, at
+collection time, before any test module imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="duizhao-test-home-"))
+for _name, _sub in {
+    "HOME": "home",
+    "XDG_DATA_HOME": "home/.local/share",
+    "XDG_CACHE_HOME": "home/.cache",
+    "XDG_CONFIG_HOME": "home/.config",
+    "ARGOS_PACKAGES_DIR": "argos-packages",
+    "DUIZHAO_CACHE": "home/.cache/duizhao/translations.sqlite3",
+}.items():
+    os.environ[_name] = str(_SESSION_HOME / _sub)
+    if _name != "DUIZHAO_CACHE":
+        (_SESSION_HOME / _sub).mkdir(parents=True, exist_ok=True)
+# Never reach for the network from a test: an index URL that cannot be served.
+os.environ["ARGOS_PACKAGE_INDEX"] = "http://127.0.0.1:9/index.json"
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def seed_path() -> Path:
+    return REPO / "sources" / "taizhou.txt"
