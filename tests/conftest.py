@@ -26,7 +26,7 @@ for _name, _sub in {
     if _name != "DUIZHAO_CACHE":
         (_SESSION_HOME / _sub).mkdir(parents=True, exist_ok=True)
 # Never reach for the network from a test: an index URL that cannot be served.
-os.environ["ARGOS_PACKAGE_INDEX"] = "http://127.0.0.1:9/index.json"
+os.environ["ARGOS_PACKAGE_INDEX"] = "http://127.0.0.1:9/"
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
