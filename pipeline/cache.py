@@ -1,0 +1,264 @@
+"""Persistent translation cache: SQLite, keyed by (engine signature, MT input text).
+
+The signature names the engine, model package and version and options, so a new
+model never serves stale text. The database is in WAL mode with a busy timeout so
+two ``duizhao`` processes can write at once; each :meth:`TranslationCache.put_many`
+is one transaction, so a run killed half way keeps every batch it finished.
+
+A cache is only a cache: a corrupt file is moved aside (``<name>.corrupt-<time>``)
+with a warning and rebuilt empty rather than stopping a run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import DuizhaoError
+
+log = logging.getLogger(__name__)
+
+#: Seconds a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT = 30.0
+#: Host parameters per query; well under SQLite's limit.
+_QUERY_BATCH = 500
+
+#: Ordered schema migrations: the n-th one brings ``PRAGMA user_version`` to n.
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "create translations",
+        """
+        CREATE TABLE translations (
+            signature   TEXT NOT NULL,
+            source      TEXT NOT NULL,
+            translation TEXT NOT NULL,
+            created     REAL NOT NULL,
+            PRIMARY KEY (signature, source)
+        ) WITHOUT ROWID
+        """,
+    ),
+]
+
+#: SQLite primary result codes that mean the file itself is damaged.
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+
+
+class CacheError(DuizhaoError):
+    """The cache cannot be used (e.g. it was written by a newer duizhao)."""
+
+
+@dataclass
+class CacheInfo:
+    path: Path
+    entries: int
+    size_bytes: int
+    by_signature: dict[str, int] = field(default_factory=dict)
+
+
+def default_path() -> Path:
+    """``$DUIZHAO_CACHE``, else ``<user cache dir>/duizhao/translations.sqlite3``."""
+    env = os.environ.get("DUIZHAO_CACHE")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("duizhao")) / "translations.sqlite3"
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    message = str(exc)
+    return "not a database" in message or "malformed" in message
+
+
+class TranslationCache:
+    """Translations keyed by (engine signature, exact MT input text).
+
+    Use as a context manager, or call :meth:`close`. ``warn`` receives a one-line
+    message when a corrupt file is moved aside (default: the module logger).
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, warn: Callable[[str], None] | None = None
+    ):
+        self.path = Path(path) if path is not None else default_path()
+        self._warn = warn or log.warning
+        self._conn: sqlite3.Connection | None = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                raise
+            self._recover(exc)
+
+    # -- connection ----------------------------------------------------------------
+
+    def _open(self) -> None:
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        # Reads the schema too, which is what detects a file that is not a database.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise CacheError(
+                f"{self.path}: cache schema version {version} is newer than this duizhao "
+                f"understands ({len(MIGRATIONS)}); upgrade duizhao or use another --cache path"
+            )
+        if version == len(MIGRATIONS):
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the lock.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, (_name, sql) in enumerate(MIGRATIONS[version:], start=version + 1):
+                conn.execute(sql)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> None:
+        """Move a corrupt file (and its WAL side files) aside, then start afresh."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        os.replace(self.path, aside)
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                os.replace(side, aside.with_name(aside.name + suffix))
+        self._warn(
+            f"translation cache {self.path} was corrupt ({exc}); moved it to {aside.name} "
+            "and started an empty cache"
+        )
+        self._open()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise CacheError(f"{self.path}: the translation cache is closed")
+        return self._conn
+
+    def _run(self, operation: Callable[[sqlite3.Connection], object]):
+        """Run ``operation``; if the file turns out corrupt, rebuild and retry once."""
+        try:
+            return operation(self._db)
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                raise
+            self._recover(exc)
+            return operation(self._db)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> TranslationCache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- reading and writing -------------------------------------------------------
+
+    def get_many(self, signature: str, texts: Iterable[str]) -> dict[str, str]:
+        """The cached translations of ``texts`` under ``signature`` (hits only)."""
+        wanted = list(dict.fromkeys(texts))
+
+        def query(db: sqlite3.Connection) -> dict[str, str]:
+            found: dict[str, str] = {}
+            for start in range(0, len(wanted), _QUERY_BATCH):
+                batch = wanted[start : start + _QUERY_BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    f"SELECT source, translation FROM translations "
+                    f"WHERE signature = ? AND source IN ({marks})",
+                    [signature, *batch],
+                )
+                found.update(rows)
+            return found
+
+        return self._run(query)
+
+    def put_many(self, signature: str, pairs: Mapping[str, str] | Iterable[tuple[str, str]]) -> None:
+        """Store ``(source, translation)`` pairs in one transaction."""
+        items = list(pairs.items() if isinstance(pairs, Mapping) else pairs)
+        if not items:
+            return
+        now = time.time()
+        rows = [(signature, source, translation, now) for source, translation in items]
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany(
+                    "INSERT OR REPLACE INTO translations (signature, source, translation, created) "
+                    "VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+        self._run(write)
+
+    def info(self) -> CacheInfo:
+        """Path, number of entries, bytes on disk, and entries per signature."""
+
+        def count(db: sqlite3.Connection) -> dict[str, int]:
+            rows = db.execute(
+                "SELECT signature, count(*) FROM translations GROUP BY signature ORDER BY signature"
+            )
+            return dict(rows)
+
+        by_signature = self._run(count)
+        size = sum(
+            p.stat().st_size
+            for p in (self.path, self.path.with_name(self.path.name + "-wal"))
+            if p.exists()
+        )
+        return CacheInfo(
+            path=self.path,
+            entries=sum(by_signature.values()),
+            size_bytes=size,
+            by_signature=by_signature,
+        )
+
+    def clear(self) -> int:
+        """Delete every entry and shrink the file; returns how many were deleted."""
+
+        def delete(db: sqlite3.Connection) -> int:
+            deleted = db.execute("DELETE FROM translations").rowcount
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return deleted
+
+        return self._run(delete)
