@@ -1,0 +1,88 @@
+"""Translate a list of texts through the cache.
+
+:func:`translate_texts` does, in order:
+
+1. deduplicate the texts (blank ones are returned as they are);
+2. look them up in the cache under ``engine.signature()``;
+3. sort the misses by length, so each engine batch holds similar lengths;
+4. send them to the engine ``chunk_size`` at a time, storing each chunk in the
+   cache as soon as it is back, so a run killed half way resumes where it stopped;
+5. return the translations in input order, with counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from pipeline.cache import TranslationCache
+from pipeline.errors import DuizhaoError
+
+
+class Translator(Protocol):
+    """What :func:`translate_texts` needs from an engine."""
+
+    def signature(self) -> str: ...
+
+    def translate(self, sentences: list[str], progress=None) -> list[str]: ...
+
+
+class EngineOutputError(DuizhaoError):
+    """The engine returned a different number of translations than it was given."""
+
+
+@dataclass
+class TranslateStats:
+    sentences: int  # texts asked for, duplicates included
+    unique: int  # distinct non-blank texts
+    translated: int  # distinct texts sent to the engine in this run
+    cached: int  # distinct texts served from the cache
+    seconds: float
+
+
+def translate_texts(
+    texts: Sequence[str],
+    engine: Translator,
+    cache: TranslationCache,
+    *,
+    chunk_size: int = 64,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[str], TranslateStats]:
+    """Translate ``texts`` with ``engine``, reusing and filling ``cache``.
+
+    ``progress(done, total)`` is called after each engine chunk, counting the
+    distinct texts that need the engine in this run.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+    started = time.perf_counter()
+    signature = engine.signature()
+    unique = [t for t in dict.fromkeys(texts) if t.strip()]
+
+    known = cache.get_many(signature, unique)
+    cached = len(known)
+    misses = sorted((t for t in unique if t not in known), key=lambda t: (len(t), t))
+    for start in range(0, len(misses), chunk_size):
+        chunk = misses[start : start + chunk_size]
+        output = engine.translate(chunk)
+        if len(output) != len(chunk):
+            raise EngineOutputError(
+                f"engine {signature} returned {len(output)} translations for {len(chunk)} "
+                "sentences; nothing from this batch was cached"
+            )
+        done = dict(zip(chunk, output))
+        cache.put_many(signature, done)
+        known.update(done)
+        if progress is not None:
+            progress(start + len(chunk), len(misses))
+
+    stats = TranslateStats(
+        sentences=len(texts),
+        unique=len(unique),
+        translated=len(misses),
+        cached=cached,
+        seconds=time.perf_counter() - started,
+    )
+    return [known.get(t, t) for t in texts], stats
