@@ -32,6 +32,28 @@ def cli() -> None:
     """
 
 
+@cli.command()
+@click.argument("source", type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the document model) instead of text.")
+def segment(source: str, as_json: bool) -> None:
+    """Show how SOURCE is cut into blocks and sentences, before any translation.
+
+    Prints every block with its id, kind and sentences, the flags raised for
+    review, and the duplicated blocks that were dropped.
+    """
+    from pipeline.run import load_document
+
+    document = load_document(source)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(document.to_json(), ensure_ascii=False, indent=2))
+        return
+    from pipeline.report import describe_segmentation
+
+    click.echo(describe_segmentation(document))
+
+
 def main() -> None:
     cli(prog_name="duizhao")
 

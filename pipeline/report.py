@@ -1,0 +1,40 @@
+"""Plain-text reports printed by the command line."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pipeline.model import KINDS, Document
+
+
+def summarize(document: Document) -> str:
+    """One line: encoding, script, blocks per kind, sentences, dropped."""
+    counts = Counter(block.kind for block in document.blocks)
+    kinds = ", ".join(f"{counts[kind]} {kind}" for kind in KINDS if counts[kind])
+    return (
+        f"{document.source}: {document.encoding}, {document.script}; "
+        f"{len(document.blocks)} blocks ({kinds}); {len(document.sentences())} sentences; "
+        f"{len(document.dropped)} dropped as duplicates"
+    )
+
+
+def describe_segmentation(document: Document) -> str:
+    out = [summarize(document), ""]
+    for block in document.blocks:
+        lines = ",".join(map(str, block.lines))
+        out.append(f"{block.id:<5} {block.kind:<12} lines {lines}")
+        if block.sentences:
+            out.extend(f"      {n}. {s.text}" for n, s in enumerate(block.sentences, start=1))
+        else:
+            out.extend(f"      | {line}" for line in block.text.split("\n"))
+        out.extend(f"      ! {flag.code}: {flag.message}" for flag in block.flags)
+    if document.dropped:
+        out += ["", "Dropped (repeats of earlier blocks):"]
+        for item in document.dropped:
+            lines = ",".join(map(str, item.lines))
+            out.append(f"  lines {lines}: {item.reason} of {item.duplicate_of}: {_clip(item.text)}")
+    return "\n".join(out)
+
+
+def _clip(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
