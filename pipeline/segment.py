@@ -149,11 +149,11 @@ def _looks_like_title(text: str) -> bool:
 
 def _is_label(text: str) -> bool:
     """Short, no sentence punctuation: a heading or a picture name."""
-    return len(text) <= MAX_HEADING_CHARS and bool(_LABEL.match(text)) and not is_unfinished_by_mark(text)
-
-
-def is_unfinished_by_mark(text: str) -> bool:
-    return text.rstrip()[-1:] in CONTINUING_MARKS
+    return (
+        len(text) <= MAX_HEADING_CHARS
+        and bool(_LABEL.match(text))
+        and all(text.count(a) == text.count(b) for a, b in ("“”", "‘’", "《》", "「」"))
+    )
 
 
 def _is_two_phrase_heading(text: str) -> bool:
