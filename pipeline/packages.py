@@ -1,0 +1,483 @@
+"""Argos Translate model packages: where they live, list, install, remove.
+
+Packages live where Argos Translate itself keeps them, so a model installed with
+``argospm`` is found here and one installed here is found by ``argospm``:
+``$ARGOS_PACKAGES_DIR``, else ``ARGOS_PACKAGES_DIR`` in Argos's ``settings.json``,
+else ``$XDG_DATA_HOME/argos-translate/packages`` (``~/.local/share/...``).
+:func:`packages_dir` mirrors that rule without importing ``argostranslate``,
+whose import creates folders in the home directory.
+
+Installing never leaves a half-installed package: the archive is checked, then
+extracted into a temporary folder beside the packages folder, and only then
+renamed into place. A package for the same language pair is replaced.
+
+The index is Argos's own (``$ARGOS_PACKAGE_INDEX`` + ``index.json``) and its entries
+are read with ``argostranslate.package.AvailablePackage``. The index and the package
+are fetched here rather than with ``update_package_index`` / ``AvailablePackage.download``:
+those have no timeout, swallow errors, report no progress and reuse a truncated
+download left in the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import logging
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pipeline.errors import DuizhaoError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
+#: Seconds to wait for a connection or for the next bytes of a response.
+DEFAULT_TIMEOUT = 15.0
+USER_AGENT = "duizhao (ArgosTranslate)"
+#: Files every package must hold (``model/`` is a CTranslate2 model folder).
+REQUIRED_FILES = ("metadata.json", "model/model.bin", "sentencepiece.model")
+
+#: ``progress(bytes_done, bytes_total_or_None)`` during a download.
+Progress = Callable[[int, "int | None"], None]
+
+
+class PackageError(DuizhaoError):
+    """A model package cannot be used, found, downloaded or installed."""
+
+
+class PackageIndexError(PackageError):
+    """The package index cannot be reached or read."""
+
+
+class DownloadError(PackageError):
+    """A package download failed; nothing was installed."""
+
+
+class ModelMissingError(PackageError):
+    """No model for the language pair is installed and none could be installed."""
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    from_code: str
+    to_code: str
+    name: str  # folder name, e.g. "translate-zh_en-1_9"
+    package_version: str
+    path: Path
+    size_bytes: int
+    from_name: str = ""
+    to_name: str = ""
+
+    @property
+    def pair(self) -> str:
+        return f"{self.from_code}→{self.to_code}"
+
+
+# -- where things are (Argos's rules, without importing it) -----------------------
+
+
+def _argos_home() -> Path:
+    if "SNAP" in os.environ:
+        return Path(os.environ["SNAP_USER_DATA"])
+    return Path.home()
+
+
+def _argos_setting(key: str) -> Any:
+    """An Argos setting: the environment first, then Argos's settings.json."""
+    value = os.environ.get(key)
+    if value is not None:
+        return value
+    config_dir = Path(os.getenv("XDG_CONFIG_HOME", str(_argos_home() / ".config")))
+    settings_file = config_dir / "argos-translate" / "settings.json"
+    try:
+        settings = json.loads(settings_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return settings.get(key) if isinstance(settings, dict) else None
+
+
+def packages_dir() -> Path:
+    """The folder Argos Translate installs packages into (and searches)."""
+    configured = _argos_setting("ARGOS_PACKAGES_DIR")
+    if configured:
+        return Path(configured)
+    data_home = Path(os.getenv("XDG_DATA_HOME", str(_argos_home() / ".local" / "share")))
+    return data_home / "argos-translate" / "packages"
+
+
+def package_index_url() -> str:
+    """The base URL of the package index (``index.json`` is fetched from under it)."""
+    base = _argos_setting("ARGOS_PACKAGE_INDEX") or DEFAULT_INDEX
+    return base if base.endswith("/") else base + "/"
+
+
+# -- installed packages ------------------------------------------------------------
+
+
+def _folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _read_installed(folder: Path) -> PackageInfo:
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    return PackageInfo(
+        from_code=str(metadata.get("from_code")),
+        to_code=str(metadata.get("to_code")),
+        name=folder.name,
+        package_version=str(metadata.get("package_version", "")),
+        path=folder,
+        size_bytes=_folder_size(folder),
+        from_name=str(metadata.get("from_name", "")),
+        to_name=str(metadata.get("to_name", "")),
+    )
+
+
+def installed_packages(root: Path | None = None) -> list[PackageInfo]:
+    """Every package installed in ``root`` (default :func:`packages_dir`), by name."""
+    root = Path(root) if root is not None else packages_dir()
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(root.iterdir()):
+        if folder.name.startswith(".") or not (folder / "metadata.json").is_file():
+            continue
+        try:
+            found.append(_read_installed(folder))
+        except (OSError, ValueError, AttributeError) as exc:
+            log.warning("ignoring package %s: unreadable metadata.json (%s)", folder, exc)
+    return found
+
+
+def _version_key(version: str) -> tuple:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def find_package(
+    from_code: str = "zh", to_code: str = "en", root: Path | None = None
+) -> PackageInfo | None:
+    """The installed package for the pair (the newest if several), or None."""
+    matches = [p for p in installed_packages(root) if (p.from_code, p.to_code) == (from_code, to_code)]
+    return max(matches, key=lambda p: _version_key(p.package_version), default=None)
+
+
+# -- installing --------------------------------------------------------------------
+
+
+def _how_to_install(from_code: str, to_code: str) -> str:
+    pair = "" if (from_code, to_code) == ("zh", "en") else f" --from {from_code} --to {to_code}"
+    return (
+        f"Install one with `duizhao models install{pair}` (downloads it; needs the internet) "
+        f"or `duizhao models install{pair} --file PATH.argosmodel` (a package file copied "
+        "from elsewhere)"
+    )
+
+
+def _staging_dir(root: Path) -> Path:
+    """A temporary folder beside ``root``: same file system, so renames are atomic,
+    and outside it, so Argos never sees a half-extracted package."""
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{root.name}-install-", dir=root.parent))
+
+
+def _extract_checked(archive: Path, into: Path, from_code: str, to_code: str, label: str) -> Path:
+    """Check ``archive`` is a usable package for the pair, extract it under ``into``
+    and return the package folder. ``label`` names the archive in messages."""
+    fix = "download the .argosmodel file again, or run `duizhao models install` to fetch it"
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+            top, prefix = _package_root(names, archive, label, fix)
+            missing = [f for f in REQUIRED_FILES if prefix + f not in names]
+            if missing:
+                raise PackageError(
+                    f"{label}: not an Argos Translate package: it has no {', '.join(missing)} "
+                    f"({fix})"
+                )
+            try:
+                metadata = json.loads(zf.read(prefix + "metadata.json").decode("utf-8"))
+                if not isinstance(metadata, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as exc:
+                raise PackageError(f"{label}: metadata.json is not valid JSON ({exc}; {fix})") from exc
+            found = (metadata.get("from_code"), metadata.get("to_code"))
+            if not all(isinstance(code, str) and code for code in found):
+                raise PackageError(
+                    f"{label}: metadata.json does not say which languages the package "
+                    f"translates (from_code, to_code) ({fix})"
+                )
+            if found != (from_code, to_code):
+                raise PackageError(
+                    f"{label}: this is a {found[0]}→{found[1]} package, but a "
+                    f"{from_code}→{to_code} model was asked for (use a {from_code}→{to_code} "
+                    f"package, or pass --from {found[0]} --to {found[1]} to install this one)"
+                )
+            bad = zf.testzip()
+            if bad is not None:
+                raise PackageError(f"{label}: damaged archive: {bad} fails its checksum ({fix})")
+            # A flat archive is extracted into a folder of its own.
+            zf.extractall(into if prefix else into / top)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise PackageError(f"{label}: not a valid .argosmodel zip archive ({exc}; {fix})") from exc
+    return into / top
+
+
+def _package_root(names: list[str], archive: Path, label: str, fix: str) -> tuple[str, str]:
+    """The package folder name and the prefix of its files inside the archive.
+
+    Argos packages hold one folder; an archive of the bare files is accepted too
+    and installed under the archive's name.
+    """
+    for name in names:
+        parts = PurePosixPath(name).parts
+        if name.startswith(("/", "\\")) or ".." in parts or ":" in name:
+            raise PackageError(f"{label}: refusing unsafe path {name!r} in the archive ({fix})")
+    if "metadata.json" in names:
+        return archive.stem, ""
+    tops = {name.split("/", 1)[0] for name in names}
+    if len(tops) != 1:
+        raise PackageError(f"{label}: not an Argos Translate package: no metadata.json ({fix})")
+    top = tops.pop()
+    return top, top + "/"
+
+
+def _place(folder: Path, root: Path, staging: Path, from_code: str, to_code: str) -> PackageInfo:
+    """Rename ``folder`` into ``root``, replacing packages for the same pair."""
+    dest = root / folder.name
+    old = [p.path for p in installed_packages(root) if (p.from_code, p.to_code) == (from_code, to_code)]
+    if dest.exists() and dest not in old:
+        old.append(dest)
+    moved: list[tuple[Path, Path]] = []
+    try:
+        for n, path in enumerate(old):
+            aside = staging / f"replaced-{n}"
+            os.replace(path, aside)
+            moved.append((path, aside))
+        os.replace(folder, dest)
+    except OSError as exc:
+        for path, aside in reversed(moved):
+            os.replace(aside, path)
+        raise PackageError(f"cannot install into {root}: {exc}") from exc
+    # The replaced packages are deleted with the staging folder.
+    return _read_installed(dest)
+
+
+def install_from_file(
+    path: str | os.PathLike[str],
+    *,
+    from_code: str = "zh",
+    to_code: str = "en",
+    root: Path | None = None,
+) -> PackageInfo:
+    """Install a ``.argosmodel`` file for ``from_code``→``to_code`` into ``root``."""
+    archive = Path(path)
+    if not archive.is_file():
+        raise PackageError(f"{archive}: no such file (give the path of a .argosmodel package)")
+    root = Path(root) if root is not None else packages_dir()
+    staging = _staging_dir(root)
+    try:
+        folder = _extract_checked(archive, staging / "unpacked", from_code, to_code, str(archive))
+        return _place(folder, root, staging, from_code, to_code)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# -- the package index -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AvailablePackage:
+    from_code: str
+    to_code: str
+    package_version: str
+    links: tuple[str, ...]
+    sha256: str | None  # when the index gives one
+    argospm_name: str
+
+
+def _open_url(url: str, timeout: float):
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+def available_packages(index_url: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> list[AvailablePackage]:
+    """Fetch the package index and return its entries."""
+    from argostranslate import package as argos_package
+
+    base = index_url or package_index_url()
+    url = (base if base.endswith("/") else base + "/") + "index.json"
+    try:
+        with _open_url(url, timeout) as response:
+            data = json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise PackageIndexError(f"package index {url}: HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise PackageIndexError(f"cannot reach the package index {url} ({reason})") from exc
+    except ValueError as exc:
+        raise PackageIndexError(f"package index {url} is not valid JSON ({exc})") from exc
+    if not isinstance(data, list):
+        raise PackageIndexError(f"package index {url} is not a list of packages")
+
+    entries = []
+    for metadata in data:
+        if not isinstance(metadata, dict):
+            continue
+        argos = argos_package.AvailablePackage(metadata)
+        checksum = metadata.get("sha256") or metadata.get("checksum")
+        if isinstance(checksum, str) and checksum.startswith("sha256:"):
+            checksum = checksum.removeprefix("sha256:")
+        entries.append(
+            AvailablePackage(
+                from_code=str(argos.from_code),
+                to_code=str(argos.to_code),
+                package_version=str(argos.package_version),
+                links=tuple(str(link) for link in argos.links),
+                sha256=checksum.lower() if isinstance(checksum, str) else None,
+                argospm_name=argos_package.argospm_package_name(argos),
+            )
+        )
+    return entries
+
+
+def _download(link: str, dest: Path, progress: Progress | None, timeout: float, sha256: str | None) -> None:
+    digest = hashlib.sha256()
+    done = 0
+    total: int | None = None
+    try:
+        with _open_url(link, timeout) as response, open(dest, "wb") as out:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            if progress is not None:
+                progress(0, total)
+            while chunk := response.read(64 * 1024):
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise DownloadError(f"{link}: HTTP {exc.code} {exc.reason}") from exc
+    except http.client.IncompleteRead as exc:
+        raise DownloadError(f"{link}: download cut short after {done + len(exc.partial)} bytes") from exc
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        raise DownloadError(f"{link}: {getattr(exc, 'reason', exc)}") from exc
+    if total is not None and done != total:
+        raise DownloadError(f"{link}: download cut short: {done} of {total} bytes")
+    if sha256 is not None and digest.hexdigest() != sha256:
+        raise DownloadError(
+            f"{link}: checksum mismatch (index says sha256 {sha256}, got {digest.hexdigest()})"
+        )
+
+
+def install_from_index(
+    from_code: str = "zh",
+    to_code: str = "en",
+    progress: Progress | None = None,
+    *,
+    root: Path | None = None,
+    index_url: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PackageInfo:
+    """Download the newest ``from_code``→``to_code`` package from the index and install it."""
+    base = index_url or package_index_url()
+    candidates = [
+        p for p in available_packages(base, timeout) if (p.from_code, p.to_code) == (from_code, to_code)
+    ]
+    if not candidates:
+        raise PackageError(f"the package index {base} has no {from_code}→{to_code} package")
+    chosen = max(candidates, key=lambda p: _version_key(p.package_version))
+    if not chosen.links:
+        raise PackageError(f"the package index {base} lists no download link for {chosen.argospm_name}")
+
+    root = Path(root) if root is not None else packages_dir()
+    staging = _staging_dir(root)
+    try:
+        archive = staging / f"{chosen.argospm_name}.argosmodel"
+        failures = []
+        for link in chosen.links:
+            try:
+                _download(link, archive, progress, timeout, chosen.sha256)
+            except DownloadError as exc:
+                failures.append(str(exc))
+                continue
+            label = f"{chosen.argospm_name} downloaded from {link}"
+            try:
+                folder = _extract_checked(archive, staging / "unpacked", from_code, to_code, label)
+            except PackageError as exc:
+                raise DownloadError(str(exc)) from exc
+            return _place(folder, root, staging, from_code, to_code)
+        raise DownloadError(
+            f"could not download {chosen.argospm_name}: " + "; ".join(failures)
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def ensure_package(
+    from_code: str = "zh",
+    to_code: str = "en",
+    *,
+    offline: bool = False,
+    progress: Progress | None = None,
+    notify: Callable[[str], object] = print,
+    root: Path | None = None,
+    index_url: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PackageInfo:
+    """The installed package for the pair; on first use, install it from the index
+    (unless ``offline``), saying so through ``notify``."""
+    root = Path(root) if root is not None else packages_dir()
+    found = find_package(from_code, to_code, root)
+    if found is not None:
+        return found
+    how = _how_to_install(from_code, to_code)
+    if offline:
+        raise ModelMissingError(
+            f"No {from_code}→{to_code} translation model is installed in {root}, and "
+            f"offline mode does not download one. {how}."
+        )
+    base = index_url or package_index_url()
+    notify(f"No {from_code}→{to_code} model installed: downloading one from {base} into {root} (first use only)")
+    try:
+        return install_from_index(from_code, to_code, progress, root=root, index_url=base, timeout=timeout)
+    except PackageError as exc:
+        raise ModelMissingError(
+            f"No {from_code}→{to_code} translation model is installed in {root}, and "
+            f"downloading one failed: {exc}. {how}."
+        ) from exc
+
+
+def remove_package(from_code: str = "zh", to_code: str = "en", root: Path | None = None) -> list[PackageInfo]:
+    """Uninstall every package for the pair; returns what was removed."""
+    root = Path(root) if root is not None else packages_dir()
+    matches = [p for p in installed_packages(root) if (p.from_code, p.to_code) == (from_code, to_code)]
+    if not matches:
+        raise PackageError(
+            f"no {from_code}→{to_code} model is installed in {root} "
+            "(`duizhao models list` shows what is)"
+        )
+    staging = _staging_dir(root)
+    try:
+        # Renamed out first, so an interrupted delete never leaves a broken package.
+        for n, info in enumerate(matches):
+            os.replace(info.path, staging / f"removed-{n}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return matches
