@@ -54,6 +54,207 @@ def segment(source: str, as_json: bool) -> None:
     click.echo(describe_segmentation(document))
 
 
+@cli.command()
+@click.argument("source", type=click.Path(path_type=str))
+@click.option("-o", "--output", "output_dir", default="output", show_default=True,
+              type=click.Path(file_okay=False, path_type=str), help="Folder for <source>.json and <source>.html.")
+@click.option("--offline", is_flag=True, help="Never touch the network (no model download on first use).")
+@click.option("--beam-size", type=click.IntRange(1, 16), default=None,
+              help="Beam size for decoding (default: the engine's, 2). Part of the cache key.")
+@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=str), envvar="DUIZHAO_CACHE",
+              help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].")
+def run(source: str, output_dir: str, offline: bool, beam_size: int | None, cache_path: str | None) -> None:
+    """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html.
+
+    Reads the source, repairs its layout, splits sentences and translates them
+    offline with the Argos zh→en model; sentences translated before (same text,
+    same model and options) come from the translation cache.
+    """
+    from pipeline.cache import TranslationCache
+    from pipeline.run import argos_engine, run as run_pipeline
+
+    def make_engine():
+        with _ProgressBar("Downloading zh→en model") as bar:
+            return argos_engine(offline=offline, beam_size=beam_size, progress=bar,
+                                notify=lambda line: click.echo(line, err=True))
+
+    with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
+            _ProgressBar("Translating") as progress:
+        result = run_pipeline(source, output_dir, make_engine, cache, progress)
+    stats = result.stats
+    click.echo(
+        f"{stats.sentences} sentences: {stats.translated} translated, {stats.cached} from cache, "
+        f"{stats.seconds:.1f} s → " + ", ".join(str(p) for p in result.outputs)
+    )
+
+
+
+# ---- models and cache commands (pipeline.packages, pipeline.cache) ---------------------
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1000:
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+class _ProgressBar:
+    """A click progress bar on stderr for ``progress(done, total)`` callbacks,
+    opened on the first call (when the total is known) and only on a terminal."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.shown = 0
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total or 0, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+_from_option = click.option(
+    "--from", "from_code", default="zh", show_default=True, help="Source language code."
+)
+_to_option = click.option("--to", "to_code", default="en", show_default=True, help="Target language code.")
+
+
+@cli.group("models")
+def models_group() -> None:
+    """List, install and remove Argos Translate models.
+
+    Models live in Argos Translate's own package folder ($ARGOS_PACKAGES_DIR, else
+    ~/.local/share/argos-translate/packages), so models installed with argospm are used too.
+    """
+
+
+@models_group.command("list")
+def models_list() -> None:
+    """Show the installed models: languages, version, size and folder."""
+    from pipeline import packages
+
+    installed = packages.installed_packages()
+    if not installed:
+        click.echo(
+            f"No models installed in {packages.packages_dir()}. "
+            "Install one with `duizhao models install`."
+        )
+        return
+    rows = [("LANGUAGES", "VERSION", "SIZE", "PATH")] + [
+        (p.pair, p.package_version, _human_size(p.size_bytes), str(p.path)) for p in installed
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])
+
+
+@models_group.command("install")
+@_from_option
+@_to_option
+@click.option(
+    "--file",
+    "package_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Install this .argosmodel file instead of downloading from the package index.",
+)
+def models_install(from_code: str, to_code: str, package_file: str | None) -> None:
+    """Install a translation model, from the Argos package index or from a file."""
+    from pipeline import packages
+
+    if package_file is not None:
+        info = packages.install_from_file(package_file, from_code=from_code, to_code=to_code)
+    else:
+        with _ProgressBar(f"Downloading {from_code}→{to_code} model") as bar:
+            info = packages.install_from_index(from_code, to_code, bar)
+    click.echo(
+        f"Installed {info.pair} model {info.name} (version {info.package_version}, "
+        f"{_human_size(info.size_bytes)}) in {info.path}"
+    )
+
+
+@models_group.command("remove")
+@_from_option
+@_to_option
+def models_remove(from_code: str, to_code: str) -> None:
+    """Uninstall the model for a language pair."""
+    from pipeline import packages
+
+    for info in packages.remove_package(from_code, to_code):
+        click.echo(f"Removed {info.pair} model {info.name} (version {info.package_version}) from {info.path}")
+
+
+_cache_option = click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    envvar="DUIZHAO_CACHE",
+    help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].",
+)
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """Inspect or empty the translation cache (SQLite; keyed by engine signature and text)."""
+
+
+@cache_group.command("info")
+@_cache_option
+def cache_info(cache_path: str | None) -> None:
+    """Show where the cache is, its size, and how many translations per engine signature."""
+    from pathlib import Path
+
+    from pipeline.cache import TranslationCache, default_path
+
+    path = Path(cache_path) if cache_path else default_path()
+    if not path.exists():
+        click.echo(f"Cache: {path} (not created yet; 0 translations)")
+        return
+    with TranslationCache(path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
+        info = cache.info()
+    click.echo(f"Cache: {info.path}")
+    click.echo(f"Translations: {info.entries}  ({_human_size(info.size_bytes)} on disk)")
+    for signature, count in info.by_signature.items():
+        click.echo(f"  {count:>8}  {signature}")
+
+
+@cache_group.command("clear")
+@_cache_option
+def cache_clear(cache_path: str | None) -> None:
+    """Delete every cached translation (the next run translates everything again)."""
+    from pathlib import Path
+
+    from pipeline.cache import TranslationCache, default_path
+
+    path = Path(cache_path) if cache_path else default_path()
+    if not path.exists():
+        click.echo(f"Cache: {path} (not created yet; nothing to clear)")
+        return
+    with TranslationCache(path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
+        deleted = cache.clear()
+    click.echo(f"Removed {deleted} cached translations from {path}")
+
+
+# ---- end of models and cache commands -------------------------------------------------
+
+
 def main() -> None:
     cli(prog_name="duizhao")
 

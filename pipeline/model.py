@@ -110,6 +110,10 @@ class Document:
     script: str  # "simplified" | "traditional"
     blocks: list[Block] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
+    #: Set by translation: the engine signature every translation was made with,
+    #: and the run's counts {"sentences", "translated", "cached", "seconds"}.
+    signature: str | None = None
+    stats: dict[str, Any] | None = None
 
     def sentences(self) -> list[Sentence]:
         return [s for b in self.blocks if b.translatable for s in b.sentences]
@@ -122,4 +126,6 @@ class Document:
             "script": self.script,
             "blocks": [b.to_json() for b in self.blocks],
             "dropped": [d.to_json() for d in self.dropped],
+            **({"signature": self.signature} if self.signature is not None else {}),
+            **({"stats": self.stats} if self.stats is not None else {}),
         }

@@ -1,0 +1,1 @@
+"""Renderers of a translated :class:`~pipeline.model.Document`."""
