@@ -396,6 +396,24 @@ def install_from_index(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> PackageInfo:
     """Download the newest ``from_code``→``to_code`` package from the index and install it."""
+    try:
+        return _install_from_index(from_code, to_code, progress, root, index_url, timeout)
+    except PackageError as exc:
+        pair = "" if (from_code, to_code) == ("zh", "en") else f" --from {from_code} --to {to_code}"
+        raise type(exc)(
+            f"{exc} (without the index, install a package file copied from elsewhere: "
+            f"`duizhao models install{pair} --file PATH.argosmodel`)"
+        ) from exc
+
+
+def _install_from_index(
+    from_code: str,
+    to_code: str,
+    progress: Progress | None,
+    root: Path | None,
+    index_url: str | None,
+    timeout: float,
+) -> PackageInfo:
     base = index_url or package_index_url()
     candidates = [
         p for p in available_packages(base, timeout) if (p.from_code, p.to_code) == (from_code, to_code)
@@ -456,7 +474,7 @@ def ensure_package(
     base = index_url or package_index_url()
     notify(f"No {from_code}→{to_code} model installed: downloading one from {base} into {root} (first use only)")
     try:
-        return install_from_index(from_code, to_code, progress, root=root, index_url=base, timeout=timeout)
+        return _install_from_index(from_code, to_code, progress, root, base, timeout)
     except PackageError as exc:
         raise ModelMissingError(
             f"No {from_code}→{to_code} translation model is installed in {root}, and "

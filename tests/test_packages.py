@@ -12,6 +12,8 @@ import http.server
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -172,11 +174,14 @@ def index_server() -> Iterator[IndexServer]:
 # -- where packages live --------------------------------------------------------------
 
 
-def test_packages_dir_is_the_one_argos_uses():
-    import argostranslate.settings
-
-    assert packages.packages_dir() == Path(argostranslate.settings.package_data_dir)
-    assert packages.package_index_url() == argostranslate.settings.package_index
+def test_packages_dir_is_the_one_argos_uses(tmp_path: Path, monkeypatch):
+    # Argos fixes its settings when first imported, so ask a fresh interpreter.
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "from-env"))
+    code = "import argostranslate.settings as s; print(s.package_data_dir); print(s.package_index)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    argos_dir, argos_index = done.stdout.splitlines()
+    assert packages.packages_dir() == Path(argos_dir) == tmp_path / "from-env"
+    assert packages.package_index_url() == argos_index
 
 
 @pytest.mark.parametrize(
@@ -354,8 +359,9 @@ def test_a_matching_checksum_installs(root, index_server, zh_en_package):
 )
 def test_a_failed_download_installs_nothing(root, index_server, zh_en_package, publish, message):
     index_server.publish(zh_en_package, **publish)
-    with pytest.raises(DownloadError, match=message):
+    with pytest.raises(DownloadError, match=message) as caught:
         install_from_index(root=root, index_url=index_server.url)
+    assert "`duizhao models install --file PATH.argosmodel`" in str(caught.value)
     assert installed_packages(root) == [] and leftovers(root) == []
 
 

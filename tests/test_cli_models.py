@@ -1,0 +1,155 @@
+"""`duizhao models ...` and `duizhao cache ...` through the click CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cache import TranslationCache
+from pipeline.cli import cli
+from test_packages import (  # noqa: F401  (fixtures)
+    en_zh_package,
+    index_server,
+    package_builds,
+    zh_en_package,
+)
+
+
+@pytest.fixture
+def packages_root(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "argos-packages"
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(root))
+    return root
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_help_does_not_import_the_engine():
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "import pipeline.cache, pipeline.packages, pipeline.translate\n"
+        "from pipeline.cli import cli\n"
+        "for args in (['--help'], ['models', '--help'], ['models', 'install', '--help'], ['cache', '--help']):\n"
+        "    assert CliRunner().invoke(cli, args).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in\n"
+        "      ('argostranslate', 'ctranslate2', 'sentencepiece', 'platformdirs')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("group", ["models", "cache"])
+def test_every_command_and_option_has_help(group: str):
+    commands = cli.commands[group].commands
+    assert commands
+    for command in commands.values():
+        assert command.help, command.name
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{command.name} {param.name}"
+
+
+def test_install_list_remove_from_a_file(packages_root: Path, zh_en_package: Path):
+    assert "No models installed in" in run("models", "list").output
+
+    result = run("models", "install", "--file", str(zh_en_package))
+    assert result.exit_code == 0
+    assert "Installed zh→en model translate-zh_en-1_0 (version 1.0" in result.output
+    assert (packages_root / "translate-zh_en-1_0" / "model" / "model.bin").is_file()
+
+    listing = run("models", "list").output.splitlines()
+    assert listing[0].split() == ["LANGUAGES", "VERSION", "SIZE", "PATH"]
+    assert listing[1].split()[0:2] == ["zh→en", "1.0"]
+    assert listing[1].endswith(str(packages_root / "translate-zh_en-1_0"))
+
+    result = run("models", "remove")
+    assert result.exit_code == 0 and "Removed zh→en model" in result.output
+    assert "No models installed" in run("models", "list").output
+
+
+def test_a_wrong_language_file_is_a_clean_error(packages_root: Path, en_zh_package: Path):
+    result = run("models", "install", "--file", str(en_zh_package))
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and "Traceback" not in result.output
+    assert "en→zh package" in result.output and "--from en --to zh" in result.output
+    assert not packages_root.exists() or not any(packages_root.iterdir())
+
+
+def test_install_from_the_index_reports_download_progress(
+    packages_root, index_server, zh_en_package, monkeypatch
+):
+    import pipeline.cli
+
+    monkeypatch.setenv("ARGOS_PACKAGE_INDEX", index_server.url)
+    index_server.publish(zh_en_package)
+    seen: list[tuple[int, int | None]] = []
+    real_call = pipeline.cli._ProgressBar.__call__
+
+    def spy(self, done, total):
+        seen.append((done, total))
+        real_call(self, done, total)
+
+    monkeypatch.setattr(pipeline.cli._ProgressBar, "__call__", spy)
+    result = CliRunner().invoke(cli, ["models", "install"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "Installed zh→en model translate-zh_en-1_0" in result.stdout
+    assert result.stderr == ""  # not a terminal: no bar drawn into logs
+    size = zh_en_package.stat().st_size
+    assert seen[0] == (0, size) and seen[-1] == (size, size)
+    assert [p.name for p in packages_root.iterdir()] == ["translate-zh_en-1_0"]
+
+
+def test_install_with_an_unreachable_index_points_to_file(packages_root: Path):
+    result = run("models", "install")
+    assert result.exit_code == 1
+    assert "cannot reach the package index http://127.0.0.1:9/index.json" in result.output
+    assert "`duizhao models install --file PATH.argosmodel`" in result.output
+
+
+def test_removing_a_model_that_is_not_installed(packages_root: Path):
+    result = run("models", "remove", "--from", "zh", "--to", "en")
+    assert result.exit_code == 1 and "no zh→en model is installed" in result.output
+
+
+def test_cache_info_and_clear(tmp_path: Path):
+    path = tmp_path / "c.sqlite3"
+    result = run("cache", "info", "--cache", str(path))
+    assert "not created yet" in result.output and not path.exists()
+
+    with TranslationCache(path) as cache:
+        cache.put_many("argos zh-en 1.0", {"一": "one", "二": "two"})
+        cache.put_many("argos zh-en 1.1", {"一": "One"})
+    info = run("cache", "info", "--cache", str(path)).output
+    assert f"Cache: {path}" in info and "Translations: 3" in info
+    assert "2  argos zh-en 1.0" in info and "1  argos zh-en 1.1" in info
+
+    result = run("cache", "clear", "--cache", str(path))
+    assert result.exit_code == 0 and f"Removed 3 cached translations from {path}" in result.output
+    assert "Translations: 0" in run("cache", "info", "--cache", str(path)).output
+
+
+def test_cache_commands_follow_duizhao_cache_env(tmp_path: Path, monkeypatch):
+    path = tmp_path / "env.sqlite3"
+    monkeypatch.setenv("DUIZHAO_CACHE", str(path))
+    with TranslationCache(path) as cache:
+        cache.put_many("sig", {"一": "one"})
+    assert f"Cache: {path}" in run("cache", "info").output
+    assert "Removed 1 cached" in run("cache", "clear").output
+
+
+def test_cache_info_on_a_corrupt_file_warns_and_goes_on(tmp_path: Path):
+    path = tmp_path / "c.sqlite3"
+    path.write_bytes(b"not a database" * 300)
+    result = CliRunner().invoke(cli, ["cache", "info", "--cache", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "Warning: translation cache" in result.stderr and "corrupt" in result.stderr
+    assert "Translations: 0" in result.stdout
+    assert any(".corrupt-" in p.name for p in tmp_path.iterdir())
