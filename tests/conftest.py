@@ -35,3 +35,15 @@ DATA = Path(__file__).resolve().parent / "data"
 @pytest.fixture
 def seed_path() -> Path:
     return REPO / "sources" / "taizhou.txt"
+
+
+@pytest.fixture(scope="session")
+def argos_package(tmp_path_factory) -> Path:
+    """A small genuine zh→en ``.argosmodel`` (random weights; placeholders ⟦T0⟧…⟦T9⟧
+    are single pieces), built once per session. Not installed anywhere."""
+    from pipeline.testing import cached_argos_package
+
+    return cached_argos_package(
+        tmp_path_factory.mktemp("argos-package"),
+        user_defined_symbols=tuple(f"⟦T{i}⟧" for i in range(10)),
+    )
