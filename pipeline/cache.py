@@ -79,6 +79,10 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     return "not a database" in message or "malformed" in message
 
 
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 class TranslationCache:
     """Translations keyed by (engine signature, exact MT input text).
 
@@ -95,6 +99,10 @@ class TranslationCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._open()
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise self._locked_error() from exc
+            raise
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
                 raise
@@ -168,11 +176,21 @@ class TranslationCache:
         """Run ``operation``; if the file turns out corrupt, rebuild and retry once."""
         try:
             return operation(self._db)
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise self._locked_error() from exc
+            raise
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
                 raise
             self._recover(exc)
             return operation(self._db)
+
+    def _locked_error(self) -> CacheError:
+        return CacheError(
+            f"{self.path}: the translation cache stayed locked by another process for "
+            f"{BUSY_TIMEOUT:g} s; try again when it has finished"
+        )
 
     def close(self) -> None:
         if self._conn is not None:

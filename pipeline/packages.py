@@ -496,6 +496,8 @@ def remove_package(from_code: str = "zh", to_code: str = "en", root: Path | None
         # Renamed out first, so an interrupted delete never leaves a broken package.
         for n, info in enumerate(matches):
             os.replace(info.path, staging / f"removed-{n}")
+    except OSError as exc:
+        raise PackageError(f"cannot remove {info.path}: {exc}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return matches

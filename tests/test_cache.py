@@ -143,3 +143,20 @@ def test_default_path_follows_env_then_user_cache_dir(monkeypatch, tmp_path: Pat
     monkeypatch.delenv("DUIZHAO_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_path() == tmp_path / "xdg" / "duizhao" / "translations.sqlite3"
+
+
+def test_a_cache_locked_by_another_process_is_a_clear_error(db_path: Path, monkeypatch):
+    import pipeline.cache
+
+    with TranslationCache(db_path) as cache:
+        cache.put_many("sig", {"一": "one"})
+    monkeypatch.setattr(pipeline.cache, "BUSY_TIMEOUT", 0.1)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        with TranslationCache(db_path) as cache:
+            with pytest.raises(CacheError, match="locked by another process"):
+                cache.put_many("sig", {"二": "two"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
