@@ -63,7 +63,10 @@ def segment(source: str, as_json: bool) -> None:
               help="Beam size for decoding (default: the engine's, 2). Part of the cache key.")
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=str), envvar="DUIZHAO_CACHE",
               help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].")
-def run(source: str, output_dir: str, offline: bool, beam_size: int | None, cache_path: str | None) -> None:
+@click.option("-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
+              help="Glossary TSV file; repeat for several (later files win). Default: every glossary/*.tsv.")
+def run(source: str, output_dir: str, offline: bool, beam_size: int | None, cache_path: str | None,
+        glossaries: tuple[str, ...]) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html.
 
     Reads the source, repairs its layout, splits sentences and translates them
@@ -80,12 +83,11 @@ def run(source: str, output_dir: str, offline: bool, beam_size: int | None, cach
 
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
-        result = run_pipeline(source, output_dir, make_engine, cache, progress)
-    stats = result.stats
-    click.echo(
-        f"{stats.sentences} sentences: {stats.translated} translated, {stats.cached} from cache, "
-        f"{stats.seconds:.1f} s → " + ", ".join(str(p) for p in result.outputs)
-    )
+        result = run_pipeline(source, output_dir, make_engine, cache, progress, glossaries or None)
+    from pipeline.report import flag_summary, run_summary
+
+    click.echo(flag_summary(result.document))
+    click.echo(run_summary(result.document) + " → " + ", ".join(str(p) for p in result.outputs))
 
 
 

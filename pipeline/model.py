@@ -34,6 +34,27 @@ class Flag:
         return {"code": self.code, "severity": self.severity, "message": self.message}
 
 
+@dataclass(frozen=True)
+class TermMatch:
+    """A glossary term found in a sentence. ``start``/``end`` index the sentence's
+    original-script text; ``entry`` is ``file:line`` of the glossary entry."""
+
+    zh: str  # as written in the source
+    en: str  # the rendering the English must contain
+    start: int
+    end: int
+    entry: str
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "zh": self.zh, "en": self.en, "start": self.start, "end": self.end, "entry": self.entry,
+        }
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
 @dataclass
 class Sentence:
     """One translation unit. ``text`` is in the source's script, ``simplified`` is
@@ -43,6 +64,9 @@ class Sentence:
     simplified: str
     translation: str | None = None
     flags: list[Flag] = field(default_factory=list)
+    terms: list[TermMatch] = field(default_factory=list)
+    #: What the engine is given: ``simplified`` with glossary terms masked.
+    mt_input: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -50,6 +74,8 @@ class Sentence:
             data["simplified"] = self.simplified
         if self.translation is not None:
             data["translation"] = self.translation
+        if self.terms:
+            data["terms"] = [t.to_json() for t in self.terms]
         if self.flags:
             data["flags"] = [f.to_json() for f in self.flags]
         return data
@@ -114,6 +140,8 @@ class Document:
     #: and the run's counts {"sentences", "translated", "cached", "seconds"}.
     signature: str | None = None
     stats: dict[str, Any] | None = None
+    #: Glossary files used: [{"file", "sha256", "entries"}].
+    glossary: list[dict[str, Any]] | None = None
 
     def sentences(self) -> list[Sentence]:
         return [s for b in self.blocks if b.translatable for s in b.sentences]
@@ -128,4 +156,5 @@ class Document:
             "dropped": [d.to_json() for d in self.dropped],
             **({"signature": self.signature} if self.signature is not None else {}),
             **({"stats": self.stats} if self.stats is not None else {}),
+            **({"glossary": self.glossary} if self.glossary is not None else {}),
         }

@@ -38,3 +38,33 @@ def describe_segmentation(document: Document) -> str:
 
 def _clip(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def run_summary(document: Document) -> str:
+    """The run's last line: what was translated and what came from the cache."""
+    stats = document.stats or {}
+    line = (
+        f"{stats.get('sentences', 0)} sentences: {stats.get('translated', 0)} translated, "
+        f"{stats.get('cached', 0)} from cache"
+    )
+    if stats.get("term_fallback"):
+        line += (
+            f", {stats['term_fallback']} rebuilt to keep glossary terms "
+            f"({stats.get('pieces_translated', 0)} pieces translated)"
+        )
+    return line + f", {stats.get('seconds', 0.0):.1f} s"
+
+
+def flag_summary(document: Document) -> str:
+    """One line: how many flags of each kind were raised, worst first."""
+    counts = Counter(
+        (flag.severity, flag.code)
+        for block in document.blocks
+        for flag in [*block.flags, *(f for s in block.sentences for f in s.flags)]
+        if flag.severity != "info" or flag.code != "joined"
+    )
+    if not counts:
+        return "Flags: none"
+    order = {"error": 0, "warning": 1, "info": 2}
+    parts = [f"{n} {code}" for (severity, code), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
+    return "Flags: " + ", ".join(parts) + " (duizhao check SOURCE lists them)"

@@ -6,21 +6,34 @@
 2. repair the layout into blocks and cut sentences (:mod:`pipeline.segment`);
 3. find the zh→en model package, installing it on first use unless offline
    (:mod:`pipeline.packages`), and create the engine (:mod:`pipeline.engines`);
-4. translate every sentence's Simplified form through the translation cache
-   (:mod:`pipeline.translate`, :mod:`pipeline.cache`);
+4. find glossary terms and mask them, translate every sentence through the
+   translation cache, put the renderings back (:mod:`pipeline.glossary`,
+   :mod:`pipeline.translate`, :mod:`pipeline.cache`), and check the result (:mod:`pipeline.qa`);
 5. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.atomic import write_text_atomic
 from pipeline.cache import TranslationCache
+from pipeline.glossary import (
+    Glossary,
+    annotate_terms,
+    assemble_fallback,
+    default_files,
+    fallback_flag,
+    fallback_pieces,
+    load_glossaries,
+    restore_terms,
+)
 from pipeline.model import Document
+from pipeline.qa import check_document
 from pipeline.segment import segment
 from pipeline.source import read_source
 from pipeline.translate import TranslateStats, Translator, translate_texts
@@ -43,17 +56,37 @@ def translate_document(
     engine: Translator,
     cache: TranslationCache,
     progress: Callable[[int, int], None] | None = None,
+    glossary: Glossary | None = None,
 ) -> TranslateStats:
-    """Fill in ``translation`` on every sentence of ``document``."""
+    """Fill in ``translation`` on every sentence of ``document``, enforcing the
+    glossary: terms are masked before translation and their renderings put back
+    after; a sentence whose placeholders did not survive is rebuilt from pieces."""
+    started = time.perf_counter()
     sentences = document.sentences()
-    translations, stats = translate_texts([s.simplified for s in sentences], engine, cache, progress=progress)
+    if glossary is not None:
+        annotate_terms(sentences, glossary)
+        document.glossary = [f.to_json() for f in glossary.files]
+    inputs = [s.mt_input or s.simplified for s in sentences]
+    translations, stats = translate_texts(inputs, engine, cache, progress=progress)
+    rebuild = []
     for sentence, translation in zip(sentences, translations):
-        sentence.translation = translation
+        sentence.translation = restore_terms(translation, sentence) if sentence.terms else translation
+        if sentence.translation is None:
+            rebuild.append(sentence)
+    pieces = [p for s in rebuild for p in fallback_pieces(s)]
+    translated_pieces, piece_stats = translate_texts(pieces, engine, cache)
+    table = dict(zip(pieces, translated_pieces))
+    for sentence in rebuild:
+        sentence.translation = assemble_fallback(sentence, table)
+        sentence.flags.append(fallback_flag(sentence))
+    stats.seconds = time.perf_counter() - started
     document.signature = engine.signature()
     document.stats = {
         "sentences": stats.sentences,
         "translated": stats.translated,
         "cached": stats.cached,
+        "term_fallback": len(rebuild),
+        "pieces_translated": piece_stats.translated,
         "seconds": round(stats.seconds, 3),
     }
     return stats
@@ -84,16 +117,22 @@ def argos_engine(*, offline: bool, beam_size: int | None = None, progress=None, 
 
 def run(
     source: str | Path,
-    output_dir: str | Path,
+    output_dir: str | Path | None,
     make_engine: Callable[[], Translator],
     cache: TranslationCache,
     progress: Callable[[int, int], None] | None = None,
+    glossaries: Sequence[str | Path] | None = None,
 ) -> RunResult:
-    """Read, segment and translate ``source``; write its outputs to ``output_dir``.
+    """Read, segment and translate ``source``, check the result, and write its
+    outputs to ``output_dir`` (nothing is written when it is ``None``).
 
-    ``make_engine`` is called only once the source has been read and cut up, so a
-    bad source fails at once, before a model is loaded or downloaded.
+    ``glossaries`` defaults to every ``.tsv`` file in ``glossary/``. The source and
+    the glossaries are read first and ``make_engine`` is called only then, so bad
+    input fails at once, before a model is loaded or downloaded.
     """
     document = load_document(source)
-    stats = translate_document(document, make_engine(), cache, progress)
-    return RunResult(document, stats, write_outputs(document, output_dir))
+    glossary = load_glossaries(default_files() if glossaries is None else glossaries)
+    stats = translate_document(document, make_engine(), cache, progress, glossary)
+    check_document(document)
+    outputs = write_outputs(document, output_dir) if output_dir is not None else []
+    return RunResult(document, stats, outputs)

@@ -1,0 +1,349 @@
+"""The glossary: load and validate term files, find terms, enforce their renderings.
+
+Files are UTF-8 TSV with a header row naming the columns ``zh``, ``en`` and
+optionally ``note`` (Markdown) and ``variants`` (other Chinese forms, ``|``-separated).
+``#`` lines and blank lines are ignored. ``en`` = ``=`` keeps the term as written.
+Several files may be given; a later file overrides an earlier one for the same term.
+
+Enforcement, for every sentence that contains terms:
+
+1. :func:`annotate_terms` finds the terms on the Simplified text, longest match
+   first and without overlaps, and records each on the sentence with its span in
+   the original text and its ``file:line``;
+2. the engine is given the sentence with each term replaced by a placeholder
+   ``⟦T0⟧``, ``⟦T1⟧``, ... (:attr:`Sentence.mt_input`), so the translation cache is
+   keyed by the masked text and changing a rendering needs no new translation;
+3. :func:`restore_terms` puts the renderings in place of the placeholders and
+   checks that every term appears in the English exactly as often as in the source;
+4. when the engine dropped, duplicated or garbled a placeholder, the sentence is
+   rebuilt from its pieces (the text between terms is translated on its own and
+   joined with the renderings, :func:`fallback_pieces` / :func:`assemble_fallback`),
+   which contains every rendering by construction, and it is flagged for review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import regex
+
+from pipeline.errors import DuizhaoError
+from pipeline.model import Flag, Sentence, TermMatch
+from pipeline.source import to_simplified
+
+COLUMNS = ("zh", "en", "note", "variants")
+REQUIRED_COLUMNS = ("zh", "en")
+KEEP_AS_WRITTEN = "="
+DEFAULT_DIR = Path("glossary")
+
+PLACEHOLDER = "⟦T{}⟧"
+_PLACEHOLDER = regex.compile(r"⟦T(\d+)⟧")
+_PLACEHOLDER_DEBRIS = regex.compile(r"[⟦⟧]")
+#: What punctuation between two terms becomes when a sentence is rebuilt from pieces.
+_PUNCTUATION_EN = {
+    "，": ",", ",": ",", "、": ",", "；": ";", ";": ";", "：": ":", ":": ":", "。": ".", "！": "!",
+    "？": "?", "!": "!", "?": "?", "“": '"', "”": '"', "‘": "'", "’": "'", "（": "(", "）": ")",
+    "《": "", "》": "", "—": "-", "…": "...", "·": " ",
+}
+_HAS_CONTENT = regex.compile(r"[\p{L}\p{N}]")
+
+
+class GlossaryError(DuizhaoError):
+    """One or more glossary files are invalid; every problem is listed with file:line."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        super().__init__("invalid glossary:\n  " + "\n  ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Entry:
+    zh: str
+    en: str
+    note: str
+    variants: tuple[str, ...]
+    file: str
+    line: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def rendering(self, as_written: str) -> str:
+        return as_written if self.en == KEEP_AS_WRITTEN else self.en
+
+    def forms(self) -> tuple[str, ...]:
+        return (self.zh, *self.variants)
+
+
+@dataclass(frozen=True)
+class GlossaryFile:
+    path: str
+    sha256: str
+    entries: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"file": self.path, "sha256": self.sha256, "entries": self.entries}
+
+
+class Glossary:
+    """Entries by matching key (the Simplified form of ``zh`` and its variants)."""
+
+    def __init__(self, entries: Iterable[Entry] = (), files: Sequence[GlossaryFile] = ()):
+        self.files = list(files)
+        self.by_key: dict[str, Entry] = {}
+        for entry in entries:
+            for form in entry.forms():
+                self.by_key[match_key(form)] = entry
+        self._longest = max((len(k) for k in self.by_key), default=0)
+
+    @property
+    def entries(self) -> list[Entry]:
+        return list({id(e): e for e in self.by_key.values()}.values())
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def find(self, text: str) -> list[tuple[int, int, Entry]]:
+        """Leftmost-longest, non-overlapping matches in ``text`` (a matching form)."""
+        found = []
+        i = 0
+        while i < len(text):
+            for length in range(min(self._longest, len(text) - i), 0, -1):
+                entry = self.by_key.get(text[i : i + length])
+                if entry is not None:
+                    found.append((i, i + length, entry))
+                    i += length
+                    break
+            else:
+                i += 1
+        return found
+
+
+def match_key(text: str) -> str:
+    """Terms and text are compared in NFC Simplified form."""
+    return to_simplified(unicodedata.normalize("NFC", text.strip()), "traditional")
+
+
+def _matching_form(text: str) -> str:
+    """``text`` in Simplified form, character for character, so offsets carry over."""
+    converted = to_simplified(text, "traditional")
+    if len(converted) == len(text):
+        return converted
+    return "".join(to_simplified(char, "traditional") for char in text)
+
+
+# -- loading ---------------------------------------------------------------------------
+
+
+def default_files(directory: Path = DEFAULT_DIR) -> list[Path]:
+    return sorted(directory.glob("*.tsv")) if directory.is_dir() else []
+
+
+def load_glossaries(paths: Sequence[str | Path]) -> Glossary:
+    """Read and validate ``paths`` in order (later files override earlier ones)."""
+    problems: list[str] = []
+    entries: dict[str, Entry] = {}  # matching key of zh -> entry
+    files = []
+    for path in paths:
+        file_entries, file_problems, digest = _read_file(Path(path))
+        problems += file_problems
+        files.append(GlossaryFile(str(path), digest, len(file_entries)))
+        for entry in file_entries:
+            for form in entry.forms():
+                overridden = entries.get(match_key(form))
+                if overridden is not None and overridden.file != entry.file:
+                    # A later file takes over the whole earlier entry.
+                    for old in overridden.forms():
+                        entries.pop(match_key(old), None)
+            entries[match_key(entry.zh)] = entry
+    if problems:
+        raise GlossaryError(problems)
+    return Glossary(entries.values(), files)
+
+
+def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return [], [f"{path}: no such glossary file (check the path)"], ""
+    except IsADirectoryError:
+        return [], [f"{path}: is a directory (give a .tsv file)"], ""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return [], [f"{path}:{line}: not UTF-8 (save the glossary as UTF-8 TSV)"], digest
+
+    problems: list[str] = []
+    entries: list[Entry] = []
+    header: list[str] | None = None
+    seen: dict[str, Entry] = {}  # matching key -> entry, for clashes within this file
+    for number, raw in enumerate(text.splitlines(), start=1):
+        where = f"{path}:{number}"
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        cells = [c.strip() for c in raw.split("\t")]
+        if header is None:
+            header = [c.lower() for c in cells]
+            missing = [c for c in REQUIRED_COLUMNS if c not in header]
+            unknown = [c for c in header if c not in COLUMNS]
+            if missing or unknown or len(set(header)) != len(header):
+                problems.append(
+                    f"{where}: the first row must be a header naming the columns zh, en "
+                    f"and optionally note, variants, separated by tabs (found: {' | '.join(cells)})"
+                )
+                return [], problems, digest
+            continue
+        if len(cells) > len(header) or len(cells) < header.index("en") + 1:
+            problems.append(
+                f"{where}: {len(cells)} columns, expected {len(header)} ({', '.join(header)}) "
+                "separated by tabs"
+            )
+            continue
+        row = dict(zip(header, cells + [""] * (len(header) - len(cells))))
+        if not row["zh"] or not row["en"]:
+            empty = "zh" if not row["zh"] else "en"
+            problems.append(f"{where}: empty {empty} (fill it in, or delete or comment out the line)")
+            continue
+        variants = tuple(v.strip() for v in row.get("variants", "").split("|") if v.strip())
+        entry = Entry(row["zh"], row["en"], row.get("note", ""), variants, str(path), number)
+        problems += _clashes(entry, seen)
+        entries.append(entry)
+    if header is None:
+        problems.append(f"{path}:1: no header row (the first row must name the columns: zh, en, note, variants)")
+    return entries, problems, digest
+
+
+def _clashes(entry: Entry, seen: dict[str, Entry]) -> list[str]:
+    problems = []
+    for form in entry.forms():
+        key = match_key(form)
+        other = seen.get(key)
+        if other is None:
+            seen[key] = entry
+            continue
+        if other is entry:
+            continue  # e.g. a Traditional variant of the entry's own zh
+        if other.en == entry.en and form == entry.zh and other.zh == entry.zh:
+            continue  # the same entry written twice: harmless
+        if form == entry.zh and key == match_key(other.zh):
+            problems.append(
+                f"{entry.ref}: {entry.zh} is also on line {other.line} with a different English "
+                f"({other.en!r} there, {entry.en!r} here); keep one"
+            )
+        else:
+            problems.append(
+                f"{entry.ref}: {form} is already a form of {other.zh} (line {other.line}); "
+                "a Chinese form can belong to one entry only"
+            )
+    return problems
+
+
+# -- matching and masking ------------------------------------------------------------------
+
+
+def annotate_terms(sentences: Iterable[Sentence], glossary: Glossary) -> int:
+    """Find glossary terms in each sentence; set ``terms`` and the masked ``mt_input``.
+    Returns the number of matches."""
+    count = 0
+    for sentence in sentences:
+        text = _matching_form(sentence.text)
+        found = glossary.find(text)
+        sentence.terms = [
+            TermMatch(
+                sentence.text[start:end], entry.rendering(sentence.text[start:end]),
+                start, end, entry.ref, entry.note,
+            )
+            for start, end, entry in found
+        ]
+        sentence.mt_input = _mask(text, found) if found else None
+        count += len(found)
+    return count
+
+
+def _mask(text: str, found: Sequence[tuple[int, int, Entry]]) -> str:
+    out, last = [], 0
+    for number, (start, end, _) in enumerate(found):
+        out += [text[last:start], PLACEHOLDER.format(number)]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def restore_terms(translation: str, sentence: Sentence) -> str | None:
+    """The translation with renderings in place of placeholders, or ``None`` when a
+    placeholder was dropped, duplicated or garbled, or a term's count is off."""
+    renderings = [t.en for t in sentence.terms]
+    numbers = sorted(int(n) for n in _PLACEHOLDER.findall(translation))
+    if numbers != list(range(len(renderings))):
+        return None
+    restored = _PLACEHOLDER.sub(lambda m: renderings[int(m.group(1))], translation)
+    if _PLACEHOLDER_DEBRIS.search(restored) or not complies(restored, sentence.terms):
+        return None
+    return restored
+
+
+def term_counts(english: str, renderings: Iterable[str]) -> Counter:
+    """How often each rendering occurs in ``english``; an occurrence inside a longer
+    rendering (Taizhou in Taizhou Bay) counts for the longer one only."""
+    counts: Counter = Counter()
+    for rendering in sorted(set(renderings), key=len, reverse=True):
+        counts[rendering] = english.count(rendering)
+        english = english.replace(rendering, "\0")
+    return counts
+
+
+def complies(english: str, terms: Sequence[TermMatch]) -> bool:
+    """Every term's rendering occurs in ``english`` exactly as often as the term in the source."""
+    expected = Counter(t.en for t in terms)
+    return term_counts(english, expected) == expected
+
+
+def fallback_pieces(sentence: Sentence) -> list[str]:
+    """The runs of text between the placeholders that need translating."""
+    return [p for p in _PLACEHOLDER.split(sentence.mt_input or "")[::2] if _HAS_CONTENT.search(p)]
+
+
+def assemble_fallback(sentence: Sentence, translated: dict[str, str]) -> str:
+    """Join the translated pieces and the renderings in source order."""
+    parts = _PLACEHOLDER.split(sentence.mt_input or "")
+    words: list[str] = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            words.append(sentence.terms[int(part)].en)
+        elif _HAS_CONTENT.search(part):
+            english = translated[part].strip()
+            if index < len(parts) - 1:
+                english = english.rstrip(".。")
+            words.append(english)
+        else:
+            words.append("".join(_PUNCTUATION_EN.get(c, "" if c.isspace() else c) for c in part))
+    return _tidy(" ".join(w for w in words if w))
+
+
+def _tidy(text: str) -> str:
+    text = regex.sub(r"\s+([,.;:!?)])", r"\1", text)
+    text = regex.sub(r"([(])\s+", r"\1", text)
+    text = regex.sub(r"\s{2,}", " ", text).strip()
+    return text[:1].upper() + text[1:]
+
+
+def fallback_flag(sentence: Sentence) -> Flag:
+    terms = ", ".join(dict.fromkeys(t.zh for t in sentence.terms))
+    return Flag(
+        "term-fallback",
+        f"the engine did not carry the glossary terms through ({terms}); the sentence was "
+        "rebuilt from separately translated pieces, so check its word order",
+    )
+
+
+def count_in(text: str, glossary: Glossary) -> Counter:
+    """How often each entry occurs in ``text`` (by ``file:line``)."""
+    return Counter(entry.ref for _, _, entry in glossary.find(_matching_form(text)))

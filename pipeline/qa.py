@@ -1,0 +1,160 @@
+"""Quality checks on translated sentences, recorded as flags.
+
+Each check looks at one thing a reviewer must know about:
+
+- ``term-fallback`` (set by :mod:`pipeline.glossary`): terms were enforced by rebuilding;
+- ``number-mismatch``: a number of the source (Arabic digits, percentages, Chinese
+  magnitudes such as 50万 or 1480亿元) is missing from the English in every common form;
+- ``untranslated``: the English equals the source, or still contains Han characters;
+- ``repetition``: the same word or phrase repeated over and over (a known failure of
+  neural models that loop);
+- ``replacement-char``: U+FFFD in the source sentence (text lost before the file was made);
+- ``inconsistent-term``: a quoted phrase that is not in the glossary is rendered in
+  different ways in different sentences.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+
+import regex
+
+from pipeline.model import Document, Flag, Sentence
+
+SEVERITIES = ("info", "warning", "error")
+
+_HAN = regex.compile(r"\p{Han}")
+# A number in Chinese text, with its magnitude and unit: 50万, 1480亿元, 17.3%, 2023年, 5月.
+_ZH_NUMBER = regex.compile(
+    r"(?<![\d.])(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|％|万亿|亿|万|千)?\s*(年|月|日)?"
+)
+_EN_NUMBER = regex.compile(
+    r"(?<![\d.,])(\d+(?:,\d{3})*(?:\.\d+)?)\s*(%|percent|per cent|trillion|billion|million|thousand|bn|m\b|k\b)?",
+    regex.IGNORECASE,
+)
+_MAGNITUDE_ZH = {"万": 1e4, "千": 1e3, "亿": 1e8, "万亿": 1e12}
+_MAGNITUDE_EN = {
+    "thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12,
+}
+_WORD_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "half a million": 5e5, "a million": 1e6,
+    "a billion": 1e9, "hundred": 100, "a hundred": 100, "a thousand": 1e3,
+}
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)
+_REPEATED = regex.compile(r"\b(\w+(?:\W+\w+){0,3}?)(?:\W+\1\b){2,}", regex.IGNORECASE)
+_QUOTED_ZH = regex.compile(r"[“「『]([^”」』]{2,20})[”」』]")
+_QUOTED_EN = regex.compile(r"[\"“]([^\"”]{1,80})[\"”]")
+
+
+def check_document(document: Document) -> None:
+    """Add QA flags to every translated sentence (replacing earlier QA flags)."""
+    sentences = [s for s in document.sentences() if s.translation is not None]
+    for sentence in sentences:
+        sentence.flags = [f for f in sentence.flags if f.code == "term-fallback"]
+        sentence.flags += check_sentence(sentence)
+    for sentence, flag in inconsistent_renderings(sentences):
+        sentence.flags.append(flag)
+
+
+def check_sentence(sentence: Sentence) -> list[Flag]:
+    english = sentence.translation or ""
+    flags = []
+    missing = missing_numbers(sentence.simplified, english)
+    if missing:
+        flags.append(Flag("number-mismatch", "number(s) not found in the English: " + ", ".join(missing)))
+    if _HAN.search(sentence.simplified):
+        if english.strip() == sentence.simplified.strip() or english.strip() == sentence.text.strip():
+            flags.append(Flag("untranslated", "the English is the source text", "error"))
+        elif _HAN.search(english):
+            flags.append(Flag("untranslated", "the English still contains Chinese characters", "error"))
+    repeated = _REPEATED.search(english)
+    if repeated:
+        flags.append(Flag("repetition", f"repeated phrase: {repeated.group(1)!r}", "error"))
+    if "\ufffd" in sentence.text:
+        flags.append(Flag("replacement-char", "the source has U+FFFD (a lost character); check the original"))
+    return flags
+
+
+def missing_numbers(chinese: str, english: str) -> list[str]:
+    """The numbers of ``chinese`` not found in ``english`` in any accepted form:
+    the same value written with digits (500,000 / 500000), with a scale word
+    (0.5 million, 148 billion), as a percentage (17.3% / 17.3 percent), a month as
+    its name, a small number as a word."""
+    found = _english_values(english)
+    lowered = english.lower()
+    missing = []
+    for match in _ZH_NUMBER.finditer(chinese):
+        digits, magnitude, unit = match.group(1), match.group(2), match.group(3)
+        value = float(digits.replace(",", ""))
+        if magnitude in _MAGNITUDE_ZH:
+            value *= _MAGNITUDE_ZH[magnitude]
+        if unit == "月" and not magnitude and 1 <= value <= 12 and _MONTHS[int(value) - 1] in lowered:
+            continue
+        if any(math.isclose(value, v, rel_tol=1e-9) for v in found):
+            continue
+        missing.append(match.group(0).strip())
+    return missing
+
+
+def _english_values(english: str) -> list[float]:
+    values = []
+    for match in _EN_NUMBER.finditer(english):
+        value = float(match.group(1).replace(",", ""))
+        scale = (match.group(2) or "").lower()
+        values.append(value * _MAGNITUDE_EN.get(scale, 1))
+    lowered = english.lower()
+    values += [v for word, v in _WORD_NUMBERS.items() if regex.search(rf"\b{word}\b", lowered)]
+    return values
+
+
+def inconsistent_renderings(sentences: Iterable[Sentence]) -> list[tuple[Sentence, Flag]]:
+    """Quoted Chinese phrases outside the glossary that recur with different English.
+
+    Chinese slogans are quoted (“三比三看”), and their English usually is too; when a
+    sentence has as many quotations in both languages, the k-th quotes are paired.
+    """
+    renderings: dict[str, dict[str, list[Sentence]]] = defaultdict(lambda: defaultdict(list))
+    for sentence in sentences:
+        glossary_terms = {t.zh for t in sentence.terms}
+        chinese = [q for q in _QUOTED_ZH.findall(sentence.text)]
+        english = _QUOTED_EN.findall(sentence.translation or "")
+        if not chinese or len(chinese) != len(english):
+            continue
+        for zh, en in zip(chinese, english):
+            if zh not in glossary_terms:
+                renderings[zh][en.strip().lower()].append(sentence)
+    flagged = []
+    for zh, by_english in renderings.items():
+        if len(by_english) < 2:
+            continue
+        variants = " / ".join(f'"{en}"' for en in by_english)
+        for group in by_english.values():
+            for sentence in group:
+                flagged.append((sentence, Flag(
+                    "inconsistent-term",
+                    f"“{zh}” is rendered in different ways in this document ({variants}); "
+                    "add it to the glossary to fix one",
+                    "info",
+                )))
+    return flagged
+
+
+def flags_at_least(document: Document, severity: str) -> list[tuple[str, Flag]]:
+    """``(block id, flag)`` for every block and sentence flag of ``severity`` or worse."""
+    threshold = SEVERITIES.index(severity)
+    out = []
+    for block in document.blocks:
+        for flag in block.flags:
+            if SEVERITIES.index(flag.severity) >= threshold:
+                out.append((block.id, flag))
+        for number, sentence in enumerate(block.sentences, start=1):
+            for flag in sentence.flags:
+                if SEVERITIES.index(flag.severity) >= threshold:
+                    out.append((f"{block.id}.{number}", flag))
+    return out
