@@ -28,6 +28,9 @@ from typing import Any
 #: Weight scale: large enough that attention is peaked and outputs depend on the
 #: input (at gain 1 a random model repeats one token whatever it is given).
 _WEIGHT_GAIN = 4.0
+#: Part of the cache key of :func:`cached_argos_package`: bump it when a change here
+#: changes what the same arguments build.
+_BUILDER_VERSION = 2
 __all__ = [
     "build_argos_package",
     "cached_argos_package",
@@ -141,8 +144,8 @@ def _fill_transformer(
     d = d_model
 
     def normal(*shape: int) -> Any:
-        # Scaled so activations stay in range through a deep stack.
-        return rng.standard_normal(shape, dtype=np.float32) * np.float32(_WEIGHT_GAIN / np.sqrt(shape[-1]))
+        scale = np.float32(_WEIGHT_GAIN / np.sqrt(shape[-1]))
+        return rng.standard_normal(shape, dtype=np.float32) * scale
 
     def layer_norm(ln: Any, width: int) -> None:
         ln.gamma = np.ones(width, dtype=np.float32)
@@ -194,7 +197,7 @@ def _vocabularies(
     source = list(pieces)
     if model_vocab_size is not None and model_vocab_size > len(source):
         # Pads the model to a real model's width; these tokens decode to "⁇".
-        source += [f"<extra_{i}>" for i in range(model_vocab_size - len(source))]
+        source += [f"<extra{i}>" for i in range(model_vocab_size - len(source))]
     if shared_vocab:
         return source, source
     # A distinct target vocabulary: the same pieces in another order, so an engine
@@ -319,7 +322,7 @@ def cached_argos_package(cache_dir: Path, **kwargs: Any) -> Path:
     the same arguments returns the existing file instead of building again.
     """
     key = hashlib.sha256(
-        json.dumps(kwargs, sort_keys=True, default=list).encode("utf-8")
+        json.dumps([_BUILDER_VERSION, kwargs], sort_keys=True, default=list).encode("utf-8")
     ).hexdigest()[:16]
     slot = Path(cache_dir) / key
     found = sorted(slot.glob("*.argosmodel")) if slot.is_dir() else []
