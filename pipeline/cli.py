@@ -91,6 +91,130 @@ def run(source: str, output_dir: str, offline: bool, beam_size: int | None, cach
 
 
 
+@cli.command()
+@click.argument("source", type=click.Path(path_type=str))
+@click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning", show_default=True,
+              help="Exit with status 1 when a flag of this severity or worse is present.")
+@click.option("--offline", is_flag=True, help="Never touch the network (no model download on first use).")
+@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=str), envvar="DUIZHAO_CACHE",
+              help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].")
+@click.option("-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
+              help="Glossary TSV file; repeat for several. Default: every glossary/*.tsv.")
+def check(source: str, fail_on: str, offline: bool, cache_path: str | None, glossaries: tuple[str, ...]) -> None:
+    """List every review flag of SOURCE's translation; for CI use by teams.
+
+    Runs the pipeline like `duizhao run` (from the cache when nothing changed)
+    without writing outputs, prints each flag with its block and sentence, and
+    exits with status 1 when any flag of the --fail-on severity or worse is present.
+    """
+    from pipeline.cache import TranslationCache
+    from pipeline.qa import flags_at_least
+    from pipeline.run import argos_engine, run as run_pipeline
+
+    def make_engine():
+        with _ProgressBar("Downloading zh→en model") as bar:
+            return argos_engine(offline=offline, progress=bar, notify=lambda line: click.echo(line, err=True))
+
+    with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
+            _ProgressBar("Translating") as progress:
+        result = run_pipeline(source, None, make_engine, cache, progress, glossaries or None)
+    shown = flags_at_least(result.document, "info")
+    for where, flag in shown:
+        click.echo(f"{where:<8} {flag.severity:<8} {flag.code}: {flag.message}")
+    failing = flags_at_least(result.document, fail_on)
+    click.echo(f"{len(shown)} flags, {len(failing)} at {fail_on} or worse")
+    if failing:
+        raise SystemExit(1)
+
+
+@cli.group("glossary")
+def glossary_group() -> None:
+    """Check, list, extend and discover glossary terms (glossary/*.tsv).
+
+    A glossary is a UTF-8 TSV file with a header row: zh, en, note, variants.
+    """
+
+
+def _glossary_files(files: tuple[str, ...]) -> list[str]:
+    from pipeline.glossary import DEFAULT_DIR, default_files
+
+    chosen = list(files) or [str(p) for p in default_files()]
+    if not chosen:
+        raise click.ClickException(f"no glossary files: give FILES or put .tsv files in {DEFAULT_DIR}/")
+    return chosen
+
+
+@glossary_group.command("check")
+@click.argument("files", nargs=-1, type=click.Path(path_type=str))
+def glossary_check(files: tuple[str, ...]) -> None:
+    """Validate glossary FILES (default: glossary/*.tsv); errors name file:line."""
+    from pipeline.glossary import load_glossaries
+
+    chosen = _glossary_files(files)
+    glossary = load_glossaries(chosen)
+    click.echo(f"OK: {len(glossary)} entries in {len(chosen)} file(s): {', '.join(chosen)}")
+
+
+@glossary_group.command("list")
+@click.argument("files", nargs=-1, type=click.Path(path_type=str))
+@click.option("--source", type=click.Path(path_type=str), help="Also count each entry's occurrences in this source.")
+def glossary_list(files: tuple[str, ...], source: str | None) -> None:
+    """List the entries of FILES (default: glossary/*.tsv) with their file:line."""
+    from pipeline.glossary import count_in, load_glossaries
+
+    glossary = load_glossaries(_glossary_files(files))
+    counts = None
+    if source is not None:
+        from pipeline.run import load_document
+
+        document = load_document(source)
+        counts = count_in("\n".join(s.text for s in document.sentences()), glossary)
+    for entry in sorted(glossary.entries, key=lambda e: (e.file, e.line)):
+        count = f"{counts[entry.ref]:>4}  " if counts is not None else ""
+        click.echo(f"{count}{entry.zh}\t{entry.en}\t{entry.ref}")
+
+
+@glossary_group.command("add")
+@click.argument("zh")
+@click.argument("en")
+@click.option("--note", default="", help="What the term means (Markdown).")
+@click.option("--variants", default="", help="Other Chinese forms, separated by |.")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=str),
+              help="Glossary file to append to (created with a header if missing). Default: the last glossary/*.tsv.")
+def glossary_add(zh: str, en: str, note: str, variants: str, path: str | None) -> None:
+    """Append the entry ZH → EN to a glossary file without disturbing the rest of it."""
+    from pipeline.glossary import add_entry
+
+    line = add_entry(zh, en, note=note, variants=variants, path=path)
+    click.echo(f"Added {zh} → {en} as {line}")
+
+
+@glossary_group.command("suggest")
+@click.argument("source", type=click.Path(path_type=str))
+@click.option("-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
+              help="Glossary files whose terms are already known. Default: every glossary/*.tsv.")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="How many candidates to show.")
+@click.option("--tsv", "tsv_path", type=click.Path(dir_okay=False, path_type=str),
+              help="Append the candidates to this glossary file as commented-out draft rows to fill in.")
+def glossary_suggest(source: str, glossaries: tuple[str, ...], limit: int, tsv_path: str | None) -> None:
+    """Rank glossary candidates found in SOURCE that the glossary lacks.
+
+    Quoted phrases, numbered slogans (三条路径, 一号工程) and frequent words that
+    jieba's general dictionary does not know, each with its count and a context.
+    """
+    from pipeline.glossary import append_drafts, default_files, load_glossaries
+    from pipeline.run import load_document
+    from pipeline.suggest import suggest_terms
+
+    glossary = load_glossaries(list(glossaries) or default_files())
+    candidates = suggest_terms(load_document(source), glossary, limit)
+    for candidate in candidates:
+        click.echo(f"{candidate.count:>4}  {candidate.kind:<12}  {candidate.zh}\t{candidate.context}")
+    if tsv_path:
+        append_drafts(tsv_path, candidates)
+        click.echo(f"Appended {len(candidates)} draft rows to {tsv_path}: remove the leading '# ' and fill in en.")
+
+
 # ---- models and cache commands (pipeline.packages, pipeline.cache) ---------------------
 
 

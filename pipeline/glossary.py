@@ -231,8 +231,8 @@ def _clashes(entry: Entry, seen: dict[str, Entry]) -> list[str]:
             continue
         if other is entry:
             continue  # e.g. a Traditional variant of the entry's own zh
-        if other.en == entry.en and form == entry.zh and other.zh == entry.zh:
-            continue  # the same entry written twice: harmless
+        if other.en == entry.en and form == entry.zh and key == match_key(other.zh):
+            continue  # the same entry written twice (maybe once in each script): harmless
         if form == entry.zh and key == match_key(other.zh):
             problems.append(
                 f"{entry.ref}: {entry.zh} is also on line {other.line} with a different English "
@@ -347,3 +347,67 @@ def fallback_flag(sentence: Sentence) -> Flag:
 def count_in(text: str, glossary: Glossary) -> Counter:
     """How often each entry occurs in ``text`` (by ``file:line``)."""
     return Counter(entry.ref for _, _, entry in glossary.find(_matching_form(text)))
+
+
+# -- editing files ---------------------------------------------------------------------------
+
+
+def add_entry(zh: str, en: str, *, note: str = "", variants: str = "", path: str | Path | None = None) -> str:
+    """Append an entry to a glossary file, leaving every existing byte as it was.
+    Returns the new entry's ``file:line``."""
+    from pipeline.atomic import write_text_atomic
+
+    target = Path(path) if path is not None else (default_files() or [DEFAULT_DIR / "glossary.tsv"])[-1]
+    values = {"zh": zh.strip(), "en": en.strip(), "note": note.strip(), "variants": variants.strip()}
+    for column, value in values.items():
+        if "\t" in value or "\n" in value:
+            raise GlossaryError([f"{target}: the {column} may not contain tabs or line breaks"])
+    if not values["zh"] or not values["en"]:
+        raise GlossaryError([f"{target}: both ZH and EN are needed"])
+    text = target.read_text(encoding="utf-8-sig") if target.exists() else "\t".join(COLUMNS) + "\n"
+    entries, problems, _ = _read_file(target) if target.exists() else ([], [], "")
+    if problems:
+        raise GlossaryError(problems)
+    header = _header_of(text)
+    if text and not text.endswith("\n"):
+        text += "\n"
+    number = text.count("\n") + 1
+    new = Entry(values["zh"], values["en"], values["note"],
+                tuple(v.strip() for v in values["variants"].split("|") if v.strip()), str(target), number)
+    seen: dict[str, Entry] = {}
+    for entry in entries:
+        for form in entry.forms():
+            seen.setdefault(match_key(form), entry)
+    same = seen.get(match_key(new.zh))
+    if same is not None and same.en == new.en:
+        raise GlossaryError([f"{same.ref}: {same.zh} → {same.en} is already there"])
+    clash = _clashes(new, seen)
+    if clash:
+        raise GlossaryError(clash)
+    write_text_atomic(target, text + "\t".join(values.get(c, "") for c in header) + "\n")
+    return new.ref
+
+
+def append_drafts(path: str | Path, candidates: Iterable[object]) -> None:
+    """Append candidates as commented-out rows (``# zh<TAB><TAB>note``) for the user
+    to fill in: remove the ``# `` and write the English."""
+    from pipeline.atomic import write_text_atomic
+
+    target = Path(path)
+    text = target.read_text(encoding="utf-8-sig") if target.exists() else "\t".join(COLUMNS) + "\n"
+    if not text.endswith("\n"):
+        text += "\n"
+    header = _header_of(text)
+    rows = ["# Draft rows from `duizhao glossary suggest`: remove '# ' and fill in en."]
+    for candidate in candidates:
+        cells = {"zh": candidate.zh, "en": "",
+                 "note": f"{candidate.kind}, {candidate.count}× in the source: {candidate.context}"}
+        rows.append("# " + "\t".join(cells.get(c, "") for c in header))
+    write_text_atomic(target, text + "\n".join(rows) + "\n")
+
+
+def _header_of(text: str) -> list[str]:
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return [c.strip().lower() for c in line.split("\t")]
+    return list(COLUMNS)
