@@ -287,16 +287,18 @@ def restore_terms(translation: str, sentence: Sentence) -> str | None:
     restored = _PLACEHOLDER.sub(lambda m: renderings[int(m.group(1))], translation)
     if _PLACEHOLDER_DEBRIS.search(restored) or not complies(restored, sentence.terms):
         return None
-    return restored
+    return restored[:1].upper() + restored[1:] if translation.startswith("⟦") else restored
 
 
 def term_counts(english: str, renderings: Iterable[str]) -> Counter:
-    """How often each rendering occurs in ``english``; an occurrence inside a longer
-    rendering (Taizhou in Taizhou Bay) counts for the longer one only."""
+    """How often each rendering occurs in ``english``, ignoring case (a rendering
+    may open the sentence with a capital); an occurrence inside a longer rendering
+    (Taizhou in Taizhou Bay) counts for the longer one only."""
     counts: Counter = Counter()
+    english = english.casefold()
     for rendering in sorted(set(renderings), key=len, reverse=True):
-        counts[rendering] = english.count(rendering)
-        english = english.replace(rendering, "\0")
+        counts[rendering] = english.count(rendering.casefold())
+        english = english.replace(rendering.casefold(), "\0")
     return counts
 
 
