@@ -5,6 +5,7 @@ and SentencePiece models loaded and decoded the way a published package is."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -278,8 +279,6 @@ def test_placeholders_stay_one_piece(engine: ArgosEngine, package_dir):
 
 
 def _copy(package_dir: Path, dest: Path) -> Path:
-    import shutil
-
     return Path(shutil.copytree(package_dir, dest / package_dir.name))
 
 
