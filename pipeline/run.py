@@ -94,7 +94,7 @@ def translate_document(
 
 def write_outputs(document: Document, output_dir: str | Path) -> list[Path]:
     """``<stem>.json`` (the document model) and ``<stem>.html`` (the reader)."""
-    from pipeline.render.minimal_html import render
+    from pipeline.render.reader import render
 
     stem = Path(document.source).stem
     output_dir = Path(output_dir)

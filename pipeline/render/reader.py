@@ -1,0 +1,437 @@
+"""The parallel-text reader: one self-contained HTML page per document.
+
+:func:`render` does, in order:
+
+1. build the view: a row per block, every sentence in both columns under one id
+   (``p12.3``), glossary terms marked in both columns, flags collected for review;
+2. compute the reading aids: word boundaries (jieba), the other script (OpenCC),
+   pinyin, and the CC-CEDICT entries for the words on the page only;
+3. fill the Jinja2 template (autoescaped) with the view, the inline CSS and JS
+   from ``static/`` and the aids as escaped JSON.
+
+The page loads nothing: no fonts, scripts or images. Without JavaScript it is
+still a readable side-by-side text; the script adds the modes and the aids.
+
+Fields added to the model by later stages (``terms`` and more ``flags`` on a
+sentence, ``glossary`` on the document) are read defensively, as objects or
+dicts, so the reader works before and after they exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from pipeline import __version__
+from pipeline.model import Block, Document, Sentence
+
+#: Element that holds a block's text in each column, by kind.
+_TAGS = {"title": "h1", "heading": "h2", "quote": "blockquote", "code": "pre", "front_matter": "pre"}
+_SEVERITIES = ("error", "warning", "info")
+#: Distinct term colours; terms beyond this many share colours.
+_COLOURS = 8
+_STORAGE_KEY = "duizhao.reader"
+
+
+def render(document: Document, *, now: datetime | None = None) -> str:
+    """The reader page for ``document`` as one HTML string."""
+    from markupsafe import Markup
+
+    view = _View(document)
+    aids = _reading_aids(document, view)
+    data = {"script": document.script, "storageKey": _STORAGE_KEY, **aids}
+    template = _environment().get_template("reader.html.j2")
+    return template.render(
+        title=next((b.text for b in document.blocks if b.kind == "title"), Path(document.source).name),
+        zh_lang="zh-Hant" if document.script == "traditional" else "zh-Hans",
+        rows=view.rows,
+        terms=view.terms(),
+        flags=view.flags,
+        dropped=[_plain(d) for d in document.dropped],
+        footer=_footer(document, view, now or datetime.now().astimezone()),
+        css=Markup(_asset("reader.css")),
+        js=Markup(_asset("reader.js")),
+        data_json=Markup(script_json(data)),
+    )
+
+
+def script_json(data: Any) -> str:
+    """JSON safe inside ``<script type="application/json">``: ``<``, ``>`` and
+    ``&`` escaped, so no text in it can close the element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("pipeline.render", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@lru_cache(maxsize=None)
+def _asset(name: str) -> str:
+    text = resources.files("pipeline.render").joinpath("static", name).read_text(encoding="utf-8")
+    closing = "</style" if name.endswith(".css") else "</script"
+    if closing in text.lower():  # would end the inline element early
+        raise ValueError(f"static/{name} must not contain {closing}")
+    return text
+
+
+# ---- reading the model defensively ---------------------------------------------------
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    to_json = getattr(obj, "to_json", None)
+    return to_json() if callable(to_json) else dict(vars(obj))
+
+
+# ---- the view: rows, sentence pairs, terms, flags -------------------------------------
+
+
+@dataclass
+class _Term:
+    """One glossary entry as used in this document."""
+
+    id: str
+    zh: str
+    en: str
+    note_html: Any
+    file: str
+    entry: str
+    colour: int
+    count: int = 0
+
+
+@dataclass
+class _Piece:
+    text: str
+    term: _Term | None = None
+    occurrence: str = ""
+
+
+@dataclass
+class _SentenceView:
+    id: str
+    zh: list[_Piece]
+    en: list[_Piece]
+    translated: bool
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    #: Offsets in the original text where a term starts or ends (word cuts).
+    cuts: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    id: str
+    kind: str
+    tag: str
+    text: str
+    verbatim: bool
+    sentences: list[_SentenceView]
+    flags: list[dict[str, Any]]
+
+
+class _View:
+    """Everything the template shows, built once from the document."""
+
+    def __init__(self, document: Document):
+        self._terms: dict[str, _Term] = {}
+        self.flags: list[dict[str, Any]] = []
+        self.rows = [self._row(block) for block in document.blocks]
+
+    def terms(self) -> list[_Term]:
+        return sorted(self._terms.values(), key=lambda t: (-t.count, t.zh))
+
+    def _row(self, block: Block) -> _Row:
+        flags = [self._flag(f, block.id, None) for f in block.flags]
+        sentences = [] if not block.translatable else [
+            self._sentence(s, f"{block.id}.{n}") for n, s in enumerate(block.sentences, 1)
+        ]
+        return _Row(
+            id=block.id,
+            kind=block.kind,
+            tag=_TAGS.get(block.kind, "p"),
+            text=block.text,
+            verbatim=not block.translatable,
+            sentences=sentences,
+            flags=flags,
+        )
+
+    def _flag(self, flag: Any, block_id: str, sentence_id: str | None) -> dict[str, Any]:
+        severity = str(_get(flag, "severity", "warning") or "warning")
+        item = {
+            "n": len(self.flags) + 1,
+            "block": block_id,
+            "sentence": sentence_id,
+            "code": str(_get(flag, "code", "") or ""),
+            "severity": severity,
+            "level": severity if severity in _SEVERITIES else "warning",
+            "message": str(_get(flag, "message", "") or ""),
+        }
+        self.flags.append(item)
+        return item
+
+    def _sentence(self, sentence: Sentence, sid: str) -> _SentenceView:
+        flags = [self._flag(f, sid.split(".")[0], sid) for f in (getattr(sentence, "flags", None) or [])]
+        matches = self._term_matches(sentence)
+        zh: list[_Piece] = []
+        at = 0
+        for n, (start, end, term) in enumerate(matches):
+            if start > at:
+                zh.append(_Piece(sentence.text[at:start]))
+            zh.append(_Piece(sentence.text[start:end], term, f"{sid}-{n}"))
+            at = end
+        if at < len(sentence.text):
+            zh.append(_Piece(sentence.text[at:]))
+        translation = sentence.translation or ""
+        return _SentenceView(
+            id=sid,
+            zh=zh,
+            en=_english_pieces(translation, [(term, f"{sid}-{n}") for n, (_, _, term) in enumerate(matches)]),
+            translated=bool(translation.strip()),
+            flags=flags,
+            cuts=sorted({pos for start, end, _ in matches for pos in (start, end)}),
+        )
+
+    def _term_matches(self, sentence: Sentence) -> list[tuple[int, int, _Term]]:
+        """Valid, non-overlapping term spans in the sentence's original text."""
+        spans = []
+        for match in getattr(sentence, "terms", None) or []:
+            start, end = _get(match, "start"), _get(match, "end")
+            if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(sentence.text):
+                continue
+            spans.append((start, -end, match))
+        chosen: list[tuple[int, int, _Term]] = []
+        at = 0
+        for start, neg_end, match in sorted(spans, key=lambda s: (s[0], s[1])):
+            if start >= at:  # the longest of several starting here wins; overlaps are dropped
+                term = self._term(match, sentence.text[start:-neg_end])
+                term.count += 1
+                chosen.append((start, -neg_end, term))
+                at = -neg_end
+        return chosen
+
+    def _term(self, match: Any, matched_text: str) -> _Term:
+        zh = str(_get(match, "zh", "") or matched_text)
+        en = str(_get(match, "en", "") or "")
+        entry = str(_get(match, "entry", "") or "")
+        key = entry or f"{zh}\x1f{en}"
+        term = self._terms.get(key)
+        if term is None:
+            n = len(self._terms)
+            term = self._terms[key] = _Term(
+                id=f"g{n + 1}",
+                zh=zh,
+                en=en,
+                note_html=note_html(str(_get(match, "note", "") or "")),
+                file=str(_get(match, "file", "") or entry.rpartition(":")[0]),
+                entry=entry,
+                colour=n % _COLOURS,
+            )
+        return term
+
+
+def _english_pieces(translation: str, terms: list[tuple[_Term, str]]) -> list[_Piece]:
+    """The translation cut so each term's English (``en``) is a piece of its own:
+    the first free whole-word, case-insensitive occurrence, in the terms' order."""
+    taken: list[tuple[int, int, _Term, str]] = []
+    for term, occurrence in terms:
+        if not term.en.strip():
+            continue
+        pattern = regex.compile(r"(?<!\w)" + regex.escape(term.en.strip()) + r"(?!\w)", regex.IGNORECASE)
+        for found in pattern.finditer(translation):
+            if all(found.end() <= s or found.start() >= e for s, e, _, _ in taken):
+                taken.append((found.start(), found.end(), term, occurrence))
+                break
+    pieces: list[_Piece] = []
+    at = 0
+    for start, end, term, occurrence in sorted(taken, key=lambda t: t[0]):
+        if start > at:
+            pieces.append(_Piece(translation[at:start]))
+        pieces.append(_Piece(translation[start:end], term, occurrence))
+        at = end
+    if at < len(translation):
+        pieces.append(_Piece(translation[at:]))
+    return pieces
+
+
+def note_html(text: str):
+    """A glossary note rendered from Markdown, safe to embed: raw HTML in the note
+    shows as text, and links and images become plain text (the page loads nothing)."""
+    from markupsafe import Markup
+
+    if not text.strip():
+        return None
+    import markdown
+
+    return Markup(markdown.markdown(text, extensions=[_safe_notes()]))
+
+
+@lru_cache(maxsize=1)
+def _safe_notes():
+    """A Markdown extension: no raw HTML; links and images become text."""
+    import markdown
+    from markdown.treeprocessors import Treeprocessor
+
+    class Unlink(Treeprocessor):
+        def run(self, root):
+            for element in root.iter():
+                if element.tag == "a":
+                    href = element.get("href", "")
+                    element.attrib.clear()
+                    element.tag = "span"
+                    if href and not href.startswith("#"):
+                        element.tail = f" ({href})" + (element.tail or "")
+                elif element.tag == "img":
+                    alt = element.get("alt", "")
+                    element.attrib.clear()
+                    element.tag = "span"
+                    element.text = alt
+
+    class SafeNotes(markdown.Extension):
+        def extendMarkdown(self, md):  # noqa: N802 (Markdown's API name)
+            md.preprocessors.deregister("html_block")
+            md.inlinePatterns.deregister("html")
+            md.treeprocessors.register(Unlink(md), "duizhao_unlink", 0)
+
+    return SafeNotes()
+
+
+# ---- reading aids: words, other script, pinyin, dictionary ----------------------------
+
+
+def _reading_aids(document: Document, view: _View) -> dict[str, Any]:
+    """``tokens``: per sentence id, the words of its original text as
+    ``[text, other-script form or "", pinyin]`` (Han) or ``[text]`` (anything else);
+    ``dict``: CC-CEDICT entries for those words and their characters."""
+    from pipeline.dictionary import cedict_entries, is_han, pinyin, split_words
+    from pipeline.source import to_simplified, to_traditional
+
+    traditional = document.script == "traditional"
+
+    def other_script(text: str) -> str:
+        return to_simplified(text, "traditional") if traditional else to_traditional(text)
+
+    tokens: dict[str, list[list[str]]] = {}
+    headwords: set[str] = set()
+    by_id = {sv.id: sv for row in view.rows for sv in row.sentences}
+    for block in document.blocks:
+        if not block.translatable:
+            continue
+        for n, sentence in enumerate(block.sentences, 1):
+            sid = f"{block.id}.{n}"
+            text = sentence.text
+            simplified = sentence.simplified if len(sentence.simplified) == len(text) else text
+            other = other_script(text)
+            aligned = len(other) == len(text)
+            cuts = [0, *by_id[sid].cuts, len(text)]
+            words: list[list[str]] = []
+            for start, end in zip(cuts, cuts[1:]):
+                at = start
+                for word in split_words(simplified[start:end]):
+                    end_at = at + len(word.text)
+                    original = text[at:end_at]
+                    if word.han and is_han(original):
+                        alt = other[at:end_at] if aligned else other_script(original)
+                        syllables = pinyin(simplified[at:end_at])
+                        words.append([original, "" if alt == original else alt, " ".join(syllables)])
+                        headwords.update((original, alt, *original, *alt))
+                    elif words and len(words[-1]) == 1 and at != start:
+                        words[-1][0] += original
+                    else:
+                        words.append([original])
+                    at = end_at
+            tokens[sid] = words
+
+    entries: list[list[Any]] = []
+    index: dict[str, list[int]] = {}
+    position: dict[Any, int] = {}
+    for headword, found in sorted(cedict_entries(headwords).items()):
+        for entry in found:
+            if entry not in position:
+                position[entry] = len(entries)
+                entries.append([entry.traditional, entry.simplified, entry.pinyin, list(entry.senses)])
+            index.setdefault(headword, []).append(position[entry])
+    return {"tokens": tokens, "dict": {"e": entries, "k": index}}
+
+
+# ---- footer ---------------------------------------------------------------------------
+
+
+def _footer(document: Document, view: _View, now: datetime) -> dict[str, Any]:
+    signature = _parse_signature(document.signature)
+    stats = document.stats or {}
+    sentences = [s for row in view.rows for s in row.sentences]
+    glossary = [
+        {"file": str(_get(g, "file", "") or ""), "sha256": str(_get(g, "sha256", "") or "")}
+        for g in (getattr(document, "glossary", None) or [])
+    ]
+    return {
+        "source": document.source,
+        "source_sha256": getattr(document, "source_sha256", None) or _file_sha256(document.source),
+        "encoding": document.encoding,
+        "script": document.script,
+        "signature": signature,
+        "signature_text": document.signature or "",
+        "glossary": glossary,
+        "date": now.strftime("%Y-%m-%d %H:%M %Z").strip(),
+        "version": __version__,
+        "counts": {
+            "blocks": len(document.blocks),
+            "sentences": len(sentences),
+            "translated": sum(s.translated for s in sentences),
+            "engine": stats.get("translated"),
+            "cached": stats.get("cached"),
+            "flags": len(view.flags),
+            "dropped": len(document.dropped),
+        },
+    }
+
+
+def _parse_signature(signature: str | None) -> dict[str, str]:
+    """``engine``, ``package``, ``package_version`` and the other ``options`` from a
+    signature that is the usual JSON object; ``{}`` otherwise (shown as it is)."""
+    if not signature:
+        return {}
+    try:
+        data = json.loads(signature)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    known = ("engine", "package", "package_version")
+    shown = {key: "" if data.get(key) is None else str(data[key]) for key in known}
+    rest = {k: v for k, v in data.items() if k not in known and v not in (None, "", {}, [])}
+    shown["options"] = json.dumps(rest, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")) if rest else ""
+    return shown
+
+
+def _file_sha256(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
