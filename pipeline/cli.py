@@ -4,6 +4,7 @@ level, so ``duizhao --help`` stays instant."""
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
@@ -54,18 +55,52 @@ def segment(source: str, as_json: bool) -> None:
     click.echo(describe_segmentation(document))
 
 
+def _decode_options(command):
+    """--beam-size, --repetition-penalty and --no-repeat-ngram-size, gathered into ``decode``."""
+    options = [
+        click.option("--beam-size", type=click.IntRange(1, 16), default=None,
+                     help="Beam size for decoding (default 2). Part of the cache key, like the options below."),
+        click.option("--repetition-penalty", type=click.FloatRange(1.0, 3.0), default=None,
+                     help="Penalise tokens already produced (1.0 = off, the default); against looping output."),
+        click.option("--no-repeat-ngram-size", type=click.IntRange(0, 10), default=None,
+                     help="Never repeat an n-gram of this size (0 = off, the default); against looping output."),
+    ]
+
+    def gather(**kwargs):
+        names = ("beam_size", "repetition_penalty", "no_repeat_ngram_size")
+        kwargs["decode"] = {n: kwargs.pop(n) for n in names if kwargs.get(n) is not None}
+        for n in names:
+            kwargs.pop(n, None)
+        return command(**kwargs)
+
+    gather = functools.wraps(command)(gather)
+    for option in reversed(options):
+        gather = option(gather)
+    return gather
+
+
+def _engine_factory(offline: bool, decode: dict):
+    """A callable creating the Argos engine, with a download progress bar on first use."""
+    def make_engine():
+        from pipeline.run import argos_engine
+
+        with _ProgressBar("Downloading zh→en model") as bar:
+            return argos_engine(offline=offline, decode=decode, progress=bar,
+                                notify=lambda line: click.echo(line, err=True))
+    return make_engine
+
+
 @cli.command()
 @click.argument("source", type=click.Path(path_type=str))
 @click.option("-o", "--output", "output_dir", default="output", show_default=True,
               type=click.Path(file_okay=False, path_type=str), help="Folder for <source>.json and <source>.html.")
 @click.option("--offline", is_flag=True, help="Never touch the network (no model download on first use).")
-@click.option("--beam-size", type=click.IntRange(1, 16), default=None,
-              help="Beam size for decoding (default: the engine's, 2). Part of the cache key.")
+@_decode_options
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=str), envvar="DUIZHAO_CACHE",
               help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].")
 @click.option("-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
               help="Glossary TSV file; repeat for several (later files win). Default: every glossary/*.tsv.")
-def run(source: str, output_dir: str, offline: bool, beam_size: int | None, cache_path: str | None,
+def run(source: str, output_dir: str, offline: bool, decode: dict, cache_path: str | None,
         glossaries: tuple[str, ...]) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html.
 
@@ -74,13 +109,9 @@ def run(source: str, output_dir: str, offline: bool, beam_size: int | None, cach
     same model and options) come from the translation cache.
     """
     from pipeline.cache import TranslationCache
-    from pipeline.run import argos_engine, run as run_pipeline
+    from pipeline.run import run as run_pipeline
 
-    def make_engine():
-        with _ProgressBar("Downloading zh→en model") as bar:
-            return argos_engine(offline=offline, beam_size=beam_size, progress=bar,
-                                notify=lambda line: click.echo(line, err=True))
-
+    make_engine = _engine_factory(offline, decode)
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
         result = run_pipeline(source, output_dir, make_engine, cache, progress, glossaries or None)
@@ -96,11 +127,13 @@ def run(source: str, output_dir: str, offline: bool, beam_size: int | None, cach
 @click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning", show_default=True,
               help="Exit with status 1 when a flag of this severity or worse is present.")
 @click.option("--offline", is_flag=True, help="Never touch the network (no model download on first use).")
+@_decode_options
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=str), envvar="DUIZHAO_CACHE",
               help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].")
 @click.option("-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
               help="Glossary TSV file; repeat for several. Default: every glossary/*.tsv.")
-def check(source: str, fail_on: str, offline: bool, cache_path: str | None, glossaries: tuple[str, ...]) -> None:
+def check(source: str, fail_on: str, offline: bool, decode: dict, cache_path: str | None,
+          glossaries: tuple[str, ...]) -> None:
     """List every review flag of SOURCE's translation; for CI use by teams.
 
     Runs the pipeline like `duizhao run` (from the cache when nothing changed)
@@ -109,12 +142,9 @@ def check(source: str, fail_on: str, offline: bool, cache_path: str | None, glos
     """
     from pipeline.cache import TranslationCache
     from pipeline.qa import flags_at_least
-    from pipeline.run import argos_engine, run as run_pipeline
+    from pipeline.run import run as run_pipeline
 
-    def make_engine():
-        with _ProgressBar("Downloading zh→en model") as bar:
-            return argos_engine(offline=offline, progress=bar, notify=lambda line: click.echo(line, err=True))
-
+    make_engine = _engine_factory(offline, decode)
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
         result = run_pipeline(source, None, make_engine, cache, progress, glossaries or None)

@@ -105,13 +105,14 @@ def write_outputs(document: Document, output_dir: str | Path) -> list[Path]:
     ]
 
 
-def argos_engine(*, offline: bool, beam_size: int | None = None, progress=None, notify=print):
-    """The Argos zh→en engine, installing its package on first use unless offline."""
+def argos_engine(*, offline: bool, decode: dict | None = None, progress=None, notify=print):
+    """The Argos zh→en engine, installing its package on first use unless offline.
+    ``decode`` overrides :class:`~pipeline.engines.DecodeOptions` defaults."""
     from pipeline.engines import DecodeOptions, create_engine
     from pipeline.packages import ensure_package
 
     package = ensure_package("zh", "en", offline=offline, progress=progress, notify=notify)
-    options = DecodeOptions() if beam_size is None else DecodeOptions(beam_size=beam_size)
+    options = DecodeOptions(**(decode or {}))
     return create_engine("argos", package_path=package.path, options=options)
 
 

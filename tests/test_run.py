@@ -70,13 +70,21 @@ def test_second_run_translates_nothing_and_gives_the_same_output(installed, seed
     assert [b["sentences"] for b in second["blocks"]] == [b["sentences"] for b in first["blocks"]]
 
 
-def test_new_decoding_options_do_not_reuse_cached_text(installed, seed_path, tmp_path):
+@pytest.mark.parametrize(
+    ("option", "value", "in_signature"),
+    [
+        ("--beam-size", "1", '"beam_size":1'),
+        ("--repetition-penalty", "1.2", '"repetition_penalty":1.2'),
+        ("--no-repeat-ngram-size", "3", '"no_repeat_ngram_size":3'),
+    ],
+)
+def test_new_decoding_options_do_not_reuse_cached_text(installed, seed_path, tmp_path, option, value, in_signature):
     out, cache = tmp_path / "out", tmp_path / "c.sqlite3"
     invoke("run", seed_path, "-o", out, "--offline", "--cache", cache)
-    invoke("run", seed_path, "-o", out, "--offline", "--cache", cache, "--beam-size", "1")
+    invoke("run", seed_path, "-o", out, "--offline", "--cache", cache, option, value)
     data = json.loads((out / "taizhou.json").read_text(encoding="utf-8"))
     assert data["stats"]["cached"] == 0 and data["stats"]["translated"] > 100
-    assert '"beam_size":1' in data["signature"]
+    assert in_signature in data["signature"]
 
 
 @pytest.mark.parametrize("offline", [True, False], ids=["offline", "index-unreachable"])
