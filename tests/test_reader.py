@@ -1,0 +1,410 @@
+"""The reader page without a browser: escaping, self-containment, sentence pairs,
+terms, flags, footer, reading aids and size. Browser behaviour is in
+test_reader_browser.py, which builds its pages with the helpers here."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import regex
+
+from pipeline.cache import TranslationCache
+from pipeline.dictionary import cedict_entries, split_words, tone_marks
+from pipeline.model import Block, Document, Flag, Sentence, TermMatch
+from pipeline.render.reader import render, script_json
+from pipeline.run import load_document, translate_document
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "sources" / "taizhou.txt"
+SCRIPT_TAG = '<script>alert(1)</script>'
+IMG_TAG = '"><img src=x onerror=alert(2)>'
+
+
+# ---- documents to render ----------------------------------------------------------------
+
+
+class PlausibleEngine:
+    """Stands in for a model: English-looking text from a small lexicon, glossary
+    placeholders (⟦T0⟧…) kept, numbers kept, deterministic."""
+
+    LEXICON = {
+        "台州": "Taizhou", "浙江": "Zhejiang", "中国": "China", "全国": "the whole country", "世界": "the world",
+        "集装箱": "containers", "港口": "ports", "码头": "wharf", "项目": "projects", "产业": "industry",
+        "制造业": "manufacturing", "企业": "enterprises", "发展": "development", "创新": "innovation",
+        "经济": "economy", "城市": "city", "市场": "market", "投资": "investment", "亿元": "hundred million yuan",
+        "万": "ten thousand", "年": "year", "国际": "international", "新": "new", "高": "high", "全": "all",
+        "文化": "culture", "体育": "sports", "服务": "services", "改革": "reform", "建设": "construction",
+        "民营": "private", "政府": "government", "人才": "talent", "数字": "digital", "海": "sea", "山": "mountains",
+    }
+    FILLERS = ("the", "region", "continues", "to", "build", "strong", "local", "growth", "and", "people")
+
+    def signature(self) -> str:
+        return json.dumps({"engine": "fake", "package": "translate-zh_en-plausible", "package_version": "0.1",
+                           "options": {"beam_size": 2}}, sort_keys=True, separators=(",", ":"))
+
+    def translate(self, sentences, progress=None):
+        return [self.english(s) for s in sentences]
+
+    def english(self, text: str) -> str:
+        words: list[str] = []
+        for piece in regex.findall(r"⟦T\d+⟧|\p{Han}+|\d[\d.,%]*|[^\p{Han}\d⟦]+", text):
+            if piece.startswith("⟦") or piece[0].isdigit():
+                words.append(piece)
+            elif regex.match(r"\p{Han}", piece):
+                words.extend(self._han(piece))
+        sentence = " ".join(words) or "Untitled"
+        return sentence[0].upper() + sentence[1:] + ("?" if text.endswith(("？", "?")) else ".")
+
+    def _han(self, run: str) -> list[str]:
+        out, at = [], 0
+        while at < len(run):
+            for size in (3, 2, 1):
+                if run[at:at + size] in self.LEXICON:
+                    out.append(self.LEXICON[run[at:at + size]])
+                    at += size
+                    break
+            else:
+                out.append(self.FILLERS[ord(run[at]) % len(self.FILLERS)])
+                at += 2
+        return out
+
+
+def seed_document(tmp_path: Path) -> Document:
+    """The seed article, translated by :class:`PlausibleEngine` with the shipped
+    glossary, then checked: terms, flags and glossary files as in a real run."""
+    from pipeline.glossary import default_files, load_glossaries
+    from pipeline.qa import check_document
+
+    document = load_document(SEED)
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        translate_document(document, PlausibleEngine(), cache, glossary=load_glossaries(default_files()))
+    check_document(document)
+    return document
+
+
+def term(sentence: Sentence, zh: str, en: str, *, note: str = "", entry: str = "glossary/test.tsv:2") -> TermMatch:
+    start = sentence.text.index(zh)
+    return TermMatch(zh=zh, en=en, start=start, end=start + len(zh), entry=entry, note=note)
+
+
+def hostile_document() -> Document:
+    """Every kind of text the page shows carries markup that must stay text."""
+    zh = f"注意{SCRIPT_TAG}安全。"
+    first = Sentence(zh, zh, translation=f"Careful {SCRIPT_TAG} safety.")
+    second = Sentence(f"图片{IMG_TAG}台州。", f"图片{IMG_TAG}台州。", translation=f"Picture {IMG_TAG} Taizhou.")
+    first.flags = [Flag("untranslated", f"message {IMG_TAG}")]
+    second.terms = [term(second, "台州", "Taizhou", note=f"A **city** {SCRIPT_TAG} [link](https://example.org/x)",
+                         entry=f"glossary/{IMG_TAG}.tsv:3")]
+    blocks = [
+        Block("p1", "title", f"标题{SCRIPT_TAG}", f"标题{SCRIPT_TAG}", [1],
+              [Sentence(f"标题{SCRIPT_TAG}", f"标题{SCRIPT_TAG}", translation=f"Title {SCRIPT_TAG}")]),
+        Block("p2", "paragraph", first.text + second.text, first.text + second.text, [3], [first, second],
+              [Flag("stray-latin", f"block {SCRIPT_TAG}")]),
+    ]
+    document = Document(source=f"sources/evil{IMG_TAG}.txt", encoding="utf-8", script="simplified", blocks=blocks)
+    document.signature = json.dumps({"engine": f"e{SCRIPT_TAG}", "package": IMG_TAG, "package_version": "1"})
+    document.stats = {"sentences": 3, "translated": 3, "cached": 0}
+    document.glossary = [{"file": f"glossary/{IMG_TAG}.tsv", "sha256": "ab" * 32}]
+    return document
+
+
+def small_document() -> Document:
+    """Two paragraphs, terms in both, a sentence flag, a block flag, one untranslated sentence."""
+    a = Sentence("台州集装箱码头很忙。", "台州集装箱码头很忙。", translation="The Taizhou container wharf is busy.")
+    b = Sentence("台州发展很快。", "台州发展很快。", translation="Taizhou grows fast; taizhou again.")
+    c = Sentence("没有翻译。", "没有翻译。")
+    a.terms = [term(a, "台州", "Taizhou", note="City in *Zhejiang*."), term(a, "集装箱", "container", entry="g.tsv:5")]
+    b.terms = [term(b, "台州", "Taizhou", note="City in *Zhejiang*.")]
+    b.flags = [Flag("number-mismatch", "the English has a number the Chinese has not", "error")]
+    blocks = [
+        Block("p1", "title", "台州", "台州", [1], [Sentence("台州", "台州", translation="Taizhou")]),
+        Block("p2", "paragraph", a.text + b.text, a.text + b.text, [3], [a, b], [Flag("joined", "joined from lines 3, 5", "info")]),
+        Block("p3", "caption", c.text, c.text, [5], [c]),
+    ]
+    return Document(source="sources/small.txt", encoding="gb18030", script="simplified", blocks=blocks,
+                    signature='{"engine":"argos","package":"translate-zh_en-1_9","package_version":"1.9","options":{"beam_size":2}}',
+                    stats={"sentences": 4, "translated": 2, "cached": 1})
+
+
+@pytest.fixture(scope="module")
+def seed_html(tmp_path_factory) -> str:
+    return render(seed_document(tmp_path_factory.mktemp("seed")))
+
+
+# ---- reading the page ----------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    """Collects sentence ids per column, tags and attributes."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.columns: dict[str, list[str]] = {"zh": [], "en": []}
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self._cell: list[str | None] = []
+        self._void = {"meta", "br", "img", "input", "link", "hr"}
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        if tag in self._void:
+            return
+        classes = (attributes.get("class") or "").split()
+        column = "zh" if "zh" in classes and "cell" in classes else "en" if "en" in classes and "cell" in classes else None
+        self._cell.append(column or (self._cell[-1] if self._cell else None))
+        if "s" in classes and self._cell[-1]:
+            self.columns[self._cell[-1]].append(attributes["data-s"])
+
+    def handle_endtag(self, tag):
+        if tag not in self._void and self._cell:
+            self._cell.pop()
+
+
+def parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+def page_data(html: str) -> dict:
+    found = re.search(r'<script type="application/json" id="reader-data">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
+
+
+# ---- escaping and self-containment -------------------------------------------------------
+
+
+def test_every_text_is_escaped():
+    html = render(hostile_document())
+    assert "<script>alert" not in html
+    assert "<img" not in html and "onerror=alert(2)>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+    scripts = [a for tag, a in parse(html).tags if tag == "script"]
+    assert scripts == [{"type": "application/json", "id": "reader-data"}, {}]
+
+
+def test_script_json_cannot_close_its_element():
+    data = {"text": "</script><!-- & -->", "n": 1}
+    text = script_json(data)
+    assert not set("<>&") & set(text)
+    assert json.loads(text) == data
+
+
+def test_glossary_note_markdown_is_rendered_without_html_or_links():
+    html = render(hostile_document())
+    assert "A <strong>city</strong> &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<span>link</span> (https://example.org/x)" in html
+
+
+def test_page_is_self_contained(seed_html):
+    assert not re.search(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", seed_html, re.I)
+    assert not re.search(r"<(?:link|iframe|object|embed|img|video|audio|source)\b", seed_html, re.I)
+    assert not re.search(r"<script[^>]*\bsrc\s*=", seed_html, re.I)
+    assert not re.search(r"@import|url\(|@font-face", seed_html, re.I)
+
+
+# ---- structure -----------------------------------------------------------------------------
+
+
+def test_every_sentence_is_in_both_columns_with_matching_ids(tmp_path):
+    document = seed_document(tmp_path)
+    page = parse(render(document))
+    expected = [f"{b.id}.{n}" for b in document.blocks if b.translatable for n in range(1, len(b.sentences) + 1)]
+    assert len(expected) == 130
+    assert page.columns["zh"] == expected
+    assert page.columns["en"] == expected
+    anchors = {a["id"] for tag, a in page.tags if tag == "section"}
+    assert anchors == {b.id for b in document.blocks}
+
+
+def test_seed_page_is_under_one_and_a_half_megabytes_with_every_aid(seed_html):
+    assert len(seed_html.encode("utf-8")) < 1_500_000
+    data = page_data(seed_html)
+    assert len(data["tokens"]) == 130 and len(data["dict"]["e"]) > 500
+
+
+def test_modes_aids_and_panels_are_in_the_markup(seed_html):
+    page = parse(seed_html)
+    attributes = [a for _, a in page.tags]
+    assert [a["data-mode"] for a in attributes if "data-mode" in a] == ["side", "inter", "zh", "en"]
+    assert [a["data-script"] for a in attributes if "data-script" in a] == ["hans", "hant"]
+    ids = {a.get("id") for a in attributes}
+    assert {"btn-pinyin", "btn-keys", "panel-glossary", "panel-qa", "keys", "dict", "tip", "reader-data"} <= ids
+    langs = {a.get("lang") for a in attributes}
+    assert {"en", "zh-Hans", "zh-Hant"} <= langs
+    assert sum(1 for a in attributes if "copy" in (a.get("class") or "").split()) == 67
+    for needle in ("prefers-color-scheme: dark", "@media print", "@media (max-width", ":focus-visible", "localStorage"):
+        assert needle in seed_html
+
+
+def test_kinds_are_styled_and_verbatim_blocks_pass_through():
+    document = load_document(REPO / "tests" / "data" / "article.md")
+    html = render(document)
+    assert '<pre class="cell zh verbatim"' in html and "print(&#34;不翻译&#34;)" in html
+    assert '<h1 class="cell zh" lang="zh-Hans">' in html and '<h2 class="cell en" lang="en">' in html
+    assert 'class="row k-quote"' in html and 'class="row k-list_item"' in html
+    assert html.count("[not translated]") == 7  # nothing translated yet
+
+
+def test_traditional_source_is_marked_zh_hant_and_offers_simplified(tmp_path):
+    source = tmp_path / "trad.txt"
+    source.write_text("臺灣的經濟發展很快。\n", encoding="big5")
+    document = load_document(source)
+    html = render(document)
+    assert 'class="cell zh" lang="zh-Hant"' in html
+    tokens = page_data(html)["tokens"]["p1.1"]
+    assert ["臺灣", "台湾", "tái wān"] in tokens
+    assert "".join(t[0] for t in tokens) == "臺灣的經濟發展很快。"
+
+
+# ---- terms, flags, footer ------------------------------------------------------------------
+
+
+def test_terms_are_marked_in_both_columns_in_one_colour_and_counted():
+    html = render(small_document())
+    marks = re.findall(r'<mark class="term (c\d)" data-term="(g\d)" data-o="([^"]+)">([^<]*)</mark>', html)
+    by_occurrence: dict[str, list[tuple[str, str, str]]] = {}
+    for colour, term_id, occurrence, text in marks:
+        by_occurrence.setdefault(occurrence, []).append((colour, term_id, text))
+    assert by_occurrence["p2.1-0"] == [("c0", "g1", "台州"), ("c0", "g1", "Taizhou")]
+    assert by_occurrence["p2.1-1"] == [("c1", "g2", "集装箱"), ("c1", "g2", "container")]
+    assert by_occurrence["p2.2-0"] == [("c0", "g1", "台州"), ("c0", "g1", "Taizhou")]
+    assert "taizhou again" in html  # only one English occurrence per Chinese one
+    assert 'aria-label="2 occurrences">×2</span>' in html
+    assert "City in <em>Zhejiang</em>." in html and "g.tsv:5" in html
+
+
+@pytest.mark.parametrize("terms", [
+    [{"zh": "台州", "en": "Taizhou", "start": 0, "end": 2, "entry": "g.tsv:1"}],
+    [SimpleNamespace(zh="台州", en="Taizhou", start=0, end=2, entry="g.tsv:1", note="")],
+], ids=["dicts", "objects"])
+def test_terms_may_be_dicts_or_objects(terms):
+    document = small_document()
+    document.blocks[1].sentences[0].terms = terms
+    assert '<mark class="term c0" data-term="g1" data-o="p2.1-0">台州</mark>' in render(document)
+
+
+def test_bad_or_overlapping_term_spans_are_ignored():
+    document = small_document()
+    sentence = document.blocks[1].sentences[0]
+    sentence.terms = [
+        {"zh": "台州集装箱", "en": "x", "start": 0, "end": 5, "entry": "a:1"},
+        {"zh": "集装箱", "en": "container", "start": 2, "end": 5, "entry": "a:2"},  # inside the longer one
+        {"zh": "?", "en": "y", "start": 8, "end": 99, "entry": "a:3"},
+        {"zh": "?", "en": "y", "start": "0", "end": 1, "entry": "a:4"},
+    ]
+    html = render(document)
+    assert '<mark class="term c0" data-term="g1" data-o="p2.1-0">台州集装箱</mark>码头' in html
+    assert "a:2" not in html and "a:3" not in html and "a:4" not in html
+
+
+def test_a_model_without_terms_or_glossary_fields_still_renders():
+    document = small_document()
+    for block in document.blocks:
+        for sentence in block.sentences:
+            del sentence.terms
+    del document.glossary
+    html = render(document)
+    assert "<mark class=\"term" not in html and "No glossary term occurs in this text." in html
+
+
+def test_every_flag_is_listed_for_review_and_marked_on_its_sentence():
+    html = render(small_document())
+    items = re.findall(r'<li id="qa-(\d)" class="sev-(\w+)"><a href="#(p\d)" data-goto="([^"]*)">', html)
+    assert items == [("1", "info", "p2", ""), ("2", "error", "p2", "p2.2")]
+    assert re.search(r'<span class="s flagged" data-s="p2.2" tabindex="0">.*?</span><a class="fm sev-error" href="#qa-2"', html)
+    assert html.count('class="s flagged"') == 2  # both columns
+
+
+def test_footer_names_source_hash_engine_glossary_and_counts():
+    html = render(hostile_document())
+    assert "sha256 " + "ab" * 32 in html
+    document = small_document()
+    html = render(document)
+    assert "gb18030, simplified Chinese" in html
+    assert "argos · model translate-zh_en-1_9 version 1.9" in html and "beam_size" in html
+    assert "4 blocks" not in html and "3 blocks · 4 sentences · 3 with a translation (2 translated in this run, 1 from cache) · 2 flags" in html
+
+
+def test_footer_hashes_the_source_file(tmp_path, seed_html):
+    import hashlib
+
+    assert "sha256 " + hashlib.sha256(SEED.read_bytes()).hexdigest() in seed_html
+    assert "glossary/taizhou.tsv" in seed_html
+
+
+@pytest.mark.parametrize("signature, shown", [
+    (None, "not translated"),
+    ("argos/1.9 beam 2", "argos/1.9 beam 2"),
+    ("[1, 2]", "[1, 2]"),
+    ('{"package": "p"}', "unknown engine · model p"),
+], ids=["none", "not-json", "not-an-object", "partial"])
+def test_any_signature_is_shown(signature, shown):
+    document = small_document()
+    document.signature = signature
+    assert shown in render(document)
+
+
+# ---- reading aids ---------------------------------------------------------------------------
+
+
+def test_tokens_rebuild_each_sentence_and_carry_pinyin_and_traditional(seed_html):
+    data = page_data(seed_html)
+    for sid, tokens in data["tokens"].items():
+        for token in tokens:
+            if len(token) == 3:
+                assert len(token[2].split(" ")) == len(token[0]), (sid, token)
+    assert ["集装箱", "集裝箱", "jí zhuāng xiāng"] in data["tokens"]["p4.2"]
+    assert data["dict"]["k"]["集装箱"] == data["dict"]["k"]["集裝箱"]
+    entry = data["dict"]["e"][data["dict"]["k"]["集装箱"][0]]
+    assert entry == ["集裝箱", "集装箱", "jí zhuāng xiāng", ["container (for shipping)"]]
+
+
+def test_tokens_break_at_term_boundaries():
+    html = render(small_document())
+    tokens = [t[0] for t in page_data(html)["tokens"]["p2.1"]]
+    assert tokens[:2] == ["台州", "集装箱"]
+
+
+@pytest.mark.parametrize("numbered, marked", [
+    ("Tai2 zhou1", "Tái zhōu"), ("nu:3 er2", "nǚ ér"), ("Lu:4", "Lǜ"), ("gou3", "gǒu"), ("xiong1", "xiōng"),
+    ("guai4", "guài"), ("liu2", "liú"), ("hui4", "huì"), ("de5", "de"), ("r5", "r"), ("m2", "m"), ("A1", "Ā"),
+], ids=lambda v: v)
+def test_tone_marks(numbered, marked):
+    assert tone_marks(numbered) == marked
+
+
+def test_words_keep_every_character():
+    text = "2023年,大麦屿港区集装箱吞吐量突破50万箱,同比增加17.3%。<b>"
+    words = split_words(text)
+    assert "".join(w.text for w in words) == text
+    assert [w.text for w in words if not w.han] == ["2023", ",", "50", ",", "17.3%。<b>"]
+
+
+def test_dictionary_has_only_the_words_asked_for():
+    found = cedict_entries(["行", "集装箱", "没有这个词"])
+    assert set(found) == {"行", "集装箱"}
+    assert {e.pinyin for e in found["行"]} >= {"háng", "xíng"}
+
+
+def test_reader_modules_import_nothing_heavy():
+    code = ("import sys, pipeline.render.reader, pipeline.dictionary\n"
+            "print([m for m in ('jieba', 'pypinyin', 'opencc', 'jinja2', 'markdown') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_write_outputs_writes_the_reader(tmp_path):
+    from pipeline.run import write_outputs
+
+    outputs = write_outputs(small_document(), tmp_path)
+    assert [p.name for p in outputs] == ["small.json", "small.html"]
+    assert 'id="reader-data"' in outputs[1].read_text(encoding="utf-8")
