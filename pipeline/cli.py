@@ -90,6 +90,55 @@ def _engine_factory(offline: bool, decode: dict):
     return make_engine
 
 
+def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
+           glossaries: tuple[str, ...] | None, port: int | None) -> None:
+    """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0."""
+    from pathlib import Path
+
+    from pipeline.cache import TranslationCache
+    from pipeline.watch import watch
+
+    server = None
+    try:
+        with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
+            if port is not None:
+                from pipeline.serve import ReaderServer
+
+                server = ReaderServer(output_dir, port).start()
+                click.echo(f"Open {server.url(Path(source).stem + '.html')} (reloads itself after every run)")
+            watch(source, output_dir, make_engine, cache, glossaries, report=click.echo,
+                  report_error=lambda m: click.echo(m, err=True), progress=lambda: _ProgressBar("Translating"))
+    except KeyboardInterrupt:
+        click.echo("Stopped watching.")
+    finally:
+        if server is not None:
+            server.close()
+
+
+@cli.command()
+@click.argument("output_dir", default="output", type=click.Path(file_okay=False, path_type=str))
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+def serve(output_dir: str, port: int) -> None:
+    """Serve OUTPUT_DIR (default: output) on http://127.0.0.1 until Ctrl-C.
+
+    Pages served this way reload themselves when their file is written again
+    (by `duizhao run` or `duizhao run --watch`); the files on disk are not changed.
+    """
+    from pipeline.serve import ReaderServer
+
+    server = ReaderServer(output_dir, port).start()
+    try:
+        click.echo(f"Serving {output_dir} on {server.url()} (Ctrl-C to stop)")
+        for name in server.pages():
+            click.echo(f"  {server.url(name)}")
+        server.wait()
+    except KeyboardInterrupt:
+        click.echo("Stopped serving.")
+    finally:
+        server.close()
+
+
 @cli.command()
 @click.argument("source", type=click.Path(path_type=str))
 @click.option("-o", "--output", "output_dir", default="output", show_default=True,
@@ -100,8 +149,14 @@ def _engine_factory(offline: bool, decode: dict):
               help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].")
 @click.option("-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
               help="Glossary TSV file; repeat for several (later files win). Default: every glossary/*.tsv.")
+@click.option("--watch", is_flag=True,
+              help="Keep running: run again whenever the source, a glossary file or the edits file changes.")
+@click.option("--serve", is_flag=True,
+              help="Also serve OUTPUT on http://127.0.0.1 with pages that reload after every run (implies --watch).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port for --serve (0: any free port).")
 def run(source: str, output_dir: str, offline: bool, decode: dict, cache_path: str | None,
-        glossaries: tuple[str, ...]) -> None:
+        glossaries: tuple[str, ...], watch: bool, serve: bool, port: int) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html.
 
     Reads the source, repairs its layout, splits sentences and translates them
@@ -112,11 +167,15 @@ def run(source: str, output_dir: str, offline: bool, decode: dict, cache_path: s
     from pipeline.run import run as run_pipeline
 
     make_engine = _engine_factory(offline, decode)
+    if watch or serve:
+        return _watch(source, output_dir, make_engine, cache_path, glossaries or None, port if serve else None)
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
         result = run_pipeline(source, output_dir, make_engine, cache, progress, glossaries or None)
-    from pipeline.report import flag_summary, run_summary
+    from pipeline.report import flag_summary, orphaned_edits, run_summary
 
+    for line in orphaned_edits(result.document):
+        click.echo(line, err=True)
     click.echo(flag_summary(result.document))
     click.echo(run_summary(result.document) + " → " + ", ".join(str(p) for p in result.outputs))
 
@@ -243,6 +302,33 @@ def glossary_suggest(source: str, glossaries: tuple[str, ...], limit: int, tsv_p
     if tsv_path:
         append_drafts(tsv_path, candidates)
         click.echo(f"Appended {len(candidates)} draft rows to {tsv_path}: remove the leading '# ' and fill in en.")
+
+
+@cli.group("edits")
+def edits_group() -> None:
+    """Post-edits: the English a reviewer approved, kept beside the source as
+    <stem>.edits.tsv (columns: source, machine, english) and applied on every run."""
+
+
+@edits_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option("--source", type=click.Path(path_type=str),
+              help="The source the edits belong to (default: the one named in FILE, looked up in sources/).")
+def edits_import(file: str, source: str | None) -> None:
+    """Merge FILE (saved from the reader) into <stem>.edits.tsv beside its source."""
+    from pathlib import Path
+
+    from pipeline.edits import edits_path, import_edits, source_named_in
+
+    if source is None:
+        named = source_named_in(file)
+        if named is None:
+            raise click.ClickException(f"{file}: does not say which source it belongs to; give --source SOURCE")
+        candidates = [Path(named), Path("sources") / Path(named).name]
+        source = str(next((c for c in candidates if c.exists()), candidates[0]))
+    target = edits_path(source)
+    added, replaced = import_edits(file, target)
+    click.echo(f"{target}: {added} edits added, {replaced} replaced; `duizhao run {source}` applies them")
 
 
 # ---- models and cache commands (pipeline.packages, pipeline.cache) ---------------------

@@ -67,6 +67,9 @@ class Sentence:
     terms: list[TermMatch] = field(default_factory=list)
     #: What the engine is given: ``simplified`` with glossary terms masked.
     mt_input: str | None = None
+    #: Set when a reviewer's post-edit replaced the translation: the machine output.
+    machine: str | None = None
+    edited: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -74,6 +77,9 @@ class Sentence:
             data["simplified"] = self.simplified
         if self.translation is not None:
             data["translation"] = self.translation
+        if self.edited:
+            data["edited"] = True
+            data["machine"] = self.machine
         if self.terms:
             data["terms"] = [t.to_json() for t in self.terms]
         if self.flags:
@@ -142,6 +148,8 @@ class Document:
     stats: dict[str, Any] | None = None
     #: Glossary files used: [{"file", "sha256", "entries"}].
     glossary: list[dict[str, Any]] | None = None
+    #: Post-edits: {"file", "applied", "orphaned": [{"source", "english", "line", "closest"?}]}.
+    edits: dict[str, Any] | None = None
 
     def sentences(self) -> list[Sentence]:
         return [s for b in self.blocks if b.translatable for s in b.sentences]
@@ -157,4 +165,5 @@ class Document:
             **({"signature": self.signature} if self.signature is not None else {}),
             **({"stats": self.stats} if self.stats is not None else {}),
             **({"glossary": self.glossary} if self.glossary is not None else {}),
+            **({"edits": self.edits} if self.edits is not None else {}),
         }

@@ -3,6 +3,9 @@
 Each check looks at one thing a reviewer must know about:
 
 - ``term-fallback`` (set by :mod:`pipeline.glossary`): terms were enforced by rebuilding;
+- ``term-missing``: a glossary rendering is missing or repeated (only a post-edit can
+  do that: machine output complies by construction);
+- ``edit-stale`` (set by :mod:`pipeline.edits`): the machine output changed since the edit;
 - ``number-mismatch``: a number of the source (Arabic digits, percentages, Chinese
   magnitudes such as 50万 or 1480亿元) is missing from the English in every common form;
 - ``untranslated``: the English equals the source, or still contains Han characters;
@@ -21,6 +24,7 @@ from collections.abc import Iterable
 
 import regex
 
+from pipeline.glossary import complies
 from pipeline.model import Document, Flag, Sentence
 
 SEVERITIES = ("info", "warning", "error")
@@ -52,11 +56,15 @@ _QUOTED_ZH = regex.compile(r"[“「『]([^”」』]{2,20})[”」』]")
 _QUOTED_EN = regex.compile(r"[\"“]([^\"”]{1,80})[\"”]")
 
 
+#: Flags set by earlier stages (glossary enforcement, post-edits), kept on a re-check.
+_STAGE_FLAGS = frozenset({"term-fallback", "edit-stale"})
+
+
 def check_document(document: Document) -> None:
     """Add QA flags to every translated sentence (replacing earlier QA flags)."""
     sentences = [s for s in document.sentences() if s.translation is not None]
     for sentence in sentences:
-        sentence.flags = [f for f in sentence.flags if f.code == "term-fallback"]
+        sentence.flags = [f for f in sentence.flags if f.code in _STAGE_FLAGS]
         sentence.flags += check_sentence(sentence)
     for sentence, flag in inconsistent_renderings(sentences):
         sentence.flags.append(flag)
@@ -65,6 +73,10 @@ def check_document(document: Document) -> None:
 def check_sentence(sentence: Sentence) -> list[Flag]:
     english = sentence.translation or ""
     flags = []
+    if sentence.terms and not complies(english, sentence.terms):
+        # Machine output complies by construction; a post-edit may not.
+        expected = ", ".join(dict.fromkeys(f"{t.zh} → {t.en}" for t in sentence.terms))
+        flags.append(Flag("term-missing", f"the English does not use the glossary rendering(s): {expected}"))
     missing = missing_numbers(sentence.simplified, english)
     if missing:
         flags.append(Flag("number-mismatch", "number(s) not found in the English: " + ", ".join(missing)))

@@ -52,7 +52,27 @@ def run_summary(document: Document) -> str:
             f", {stats['term_fallback']} rebuilt to keep glossary terms "
             f"({stats.get('pieces_translated', 0)} pieces translated)"
         )
+    edits = document.edits
+    if edits:
+        line += f", {edits['applied']} post-edits applied"
+        if edits["orphaned"]:
+            line += f", {len(edits['orphaned'])} orphaned"
     return line + f", {stats.get('seconds', 0.0):.1f} s"
+
+
+def orphaned_edits(document: Document) -> list[str]:
+    """A warning line for every post-edit whose source sentence is gone."""
+    edits = document.edits or {}
+    lines = []
+    for orphan in edits.get("orphaned", []):
+        line = (
+            f"Warning: {edits['file']}:{orphan['line']}: orphaned edit, no sentence reads "
+            f"{_clip(orphan['source'], 30)!r} any more"
+        )
+        if "closest" in orphan:
+            line += f" (changed to {_clip(orphan['closest'], 30)!r}?)"
+        lines.append(line + "; the edit is kept in the file and was not applied")
+    return lines
 
 
 def flag_summary(document: Document) -> str:

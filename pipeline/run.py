@@ -8,8 +8,9 @@
    (:mod:`pipeline.packages`), and create the engine (:mod:`pipeline.engines`);
 4. find glossary terms and mask them, translate every sentence through the
    translation cache, put the renderings back (:mod:`pipeline.glossary`,
-   :mod:`pipeline.translate`, :mod:`pipeline.cache`), and check the result (:mod:`pipeline.qa`);
-5. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically.
+   :mod:`pipeline.translate`, :mod:`pipeline.cache`);
+5. apply the reviewer's post-edits (:mod:`pipeline.edits`) and check the result;
+6. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from pipeline.atomic import write_text_atomic
 from pipeline.cache import TranslationCache
+from pipeline.edits import apply_edits, edits_path, read_edits
 from pipeline.glossary import (
     Glossary,
     annotate_terms,
@@ -127,13 +129,18 @@ def run(
     """Read, segment and translate ``source``, check the result, and write its
     outputs to ``output_dir`` (nothing is written when it is ``None``).
 
-    ``glossaries`` defaults to every ``.tsv`` file in ``glossary/``. The source and
-    the glossaries are read first and ``make_engine`` is called only then, so bad
-    input fails at once, before a model is loaded or downloaded.
+    ``glossaries`` defaults to every ``.tsv`` file in ``glossary/``; post-edits come
+    from ``<stem>.edits.tsv`` beside the source. The source, the glossaries and the
+    edits are read first and ``make_engine`` is called only then, so bad input fails
+    at once, before a model is loaded or downloaded.
     """
     document = load_document(source)
     glossary = load_glossaries(default_files() if glossaries is None else glossaries)
+    edits_file = edits_path(source)
+    edits = read_edits(edits_file)
     stats = translate_document(document, make_engine(), cache, progress, glossary)
+    if edits:
+        apply_edits(document, edits, edits_file)
     check_document(document)
     outputs = write_outputs(document, output_dir) if output_dir is not None else []
     return RunResult(document, stats, outputs)

@@ -1,0 +1,173 @@
+"""Post-edits: the English a reviewer approved, applied on every run.
+
+An edits file is UTF-8 TSV beside the source, ``<stem>.edits.tsv``, with a header
+row ``source  machine  english``: the source sentence (original script), the machine
+translation the edit replaced, and the approved English. The reader's "Save edits"
+control writes this file; ``duizhao edits import`` merges one into place.
+
+An edit is keyed by the source sentence's text, not by its position, so it
+survives layout changes and reruns. :func:`apply_edits` then:
+
+- puts the edit in place of the machine translation and keeps the machine output
+  beside it (``machine``), marking the sentence ``edited``;
+- flags ``edit-stale`` when the machine output has changed since the edit was made
+  (a new model or glossary), so the reviewer can look again;
+- reports every edit whose source sentence is gone as *orphaned*, with the most
+  similar sentence of the document when there is one — never dropped silently,
+  never applied to the wrong sentence.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import DuizhaoError
+from pipeline.model import Document, Flag
+
+COLUMNS = ("source", "machine", "english")
+SUFFIX = ".edits.tsv"
+#: How alike a sentence must be to be offered as "the source changed to this?".
+SIMILAR = 0.6
+
+
+class EditsError(DuizhaoError):
+    """An edits file cannot be read; every problem is named with file:line."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    source: str
+    machine: str
+    english: str
+    line: int
+
+
+def edits_path(source: str | Path) -> Path:
+    """Where the edits of ``source`` live: ``<folder>/<stem>.edits.tsv``."""
+    source = Path(source)
+    return source.with_name(source.stem + SUFFIX)
+
+
+def _key(text: str) -> str:
+    return unicodedata.normalize("NFC", text.strip())
+
+
+def _unescape(cell: str) -> str:
+    return cell.replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
+
+
+def _escape(cell: str) -> str:
+    return cell.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def read_edits(path: str | Path) -> dict[str, Edit]:
+    """The edits in ``path`` by source sentence (a later line wins); ``{}`` when
+    the file does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise EditsError(f"{path}: not UTF-8 (save the edits file as UTF-8 TSV)") from exc
+    edits: dict[str, Edit] = {}
+    header: list[str] | None = None
+    problems = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        cells = raw.split("\t")
+        if header is None:
+            header = [c.strip().lower() for c in cells]
+            if [c for c in COLUMNS if c not in header]:
+                raise EditsError(
+                    f"{path}:{number}: the first row must be the header: source, machine, english "
+                    "(tab-separated)"
+                )
+            continue
+        if len(cells) != len(header):
+            problems.append(f"{path}:{number}: {len(cells)} columns, expected {len(header)} (tab-separated)")
+            continue
+        row = {name: _unescape(cell) for name, cell in zip(header, cells)}
+        if not row["source"].strip() or not row["english"].strip():
+            problems.append(f"{path}:{number}: empty source or english")
+            continue
+        edits[_key(row["source"])] = Edit(_key(row["source"]), row["machine"].strip(), row["english"].strip(), number)
+    if problems:
+        raise EditsError("invalid edits file:\n  " + "\n  ".join(problems))
+    return edits
+
+
+def format_edits(edits: Iterable[Edit], source_name: str = "") -> str:
+    lines = [f"# duizhao edits for {source_name}"] if source_name else []
+    lines.append("\t".join(COLUMNS))
+    lines += ["\t".join(_escape(c) for c in (e.source, e.machine, e.english)) for e in edits]
+    return "\n".join(lines) + "\n"
+
+
+def write_edits(path: str | Path, edits: Iterable[Edit], source_name: str = "") -> Path:
+    from pipeline.atomic import write_text_atomic
+
+    return write_text_atomic(path, format_edits(edits, source_name))
+
+
+def import_edits(incoming: str | Path, target: str | Path) -> tuple[int, int]:
+    """Merge the edits of ``incoming`` into ``target`` (an edit for the same source
+    sentence is replaced by the incoming one). Returns (added, replaced)."""
+    new = read_edits(incoming)
+    if not new:
+        raise EditsError(f"{incoming}: no edits in this file (is it the file the reader saved?)")
+    merged = read_edits(target)
+    replaced = sum(1 for key in new if key in merged)
+    merged.update(new)
+    write_edits(target, merged.values(), Path(target).name.removesuffix(SUFFIX))
+    return len(new) - replaced, replaced
+
+
+def source_named_in(path: str | Path) -> str | None:
+    """The source recorded in an edits file's first comment (``# duizhao edits for X``)."""
+    for line in Path(path).read_text(encoding="utf-8-sig").splitlines()[:3]:
+        if line.startswith("# duizhao edits for "):
+            return line.removeprefix("# duizhao edits for ").strip() or None
+    return None
+
+
+def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) -> None:
+    """Apply ``edits`` to the translated ``document`` and record the outcome in
+    ``document.edits``: the file, how many were applied, and the orphans."""
+    sentences = document.sentences()
+    applied = 0
+    used = set()
+    for sentence in sentences:
+        edit = edits.get(_key(sentence.text))
+        if edit is None:
+            continue
+        used.add(_key(sentence.text))
+        machine = sentence.translation or ""
+        sentence.machine = machine
+        sentence.translation = edit.english
+        sentence.edited = True
+        sentence.flags = [f for f in sentence.flags if f.code != "term-fallback"]
+        if edit.machine and edit.machine != machine:
+            sentence.flags.append(Flag(
+                "edit-stale",
+                f"edited against an older machine translation ({edit.machine!r}); "
+                f"the machine now says {machine!r}: check that the edit still fits",
+                "info",
+            ))
+        applied += 1
+    orphaned = []
+    texts = [s.text for s in sentences]
+    for key, edit in edits.items():
+        if key in used:
+            continue
+        closest = difflib.get_close_matches(edit.source, texts, n=1, cutoff=SIMILAR)
+        orphaned.append({
+            "source": edit.source, "english": edit.english, "line": edit.line,
+            **({"closest": closest[0]} if closest else {}),
+        })
+    document.edits = {"file": str(path), "applied": applied, "orphaned": orphaned}

@@ -1,0 +1,164 @@
+"""Post-edits: applied by source text, surviving reruns and layout changes,
+orphans reported, stale edits flagged, glossary terms checked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import pipeline.run
+from fakes import FakeEngine
+from pipeline.cache import TranslationCache
+from pipeline.cli import cli
+from pipeline.edits import Edit, EditsError, edits_path, read_edits, write_edits
+from pipeline.run import run
+
+TEXT = "台州很美。临海也很美。\n\n大麦屿港很大。\n\n玉环在海边。\n"
+
+
+class VersionedEngine(FakeEngine):
+    def mangle(self, text):
+        return f"{text} v{self.version}"
+
+
+def write_source(tmp_path, text=TEXT):
+    path = tmp_path / "doc.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_glossary(tmp_path, body="大麦屿港\tDamaiyu Port\n"):
+    path = tmp_path / "g.tsv"
+    path.write_text("zh\ten\tnote\tvariants\n" + body, encoding="utf-8")
+    return path
+
+
+def do_run(tmp_path, source, engine=None, glossary=None):
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        return run(source, tmp_path / "out", lambda: engine or FakeEngine(), cache,
+                   glossaries=[glossary or write_glossary(tmp_path)]).document
+
+
+def by_text(document):
+    return {s.text: s for s in document.sentences()}
+
+
+def test_edits_file_round_trips_tabs_newlines_and_backslashes(tmp_path):
+    path = tmp_path / "doc.edits.tsv"
+    edits = [Edit("台州很美。", "word.", "Taizhou is\tbeautiful\\\nreally.", 0)]
+    write_edits(path, edits, "doc.txt")
+    read = read_edits(path)
+    assert read["台州很美。"].english == "Taizhou is\tbeautiful\\\nreally."
+    assert path.read_text(encoding="utf-8").splitlines()[0] == "# duizhao edits for doc.txt"
+
+
+def test_bad_edits_file_names_file_and_line(tmp_path):
+    path = tmp_path / "doc.edits.tsv"
+    path.write_text("source\tmachine\tenglish\n台州很美。\tx\n", encoding="utf-8")
+    with pytest.raises(EditsError, match=r"doc.edits.tsv:2: 2 columns, expected 3"):
+        read_edits(path)
+    path.write_text("a\tb\n", encoding="utf-8")
+    with pytest.raises(EditsError, match=r"doc.edits.tsv:1: the first row must be the header"):
+        read_edits(path)
+
+
+def test_edit_replaces_the_translation_keeps_the_machine_output_and_is_marked(tmp_path):
+    source = write_source(tmp_path)
+    machine = by_text(do_run(tmp_path, source))["临海也很美。"].translation
+    write_edits(edits_path(source), [Edit("临海也很美。", machine, "Linhai is lovely too.", 0)])
+    document = do_run(tmp_path, source)
+    edited = by_text(document)["临海也很美。"]
+    assert (edited.translation, edited.machine, edited.edited) == ("Linhai is lovely too.", machine, True)
+    assert [f.code for f in edited.flags] == []
+    assert not by_text(document)["台州很美。"].edited
+    data = json.loads((tmp_path / "out" / "doc.json").read_text(encoding="utf-8"))
+    sentence = data["blocks"][0]["sentences"][1]
+    assert sentence["translation"] == "Linhai is lovely too." and sentence["edited"] is True
+    assert data["edits"] == {"file": str(edits_path(source)), "applied": 1, "orphaned": []}
+
+
+def test_edit_survives_a_layout_change(tmp_path):
+    source = write_source(tmp_path)
+    write_edits(edits_path(source), [Edit("玉环在海边。", "", "Yuhuan lies by the sea.", 0)])
+    source.write_text("新的标题\n\n前面加了一段。\n\n" + TEXT.replace("\n\n玉环", "\n\n\n\n玉环"), encoding="utf-8")
+    document = do_run(tmp_path, source)
+    assert by_text(document)["玉环在海边。"].translation == "Yuhuan lies by the sea."
+    assert document.edits["applied"] == 1
+
+
+def test_edit_whose_source_changed_is_orphaned_not_misapplied(tmp_path):
+    source = write_source(tmp_path)
+    write_edits(edits_path(source), [Edit("玉环在海边。", "", "Yuhuan lies by the sea.", 0)])
+    source.write_text(TEXT.replace("玉环在海边。", "玉环在东海边。"), encoding="utf-8")
+    before = edits_path(source).read_bytes()
+    document = do_run(tmp_path, source)
+    assert all(not s.edited for s in document.sentences())
+    assert "Yuhuan lies by the sea." not in [s.translation for s in document.sentences()]
+    (orphan,) = document.edits["orphaned"]
+    assert orphan == {"source": "玉环在海边。", "english": "Yuhuan lies by the sea.", "line": 2,
+                      "closest": "玉环在东海边。"}
+    assert edits_path(source).read_bytes() == before
+
+
+def test_edit_made_against_an_older_machine_output_is_flagged(tmp_path):
+    source = write_source(tmp_path)
+    old = by_text(do_run(tmp_path, source, VersionedEngine("1")))["台州很美。"].translation
+    write_edits(edits_path(source), [Edit("台州很美。", old, "Taizhou is beautiful.", 0)])
+    unchanged = by_text(do_run(tmp_path, source, VersionedEngine("1")))["台州很美。"]
+    assert unchanged.flags == []
+    changed = by_text(do_run(tmp_path, source, VersionedEngine("2")))["台州很美。"]
+    assert changed.translation == "Taizhou is beautiful."
+    assert [f.code for f in changed.flags] == ["edit-stale"]
+    assert old in changed.flags[0].message and changed.machine in changed.flags[0].message
+
+
+def test_glossary_terms_in_edits_are_checked(tmp_path):
+    source = write_source(tmp_path)
+    write_edits(edits_path(source), [Edit("大麦屿港很大。", "", "The Damaiyu harbour is big.", 0)])
+    sentence = by_text(do_run(tmp_path, source))["大麦屿港很大。"]
+    assert [f.code for f in sentence.flags] == ["term-missing"]
+    assert "大麦屿港 → Damaiyu Port" in sentence.flags[0].message
+    write_edits(edits_path(source), [Edit("大麦屿港很大。", "", "Damaiyu Port is big.", 0)])
+    assert by_text(do_run(tmp_path, source))["大麦屿港很大。"].flags == []
+
+
+@pytest.fixture
+def fake_engine(monkeypatch):
+    monkeypatch.setattr(pipeline.run, "argos_engine", lambda **kwargs: FakeEngine())
+
+
+def test_run_reports_applied_and_orphaned_edits(tmp_path, fake_engine):
+    source = write_source(tmp_path)
+    write_edits(edits_path(source), [
+        Edit("台州很美。", "", "Taizhou is beautiful.", 0),
+        Edit("杭州很美。", "", "Hangzhou is beautiful.", 0),
+    ])
+    result = CliRunner().invoke(cli, ["run", str(source), "-o", str(tmp_path / "out"), "-g",
+                                      str(write_glossary(tmp_path)), "--cache", str(tmp_path / "c.sqlite3")])
+    assert result.exit_code == 0, result.output
+    assert f"{edits_path(source)}:3: orphaned edit, no sentence reads '杭州很美。' any more" in result.output
+    assert "1 post-edits applied, 1 orphaned" in result.output.splitlines()[-1]
+
+
+def test_edits_import_merges_into_the_file_beside_the_source(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sources").mkdir()
+    source = tmp_path / "sources" / "doc.txt"
+    source.write_text(TEXT, encoding="utf-8")
+    write_edits(edits_path(source), [Edit("台州很美。", "", "Old.", 0), Edit("玉环在海边。", "", "Kept.", 0)], "doc")
+    download = tmp_path / "doc.edits (1).tsv"
+    write_edits(download, [Edit("台州很美。", "m", "New.", 0), Edit("临海也很美。", "m", "Added.", 0)], "sources/doc.txt")
+    result = CliRunner().invoke(cli, ["edits", "import", str(download)])
+    assert result.exit_code == 0, result.output
+    assert "1 edits added, 1 replaced" in result.output
+    merged = read_edits(edits_path(source))
+    assert {k: e.english for k, e in merged.items()} == {"台州很美。": "New.", "玉环在海边。": "Kept.", "临海也很美。": "Added."}
+
+
+def test_edits_import_without_a_named_source_asks_for_one(tmp_path):
+    download = tmp_path / "x.tsv"
+    write_edits(download, [Edit("台州很美。", "m", "New.", 0)])
+    result = CliRunner().invoke(cli, ["edits", "import", str(download)])
+    assert result.exit_code == 1 and "give --source SOURCE" in result.output
