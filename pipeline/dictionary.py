@@ -54,8 +54,13 @@ def is_han(text: str) -> bool:
 @lru_cache(maxsize=1)
 def _jieba():
     import logging
+    import warnings
 
-    import jieba  # heavy: builds or loads its prefix dictionary
+    with warnings.catch_warnings():
+        # jieba (2020) imports pkg_resources, which newer setuptools deprecates loudly.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+        import jieba  # heavy: builds or loads its prefix dictionary
 
     # jieba logs "Building prefix dict..." to stderr at DEBUG level on first use.
     jieba.setLogLevel(logging.WARNING)

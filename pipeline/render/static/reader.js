@@ -32,9 +32,13 @@
   }
   function pair(id) { return $$('.s[data-s="' + CSS.escape(id) + '"]'); }
 
-  /* ---- Chinese sentences: words, script and pinyin from DATA.tokens ---- */
-  var pristine = new Map();
-  var shownAs = ORIG + "|false";
+  /* ---- Chinese sentences: words, script and pinyin from DATA.tokens ----
+     The page arrives as plain text in the original script. A sentence is cut into
+     word elements only when needed: when it is pointed at (for the dictionary) or
+     when pinyin or the other script is switched on, which redraws every sentence. */
+  var pristine = new Map(), drawnAs = new Map();
+  var PLAIN = ORIG + "|false";
+  function look() { return state.script + "|" + state.pinyin; }
 
   function wordNode(tok) {
     if (tok.length < 3) return document.createTextNode(tok[0]);
@@ -49,8 +53,9 @@
     return node;
   }
 
-  function renderSentence(s) {
+  function draw(s) {
     var toks = DATA.tokens[s.dataset.s];
+    drawnAs.set(s, look());
     if (!toks) return;
     var base = pristine.get(s);
     if (!base) { base = s.cloneNode(true); pristine.set(s, base); }
@@ -65,6 +70,7 @@
     }
     s.replaceChildren.apply(s, Array.prototype.slice.call(copy.childNodes));
   }
+  function ensureWords(s) { if (drawnAs.get(s) !== look()) draw(s); }
 
   /* ---- applying the state ---- */
   function apply() {
@@ -75,12 +81,13 @@
     body.classList.toggle("pinyin", state.pinyin);
     var lang = state.script === "hant" ? "zh-Hant" : "zh-Hans";
     $$(".cell.zh:not(.verbatim)").forEach(function (c) { c.lang = lang; });
-    var want = state.script + "|" + state.pinyin;
-    if (want !== shownAs || !pristine.size) {
-      hideDict();
-      zhSentences.forEach(renderSentence);
-      shownAs = want;
-    }
+    var now = look();
+    var stale = zhSentences.filter(function (s) {
+      var drawn = drawnAs.get(s);
+      return drawn ? drawn !== now : now !== PLAIN;
+    });
+    if (stale.length) hideDict();
+    stale.forEach(draw);
   }
 
   /* ---- sentence pairs: hover/focus highlights, click pins ---- */
@@ -173,7 +180,10 @@
       p.hidden = !(mine && open);
     });
     $$("[data-panel]").forEach(function (b) { b.setAttribute("aria-expanded", String(b.dataset.panel === name && open)); });
+    body.classList.toggle("panel-open", !!(name && open));
   }
+  function measureBar() { document.documentElement.style.setProperty("--bar-h", $(".bar").offsetHeight + "px"); }
+  window.addEventListener("resize", measureBar);
   function openPanel() { var p = $(".panel:not([hidden])"); return p ? p.id.slice(6) : null; }
 
   var stepAt = {};
@@ -256,6 +266,7 @@
   document.addEventListener("mouseover", function (e) {
     var s = e.target.closest(".s");
     highlight(s ? s.dataset.s : null);
+    if (s && s.parentNode.classList.contains("zh")) ensureWords(s);
     var mark = e.target.closest("mark.term[data-term]");
     if (mark) showTip(mark); else hideTip();
   });
@@ -289,12 +300,17 @@
     }
     var s = t.closest(".s");
     if (!s) return;
+    if (s.parentNode.classList.contains("zh") && drawnAs.get(s) !== look()) {
+      ensureWords(s); // a click with no hover first (touch, scripts): find the word now drawn there
+      t = document.elementFromPoint(e.clientX, e.clientY) || t;
+    }
     var w = t.closest(".cell.zh .w");
     if (w) { showDict(w); pin(s.dataset.s); return; }
     pin(pinned === s.dataset.s ? null : s.dataset.s);
   });
 
   apply();
+  measureBar();
   body.classList.add("ready");
   performance.mark("duizhao-ready");
 })();

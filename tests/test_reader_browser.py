@@ -1,0 +1,410 @@
+"""The reader in a real browser: Debian's chromium, headless, driven by Playwright.
+
+No browser is ever downloaded: Playwright launches /usr/bin/chromium, which the
+README's test command installs. When it is missing these tests fail, never skip.
+Every page is opened from file:// and must make no request and log no error.
+Screenshots of the seed's reader are left in output/ (git-ignored) to look at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from test_reader import REPO, hostile_document, seed_document, small_document
+
+from pipeline.render.reader import render
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+DESKTOP = {"width": 1280, "height": 900}
+NARROW = {"width": 390, "height": 844}
+SHOTS = REPO / "output"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), "
+                    "as the README's test command does")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("reader")
+    documents = {"seed": seed_document(folder), "small": small_document(), "hostile": hostile_document()}
+    paths = {}
+    for name, document in documents.items():
+        paths[name] = folder / f"{name}.html"
+        paths[name].write_text(render(document), encoding="utf-8")
+    return paths
+
+
+@dataclass
+class Opened:
+    page: object
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def clean(self) -> bool:
+        return not (self.requests or self.errors or self.dialogs)
+
+
+@pytest.fixture
+def open_page(browser, pages):
+    """``open_page(name, viewport=..., **context options)``: a fresh context (fresh
+    localStorage) that records non-file requests, console errors and dialogs."""
+    contexts = []
+    opened_pages = []
+
+    def open_(name: str, viewport: dict = DESKTOP, **options) -> Opened:
+        context = browser.new_context(viewport=viewport, **options)
+        contexts.append(context)
+        page = context.new_page()
+        seen = Opened(page)
+        page.on("request", lambda r: None if r.url.startswith("file:") else seen.requests.append(r.url))
+        page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: seen.errors.append(str(e)))
+        page.on("dialog", lambda d: (seen.dialogs.append(d.message), d.dismiss()))
+        page.route(lambda url: not url.startswith("file:"), lambda route: route.abort())
+        page.goto(pages[name].as_uri())
+        page.wait_for_function("document.body.classList.contains('ready')")
+        opened_pages.append(seen)
+        return seen
+
+    yield open_
+    for context in contexts:
+        context.close()
+    for seen in opened_pages:
+        assert seen.clean(), (seen.requests, seen.errors, seen.dialogs)
+
+
+def zh(sid: str) -> str:
+    return f'.cell.zh .s[data-s="{sid}"]'
+
+
+def en(sid: str) -> str:
+    return f'.cell.en .s[data-s="{sid}"]'
+
+
+# ---- loading ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("viewport, shot", [(DESKTOP, "reader-desktop.png"), (NARROW, "reader-narrow.png")],
+                         ids=["desktop", "narrow"])
+def test_seed_loads_from_file_with_no_request_and_no_error(open_page, viewport, shot):
+    opened = open_page("seed", viewport)
+    page = opened.page
+    assert opened.clean(), (opened.requests, opened.errors)
+    assert page.locator(".row").count() == 67
+    assert page.locator(".cell.zh .s").count() == page.locator(".cell.en .s").count() == 130
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / shot))
+
+
+def test_screenshots_with_aids_and_panels(open_page):
+    page = open_page("seed").page
+    page.click("#btn-pinyin")
+    page.click('[data-panel="glossary"]')
+    page.hover(zh("p4.2"))
+    page.screenshot(path=str(SHOTS / "reader-desktop-pinyin-glossary.png"))
+    dark = open_page("seed", color_scheme="dark").page
+    dark.click('[data-mode="inter"]')
+    dark.click('[data-panel="qa"]')
+    dark.screenshot(path=str(SHOTS / "reader-desktop-dark-interleaved-review.png"))
+
+
+# ---- sentence pairs --------------------------------------------------------------------------
+
+
+def test_hovering_a_sentence_highlights_its_counterpart_and_no_other(open_page):
+    page = open_page("seed").page
+    page.hover(zh("p4.2"))
+    highlighted = page.eval_on_selector_all(".s.hl", "els => els.map(e => [e.parentNode.classList.contains('zh'), e.dataset.s])")
+    assert highlighted == [[True, "p4.2"], [False, "p4.2"]]
+    page.hover(en("p5.1"))
+    assert page.eval_on_selector_all(".s.hl", "els => els.map(e => e.dataset.s)") == ["p5.1", "p5.1"]
+
+
+def test_focus_highlights_and_a_click_pins_the_pair(open_page):
+    page = open_page("seed").page
+    page.focus(en("p6.1"))
+    assert "hl" in page.get_attribute(zh("p6.1"), "class")
+    page.click(en("p8.1"))
+    assert page.eval_on_selector_all(".s.pin", "els => els.map(e => e.dataset.s)") == ["p8.1", "p8.1"]
+    page.mouse.move(5, 5)
+    assert page.locator(".s.pin").count() == 2  # pinned stays when the pointer leaves
+    page.click(en("p8.1"))
+    assert page.locator(".s.pin").count() == 0
+
+
+# ---- layout modes ----------------------------------------------------------------------------
+
+
+def columns(page, row: str = "#p4") -> int:
+    return page.eval_on_selector(row, "r => getComputedStyle(r).gridTemplateColumns.split(' ').length")
+
+
+@pytest.mark.parametrize("mode, grid, zh_shown, en_shown", [
+    ("side", 2, True, True), ("inter", 1, True, True), ("zh", 1, True, False), ("en", 1, False, True),
+], ids=["side-by-side", "interleaved", "chinese", "english"])
+def test_layout_modes(open_page, mode, grid, zh_shown, en_shown):
+    page = open_page("seed").page
+    page.click(f'[data-mode="{mode}"]')
+    assert page.get_attribute(f'[data-mode="{mode}"]', "aria-pressed") == "true"
+    assert columns(page) == grid
+    assert page.is_visible("#p4 > .zh") is zh_shown
+    assert page.is_visible("#p4 > .en") is en_shown
+    if mode == "inter":
+        zh_box, en_box = page.locator("#p4 > .zh").bounding_box(), page.locator("#p4 > .en").bounding_box()
+        assert en_box["y"] >= zh_box["y"] + zh_box["height"]
+
+
+def test_side_by_side_is_stacked_on_a_narrow_screen(open_page):
+    page = open_page("seed", NARROW).page
+    assert "mode-side" in page.get_attribute("body", "class")
+    assert columns(page) == 1
+    assert page.is_visible("#p4 > .zh") and page.is_visible("#p4 > .en")
+
+
+def test_the_mode_is_remembered_and_m_cycles_it(open_page):
+    page = open_page("seed").page
+    page.click('[data-mode="en"]')
+    page.reload()
+    page.wait_for_function("document.body.classList.contains('ready')")
+    assert "mode-en" in page.get_attribute("body", "class")
+    page.keyboard.press("m")
+    assert "mode-side" in page.get_attribute("body", "class")
+    page.keyboard.press("m")
+    assert "mode-inter" in page.get_attribute("body", "class")
+    assert page.inner_text("#status") == "Layout: interleaved"
+
+
+def test_print_is_side_by_side_whatever_the_mode(open_page):
+    page = open_page("seed").page
+    page.click('[data-mode="zh"]')
+    page.emulate_media(media="print")
+    assert columns(page) == 2
+    assert page.is_visible("#p4 > .en") and not page.is_visible(".bar")
+
+
+# ---- keyboard and links ----------------------------------------------------------------------
+
+
+def test_j_and_k_move_between_blocks_and_question_mark_shows_the_keys(open_page):
+    page = open_page("seed").page
+    page.keyboard.press("j")
+    first = page.get_attribute(".row.current", "id")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    assert page.get_attribute(".row.current", "id") == f"p{int(first[1:]) + 2}"
+    page.keyboard.press("k")
+    assert page.get_attribute(".row.current", "id") == f"p{int(first[1:]) + 1}"
+    assert page.evaluate("document.activeElement.id") == f"p{int(first[1:]) + 1}"
+    page.keyboard.press("?")
+    assert page.is_visible("#keys") and "next / previous block" in page.inner_text("#keys")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#keys")
+
+
+def test_each_block_has_an_anchor_and_a_copy_link_control(open_page):
+    page = open_page("seed").page
+    assert page.get_attribute("#p12 .anchor", "href") == "#p12"
+    page.hover("#p12")
+    page.click("#p12 .copy")
+    assert page.evaluate("location.hash") == "#p12"
+    assert page.inner_text("#p12 .copy") == "copied"
+
+
+# ---- glossary ----------------------------------------------------------------------------------
+
+
+def test_a_glossary_term_has_a_tooltip_with_its_note_and_entry(open_page):
+    page = open_page("seed").page
+    mark = page.locator(".cell.zh mark.term", has_text="八八战略").first
+    mark.hover()
+    tip = page.locator("#tip")
+    assert tip.is_visible()
+    text = tip.inner_text()
+    assert "八八战略" in text and "Double-Eight Strategy" in text
+    assert "Zhejiang's provincial development strategy launched in July 2003" in text
+    assert "glossary/taizhou.tsv:" in text
+    assert tip.locator("em", has_text="Double-Eight Strategy").count() == 1  # Markdown rendered
+    colours = page.eval_on_selector_all(
+        f'mark.term[data-o="{mark.get_attribute("data-o")}"]', "els => els.map(e => getComputedStyle(e).backgroundColor)")
+    assert len(colours) == 2 and colours[0] == colours[1]
+
+
+def test_clicking_a_term_in_the_glossary_steps_through_its_occurrences(open_page):
+    page = open_page("seed").page
+    page.click('[data-panel="glossary"]')
+    button = page.locator(".gterm").first  # most frequent first
+    term_id = button.get_attribute("data-term")
+    marks = page.locator(f'.cell.zh mark.term[data-term="{term_id}"]')
+    total = marks.count()
+    assert total > 3 and f"×{total}" in button.inner_text()
+    for step in (1, 2):
+        button.click()
+        assert page.inner_text(f'.gterm[data-term="{term_id}"] + .pos') == f"{step} / {total}"
+        current = marks.nth(step - 1)
+        assert "occ" in current.get_attribute("class")
+        sentence = current.evaluate("m => m.closest('.s').dataset.s")
+        assert page.eval_on_selector_all(".s.pin", "els => els.map(e => e.dataset.s)") == [sentence, sentence]
+        assert current.evaluate("m => { const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+    assert page.locator("mark.term.occ").count() in (1, 2)  # the Chinese one, and the English one if found
+
+
+# ---- review ------------------------------------------------------------------------------------
+
+
+def test_the_review_panel_lists_every_flag_and_its_links_pin_the_sentence(open_page):
+    page = open_page("small").page
+    page.click('[data-panel="qa"]')
+    items = page.locator("#panel-qa .qa li")
+    assert items.count() == 2
+    assert "number-mismatch" in items.nth(1).inner_text()
+    items.nth(1).locator("a").click()
+    assert page.eval_on_selector_all(".s.pin", "els => els.map(e => e.dataset.s)") == ["p2.2", "p2.2"]
+    marker = page.locator(".fm")
+    assert marker.count() == 1 and marker.is_visible()
+    assert page.get_attribute(".fm", "href") == "#qa-2"
+
+
+# ---- reading aids ------------------------------------------------------------------------------
+
+
+def base_text(page, selector: str) -> str:
+    """Text of an element without its ruby annotations."""
+    return page.eval_on_selector(selector, "e => { const c = e.cloneNode(true); c.querySelectorAll('rt').forEach(r => r.remove()); return c.textContent; }")
+
+
+def test_simplified_traditional_switch(open_page):
+    page = open_page("seed").page
+    original = base_text(page, zh("p4.2"))
+    assert "集装箱" in original
+    page.click('[data-script="hant"]')
+    assert "集裝箱" in base_text(page, zh("p4.2"))
+    assert page.get_attribute("#p4 > .zh", "lang") == "zh-Hant"
+    page.reload()
+    page.wait_for_function("document.body.classList.contains('ready')")
+    assert "集裝箱" in base_text(page, zh("p4.2"))  # remembered
+    page.click('[data-script="hans"]')
+    assert base_text(page, zh("p4.2")) == original
+    assert page.get_attribute("#p4 > .zh", "lang") == "zh-Hans"
+
+
+def test_pinyin_switch(open_page):
+    page = open_page("seed").page
+    original = base_text(page, zh("p4.2"))
+    page.click("#btn-pinyin")
+    assert page.get_attribute("#btn-pinyin", "aria-pressed") == "true"
+    ruby = page.locator(f'{zh("p4.2")} ruby.w[data-w="集装箱"]')
+    assert ruby.locator("rt").all_inner_texts() == ["jí", "zhuāng", "xiāng"]
+    assert ruby.locator("rt").first.is_visible()
+    assert base_text(page, zh("p4.2")) == original
+    page.click("#btn-pinyin")
+    assert page.locator(".cell.zh rt").count() == 0
+
+
+def test_clicking_a_word_shows_its_pinyin_and_dictionary_senses(open_page):
+    page = open_page("seed").page
+    page.hover(zh("p4.2"))
+    page.click(f'{zh("p4.2")} .w[data-w="集装箱"]')
+    popup = page.locator("#dict")
+    assert popup.is_visible()
+    text = popup.inner_text()
+    assert "集装箱" in text and "jí zhuāng xiāng" in text and "container (for shipping)" in text
+    page.keyboard.press("Escape")
+    assert not popup.is_visible()
+
+
+def test_a_word_missing_from_the_dictionary_shows_its_characters(open_page):
+    page = open_page("seed").page
+    page.hover(zh("p4.2"))
+    word = page.evaluate("""() => {
+        const data = JSON.parse(document.getElementById('reader-data').textContent);
+        return [...document.querySelectorAll('.cell.zh .s[data-s="p4.2"] .w')].map(w => w.dataset.w)
+            .find(w => !data.dict.k[w] && w.length > 1);
+    }""")
+    assert word, "expected a word of p4.2 that CC-CEDICT lacks"
+    page.click(f'{zh("p4.2")} .w[data-w="{word}"]')
+    text = page.inner_text("#dict")
+    assert "Not in CC-CEDICT as one word" in text
+    assert page.locator("#dict .dict-char").count() >= 1
+
+
+# ---- safety and accessibility ------------------------------------------------------------------
+
+
+def test_injection_strings_render_as_text(open_page):
+    opened = open_page("hostile")
+    page = opened.page
+    assert page.locator("img").count() == 0
+    assert page.evaluate("document.scripts.length") == 2
+    assert "<script>alert(1)</script>" in page.inner_text("#p1 > .zh")
+    assert '"><img src=x onerror=alert(2)>' in page.inner_text("#p2 > .en")
+    page.locator(".cell.zh mark.term").hover()
+    assert "<script>alert(1)</script>" in page.inner_text("#tip")
+    page.click("#btn-pinyin")
+    page.click('[data-script="hant"]')
+    assert "<script>alert(1)</script>" in base_text(page, zh("p2.1"))
+    page.click('[data-panel="qa"]')
+    assert '"><img src=x onerror=alert(2)>' in page.inner_text("#panel-qa")
+    assert page.locator("img").count() == 0 and opened.dialogs == []
+
+
+CONTRAST = """(selectors) => {
+  const rgb = s => s.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+      .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return selectors.map(sel => {
+    const el = document.querySelector(sel);
+    if (!el) return [sel, null];
+    const a = lum(rgb(getComputedStyle(el).color).slice(0, 3)), b = lum(background(el));
+    return [sel, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  });
+}"""
+CHECKED = ["body", "#p4 > .en", ".anchor", "#p3 > .en", ".bflags li", "footer.meta", "button", "button[aria-pressed=true]",
+           ".n", ".fm", ".s.hl", ".s.pin", "rt", ".cell.zh mark.term rt", "#tip .gd-src", "#panel-qa .sev", "#panel-qa a"] + \
+          [f".cell.zh mark.term.c{n}" for n in range(8)]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_meets_wcag_aa(open_page, scheme):
+    page = open_page("seed", color_scheme=scheme).page
+    page.click('[data-panel="qa"]')
+    page.click("#btn-pinyin")
+    page.click(en("p9.1"))
+    page.hover(zh("p4.2"))
+    page.locator(".cell.zh mark.term").first.hover()
+    ratios = dict(page.evaluate(CONTRAST, CHECKED))
+    assert None not in ratios.values(), ratios
+    low = {sel: round(r, 2) for sel, r in ratios.items() if r < 4.5}
+    assert not low, low
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(22, 23, 26)") is (scheme == "dark")
+
+
+def test_focus_is_visible(open_page):
+    page = open_page("seed").page
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert page.evaluate("document.activeElement.dataset.mode") == "side"
+    assert outline != "none"
