@@ -1,0 +1,232 @@
+"""Serve the output folder on 127.0.0.1, with pages that reload themselves.
+
+:class:`ReaderServer` runs :mod:`http.server` in a thread, bound to 127.0.0.1
+only (never all interfaces), and answers:
+
+- ``/NAME``: a file inside the folder; anything resolving outside it (``..``,
+  symbolic links) is 404. An HTML page gets a small script added to the response
+  (never to the file on disk) that asks for the page's version every second and
+  reloads when it changes, keeping the scroll position; a page that does not
+  exist yet is a 404 waiting page with the same script, so it appears by itself
+  after the first run;
+- ``/__duizhao/version?file=NAME``: ``{"file": NAME, "version": ...}``, a hash of
+  the file's content (``null`` while it does not exist);
+- ``/``: a list of the pages in the folder.
+
+A request naming another host is refused, so a web page cannot reach the server
+through a DNS name bound to 127.0.0.1. The reader file opened from disk stays
+network-free: nothing here changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import mimetypes
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from pipeline.errors import DuizhaoError
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+VERSION_PATH = "/__duizhao/version"
+#: How often an open page asks whether it changed, in milliseconds.
+POLL_MS = 1000
+
+_RELOAD_SCRIPT = """<script data-duizhao-reload>
+(function () {
+  var file = %(file)s, version = %(version)s, key = "duizhao.reload.scroll:" + file;
+  try {
+    var saved = sessionStorage.getItem(key);
+    if (saved !== null) {
+      sessionStorage.removeItem(key);
+      window.addEventListener("load", function () { window.scrollTo(0, Number(saved)); });
+    }
+  } catch (e) { /* storage disabled: reload without keeping the place */ }
+  function poll() {
+    fetch(%(endpoint)s + "?file=" + encodeURIComponent(file), { cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (data && data.version !== version) {
+          try { sessionStorage.setItem(key, String(window.scrollY)); } catch (e) { /* as above */ }
+          location.reload();
+        } else {
+          setTimeout(poll, %(every)d);
+        }
+      }, function () { setTimeout(poll, %(every)d); });
+  }
+  setTimeout(poll, %(every)d);
+})();
+</script>
+"""
+
+
+class ServeError(DuizhaoError):
+    """The server cannot start (port taken, no permission)."""
+
+
+def content_version(path: Path) -> str | None:
+    """A short hash of ``path``'s content, or None when there is no such file."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return None
+
+
+def reload_script(file: str, version: str | None) -> str:
+    """The script added to a served page ``file`` (a path inside the folder)."""
+    def js(value) -> str:
+        return json.dumps(value).replace("<", "\\u003c")
+
+    return _RELOAD_SCRIPT % {"file": js(file), "version": js(version), "endpoint": js(VERSION_PATH),
+                             "every": POLL_MS}
+
+
+def inject(page: bytes, script: str) -> bytes:
+    """``page`` with ``script`` before its last ``</body>`` (or at the end)."""
+    at = page.lower().rfind(b"</body>")
+    if at < 0:
+        return page + script.encode()
+    return page[:at] + script.encode() + page[at:]
+
+
+class ReaderServer:
+    """The output folder over HTTP on 127.0.0.1:``port`` (0 = any free port)."""
+
+    def __init__(self, directory: str | Path, port: int = DEFAULT_PORT):
+        self.directory = Path(directory)
+        try:
+            self._httpd = _HTTPServer((HOST, port), _Handler)
+        except OSError as exc:
+            raise ServeError(
+                f"cannot serve on {HOST}:{port} ({exc.strerror or exc}); choose another port with --port"
+            ) from exc
+        self._httpd.root = self.directory.resolve()
+        self.port: int = self._httpd.server_address[1]
+        self._httpd.hosts = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
+        self._thread: threading.Thread | None = None
+
+    def url(self, name: str = "") -> str:
+        return f"http://{HOST}:{self.port}/{quote(name)}"
+
+    def pages(self) -> list[str]:
+        """The HTML pages at the top of the folder, by name."""
+        return sorted(p.name for p in self.directory.glob("*.html")) if self.directory.is_dir() else []
+
+    def start(self) -> ReaderServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name="duizhao-serve", daemon=True)
+        self._thread.start()
+        return self
+
+    def wait(self) -> None:
+        """Block until the server stops (Ctrl-C raises KeyboardInterrupt here)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> ReaderServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    root: Path
+    hosts: set[str]
+
+    def handle_error(self, request, client_address) -> None:
+        """A browser closing a connection early is not worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    server_version = "duizhao"
+
+    def do_GET(self) -> None:
+        self._answer(head=False)
+
+    def do_HEAD(self) -> None:
+        self._answer(head=True)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the terminal belongs to the watch loop's reports."""
+
+    def _answer(self, head: bool) -> None:
+        if self.headers.get("Host", next(iter(self.server.hosts))) not in self.server.hosts:
+            return self._send(HTTPStatus.FORBIDDEN, b"unknown host\n", "text/plain", head)
+        url = urlsplit(self.path)
+        if url.path == VERSION_PATH:
+            name = parse_qs(url.query).get("file", [""])[0]
+            target = self._inside(name)
+            if target is None:
+                return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
+            body = json.dumps({"file": name, "version": content_version(target)}).encode()
+            return self._send(HTTPStatus.OK, body, "application/json", head)
+        name = unquote(url.path).lstrip("/")
+        target = self._inside(name)
+        if target is not None and target.is_dir():
+            return self._send(HTTPStatus.OK, self._listing(target, name), "text/html", head)
+        is_page = name.endswith((".html", ".htm"))
+        if target is None or not target.is_file():
+            if target is not None and is_page:  # not written yet: wait for it
+                page = f"<!DOCTYPE html><title>Waiting</title><body><p>Waiting for {html.escape(name)}…</p></body>"
+                body = inject(page.encode(), reload_script(name, None))
+                return self._send(HTTPStatus.NOT_FOUND, body, "text/html", head)
+            return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
+        try:
+            body = target.read_bytes()
+        except OSError:
+            return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
+        if is_page:
+            version = hashlib.sha256(body).hexdigest()[:16]
+            return self._send(HTTPStatus.OK, inject(body, reload_script(name, version)), "text/html", head)
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return self._send(HTTPStatus.OK, body, kind, head)
+
+    def _inside(self, name: str) -> Path | None:
+        """The path ``name`` names inside the folder, or None when it would leave it."""
+        parts = name.split("/")
+        if "\\" in name or "\0" in name or any(part in (".", "..") for part in parts):
+            return None
+        root = self.server.root
+        target = (root / name).resolve()
+        return target if target == root or root in target.parents else None
+
+    def _listing(self, folder: Path, name: str) -> bytes:
+        base = name.rstrip("/") + "/" if name else ""
+        items = "".join(
+            f'<li><a href="/{quote(base + p.name)}">{html.escape(p.name)}</a></li>'
+            for p in sorted(folder.glob("*.html"))
+        )
+        return (f"<!DOCTYPE html><meta charset=utf-8><title>duizhao</title>"
+                f"<h1>Readers in {html.escape(base or '/')}</h1><ul>{items}</ul>").encode()
+
+    def _send(self, status: HTTPStatus, body: bytes, kind: str, head: bool) -> None:
+        if kind.startswith("text/") or kind == "application/json":
+            kind += "; charset=utf-8"
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
