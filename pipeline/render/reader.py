@@ -392,6 +392,7 @@ def _footer(document: Document, view: _View, now: datetime) -> dict[str, Any]:
     ]
     return {
         "source": document.source,
+        "source_name": Path(document.source).name,
         "source_sha256": getattr(document, "source_sha256", None) or _file_sha256(document.source),
         "encoding": document.encoding,
         "script": document.script,

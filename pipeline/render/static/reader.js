@@ -80,7 +80,7 @@
     $("#btn-pinyin").setAttribute("aria-pressed", String(state.pinyin));
     body.classList.toggle("pinyin", state.pinyin);
     var lang = state.script === "hant" ? "zh-Hant" : "zh-Hans";
-    $$(".cell.zh:not(.verbatim)").forEach(function (c) { c.lang = lang; });
+    $$(".cell.zh:not(.verbatim)").forEach(function (c) { if (c.lang !== lang) c.lang = lang; });
     var now = look();
     var stale = zhSentences.filter(function (s) {
       var drawn = drawnAs.get(s);
@@ -310,7 +310,7 @@
   });
 
   apply();
-  measureBar();
+  requestAnimationFrame(measureBar); // after the first layout, not forcing one now
   body.classList.add("ready");
   performance.mark("duizhao-ready");
 })();
