@@ -15,6 +15,7 @@ import pytest
 from test_reader import REPO, hostile_document, seed_document, small_document
 
 from pipeline.render.reader import render
+from pipeline.run import load_document
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -40,7 +41,10 @@ def browser():
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("reader")
-    documents = {"seed": seed_document(folder), "small": small_document(), "hostile": hostile_document()}
+    traditional = folder / "traditional.txt"
+    traditional.write_text("臺灣的經濟發展很快。\n", encoding="big5")
+    documents = {"seed": seed_document(folder), "small": small_document(), "hostile": hostile_document(),
+                 "traditional": load_document(traditional)}
     paths = {}
     for name, document in documents.items():
         paths[name] = folder / f"{name}.html"
@@ -244,8 +248,16 @@ def test_a_glossary_term_has_a_tooltip_with_its_note_and_entry(open_page):
     assert len(colours) == 2 and colours[0] == colours[1]
 
 
-def test_clicking_a_term_in_the_glossary_steps_through_its_occurrences(open_page):
-    page = open_page("seed").page
+def uncovered(locator) -> bool:
+    """The element is in the viewport and nothing (a panel, a pop-up) lies over it."""
+    return locator.evaluate("""m => { const r = m.getClientRects()[0];
+        const x = r.left + r.width / 2, y = r.top + r.height / 2;
+        return r.top >= 0 && r.bottom <= innerHeight && m.contains(document.elementFromPoint(x, y)); }""")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "narrow"])
+def test_clicking_a_term_in_the_glossary_steps_through_its_occurrences(open_page, viewport):
+    page = open_page("seed", viewport).page
     page.click('[data-panel="glossary"]')
     button = page.locator(".gterm").first  # most frequent first
     term_id = button.get_attribute("data-term")
@@ -259,7 +271,7 @@ def test_clicking_a_term_in_the_glossary_steps_through_its_occurrences(open_page
         assert "occ" in current.get_attribute("class")
         sentence = current.evaluate("m => m.closest('.s').dataset.s")
         assert page.eval_on_selector_all(".s.pin", "els => els.map(e => e.dataset.s)") == [sentence, sentence]
-        assert current.evaluate("m => { const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+        assert uncovered(current)
     assert page.locator("mark.term.occ").count() in (1, 2)  # the Chinese one, and the English one if found
 
 
@@ -300,6 +312,17 @@ def test_simplified_traditional_switch(open_page):
     page.click('[data-script="hans"]')
     assert base_text(page, zh("p4.2")) == original
     assert page.get_attribute("#p4 > .zh", "lang") == "zh-Hans"
+
+
+def test_a_traditional_source_switches_to_simplified(open_page):
+    page = open_page("traditional").page
+    assert page.get_attribute('[data-script="hant"]', "aria-pressed") == "true"
+    assert base_text(page, zh("p1.1")) == "臺灣的經濟發展很快。"
+    page.click('[data-script="hans"]')
+    assert base_text(page, zh("p1.1")) == "台湾的经济发展很快。"
+    assert page.get_attribute("#p1 > .zh", "lang") == "zh-Hans"
+    page.click("#btn-pinyin")
+    assert page.locator(f'{zh("p1.1")} ruby.w[data-w="台湾"] rt').all_inner_texts() == ["tái", "wān"]
 
 
 def test_pinyin_switch(open_page):

@@ -180,7 +180,7 @@
       p.hidden = !(mine && open);
     });
     $$("[data-panel]").forEach(function (b) { b.setAttribute("aria-expanded", String(b.dataset.panel === name && open)); });
-    body.classList.toggle("panel-open", !!(name && open));
+    document.documentElement.classList.toggle("panel-open", !!(name && open));
   }
   function measureBar() { document.documentElement.style.setProperty("--bar-h", $(".bar").offsetHeight + "px"); }
   window.addEventListener("resize", measureBar);
