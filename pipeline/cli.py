@@ -79,6 +79,16 @@ def _decode_options(command):
     return gather
 
 
+def _output_formats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """--format values (repeated or comma-separated) as known format names."""
+    from pipeline.render.formats import DEFAULT_FORMATS, FormatError, parse_formats
+
+    try:
+        return parse_formats(values) or DEFAULT_FORMATS
+    except FormatError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 def _engine_factory(offline: bool, decode: dict):
     """A callable creating the Argos engine, with a download progress bar on first use."""
     def make_engine():
@@ -143,6 +153,9 @@ def serve(output_dir: str, port: int) -> None:
 @click.argument("source", type=click.Path(path_type=str))
 @click.option("-o", "--output", "output_dir", default="output", show_default=True,
               type=click.Path(file_okay=False, path_type=str), help="Folder for <source>.json and <source>.html.")
+@click.option("-f", "--format", "formats", multiple=True, callback=_output_formats, metavar="FMT",
+              help="Output format: json, html, md (bilingual Markdown), en.md (English Markdown), tmx "
+                   "(translation memory); repeat or separate by commas. Default: json,html.")
 @click.option("--offline", is_flag=True, help="Never touch the network (no model download on first use).")
 @_decode_options
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=str), envvar="DUIZHAO_CACHE",
@@ -155,9 +168,10 @@ def serve(output_dir: str, port: int) -> None:
               help="Also serve OUTPUT on http://127.0.0.1 with pages that reload after every run (implies --watch).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Port for --serve (0: any free port).")
-def run(source: str, output_dir: str, offline: bool, decode: dict, cache_path: str | None,
-        glossaries: tuple[str, ...], watch: bool, serve: bool, port: int) -> None:
-    """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html.
+def run(source: str, output_dir: str, formats: tuple[str, ...], offline: bool, decode: dict,
+        cache_path: str | None, glossaries: tuple[str, ...], watch: bool, serve: bool, port: int) -> None:
+    """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html
+    (or the --format files: .md, .en.md, .tmx).
 
     Reads the source, repairs its layout, splits sentences and translates them
     offline with the Argos zh→en model; sentences translated before (same text,
@@ -167,11 +181,13 @@ def run(source: str, output_dir: str, offline: bool, decode: dict, cache_path: s
     from pipeline.run import run as run_pipeline
 
     make_engine = _engine_factory(offline, decode)
+    if (watch or serve) and set(formats) != {"json", "html"}:
+        raise click.UsageError("--format cannot be combined with --watch or --serve yet (they write json and html)")
     if watch or serve:
         return _watch(source, output_dir, make_engine, cache_path, glossaries or None, port if serve else None)
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
-        result = run_pipeline(source, output_dir, make_engine, cache, progress, glossaries or None)
+        result = run_pipeline(source, output_dir, make_engine, cache, progress, glossaries or None, formats=formats)
     from pipeline.report import flag_summary, orphaned_edits, run_summary
 
     for line in orphaned_edits(result.document):

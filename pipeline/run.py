@@ -10,18 +10,17 @@
    translation cache, put the renderings back (:mod:`pipeline.glossary`,
    :mod:`pipeline.translate`, :mod:`pipeline.cache`);
 5. apply the reviewer's post-edits (:mod:`pipeline.edits`) and check the result;
-6. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically.
+6. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically, or
+   the formats chosen (:mod:`pipeline.render.formats`: also ``.md``, ``.en.md``, ``.tmx``).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.atomic import write_text_atomic
 from pipeline.cache import TranslationCache
 from pipeline.edits import apply_edits, edits_path, read_edits
 from pipeline.glossary import (
@@ -36,6 +35,7 @@ from pipeline.glossary import (
 )
 from pipeline.model import Document
 from pipeline.qa import check_document
+from pipeline.render.formats import DEFAULT_FORMATS, parse_formats, write_formats
 from pipeline.segment import segment
 from pipeline.source import read_source
 from pipeline.translate import TranslateStats, Translator, translate_texts
@@ -94,17 +94,10 @@ def translate_document(
     return stats
 
 
-def write_outputs(document: Document, output_dir: str | Path) -> list[Path]:
-    """``<stem>.json`` (the document model) and ``<stem>.html`` (the reader)."""
-    from pipeline.render.reader import render
-
-    stem = Path(document.source).stem
-    output_dir = Path(output_dir)
-    model = json.dumps(document.to_json(), ensure_ascii=False, indent=1) + "\n"
-    return [
-        write_text_atomic(output_dir / f"{stem}.json", model),
-        write_text_atomic(output_dir / f"{stem}.html", render(document)),
-    ]
+def write_outputs(document: Document, output_dir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
+    """``<stem>.<format>`` for each of ``formats`` (:mod:`pipeline.render.formats`;
+    by default ``.json``, the document model, and ``.html``, the reader), atomically."""
+    return write_formats(document, output_dir, formats)
 
 
 def argos_engine(*, offline: bool, decode: dict | None = None, progress=None, notify=print):
@@ -125,6 +118,8 @@ def run(
     cache: TranslationCache,
     progress: Callable[[int, int], None] | None = None,
     glossaries: Sequence[str | Path] | None = None,
+    *,
+    formats: Sequence[str] = DEFAULT_FORMATS,
 ) -> RunResult:
     """Read, segment and translate ``source``, check the result, and write its
     outputs to ``output_dir`` (nothing is written when it is ``None``).
@@ -134,6 +129,7 @@ def run(
     edits are read first and ``make_engine`` is called only then, so bad input fails
     at once, before a model is loaded or downloaded.
     """
+    formats = parse_formats(formats)
     document = load_document(source)
     glossary = load_glossaries(default_files() if glossaries is None else glossaries)
     edits_file = edits_path(source)
@@ -142,5 +138,5 @@ def run(
     if edits:
         apply_edits(document, edits, edits_file)
     check_document(document)
-    outputs = write_outputs(document, output_dir) if output_dir is not None else []
+    outputs = write_outputs(document, output_dir, formats) if output_dir is not None else []
     return RunResult(document, stats, outputs)

@@ -1,0 +1,92 @@
+"""Output formats of ``duizhao run``: a name → exporter table with lazy imports.
+
+Every exporter is a function ``document -> str``; the module that holds it is
+imported only when that format is asked for, so choosing formats costs nothing.
+:func:`write_formats` writes ``<output>/<stem><suffix>`` for each chosen format,
+atomically.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import DuizhaoError
+from pipeline.model import Document
+
+
+class FormatError(DuizhaoError):
+    """An output format name that duizhao does not know."""
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    suffix: str  # appended to the source's stem: "<stem>.en.md"
+    exporter: str  # "module:function", imported on first use
+    help: str
+
+    def render(self, document: Document) -> str:
+        module, function = self.exporter.split(":")
+        exporter: Callable[[Document], str] = getattr(importlib.import_module(module), function)
+        return exporter(document)
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("json", ".json", "pipeline.render.formats:document_json",
+               "the document model (schema: pipeline/render/document.schema.json)"),
+        Format("html", ".html", "pipeline.render.reader:render", "the parallel-text reader"),
+        Format("md", ".md", "pipeline.render.markdown_export:bilingual_markdown",
+               "bilingual Markdown: each block in Chinese, then its English as a block quote"),
+        Format("en.md", ".en.md", "pipeline.render.markdown_export:english_markdown",
+               "the English only, as Markdown"),
+        Format("tmx", ".tmx", "pipeline.render.tmx:document_tmx",
+               "TMX 1.4b translation memory of the sentence pairs (for CAT tools)"),
+    )
+}
+#: What ``duizhao run`` writes when no format is chosen. ``json`` is the stable
+#: model other tools read, so it is always among the defaults.
+DEFAULT_FORMATS = ("json", "html")
+
+
+def parse_formats(values: Iterable[str]) -> tuple[str, ...]:
+    """Format names from ``values``, each a name or comma-separated names, in the
+    order given and without repeats. Raises :class:`FormatError` on an unknown name."""
+    names = [n.strip().lower() for value in values for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown:
+        raise FormatError(
+            f"unknown output format {', '.join(repr(n) for n in dict.fromkeys(unknown))}; "
+            f"choose from {', '.join(FORMATS)} (several: --format md,tmx)"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def write_formats(document: Document, output_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS) -> list[Path]:
+    """Write ``<output_dir>/<stem><suffix>`` for each format, atomically; every
+    output is rendered before the first is written, so a failing exporter leaves
+    the previous files as they were."""
+    from pipeline.atomic import write_text_atomic
+
+    chosen = [FORMATS[name] for name in parse_formats(formats)]
+    stem = Path(document.source).stem
+    rendered = [(Path(output_dir) / f"{stem}{f.suffix}", f.render(document)) for f in chosen]
+    return [write_text_atomic(path, text) for path, text in rendered]
+
+
+def document_json(document: Document) -> str:
+    """The document model as JSON text (``schema_version`` and all)."""
+    return json.dumps(document.to_json(), ensure_ascii=False, indent=1) + "\n"
+
+
+def schema() -> dict:
+    """The JSON Schema (draft 2020-12) of :func:`document_json`'s output."""
+    from importlib import resources
+
+    text = resources.files("pipeline.render").joinpath("document.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)

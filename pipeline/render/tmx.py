@@ -1,0 +1,71 @@
+"""TMX 1.4b export: the translated sentence pairs as a translation memory.
+
+One ``<tu>`` per translated sentence (``tuid`` = the reader's sentence id,
+``p12.3``), with the block id and kind as ``x-`` properties and the sentence's
+review flags as notes, so a CAT tool such as OmegaT can import the memory and
+show why a pair needs care. The source language is ``zh-Hans`` or ``zh-Hant``
+(the document's script), the target ``en``. Built with ElementTree, so every
+text is escaped by construction.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+
+import regex
+
+from pipeline import __version__
+from pipeline.model import Document
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+#: Characters that XML 1.0 does not allow in a document at all (its ``Char``
+#: production, section 2.2): they are dropped rather than written as invalid XML.
+_NOT_XML = regex.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def source_language(document: Document) -> str:
+    return "zh-Hant" if document.script == "traditional" else "zh-Hans"
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML cannot carry."""
+    return _NOT_XML.sub("", text)
+
+
+def document_tmx(document: Document, *, now: datetime | None = None) -> str:
+    """The TMX 1.4b document of ``document``'s translated sentences."""
+    srclang = source_language(document)
+    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    root = ET.Element("tmx", version="1.4")
+    header = ET.SubElement(root, "header", {
+        "creationtool": "duizhao",
+        "creationtoolversion": __version__,
+        "datatype": "plaintext",
+        "segtype": "sentence",
+        "adminlang": "en",
+        "srclang": srclang,
+        "o-tmf": "duizhao",
+        "creationdate": stamp,
+    })
+    ET.SubElement(header, "prop", type="x-source").text = xml_text(document.source)
+    if document.signature:
+        ET.SubElement(header, "prop", type="x-signature").text = xml_text(document.signature)
+    body = ET.SubElement(root, "body")
+    for block in document.blocks:
+        if not block.translatable:
+            continue
+        for number, sentence in enumerate(block.sentences, start=1):
+            translation = (sentence.translation or "").strip()
+            if not translation:
+                continue
+            tu = ET.SubElement(body, "tu", tuid=f"{block.id}.{number}")
+            for flag in sentence.flags:  # TMX wants notes before props
+                ET.SubElement(tu, "note").text = xml_text(f"{flag.severity} {flag.code}: {flag.message}")
+            ET.SubElement(tu, "prop", type="x-block").text = block.id
+            ET.SubElement(tu, "prop", type="x-kind").text = block.kind
+            for lang, text in ((srclang, sentence.text.strip()), ("en", translation)):
+                tuv = ET.SubElement(tu, "tuv", {XML_LANG: lang})
+                ET.SubElement(tuv, "seg").text = xml_text(text)
+    ET.indent(root, space=" ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
