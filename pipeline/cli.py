@@ -320,6 +320,43 @@ def glossary_suggest(source: str, glossaries: tuple[str, ...], limit: int, tsv_p
         click.echo(f"Appended {len(candidates)} draft rows to {tsv_path}: remove the leading '# ' and fill in en.")
 
 
+@glossary_group.command("export")
+@click.argument("files", nargs=-1, type=click.Path(path_type=str))
+@click.option("-o", "--output", "path", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="File to write (.tbx or .csv).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["tbx", "csv"]),
+              help="tbx (TBX-Basic, for CAT tools) or csv (zh,en,note,variants). Default: from the -o suffix.")
+def glossary_export(files: tuple[str, ...], path: str, fmt: str | None) -> None:
+    """Write the entries of FILES (default: glossary/*.tsv) as TBX or CSV."""
+    from pipeline.glossary import load_glossaries
+    from pipeline.termbase import export_termbase, format_of
+
+    fmt = format_of(path, fmt)
+    glossary = load_glossaries(_glossary_files(files))
+    written = export_termbase(glossary, path, fmt)
+    click.echo(f"Wrote {len(glossary)} entries to {written} ({fmt})")
+
+
+@glossary_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option("--into", type=click.Path(dir_okay=False, path_type=str),
+              help="Glossary TSV to append to (created if missing). Default: glossary/<stem of FILE>.tsv.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["tbx", "csv"]), help="Default: from FILE's suffix.")
+def glossary_import(file: str, into: str | None, fmt: str | None) -> None:
+    """Append the terms of a TBX (v3 or the older martif layout) or CSV FILE to a glossary TSV.
+
+    Terms already there unchanged are left alone; a clash with an entry there
+    refuses the whole import and leaves the file as it was.
+    """
+    from pipeline.termbase import import_termbase
+
+    result = import_termbase(file, into, fmt)
+    for message in result.skipped:
+        click.echo(f"Skipped {message}", err=True)
+    click.echo(f"{result.target}: {len(result.added)} entries added, "
+               f"{len(result.already_there)} already there, {len(result.skipped)} skipped")
+
+
 @cli.group("edits")
 def edits_group() -> None:
     """Post-edits: the English a reviewer approved, kept beside the source as
