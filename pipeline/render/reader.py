@@ -136,6 +136,8 @@ class _Piece:
 @dataclass
 class _SentenceView:
     id: str
+    text: str
+    simplified: str
     zh: list[_Piece]
     en: list[_Piece]
     translated: bool
@@ -210,6 +212,8 @@ class _View:
         translation = sentence.translation or ""
         return _SentenceView(
             id=sid,
+            text=sentence.text,
+            simplified=sentence.simplified,
             zh=zh,
             en=_english_pieces(translation, [(term, f"{sid}-{n}") for n, (_, _, term) in enumerate(matches)]),
             translated=bool(translation.strip()),
@@ -325,47 +329,24 @@ def _safe_notes():
 
 
 def _reading_aids(document: Document, view: _View) -> dict[str, Any]:
-    """``tokens``: per sentence id, the words of its original text as
-    ``[text, other-script form or "", pinyin]`` (Han) or ``[text]`` (anything else);
-    ``dict``: CC-CEDICT entries for those words and their characters."""
-    from pipeline.dictionary import cedict_entries, is_han, pinyin, split_words
+    """``tokens``: per sentence id, the words of its original text (see :func:`_words`);
+    ``dict``: the CC-CEDICT entries of those words and of their characters, in both
+    scripts, as ``e`` (``[traditional, simplified, pinyin, senses]``) and ``k``
+    (headword → indexes into ``e``)."""
+    from pipeline.dictionary import cedict_entries
     from pipeline.source import to_simplified, to_traditional
 
-    traditional = document.script == "traditional"
+    if document.script == "traditional":
+        def other_script(text: str) -> str:
+            return to_simplified(text, "traditional")
+    else:
+        other_script = to_traditional
 
-    def other_script(text: str) -> str:
-        return to_simplified(text, "traditional") if traditional else to_traditional(text)
-
-    tokens: dict[str, list[list[str]]] = {}
+    tokens = {s.id: _words(s, other_script) for row in view.rows for s in row.sentences}
     headwords: set[str] = set()
-    by_id = {sv.id: sv for row in view.rows for sv in row.sentences}
-    for block in document.blocks:
-        if not block.translatable:
-            continue
-        for n, sentence in enumerate(block.sentences, 1):
-            sid = f"{block.id}.{n}"
-            text = sentence.text
-            simplified = sentence.simplified if len(sentence.simplified) == len(text) else text
-            other = other_script(text)
-            aligned = len(other) == len(text)
-            cuts = [0, *by_id[sid].cuts, len(text)]
-            words: list[list[str]] = []
-            for start, end in zip(cuts, cuts[1:]):
-                at = start
-                for word in split_words(simplified[start:end]):
-                    end_at = at + len(word.text)
-                    original = text[at:end_at]
-                    if word.han and is_han(original):
-                        alt = other[at:end_at] if aligned else other_script(original)
-                        syllables = pinyin(simplified[at:end_at])
-                        words.append([original, "" if alt == original else alt, " ".join(syllables)])
-                        headwords.update((original, alt, *original, *alt))
-                    elif words and len(words[-1]) == 1 and at != start:
-                        words[-1][0] += original
-                    else:
-                        words.append([original])
-                    at = end_at
-            tokens[sid] = words
+    for word in (w for words in tokens.values() for w in words if len(w) == 3):
+        for form in (word[0], word[1] or word[0]):
+            headwords.update((form, *form))
 
     entries: list[list[Any]] = []
     index: dict[str, list[int]] = {}
@@ -377,6 +358,35 @@ def _reading_aids(document: Document, view: _View) -> dict[str, Any]:
                 entries.append([entry.traditional, entry.simplified, entry.pinyin, list(entry.senses)])
             index.setdefault(headword, []).append(position[entry])
     return {"tokens": tokens, "dict": {"e": entries, "k": index}}
+
+
+def _words(sentence: _SentenceView, other_script) -> list[list[str]]:
+    """The sentence's original text as words: ``[text, other-script form or "",
+    pinyin]`` for a Han word, ``[text]`` for anything else. Words never cross a term
+    boundary, so each lies inside one text node of the page's markup."""
+    from pipeline.dictionary import is_han, pinyin, split_words
+
+    text = sentence.text
+    # jieba and pypinyin know Simplified best; positions carry over when lengths agree.
+    simplified = sentence.simplified if len(sentence.simplified) == len(text) else text
+    other = other_script(text)
+    aligned = len(other) == len(text)
+    cuts = [0, *sentence.cuts, len(text)]
+    words: list[list[str]] = []
+    for start, end in zip(cuts, cuts[1:]):
+        at = start
+        for word in split_words(simplified[start:end]):
+            stop = at + len(word.text)
+            original = text[at:stop]
+            if word.han and is_han(original):
+                alt = other[at:stop] if aligned else other_script(original)
+                words.append([original, "" if alt == original else alt, " ".join(pinyin(simplified[at:stop]))])
+            elif words and len(words[-1]) == 1 and at != start:
+                words[-1][0] += original
+            else:
+                words.append([original])
+            at = stop
+    return words
 
 
 # ---- footer ---------------------------------------------------------------------------
