@@ -273,6 +273,17 @@ def test_clicking_a_term_in_the_glossary_steps_through_its_occurrences(open_page
         assert page.eval_on_selector_all(".s.pin", "els => els.map(e => e.dataset.s)") == [sentence, sentence]
         assert uncovered(current)
     assert page.locator("mark.term.occ").count() in (1, 2)  # the Chinese one, and the English one if found
+    assert page.is_visible(f"#gd-{term_id}")  # its note, under the term in the panel
+
+
+def test_keyboard_focus_on_a_glossary_term_shows_its_note(open_page):
+    page = open_page("seed").page
+    page.click('[data-panel="glossary"]')
+    detail = page.locator(".gdetail").nth(1)
+    assert not detail.is_visible()
+    page.locator(".gterm").nth(0).focus()
+    page.keyboard.press("Tab")
+    assert detail.is_visible()
 
 
 # ---- review ------------------------------------------------------------------------------------

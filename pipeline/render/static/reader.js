@@ -199,6 +199,8 @@
     var visible = both.filter(function (m) { return m.offsetParent !== null; })[0] || mark;
     visible.scrollIntoView({ block: "center" });
     pin(mark.closest(".s").dataset.s);
+    $$(".glist li.active").forEach(function (li) { li.classList.remove("active"); });
+    button.parentNode.classList.add("active"); // shows the term's note under it
     var pos = button.parentNode.querySelector(".pos");
     if (pos) pos.textContent = (i + 1) + " / " + marks.length;
   }
