@@ -175,6 +175,18 @@ def test_traditional_json_with_flags_is_valid(traditional, validator):
     assert data["script"] == "traditional" and "simplified" in data["blocks"][0]
 
 
+def test_post_edited_json_is_valid(traditional, validator, tmp_path):
+    from pipeline.edits import Edit, apply_edits
+
+    first = traditional.sentences()[0]
+    edits = {first.text: Edit(first.text, first.translation, "Taiwan's economy grows fast.", 2),
+             "不在文中。": Edit("不在文中。", "", "Not in the text.", 3)}
+    apply_edits(traditional, edits, tmp_path / "trad.edits.tsv")
+    data = json.loads(document_json(traditional))
+    validator.validate(data)
+    assert data["blocks"][0]["sentences"][0]["edited"] is True and data["edits"]["applied"] == 1
+
+
 def test_schema_kinds_are_the_models():
     assert schema()["$defs"]["block"]["properties"]["kind"]["enum"] == list(KINDS)
 
