@@ -15,9 +15,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from test_watch import INTERRUPTIBLE
 
 from pipeline.atomic import write_text_atomic
 from pipeline.serve import ReaderServer, ServeError, content_version
@@ -143,9 +145,12 @@ def test_a_port_in_use_is_a_clean_error(server, folder):
 
 
 def test_serve_command_prints_the_urls_and_stops_on_sigint(folder):
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", str(folder), "--port", "0"],
+    main = f"{INTERRUPTIBLE}; from pipeline.cli import main; main()"
+    process = subprocess.Popen([sys.executable, "-c", main, "serve", str(folder), "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    watchdog = threading.Timer(60, process.kill)  # a hung process fails the test, never hangs it
+    watchdog.start()
     try:
         first = process.stdout.readline()
         assert first.startswith(f"Serving {folder} on http://127.0.0.1:") and first.endswith("(Ctrl-C to stop)\n")
@@ -160,6 +165,7 @@ def test_serve_command_prints_the_urls_and_stops_on_sigint(folder):
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             process.kill()
             process.communicate()

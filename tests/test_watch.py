@@ -33,6 +33,9 @@ HEADER = "zh\ten\tnote\tvariants\n"
 TESTS = Path(__file__).resolve().parent
 INTERVAL = 0.1
 QUIET = 0.3
+#: Ctrl-C for a child process even when pytest itself runs in the background, where
+#: SIGINT is ignored and children inherit that (a terminal's Ctrl-C never is).
+INTERRUPTIBLE = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)"
 
 
 def save(path: Path, text: str) -> None:
@@ -264,6 +267,7 @@ def test_run_watch_serve_in_a_process_stopped_with_sigint(cli_files):
     source, glossary, folder = cli_files
     driver = folder / "driver.py"
     driver.write_text(
+        f"{INTERRUPTIBLE}\n"
         "import sys\n"
         f"sys.path.insert(0, {str(TESTS)!r})\n"
         "import pipeline.run, fakes\n"
@@ -274,6 +278,8 @@ def test_run_watch_serve_in_a_process_stopped_with_sigint(cli_files):
                "--cache", str(folder / "c.sqlite3"), "--serve", "--port", "0"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=folder)
+    watchdog = threading.Timer(60, process.kill)  # a hung process fails the test, never hangs it
+    watchdog.start()
     try:
         opened = process.stdout.readline()
         assert opened.startswith("Open http://127.0.0.1:") and "/doc.html " in opened, opened
@@ -292,6 +298,7 @@ def test_run_watch_serve_in_a_process_stopped_with_sigint(cli_files):
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             process.kill()
             process.communicate()
