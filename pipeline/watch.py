@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from pipeline.edits import edits_path
 from pipeline.errors import DuizhaoError
 from pipeline.glossary import DEFAULT_DIR, default_files
+from pipeline.render.formats import DEFAULT_FORMATS
 
 if TYPE_CHECKING:
     from pipeline.cache import TranslationCache
@@ -118,6 +119,7 @@ def watch(
     cache: TranslationCache,
     glossaries: Sequence[str | Path] | None = None,
     *,
+    formats: Sequence[str] = DEFAULT_FORMATS,
     report: Callable[[str], None] = print,
     report_error: Callable[[str], None] | None = None,
     progress: Callable[[], AbstractContextManager] | None = None,
@@ -129,6 +131,7 @@ def watch(
     """Run ``source`` through the pipeline, then again after every change to its
     inputs, until ``stop`` is set (or Ctrl-C, which propagates to the caller).
 
+    ``formats`` are the outputs to write (:mod:`pipeline.render.formats`).
     ``report`` gets every line to show, ``report_error`` (default: ``report``) the
     errors of failed runs; ``progress`` makes a fresh progress context for each
     run. Returns how many runs succeeded.
@@ -147,7 +150,7 @@ def watch(
         nonlocal succeeded
         try:
             with (progress() if progress else nullcontext(None)) as bar:
-                result = run(source, output_dir, engine, cache, progress=bar, glossaries=glossaries)
+                result = run(source, output_dir, engine, cache, bar, glossaries, formats=formats)
         except DuizhaoError as exc:
             report_error(f"Error: {exc}")
             report_error("Outputs are left as they were; fix the input and save it to run again.")

@@ -95,13 +95,13 @@ class Session:
             done = sum(len(calls) for calls in self.calls_per_run)
             self.calls_per_run.append(self.engine.calls[done:])
 
-    def watch(self, actions: dict[int, Callable[[], None]], last_tick: int) -> int:
+    def watch(self, actions: dict[int, Callable[[], None]], last_tick: int, **options) -> int:
         stop = threading.Event()
         clock = FakeClock(actions, stop, last_tick)
         with TranslationCache(self.folder / "c.sqlite3") as cache:
             return watch(self.source, self.out, self.make_engine, cache, self.glossaries,
                          report=self.report, report_error=self.errors.append,
-                         stop=stop, clock=clock, interval=INTERVAL, quiet=QUIET)
+                         stop=stop, clock=clock, interval=INTERVAL, quiet=QUIET, **options)
 
     def changes(self) -> list[str]:
         return [line for line in self.lines if line.startswith("Changed: ")]
@@ -215,6 +215,13 @@ def test_the_edits_file_beside_the_source_is_watched_before_it_exists(session):
     assert session.calls_per_run[1] == []
     assert session.errors == [f"Warning: {edits}:3: orphaned edit, no sentence reads '早已删掉。' any more; "
                               "the edit is kept in the file and was not applied"]
+
+
+def test_reruns_write_the_formats_asked_for(session):
+    actions = {2: lambda: save(session.glossary, HEADER + "台州\tTaizhou City\t\t\n")}
+    assert session.watch(actions, last_tick=10, formats=("json", "md")) == 2
+    assert sorted(p.name for p in session.out.iterdir()) == ["doc.json", "doc.md"]
+    assert "Taizhou City" in (session.out / "doc.md").read_text(encoding="utf-8")
 
 
 def test_changed_files_names_additions_removals_and_modifications(tmp_path):
