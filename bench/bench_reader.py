@@ -15,7 +15,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-LOADS = 7
+#: Page loads per viewport; other work on the machine only ever adds time, so the minimum is printed too.
+LOADS = 15
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -66,8 +67,9 @@ def main() -> None:
                 ready = statistics.median(r["ready"] for r in warm)
                 paints = [r["paint"] for r in warm if r["paint"] is not None]
                 paint = f", first contentful paint {statistics.median(paints):.0f} ms" if paints else ""
+                fastest = min(r["load"] for r in warm)
                 print(f"browser, {label}, median of {len(warm)} loads: script ready {ready:.0f} ms, "
-                      f"DOMContentLoaded {dom:.0f} ms, load {load:.0f} ms{paint} "
+                      f"DOMContentLoaded {dom:.0f} ms, load {load:.0f} ms{paint}; fastest load {fastest:.0f} ms "
                       f"(first load: {results[0]['load']:.0f} ms; target < 300 ms)")
             browser.close()
 

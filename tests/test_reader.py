@@ -174,8 +174,11 @@ def parse(html: str) -> _Page:
 
 
 def page_data(html: str) -> dict:
-    found = re.search(r'<script type="application/json" id="reader-data">(.*?)</script>', html, re.S)
-    return json.loads(found.group(1))
+    """The page's JSON: ``tokens`` and the rest, with the dictionary as ``dict``."""
+    data = {}
+    for name, text in re.findall(r'<script type="application/json" id="reader-(data|dict)">(.*?)</script>', html, re.S):
+        data.update(json.loads(text) if name == "data" else {"dict": json.loads(text)})
+    return data
 
 
 # ---- escaping and self-containment -------------------------------------------------------
@@ -188,7 +191,7 @@ def test_every_text_is_escaped():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(2)&gt;" in html
     scripts = [a for tag, a in parse(html).tags if tag == "script"]
-    assert scripts == [{"type": "application/json", "id": "reader-data"}, {}]
+    assert scripts == [{"type": "application/json", "id": "reader-data"}, {"type": "application/json", "id": "reader-dict"}, {}]
 
 
 def test_script_json_cannot_close_its_element():
@@ -237,7 +240,7 @@ def test_modes_aids_and_panels_are_in_the_markup(seed_html):
     assert [a["data-mode"] for a in attributes if "data-mode" in a] == ["side", "inter", "zh", "en"]
     assert [a["data-script"] for a in attributes if "data-script" in a] == ["hans", "hant"]
     ids = {a.get("id") for a in attributes}
-    assert {"btn-pinyin", "btn-keys", "panel-glossary", "panel-qa", "keys", "dict", "tip", "reader-data"} <= ids
+    assert {"btn-pinyin", "btn-keys", "panel-glossary", "panel-qa", "keys", "dict", "tip", "reader-data", "reader-dict"} <= ids
     langs = {a.get("lang") for a in attributes}
     assert {"en", "zh-Hans", "zh-Hant"} <= langs
     assert sum(1 for a in attributes if "copy" in (a.get("class") or "").split()) == 67

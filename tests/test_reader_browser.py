@@ -365,9 +365,9 @@ def test_a_word_missing_from_the_dictionary_shows_its_characters(open_page):
     page = open_page("seed").page
     page.hover(zh("p4.2"))
     word = page.evaluate("""() => {
-        const data = JSON.parse(document.getElementById('reader-data').textContent);
+        const dict = JSON.parse(document.getElementById('reader-dict').textContent);
         return [...document.querySelectorAll('.cell.zh .s[data-s="p4.2"] .w')].map(w => w.dataset.w)
-            .find(w => !data.dict.k[w] && w.length > 1);
+            .find(w => !dict.k[w] && w.length > 1);
     }""")
     assert word, "expected a word of p4.2 that CC-CEDICT lacks"
     page.click(f'{zh("p4.2")} .w[data-w="{word}"]')
@@ -383,7 +383,7 @@ def test_injection_strings_render_as_text(open_page):
     opened = open_page("hostile")
     page = opened.page
     assert page.locator("img").count() == 0
-    assert page.evaluate("document.scripts.length") == 2
+    assert page.evaluate("document.scripts.length") == 3  # data, dictionary, the reader's own
     assert "<script>alert(1)</script>" in page.inner_text("#p1 > .zh")
     assert '"><img src=x onerror=alert(2)>' in page.inner_text("#p2 > .en")
     page.locator(".cell.zh mark.term").hover()

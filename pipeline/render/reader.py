@@ -47,8 +47,8 @@ def render(document: Document, *, now: datetime | None = None) -> str:
     from markupsafe import Markup
 
     view = _View(document)
-    aids = _reading_aids(document, view)
-    data = {"script": document.script, "storageKey": _STORAGE_KEY, **aids}
+    tokens, dictionary = _reading_aids(document, view)
+    data = {"script": document.script, "storageKey": _STORAGE_KEY, "tokens": tokens}
     template = _environment().get_template("reader.html.j2")
     return template.render(
         title=next((b.text for b in document.blocks if b.kind == "title"), Path(document.source).name),
@@ -61,6 +61,8 @@ def render(document: Document, *, now: datetime | None = None) -> str:
         css=Markup(_asset("reader.css")),
         js=Markup(_asset("reader.js")),
         data_json=Markup(script_json(data)),
+        # Parsed by the script only when a word is first looked up: it is the bulk of the page.
+        dict_json=Markup(script_json(dictionary)),
     )
 
 
@@ -328,10 +330,10 @@ def _safe_notes():
 # ---- reading aids: words, other script, pinyin, dictionary ----------------------------
 
 
-def _reading_aids(document: Document, view: _View) -> dict[str, Any]:
-    """``tokens``: per sentence id, the words of its original text (see :func:`_words`);
-    ``dict``: the CC-CEDICT entries of those words and of their characters, in both
-    scripts, as ``e`` (``[traditional, simplified, pinyin, senses]``) and ``k``
+def _reading_aids(document: Document, view: _View) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The tokens: per sentence id, the words of its original text (see :func:`_words`);
+    and the dictionary: the CC-CEDICT entries of those words and of their characters,
+    in both scripts, as ``e`` (``[traditional, simplified, pinyin, senses]``) and ``k``
     (headword → indexes into ``e``)."""
     from pipeline.dictionary import cedict_entries
     from pipeline.source import to_simplified, to_traditional
@@ -357,7 +359,7 @@ def _reading_aids(document: Document, view: _View) -> dict[str, Any]:
                 position[entry] = len(entries)
                 entries.append([entry.traditional, entry.simplified, entry.pinyin, list(entry.senses)])
             index.setdefault(headword, []).append(position[entry])
-    return {"tokens": tokens, "dict": {"e": entries, "k": index}}
+    return tokens, {"e": entries, "k": index}
 
 
 def _words(sentence: _SentenceView, other_script) -> list[list[str]]:

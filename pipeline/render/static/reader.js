@@ -125,8 +125,11 @@
   }
   function hideTip() { tip.hidden = true; }
 
-  var openWord = null;
-  function lookup(word) { return (DATA.dict.k[word] || []).map(function (i) { return DATA.dict.e[i]; }); }
+  var openWord = null, DICT = null;
+  function lookup(word) {
+    if (!DICT) DICT = JSON.parse(document.getElementById("reader-dict").textContent);
+    return (DICT.k[word] || []).map(function (i) { return DICT.e[i]; });
+  }
   function entryNode(entry, shownScript) {
     var box = el("div", "dict-entry");
     var head = el("p");
