@@ -28,7 +28,6 @@ import traceback
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from pipeline.edits import edits_path
