@@ -101,7 +101,7 @@ def _engine_factory(offline: bool, decode: dict):
 
 
 def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
-           glossaries: tuple[str, ...] | None, port: int | None) -> None:
+           glossaries: tuple[str, ...] | None, port: int | None, formats) -> None:
     """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0."""
     from pathlib import Path
 
@@ -116,7 +116,7 @@ def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
 
                 server = ReaderServer(output_dir, port).start()
                 click.echo(f"Open {server.url(Path(source).stem + '.html')} (reloads itself after every run)")
-            watch(source, output_dir, make_engine, cache, glossaries, report=click.echo,
+            watch(source, output_dir, make_engine, cache, glossaries, formats=formats, report=click.echo,
                   report_error=lambda m: click.echo(m, err=True), progress=lambda: _ProgressBar("Translating"))
     except KeyboardInterrupt:
         click.echo("Stopped watching.")
@@ -181,10 +181,11 @@ def run(source: str, output_dir: str, formats: tuple[str, ...], offline: bool, d
     from pipeline.run import run as run_pipeline
 
     make_engine = _engine_factory(offline, decode)
-    if (watch or serve) and set(formats) != {"json", "html"}:
-        raise click.UsageError("--format cannot be combined with --watch or --serve yet (they write json and html)")
+    if serve and "html" not in formats:
+        formats = (*formats, "html")  # the served page is the reader
     if watch or serve:
-        return _watch(source, output_dir, make_engine, cache_path, glossaries or None, port if serve else None)
+        return _watch(source, output_dir, make_engine, cache_path, glossaries or None, port if serve else None,
+                      formats)
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
         result = run_pipeline(source, output_dir, make_engine, cache, progress, glossaries or None, formats=formats)

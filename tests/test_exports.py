@@ -483,6 +483,16 @@ def test_run_help_lists_every_format():
         assert re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", help_text), name
 
 
-def test_run_format_with_watch_is_refused(seed_path, tmp_path):
-    result = invoke("run", seed_path, "--watch", "--format", "md")
-    assert result.exit_code == 2 and "--format cannot be combined with --watch" in result.output
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [(["--watch", "--format", "md,tmx"], ("md", "tmx")), (["--serve", "--format", "md"], ("md", "html"))],
+    ids=["watch", "serve-adds-the-reader"],
+)
+def test_run_format_is_passed_to_watch_mode(seed_path, tmp_path, monkeypatch, args, expected):
+    import pipeline.watch
+
+    seen = {}
+    monkeypatch.setattr(pipeline.watch, "watch", lambda *a, **kw: seen.update(kw))
+    result = invoke("run", seed_path, "-o", tmp_path / "out", "--port", "0", *args)
+    assert result.exit_code == 0, result.output
+    assert tuple(seen["formats"]) == expected
