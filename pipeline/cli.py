@@ -511,19 +511,28 @@ def cache_group() -> None:
     """Inspect or empty the translation cache (SQLite; keyed by engine signature and text)."""
 
 
-@cache_group.command("info")
-@_cache_option
-def cache_info(cache_path: str | None) -> None:
-    """Show where the cache is, its size, and how many translations per engine signature."""
+def _existing_cache(cache_path: str | None, if_missing: str):
+    """The translation cache at ``cache_path`` (or the default), or ``None`` after
+    saying ``if_missing`` when no cache file exists yet (none is created)."""
     from pathlib import Path
 
     from pipeline.cache import TranslationCache, default_path
 
     path = Path(cache_path) if cache_path else default_path()
     if not path.exists():
-        click.echo(f"Cache: {path} (not created yet; 0 translations)")
+        click.echo(f"Cache: {path} ({if_missing})")
+        return None
+    return TranslationCache(path, warn=lambda m: click.echo(f"Warning: {m}", err=True))
+
+
+@cache_group.command("info")
+@_cache_option
+def cache_info(cache_path: str | None) -> None:
+    """Show where the cache is, its size, and how many translations per engine signature."""
+    cache = _existing_cache(cache_path, "not created yet; 0 translations")
+    if cache is None:
         return
-    with TranslationCache(path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
+    with cache:
         info = cache.info()
     click.echo(f"Cache: {info.path}")
     click.echo(f"Translations: {info.entries}  ({_human_size(info.size_bytes)} on disk)")
@@ -535,17 +544,12 @@ def cache_info(cache_path: str | None) -> None:
 @_cache_option
 def cache_clear(cache_path: str | None) -> None:
     """Delete every cached translation (the next run translates everything again)."""
-    from pathlib import Path
-
-    from pipeline.cache import TranslationCache, default_path
-
-    path = Path(cache_path) if cache_path else default_path()
-    if not path.exists():
-        click.echo(f"Cache: {path} (not created yet; nothing to clear)")
+    cache = _existing_cache(cache_path, "not created yet; nothing to clear")
+    if cache is None:
         return
-    with TranslationCache(path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
+    with cache:
         deleted = cache.clear()
-    click.echo(f"Removed {deleted} cached translations from {path}")
+    click.echo(f"Removed {deleted} cached translations from {cache.path}")
 
 
 # ---- end of models and cache commands -------------------------------------------------

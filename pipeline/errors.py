@@ -8,8 +8,8 @@ class DuizhaoError(Exception):
     """Base class: a problem the user can fix (bad input, missing model, ...)."""
 
 
-class SourceError(DuizhaoError):
-    """A source document cannot be read."""
+class PathError(DuizhaoError):
+    """A problem with one named file or folder: ``path: problem (fix)``."""
 
     def __init__(self, path: object, problem: str, fix: str | None = None):
         self.path = str(path)
@@ -19,3 +19,7 @@ class SourceError(DuizhaoError):
         if fix:
             message += f" ({fix})"
         super().__init__(message)
+
+
+class SourceError(PathError):
+    """A source document cannot be read."""

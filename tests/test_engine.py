@@ -16,7 +16,7 @@ import ctranslate2
 import pytest
 import sentencepiece
 
-from pipeline.engines import DecodeOptions, Engine, EngineError, PackageError, create_engine
+from pipeline.engines import DecodeOptions, Engine, EngineError, BrokenPackageError, create_engine
 from pipeline.engines.argos import ArgosEngine
 from pipeline.errors import DuizhaoError
 from pipeline.testing import build_argos_package, cached_argos_package, extract_package
@@ -296,7 +296,7 @@ def _copy(package_dir: Path, dest: Path) -> Path:
 def test_an_incomplete_package_is_refused_when_the_engine_is_made(package_dir, tmp_path, break_it, message):
     broken = _copy(package_dir, tmp_path)
     break_it(broken)
-    with pytest.raises(PackageError, match=message) as caught:
+    with pytest.raises(BrokenPackageError, match=message) as caught:
         ArgosEngine(broken)
     assert isinstance(caught.value, DuizhaoError)
     assert str(broken) in str(caught.value) and "reinstall" in str(caught.value)
@@ -311,13 +311,13 @@ def test_a_corrupt_model_file_is_a_clear_error_on_first_translate(package_dir, t
     broken = _copy(package_dir, tmp_path)
     (broken / file).write_bytes(b"\x00garbage" * 50)
     engine = ArgosEngine(broken)
-    with pytest.raises(PackageError, match=message) as caught:
+    with pytest.raises(BrokenPackageError, match=message) as caught:
         engine.translate(["台州"])
     assert "reinstall" in str(caught.value)
 
 
 def test_a_missing_folder_says_what_to_give(tmp_path: Path):
-    with pytest.raises(PackageError, match="no Argos package folder") as caught:
+    with pytest.raises(BrokenPackageError, match="no Argos package folder") as caught:
         ArgosEngine(tmp_path / "nowhere")
     assert str(tmp_path / "nowhere") in str(caught.value)
 

@@ -17,13 +17,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol, runtime_checkable
 
-from pipeline.errors import DuizhaoError
+from pipeline.errors import DuizhaoError, PathError
 
 __all__ = [
     "DecodeOptions",
     "Engine",
     "EngineError",
-    "PackageError",
+    "BrokenPackageError",
     "create_engine",
     "engine_names",
     "signature_string",
@@ -34,17 +34,8 @@ class EngineError(DuizhaoError):
     """An engine cannot be created or cannot translate."""
 
 
-class PackageError(EngineError):
-    """A model package is missing, incomplete or unreadable."""
-
-    def __init__(self, path: object, problem: str, fix: str | None = None):
-        self.path = str(path)
-        self.problem = problem
-        self.fix = fix
-        message = f"{self.path}: {problem}"
-        if fix:
-            message += f" ({fix})"
-        super().__init__(message)
+class BrokenPackageError(EngineError, PathError):
+    """An installed model package is missing files, incomplete or unreadable."""
 
 
 _SPEED_ONLY = {"speed_only": True}

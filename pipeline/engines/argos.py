@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.engines import DecodeOptions, EngineError, PackageError, signature_string
+from pipeline.engines import DecodeOptions, EngineError, BrokenPackageError, signature_string
 
 __all__ = ["ArgosEngine"]
 
@@ -27,7 +27,7 @@ _REINSTALL = "reinstall the Argos package (argospm install translate-zh_en)"
 def _read_metadata(package_path: Path) -> dict[str, Any]:
     """The package's metadata.json, after checking the files the engine needs."""
     if not package_path.is_dir():
-        raise PackageError(
+        raise BrokenPackageError(
             package_path,
             "no Argos package folder here",
             "give the folder of an installed package, e.g. "
@@ -37,16 +37,16 @@ def _read_metadata(package_path: Path) -> dict[str, Any]:
     try:
         metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PackageError(
+        raise BrokenPackageError(
             package_path, "metadata.json is missing; this is not an Argos package", _REINSTALL
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PackageError(metadata_path, f"cannot be read: {exc}", _REINSTALL) from exc
+        raise BrokenPackageError(metadata_path, f"cannot be read: {exc}", _REINSTALL) from exc
     if not isinstance(metadata, dict):
-        raise PackageError(metadata_path, "does not hold a JSON object", _REINSTALL)
+        raise BrokenPackageError(metadata_path, "does not hold a JSON object", _REINSTALL)
     for needed in ("model/model.bin", "sentencepiece.model"):
         if not (package_path / needed).is_file():
-            raise PackageError(package_path, f"{needed} is missing", _REINSTALL)
+            raise BrokenPackageError(package_path, f"{needed} is missing", _REINSTALL)
     return metadata
 
 
@@ -94,7 +94,7 @@ class ArgosEngine:
                 try:
                     processor = sentencepiece.SentencePieceProcessor(model_file=str(sp_path))
                 except (OSError, RuntimeError) as exc:
-                    raise PackageError(sp_path, f"cannot be loaded: {exc}", _REINSTALL) from exc
+                    raise BrokenPackageError(sp_path, f"cannot be loaded: {exc}", _REINSTALL) from exc
                 model_path = self.package_path / "model"
                 try:
                     translator = ctranslate2.Translator(
@@ -105,7 +105,7 @@ class ArgosEngine:
                         intra_threads=self.options.intra_threads,
                     )
                 except (OSError, RuntimeError, ValueError) as exc:
-                    raise PackageError(
+                    raise BrokenPackageError(
                         model_path, f"the CTranslate2 model cannot be loaded: {exc}", _REINSTALL
                     ) from exc
                 self._processor = processor
