@@ -5,6 +5,11 @@ model never serves stale text. The database is in WAL mode with a busy timeout s
 two ``duizhao`` processes can write at once; each :meth:`TranslationCache.put_many`
 is one transaction, so a run killed half way keeps every batch it finished.
 
+The same file keeps the reader's reading aids (table ``reading_aids``: words
+with pinyin per sentence, CC-CEDICT entries per headword; see
+:func:`pipeline.dictionary.aids_version`), so a rerun's page needs neither
+jieba, pypinyin nor the dictionary file.
+
 A cache is only a cache: a corrupt file is moved aside (``<name>.corrupt-<time>``)
 with a warning and rebuilt empty rather than stopping a run.
 """
@@ -39,6 +44,18 @@ MIGRATIONS: list[tuple[str, str]] = [
             translation TEXT NOT NULL,
             created     REAL NOT NULL,
             PRIMARY KEY (signature, source)
+        ) WITHOUT ROWID
+        """,
+    ),
+    (
+        "create reading_aids",
+        """
+        CREATE TABLE reading_aids (
+            version TEXT NOT NULL,
+            kind    TEXT NOT NULL,
+            key     TEXT NOT NULL,
+            value   TEXT NOT NULL,
+            PRIMARY KEY (version, kind, key)
         ) WITHOUT ROWID
         """,
     ),
@@ -248,6 +265,45 @@ class TranslationCache:
 
         self._run(write)
 
+    def get_aids(self, version: str, kind: str, keys: Iterable[str]) -> dict[str, str]:
+        """Stored reading aids of ``kind`` under ``version`` for ``keys`` (hits only)."""
+        wanted = list(dict.fromkeys(keys))
+
+        def query(db: sqlite3.Connection) -> dict[str, str]:
+            found: dict[str, str] = {}
+            for start in range(0, len(wanted), _QUERY_BATCH):
+                batch = wanted[start : start + _QUERY_BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = db.execute(
+                    f"SELECT key, value FROM reading_aids WHERE version = ? AND kind = ? AND key IN ({marks})",
+                    [version, kind, *batch],
+                )
+                found.update(rows)
+            return found
+
+        return self._run(query)
+
+    def put_aids(self, version: str, kind: str, items: Mapping[str, str]) -> None:
+        """Store reading aids in one transaction, dropping any of another version."""
+        if not items:
+            return
+        rows = [(version, kind, key, value) for key, value in items.items()]
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM reading_aids WHERE version != ?", (version,))
+                db.executemany(
+                    "INSERT OR REPLACE INTO reading_aids (version, kind, key, value) VALUES (?, ?, ?, ?)", rows
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+        self._run(write)
+
     def info(self) -> CacheInfo:
         """Path, number of entries, bytes on disk, and entries per signature."""
 
@@ -275,6 +331,7 @@ class TranslationCache:
 
         def delete(db: sqlite3.Connection) -> int:
             deleted = db.execute("DELETE FROM translations").rowcount
+            db.execute("DELETE FROM reading_aids")
             db.execute("VACUUM")
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return deleted

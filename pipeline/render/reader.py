@@ -27,12 +27,15 @@ from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import regex
 
 from pipeline import __version__
 from pipeline.model import Block, Document, Sentence
+
+if TYPE_CHECKING:
+    from pipeline.dictionary import AidsStore
 
 #: Element that holds a block's text in each column, by kind.
 _TAGS = {"title": "h1", "heading": "h2", "quote": "blockquote", "code": "pre", "front_matter": "pre"}
@@ -42,12 +45,13 @@ _COLOURS = 8
 _STORAGE_KEY = "duizhao.reader"
 
 
-def render(document: Document, *, now: datetime | None = None) -> str:
-    """The reader page for ``document`` as one HTML string."""
+def render(document: Document, *, now: datetime | None = None, cache: AidsStore | None = None) -> str:
+    """The reader page for ``document`` as one HTML string. With a ``cache`` (the
+    translation cache), reading aids computed before are reused and new ones kept."""
     from markupsafe import Markup
 
     view = _View(document)
-    tokens, dictionary = _reading_aids(document, view)
+    tokens, dictionary = _reading_aids(document, view, cache)
     data = {"script": document.script, "storageKey": _STORAGE_KEY, "tokens": tokens}
     template = _environment().get_template("reader.html.j2")
     return template.render(
@@ -330,21 +334,21 @@ def _safe_notes():
 # ---- reading aids: words, other script, pinyin, dictionary ----------------------------
 
 
-def _reading_aids(document: Document, view: _View) -> tuple[dict[str, Any], dict[str, Any]]:
+def _reading_aids(
+    document: Document, view: _View, store: AidsStore | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The tokens: per sentence id, the words of its original text (see :func:`_words`);
     and the dictionary: the CC-CEDICT entries of those words and of their characters,
     in both scripts, as ``e`` (``[traditional, simplified, pinyin, senses]``) and ``k``
-    (headword → indexes into ``e``)."""
+    (headword → indexes into ``e``).
+
+    With a ``store``, a sentence's words are read from it when the same text (same
+    script, simplified form and term cuts) was seen before under the same
+    :func:`~pipeline.dictionary.aids_version`; only new sentences load jieba and pypinyin."""
     from pipeline.dictionary import cedict_entries
-    from pipeline.source import to_simplified, to_traditional
 
-    if document.script == "traditional":
-        def other_script(text: str) -> str:
-            return to_simplified(text, "traditional")
-    else:
-        other_script = to_traditional
-
-    tokens = {s.id: _words(s, other_script) for row in view.rows for s in row.sentences}
+    sentences = [s for row in view.rows for s in row.sentences]
+    tokens = _cached_words(document.script, sentences, store)
     headwords: set[str] = set()
     for word in (w for words in tokens.values() for w in words if len(w) == 3):
         for form in (word[0], word[1] or word[0]):
@@ -353,13 +357,56 @@ def _reading_aids(document: Document, view: _View) -> tuple[dict[str, Any], dict
     entries: list[list[Any]] = []
     index: dict[str, list[int]] = {}
     position: dict[Any, int] = {}
-    for headword, found in sorted(cedict_entries(headwords).items()):
+    for headword, found in sorted(cedict_entries(headwords, store).items()):
         for entry in found:
             if entry not in position:
                 position[entry] = len(entries)
                 entries.append([entry.traditional, entry.simplified, entry.pinyin, list(entry.senses)])
             index.setdefault(headword, []).append(position[entry])
     return tokens, {"e": entries, "k": index}
+
+
+def _cached_words(script: str, sentences: list[_SentenceView], store: AidsStore | None) -> dict[str, list[list[str]]]:
+    """:func:`_words` of every sentence, by id, through ``store`` when there is one."""
+    if store is None:
+        other_script = _other_script(script)
+        return {s.id: _words(s, other_script) for s in sentences}
+    from pipeline.dictionary import aids_version
+
+    version = aids_version()
+    keys = {s.id: _words_key(script, s) for s in sentences}
+    stored = store.get_aids(version, "words", keys.values())
+    tokens: dict[str, list[list[str]]] = {}
+    fresh: dict[str, str] = {}
+    other_script = None
+    for sentence in sentences:
+        key = keys[sentence.id]
+        text = stored.get(key) or fresh.get(key)
+        if text is None:
+            other_script = other_script or _other_script(script)
+            words = _words(sentence, other_script)
+            fresh[key] = json.dumps(words, ensure_ascii=False, separators=(",", ":"))
+        else:
+            words = json.loads(text)
+        tokens[sentence.id] = words
+    store.put_aids(version, "words", fresh)
+    return tokens
+
+
+def _words_key(script: str, sentence: _SentenceView) -> str:
+    """Everything :func:`_words` depends on besides the libraries' versions."""
+    simplified = "" if sentence.simplified == sentence.text else sentence.simplified
+    return json.dumps([script, sentence.text, simplified, sentence.cuts], ensure_ascii=False, separators=(",", ":"))
+
+
+def _other_script(script: str):
+    from pipeline.source import to_simplified, to_traditional
+
+    if script == "traditional":
+        def other_script(text: str) -> str:
+            return to_simplified(text, "traditional")
+        return other_script
+    return to_traditional
 
 
 def _words(sentence: _SentenceView, other_script) -> list[list[str]]:
