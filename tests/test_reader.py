@@ -211,7 +211,7 @@ def test_page_is_self_contained(seed_html):
     assert not re.search(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", seed_html, re.I)
     assert not re.search(r"<(?:link|iframe|object|embed|img|video|audio|source)\b", seed_html, re.I)
     assert not re.search(r"<script[^>]*\bsrc\s*=", seed_html, re.I)
-    assert not re.search(r"@import|url\(|@font-face", seed_html, re.I)
+    assert not re.search(r"@import|(?<!\w)url\(|@font-face", seed_html, re.I)  # not createObjectURL(
 
 
 # ---- structure -----------------------------------------------------------------------------
@@ -354,6 +354,72 @@ def test_any_signature_is_shown(signature, shown):
     document = small_document()
     document.signature = signature
     assert shown in render(document)
+
+
+# ---- post-edits ------------------------------------------------------------------------------
+
+
+def edited_document() -> Document:
+    """:func:`small_document` after a run applied two post-edits (the second one stale)
+    and found two orphans; markup in every text the edit mode and the panel show."""
+    document = small_document()
+    a, b = document.blocks[1].sentences
+    a.machine, a.translation, a.edited = f"Machine {SCRIPT_TAG} said.", f"Edited {IMG_TAG} wharf.", True
+    b.machine, b.translation, b.edited = "New machine & output.", "Taizhou grows fast.", True
+    b.flags = [Flag("edit-stale", "edited against an older machine translation", "info")]
+    document.edits = {"file": "sources/small.edits.tsv", "applied": 2, "orphaned": [
+        {"source": f"旧句子{SCRIPT_TAG}。", "english": f"Old {IMG_TAG}.", "line": 4, "closest": b.text},
+        {"source": "没了。", "english": "Gone.", "line": 5},
+    ]}
+    return document
+
+
+def test_edit_data_carries_each_sentence_source_and_machine_text_escaped():
+    html = render(edited_document())
+    assert "<script>alert" not in html and "<img" not in html
+    edit = page_data(html)["edit"]
+    assert edit == {"source": "sources/small.txt", "file": "small.edits.tsv", "sentences": {
+        "p1.1": ["台州", "Taizhou"],
+        "p2.1": ["台州集装箱码头很忙。", f"Machine {SCRIPT_TAG} said.", f"Edited {IMG_TAG} wharf."],
+        "p2.2": ["台州发展很快。", "New machine & output.", "Taizhou grows fast."],
+        "p3.1": ["没有翻译。", ""],
+    }}
+
+
+def test_post_edited_sentences_are_marked_and_stale_ones_say_what_the_machine_says_now():
+    html = render(edited_document())
+    marks = re.findall(r'data-s="(p\d\.\d)" tabindex="0">[^<]*(?:<mark[^>]*>[^<]*</mark>[^<]*)*</span><span class="(em[^"]*)" '
+                       r'role="img" title="([^"]*)"', html)
+    assert marks == [
+        ("p2.1", "em", "post-edited; machine said: Machine &lt;script&gt;alert(1)&lt;/script&gt; said."),
+        ("p2.2", "em stale", "post-edited, but the machine translation has changed since the edit; "
+                             "the machine now says: New machine &amp; output."),
+    ]
+    assert html.count('class="s edited"') == 1 and html.count('class="s flagged edited"') == 1  # English only
+    assert "Edited &#34;&gt;&lt;img src=x onerror=alert(2)&gt; wharf." in html
+    assert 'class="em' not in render(small_document())
+
+
+def test_orphaned_edits_are_listed_for_review_with_the_closest_sentence():
+    html = render(edited_document())
+    assert 'Review <span class="n">4</span>' in html  # two flags, two orphans
+    assert "2 flags to look at, 2 orphaned edits." in html
+    items = re.findall(r"<ul class=\"orphans\"[^>]*>(.*?)</ul>", html, re.S)[0].split("<li>")[1:]
+    assert len(items) == 2
+    assert "旧句子&lt;script&gt;alert(1)&lt;/script&gt;。" in items[0] and "Old &#34;&gt;&lt;img" in items[0]
+    assert "small.edits.tsv:4" in items[0]
+    assert 'closest now: <a href="#p2" data-goto="p2.2" lang="zh-Hans">台州发展很快。</a>' in items[0]
+    assert "small.edits.tsv:5" in items[1] and "closest now" not in items[1]
+    assert "or fix sources/small.edits.tsv." in html
+    assert 'class="orphans"' not in render(small_document())
+
+
+def test_edit_controls_are_in_the_markup():
+    page = parse(render(small_document()))
+    ids = {a.get("id"): a for _, a in page.tags}
+    assert ids["btn-edit"]["aria-pressed"] == "false"
+    assert "disabled" in ids["btn-save"] and "small.edits.tsv" in ids["btn-save"]["title"]
+    assert "disabled" in ids["btn-discard"]
 
 
 # ---- reading aids ---------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
     view = _View(document)
     tokens, dictionary = _reading_aids(document, view, cache)
     data = {"script": document.script, "storageKey": _STORAGE_KEY, "tokens": tokens}
+    data["edit"] = _edit_data(document, view)
     template = _environment().get_template("reader.html.j2")
     return template.render(
         title=next((b.text for b in document.blocks if b.kind == "title"), Path(document.source).name),
@@ -60,6 +61,9 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
         rows=view.rows,
         terms=view.terms(),
         flags=view.flags,
+        orphaned=_orphaned_edits(document, view),
+        edit_file=data["edit"]["file"],
+        edits_file=str(_get(getattr(document, "edits", None) or {}, "file", "") or ""),
         dropped=[_plain(d) for d in document.dropped],
         footer=_footer(document, view, now or datetime.now().astimezone()),
         css=Markup(_asset("reader.css")),
@@ -148,6 +152,12 @@ class _SentenceView:
     en: list[_Piece]
     translated: bool
     flags: list[dict[str, Any]] = field(default_factory=list)
+    #: The English shown, and the machine output it is (or, when edited, replaced).
+    english: str = ""
+    machine: str = ""
+    #: Post-edited in an earlier run; stale when the machine output changed since.
+    edited: bool = False
+    stale: bool = False
     #: Offsets in the original text where a term starts or ends (word cuts).
     cuts: list[int] = field(default_factory=list)
 
@@ -216,6 +226,7 @@ class _View:
         if at < len(sentence.text):
             zh.append(_Piece(sentence.text[at:]))
         translation = sentence.translation or ""
+        edited = bool(getattr(sentence, "edited", False))
         return _SentenceView(
             id=sid,
             text=sentence.text,
@@ -224,6 +235,10 @@ class _View:
             en=_english_pieces(translation, [(term, f"{sid}-{n}") for n, (_, _, term) in enumerate(matches)]),
             translated=bool(translation.strip()),
             flags=flags,
+            english=translation,
+            machine=str(getattr(sentence, "machine", None) or "") if edited else translation,
+            edited=edited,
+            stale=edited and any(f["code"] == "edit-stale" for f in flags),
             cuts=sorted({pos for start, end, _ in matches for pos in (start, end)}),
         )
 
@@ -263,6 +278,40 @@ class _View:
                 colour=n % _COLOURS,
             )
         return term
+
+
+def _edit_data(document: Document, view: _View) -> dict[str, Any]:
+    """What the reader's edit mode needs to write ``<stem>.edits.tsv``: the source
+    named in its first line, the file name, and per sentence id ``[source text,
+    machine output]``, plus the English when a post-edit from an earlier run is in place."""
+    from pipeline.edits import edits_path
+
+    sentences = {}
+    for row in view.rows:
+        for s in row.sentences:
+            sentences[s.id] = [s.text, s.machine, s.english] if s.edited else [s.text, s.machine]
+    source = str(document.source)
+    return {"source": source, "file": edits_path(source).name, "sentences": sentences}
+
+
+def _orphaned_edits(document: Document, view: _View) -> list[dict[str, Any]]:
+    """``document.edits["orphaned"]`` for the review panel, each with the id of the
+    sentence its ``closest`` text is now (``None`` when there is none)."""
+    ids: dict[str, str] = {}
+    for row in view.rows:
+        for s in row.sentences:
+            ids.setdefault(s.text, s.id)
+    orphans = []
+    for item in (_get(getattr(document, "edits", None) or {}, "orphaned") or []):
+        closest = str(_get(item, "closest", "") or "")
+        orphans.append({
+            "source": str(_get(item, "source", "") or ""),
+            "english": str(_get(item, "english", "") or ""),
+            "line": _get(item, "line"),
+            "closest": closest,
+            "closest_id": ids.get(closest) if closest else None,
+        })
+    return orphans
 
 
 def _english_pieces(translation: str, terms: list[tuple[_Term, str]]) -> list[_Piece]:

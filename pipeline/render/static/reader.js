@@ -1,5 +1,5 @@
 /* duizhao reader: layout modes, sentence pairs, glossary, review, 简/繁, pinyin,
-   dictionary and keys. Text is only ever set with textContent / text nodes. */
+   dictionary, keys and edit mode. Text is only ever set with textContent / text nodes. */
 (function () {
   "use strict";
   var DATA = JSON.parse(document.getElementById("reader-data").textContent);
@@ -229,6 +229,191 @@
     history.replaceState(null, "", "#" + button.dataset.id);
   }
 
+  /* ---- edit mode: the English editable in place, saved as <stem>.edits.tsv ----
+     DATA.edit.sentences[id] is [source text, machine output] and, for a sentence a
+     run already post-edited, its English. Edits made on the page are kept in
+     localStorage by source text (the key pipeline/edits.py matches on) until they are
+     discarded, or until a run applies them and the page shows them itself. */
+  var EDIT = DATA.edit, EDIT_KEY = "duizhao.edits:" + EDIT.source;
+  var enSentences = $$(".cell.en .s"), enPristine = new Map();
+  var editing = false, session = {}, editStart = null, discardTimer = null;
+  var LINE_BREAK = /[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+/g; // every line end Python's splitlines knows
+  var PLAINTEXT_ONLY = (function () {
+    try { var d = el("div"); d.contentEditable = "plaintext-only"; return d.contentEditable === "plaintext-only"; }
+    catch (e) { return false; }
+  })();
+
+  function info(s) { return EDIT.sentences[s.dataset.s]; }
+  function shownEnglish(i) { return i.length > 2 ? i[2] : i[1]; }
+  function plainText(text) { return text.replace(/\u00a0/g, " ").replace(LINE_BREAK, " ").trim(); }
+  function editable(t) { return t && t.closest ? t.closest(".cell.en .s[contenteditable]") : null; }
+  function storeSession() {
+    try {
+      if (Object.keys(session).length) localStorage.setItem(EDIT_KEY, JSON.stringify(session));
+      else localStorage.removeItem(EDIT_KEY);
+    } catch (e) { /* storage unavailable: the edits last as long as the page */ }
+  }
+  function keepPristine(s) { if (!enPristine.has(s)) enPristine.set(s, s.cloneNode(true)); }
+  function restore(s) {
+    var base = enPristine.get(s);
+    if (base) {
+      s.replaceChildren.apply(s, Array.prototype.slice.call(base.cloneNode(true).childNodes));
+      s.classList.toggle("missing", base.classList.contains("missing"));
+    }
+    s.classList.remove("changed");
+  }
+  function showEdit(s, english) {
+    keepPristine(s);
+    s.textContent = english;
+    s.classList.add("changed");
+    s.classList.remove("missing");
+  }
+
+  /* The rows of the edits file, in page order: this page's edits, the post-edits a
+     run applied, then edits kept for sentences this page no longer has. */
+  function editRows() {
+    var rows = [], seen = {};
+    Object.keys(EDIT.sentences).forEach(function (id) {
+      var i = EDIT.sentences[id], mine = session[i[0]];
+      if (seen[i[0]]) return;
+      if (mine) rows.push([i[0], mine[1], mine[0]]);
+      else if (i.length > 2) rows.push([i[0], i[1], i[2]]);
+      else return;
+      seen[i[0]] = true;
+    });
+    Object.keys(session).forEach(function (src) { if (!seen[src]) rows.push([src, session[src][1], session[src][0]]); });
+    return rows;
+  }
+  function updateCount() {
+    var total = editRows().length, fresh = Object.keys(session).length;
+    $("#btn-save .edits-n").textContent = String(total);
+    $("#btn-save").disabled = total === 0;
+    $("#btn-discard").disabled = fresh === 0;
+    body.classList.toggle("has-edits", fresh > 0);
+  }
+  function record(s) {
+    var i = info(s), text = plainText(s.textContent);
+    if (!i) return;
+    if (!text || text === shownEnglish(i)) delete session[i[0]];
+    else session[i[0]] = [text, i[1]];
+    s.classList.toggle("changed", !!session[i[0]]);
+    storeSession();
+    updateCount();
+  }
+
+  function setEditing(on) {
+    if (!on) { var active = editable(document.activeElement); if (active) active.blur(); }
+    editing = on;
+    if (on && state.mode === "zh") { state.mode = "side"; save(); apply(); }
+    body.classList.toggle("editing", on);
+    $("#btn-edit").setAttribute("aria-pressed", String(on));
+    enSentences.forEach(function (s) {
+      if (on) s.contentEditable = PLAINTEXT_ONLY ? "plaintext-only" : "true";
+      else s.removeAttribute("contenteditable");
+    });
+    status.textContent = on ? "Edit mode: the English sentences are editable" : "Edit mode off";
+  }
+  function cancelEdit(s) {
+    if (editStart && editStart.s === s) {
+      s.replaceChildren.apply(s, Array.prototype.slice.call(editStart.copy.childNodes));
+    }
+    record(s);
+    s.blur();
+  }
+  function insertPlain(text) {
+    if (document.execCommand("insertText", false, text)) return; // fires "input"
+    var selection = getSelection();
+    if (!selection.rangeCount) return;
+    var range = selection.getRangeAt(0), node = document.createTextNode(text);
+    range.deleteContents();
+    range.insertNode(node);
+    range.setStartAfter(node);
+    selection.removeAllRanges();
+    selection.addRange(range);
+    var s = editable(node.parentNode);
+    if (s) record(s);
+  }
+
+  function saveEdits() {
+    var rows = editRows();
+    if (!rows.length) return;
+    var cell = function (text) { return text.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n"); };
+    var lines = ["# duizhao edits for " + EDIT.source, "source\tmachine\tenglish"];
+    rows.forEach(function (row) { lines.push(row.map(cell).join("\t")); });
+    var url = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/tab-separated-values;charset=utf-8" }));
+    var link = el("a");
+    link.href = url;
+    link.download = EDIT.file;
+    link.hidden = true;
+    body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+    status.textContent = rows.length + " edit" + (rows.length === 1 ? "" : "s") + " saved to " + EDIT.file +
+      "; duizhao edits import " + EDIT.file + " puts them beside the source";
+  }
+  function discardEdits(button) {
+    var fresh = Object.keys(session).length;
+    if (!discardTimer) { // a second click within a few seconds confirms
+      button.textContent = "Discard " + fresh + " edit" + (fresh === 1 ? "" : "s") + "?";
+      discardTimer = setTimeout(function () { discardTimer = null; button.textContent = "Discard edits"; }, 4000);
+      return;
+    }
+    clearTimeout(discardTimer);
+    discardTimer = null;
+    button.textContent = "Discard edits";
+    enSentences.forEach(function (s) { if (s.classList.contains("changed")) restore(s); });
+    session = {};
+    storeSession();
+    updateCount();
+    status.textContent = fresh + " edit" + (fresh === 1 ? "" : "s") + " discarded";
+  }
+
+  document.addEventListener("focusin", function (e) {
+    var s = editable(e.target), i = s && info(s);
+    if (!i) return;
+    keepPristine(s);
+    if (s.classList.contains("missing") && !session[i[0]]) { s.textContent = ""; s.classList.remove("missing"); }
+    editStart = { s: s, copy: s.cloneNode(true) };
+  });
+  document.addEventListener("focusout", function (e) {
+    var s = editable(e.target), i = s && info(s);
+    if (!i) return;
+    editStart = null;
+    if (session[i[0]]) { if (s.textContent !== session[i[0]][0]) s.textContent = session[i[0]][0]; }
+    else restore(s);
+  });
+  document.addEventListener("input", function (e) { var s = editable(e.target); if (s) record(s); });
+  document.addEventListener("beforeinput", function (e) {
+    if (editable(e.target) && (e.inputType === "insertParagraph" || e.inputType === "insertLineBreak")) e.preventDefault();
+  });
+  document.addEventListener("keydown", function (e) {
+    var s = editable(e.target);
+    if (!s || e.isComposing) return;
+    if (e.key === "Enter") { e.preventDefault(); s.blur(); }
+    else if (e.key === "Escape") { e.preventDefault(); cancelEdit(s); }
+  });
+  document.addEventListener("paste", function (e) {
+    if (!editable(e.target)) return;
+    e.preventDefault();
+    insertPlain((e.clipboardData ? e.clipboardData.getData("text/plain") : "").replace(LINE_BREAK, " "));
+  });
+  document.addEventListener("drop", function (e) { if (editable(e.target)) e.preventDefault(); });
+
+  (function restoreSession() {
+    try { session = JSON.parse(localStorage.getItem(EDIT_KEY) || "{}") || {}; } catch (e) { session = {}; }
+    if (!Object.keys(session).length) { updateCount(); return; }
+    var applied = false;
+    enSentences.forEach(function (s) {
+      var i = info(s), mine = i && session[i[0]];
+      if (!mine) return;
+      if (mine[0] === shownEnglish(i)) { delete session[i[0]]; applied = true; } // a run applied it
+      else showEdit(s, mine[0]);
+    });
+    if (applied) storeSession();
+    updateCount();
+  })();
+
   /* ---- keyboard: j/k blocks, m modes, ? keys ---- */
   var current = -1;
   function moveBlock(step) {
@@ -260,6 +445,8 @@
       moveBlock(e.key === "j" ? 1 : -1); e.preventDefault();
     } else if (e.key === "m") {
       cycleMode(); e.preventDefault();
+    } else if (e.key === "e") {
+      setEditing(!editing); e.preventDefault();
     } else if (e.key === "?") {
       keys.showModal(); e.preventDefault();
     } else if ((e.key === "Enter" || e.key === " ") && t.classList && t.classList.contains("s")) {
@@ -290,6 +477,9 @@
     if ((hit = t.closest("[data-panel]"))) { panel(hit.dataset.panel, openPanel() !== hit.dataset.panel); return; }
     if ((hit = t.closest("[data-close]"))) { panel(null, false); return; }
     if (t.closest("#btn-keys")) { keys.showModal(); return; }
+    if (t.closest("#btn-edit")) { setEditing(!editing); return; }
+    if (t.closest("#btn-save")) { saveEdits(); return; }
+    if ((hit = t.closest("#btn-discard"))) { discardEdits(hit); return; }
     if (t.closest(".dict .close")) { hideDict(); return; }
     if ((hit = t.closest(".gterm"))) { stepTerm(hit); return; }
     if ((hit = t.closest(".copy"))) { copyLink(hit); return; }
@@ -305,6 +495,7 @@
     }
     var s = t.closest(".s");
     if (!s) return;
+    if (editable(s)) { pin(s.dataset.s); return; } // a click places the caret: pinned, never unpinned
     if (s.parentNode.classList.contains("zh") && drawnAs.get(s) !== look()) {
       ensureWords(s); // a click with no hover first (touch, scripts): find the word now drawn there
       t = document.elementFromPoint(e.clientX, e.clientY) || t;
