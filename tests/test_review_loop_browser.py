@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_reader import REPO, SEED
-from test_reader_browser import ARGS, CHROMIUM, DESKTOP, SHOTS
+from test_reader import REPO, SEED, edited_document
+from test_reader_browser import ARGS, CHROMIUM, CONTRAST, DESKTOP, NARROW, SHOTS
 
 from fakes import FakeEngine
 from pipeline.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.edits import edits_path, read_edits
+from pipeline.render.reader import render
 from pipeline.run import run
 
 GLOSSARY = REPO / "glossary" / "taizhou.tsv"
@@ -83,8 +84,8 @@ def context(browser):
     assert watched == Watched(), watched
 
 
-def open_reader(context, html: Path):
-    page = context.new_page()
+def open_reader(context, html: Path, **options):
+    page = context.new_page(**options)
     page.goto(html.as_uri())
     page.wait_for_function("document.body.classList.contains('ready')")
     return page
@@ -319,3 +320,27 @@ def test_pasted_text_is_plain_one_line_and_saved_escaped(tmp_path, context):
     assert "\tFrom the clipboard, over\\ttwo lines\n" in saved.read_text(encoding="utf-8")
     (edit,) = read_edits(saved).values()
     assert (edit.source, edit.machine, edit.english) == (sentence.text, sentence.translation, "From the clipboard, over\ttwo lines")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_edit_marks_and_controls_meet_wcag_aa_contrast(tmp_path, browser, scheme):
+    html = tmp_path / "edited.html"
+    html.write_text(render(edited_document()), encoding="utf-8")
+    context = browser.new_context(viewport=NARROW, color_scheme=scheme)
+    try:
+        page = open_reader(context, html)
+        page.keyboard.press("e")
+        type_into(page, "p1.1", "Taizhou City")
+        page.click("#btn-edit")
+        page.click('[data-panel="qa"]')
+        page.screenshot(path=str(SHOTS / f"reader-edits-narrow-{scheme}.png"))
+        checked = [".em", ".em.stale", ".s.changed", "#btn-save", "#btn-discard",
+                   ".orphans .o-src", ".orphans .o-line", ".orphans .o-near a"]
+        page.click("#btn-edit")
+        checked.append("#btn-edit[aria-pressed=true]")
+        ratios = dict(page.evaluate(CONTRAST, checked))
+        assert None not in ratios.values(), ratios
+        low = {sel: round(r, 2) for sel, r in ratios.items() if r < 4.5}
+        assert not low, low
+    finally:
+        context.close()

@@ -289,7 +289,6 @@
     $("#btn-save .edits-n").textContent = String(total);
     $("#btn-save").disabled = total === 0;
     $("#btn-discard").disabled = fresh === 0;
-    body.classList.toggle("has-edits", fresh > 0);
   }
   function record(s) {
     var i = info(s), text = plainText(s.textContent);
