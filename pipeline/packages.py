@@ -21,14 +21,11 @@ download left in the cache.
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import logging
 import os
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -310,12 +307,17 @@ class AvailablePackage:
 
 
 def _open_url(url: str, timeout: float):
+    import urllib.request  # with http.client and email: only when the network is used
+
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     return urllib.request.urlopen(request, timeout=timeout)
 
 
 def available_packages(index_url: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> list[AvailablePackage]:
     """Fetch the package index and return its entries."""
+    import http.client
+    import urllib.error
+
     from argostranslate import package as argos_package
 
     base = index_url or package_index_url()
@@ -356,6 +358,9 @@ def available_packages(index_url: str | None = None, timeout: float = DEFAULT_TI
 
 
 def _download(link: str, dest: Path, progress: Progress | None, timeout: float, sha256: str | None) -> None:
+    import http.client
+    import urllib.error
+
     digest = hashlib.sha256()
     done = 0
     total: int | None = None

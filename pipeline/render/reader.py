@@ -345,9 +345,16 @@ def note_html(text: str):
 
     if not text.strip():
         return None
+    return Markup(_notes_markdown().reset().convert(text))
+
+
+@lru_cache(maxsize=1)
+def _notes_markdown():
+    """One converter for every note (reset between notes): building one per note
+    cost more than converting it."""
     import markdown
 
-    return Markup(markdown.markdown(text, extensions=[_safe_notes()]))
+    return markdown.Markdown(extensions=[_safe_notes()])
 
 
 @lru_cache(maxsize=1)
@@ -391,13 +398,39 @@ def _reading_aids(
     in both scripts, as ``e`` (``[traditional, simplified, pinyin, senses]``) and ``k``
     (headword → indexes into ``e``).
 
-    With a ``store``, a sentence's words are read from it when the same text (same
-    script, simplified form and term cuts) was seen before under the same
-    :func:`~pipeline.dictionary.aids_version`; only new sentences load jieba and pypinyin."""
+    With a ``store``, both are read from it whole when the document's sentences are
+    the ones of its last page; otherwise a sentence's words are read from it when
+    the same text (same script, simplified form and term cuts) was seen before under
+    the same :func:`~pipeline.dictionary.aids_version`, and only new sentences load
+    jieba and pypinyin, only new headwords the dictionary file."""
+    sentences = [s for row in view.rows for s in row.sentences]
+    if store is None:
+        return _compute_aids(document.script, sentences, None)
+    from pipeline.dictionary import aids_version
+
+    version = aids_version()
+    page = {s.id: _words_key(document.script, s) for s in sentences}
+    digest = hashlib.sha256(json.dumps(page, ensure_ascii=False).encode("utf-8")).hexdigest()
+    source = str(document.source)
+    stored = store.get_aids(version, "page", [source]).get(source)
+    if stored is not None:
+        last = json.loads(stored)
+        if last["digest"] == digest:
+            return last["tokens"], last["dict"]
+    tokens, dictionary = _compute_aids(document.script, sentences, store)
+    # One row per source, replaced on every change: the page's aids in one read.
+    value = {"digest": digest, "tokens": tokens, "dict": dictionary}
+    store.put_aids(version, "page", {source: json.dumps(value, ensure_ascii=False, separators=(",", ":"))})
+    return tokens, dictionary
+
+
+def _compute_aids(
+    script: str, sentences: list[_SentenceView], store: AidsStore | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`_reading_aids` from the words of each sentence and the entries of each headword."""
     from pipeline.dictionary import cedict_entries
 
-    sentences = [s for row in view.rows for s in row.sentences]
-    tokens = _cached_words(document.script, sentences, store)
+    tokens = _cached_words(script, sentences, store)
     headwords: set[str] = set()
     for word in (w for words in tokens.values() for w in words if len(w) == 3):
         for form in (word[0], word[1] or word[0]):
