@@ -77,7 +77,9 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
     edits: dict[str, Edit] = {}
     header: list[str] | None = None
     problems = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only: str.splitlines would also cut at U+2028 and other
+    # characters that may stand inside a sentence.
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         if not raw.strip() or raw.startswith("#"):
             continue
         cells = raw.split("\t")
@@ -151,6 +153,7 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
         sentence.machine = machine
         sentence.translation = edit.english
         sentence.edited = True
+        sentence.edited_against = edit.machine
         sentence.flags = [f for f in sentence.flags if f.code != "term-fallback"]
         if edit.machine and edit.machine != machine:
             sentence.flags.append(Flag(

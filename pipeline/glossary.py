@@ -185,7 +185,9 @@ def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
     entries: list[Entry] = []
     header: list[str] | None = None
     seen: dict[str, Entry] = {}  # matching key -> entry, for clashes within this file
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only (str.splitlines would also cut at U+2028 inside a note),
+    # so line numbers are the ones an editor shows.
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         where = f"{path}:{number}"
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue

@@ -70,6 +70,8 @@ class Sentence:
     #: Set when a reviewer's post-edit replaced the translation: the machine output.
     machine: str | None = None
     edited: bool = False
+    #: The machine output the edit was made against (differs from ``machine`` when stale).
+    edited_against: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -80,6 +82,8 @@ class Sentence:
         if self.edited:
             data["edited"] = True
             data["machine"] = self.machine
+            if self.edited_against is not None and self.edited_against != self.machine:
+                data["edited_against"] = self.edited_against
         if self.terms:
             data["terms"] = [t.to_json() for t in self.terms]
         if self.flags:

@@ -111,6 +111,7 @@ def test_edit_made_against_an_older_machine_output_is_flagged(tmp_path):
     changed = by_text(do_run(tmp_path, source, VersionedEngine("2")))["台州很美。"]
     assert changed.translation == "Taizhou is beautiful."
     assert [f.code for f in changed.flags] == ["edit-stale"]
+    assert changed.edited_against == old
     assert old in changed.flags[0].message and changed.machine in changed.flags[0].message
 
 
@@ -162,3 +163,9 @@ def test_edits_import_without_a_named_source_asks_for_one(tmp_path):
     write_edits(download, [Edit("台州很美。", "m", "New.", 0)])
     result = CliRunner().invoke(cli, ["edits", "import", str(download)])
     assert result.exit_code == 1 and "give --source SOURCE" in result.output
+
+
+def test_a_line_separator_inside_a_sentence_does_not_split_its_row(tmp_path):
+    source = write_source(tmp_path, "台州\u2028很美。\n\n玉环在海边。\n")
+    write_edits(edits_path(source), [Edit("台州\u2028很美。", "", "Taizhou is beautiful.", 0)])
+    assert by_text(do_run(tmp_path, source))["台州\u2028很美。"].translation == "Taizhou is beautiful."

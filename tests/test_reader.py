@@ -366,6 +366,7 @@ def edited_document() -> Document:
     a, b = document.blocks[1].sentences
     a.machine, a.translation, a.edited = f"Machine {SCRIPT_TAG} said.", f"Edited {IMG_TAG} wharf.", True
     b.machine, b.translation, b.edited = "New machine & output.", "Taizhou grows fast.", True
+    b.edited_against = "Old machine <b>output</b>."
     b.flags = [Flag("edit-stale", "edited against an older machine translation", "info")]
     document.edits = {"file": "sources/small.edits.tsv", "applied": 2, "orphaned": [
         {"source": f"旧句子{SCRIPT_TAG}。", "english": f"Old {IMG_TAG}.", "line": 4, "closest": b.text},
@@ -381,7 +382,7 @@ def test_edit_data_carries_each_sentence_source_and_machine_text_escaped():
     assert edit == {"source": "sources/small.txt", "file": "small.edits.tsv", "sentences": {
         "p1.1": ["台州", "Taizhou"],
         "p2.1": ["台州集装箱码头很忙。", f"Machine {SCRIPT_TAG} said.", f"Edited {IMG_TAG} wharf."],
-        "p2.2": ["台州发展很快。", "New machine & output.", "Taizhou grows fast."],
+        "p2.2": ["台州发展很快。", "New machine & output.", "Taizhou grows fast.", "Old machine <b>output</b>."],
         "p3.1": ["没有翻译。", ""],
     }}
 

@@ -235,6 +235,17 @@ def test_edit_save_import_rerun_stale_and_orphaned(tmp_path, context):
     assert "machine translation has changed since the edit" in title and title.endswith(now.machine)
     page.click('[data-panel="qa"]')
     assert page.locator("#panel-qa .qa li", has_text="edit-stale").count() == 2
+    # Saving the untouched stale edits keeps the machine output they were made against,
+    # so importing the file again does not hide that they are stale.
+    with page.expect_download() as download_info:
+        page.click("#btn-save")
+    stale_save = tmp_path / "stale.tsv"
+    download_info.value.save_as(stale_save)
+    assert stale_save.read_text(encoding="utf-8") == text
+    assert CliRunner().invoke(cli, ["edits", "import", str(stale_save)], catch_exceptions=False).exit_code == 0
+    document = loop.run(version="2")
+    now = {s.text: s for s in document.sentences()}[first.text]
+    assert [f.code for f in now.flags if f.code == "edit-stale"] == ["edit-stale"]
     page.close()
 
     # ---- the source of an edited sentence changes: the edit is orphaned -----------------

@@ -158,6 +158,9 @@ class _SentenceView:
     #: Post-edited in an earlier run; stale when the machine output changed since.
     edited: bool = False
     stale: bool = False
+    #: For a stale edit: the older machine output it was made against (saved as is,
+    #: so saving an untouched stale edit does not hide that it is stale).
+    against: str = ""
     #: Offsets in the original text where a term starts or ends (word cuts).
     cuts: list[int] = field(default_factory=list)
 
@@ -239,6 +242,7 @@ class _View:
             machine=str(getattr(sentence, "machine", None) or "") if edited else translation,
             edited=edited,
             stale=edited and any(f["code"] == "edit-stale" for f in flags),
+            against=str(getattr(sentence, "edited_against", None) or "") if edited else "",
             cuts=sorted({pos for start, end, _ in matches for pos in (start, end)}),
         )
 
@@ -283,13 +287,19 @@ class _View:
 def _edit_data(document: Document, view: _View) -> dict[str, Any]:
     """What the reader's edit mode needs to write ``<stem>.edits.tsv``: the source
     named in its first line, the file name, and per sentence id ``[source text,
-    machine output]``, plus the English when a post-edit from an earlier run is in place."""
+    machine output]``, plus the English when a post-edit from an earlier run is in place,
+    and for a stale one the machine output it was made against."""
     from pipeline.edits import edits_path
 
     sentences = {}
     for row in view.rows:
         for s in row.sentences:
-            sentences[s.id] = [s.text, s.machine, s.english] if s.edited else [s.text, s.machine]
+            if not s.edited:
+                sentences[s.id] = [s.text, s.machine]
+            elif s.stale:
+                sentences[s.id] = [s.text, s.machine, s.english, s.against]
+            else:
+                sentences[s.id] = [s.text, s.machine, s.english]
     source = str(document.source)
     return {"source": source, "file": edits_path(source).name, "sentences": sentences}
 

@@ -231,7 +231,8 @@
 
   /* ---- edit mode: the English editable in place, saved as <stem>.edits.tsv ----
      DATA.edit.sentences[id] is [source text, machine output] and, for a sentence a
-     run already post-edited, its English. Edits made on the page are kept in
+     run already post-edited, its English (and, when that edit is stale, the older
+     machine output it was made against: saved unchanged unless the user edits again). Edits made on the page are kept in
      localStorage by source text (the key pipeline/edits.py matches on) until they are
      discarded, or until a run applies them and the page shows them itself. */
   var EDIT = DATA.edit, EDIT_KEY = "duizhao.edits:" + EDIT.source;
@@ -277,7 +278,7 @@
       var i = EDIT.sentences[id], mine = session[i[0]];
       if (seen[i[0]]) return;
       if (mine) rows.push([i[0], mine[1], mine[0]]);
-      else if (i.length > 2) rows.push([i[0], i[1], i[2]]);
+      else if (i.length > 2) rows.push([i[0], i.length > 3 ? i[3] : i[1], i[2]]); // a stale edit stays stale
       else return;
       seen[i[0]] = true;
     });
