@@ -44,6 +44,8 @@ DEFAULT_DIR = Path("glossary")
 PLACEHOLDER = "⟦T{}⟧"
 _PLACEHOLDER = regex.compile(r"⟦T(\d+)⟧")
 _PLACEHOLDER_DEBRIS = regex.compile(r"[⟦⟧]")
+#: A placeholder or any broken part of one: ⟦T3⟧, ⟦T, T3⟧, ⟦ 3 ⟧, a lone bracket.
+_PLACEHOLDER_PARTS = regex.compile(r"⟦\s*T?\s*\d*\s*⟧?|T?\s*\d*\s*⟧")
 #: What punctuation between two terms becomes when a sentence is rebuilt from pieces.
 _PUNCTUATION_EN = {
     "，": ",", ",": ",", "、": ",", "；": ";", ";": ";", "：": ":", ":": ":", "。": ".", "！": "!",
@@ -290,6 +292,14 @@ def restore_terms(translation: str, sentence: Sentence) -> str | None:
     if _PLACEHOLDER_DEBRIS.search(restored) or not complies(restored, sentence.terms):
         return None
     return restored[:1].upper() + restored[1:] if translation.startswith("⟦") else restored
+
+
+def strip_placeholders(english: str) -> str:
+    """``english`` without placeholder tokens or their debris: text translated from
+    an input that had none (a model may still produce them) must not show them."""
+    if not _PLACEHOLDER_DEBRIS.search(english):
+        return english
+    return regex.sub(r"\s{2,}", " ", _PLACEHOLDER_PARTS.sub("", english)).strip()
 
 
 def term_counts(english: str, renderings: Iterable[str]) -> Counter:

@@ -32,6 +32,7 @@ from pipeline.glossary import (
     fallback_pieces,
     load_glossaries,
     restore_terms,
+    strip_placeholders,
 )
 from pipeline.model import Document
 from pipeline.qa import check_document
@@ -72,12 +73,12 @@ def translate_document(
     translations, stats = translate_texts(inputs, engine, cache, progress=progress)
     rebuild = []
     for sentence, translation in zip(sentences, translations):
-        sentence.translation = restore_terms(translation, sentence) if sentence.terms else translation
+        sentence.translation = restore_terms(translation, sentence) if sentence.terms else strip_placeholders(translation)
         if sentence.translation is None:
             rebuild.append(sentence)
     pieces = [p for s in rebuild for p in fallback_pieces(s)]
     translated_pieces, piece_stats = translate_texts(pieces, engine, cache)
-    table = dict(zip(pieces, translated_pieces))
+    table = dict(zip(pieces, map(strip_placeholders, translated_pieces)))
     for sentence in rebuild:
         sentence.translation = assemble_fallback(sentence, table)
         sentence.flags.append(fallback_flag(sentence))

@@ -70,3 +70,11 @@ class InventingEngine(FakeEngine):
 
     def mangle(self, text):
         return text + " " + self.extra if PLACEHOLDER.search(text) else text
+
+
+class PlaceholderInventingEngine(FakeEngine):
+    """Writes placeholders of its own where the input has none (seen with models
+    whose vocabulary holds the placeholder symbols)."""
+
+    def mangle(self, text):
+        return text if PLACEHOLDER.search(text) else text + " ⟦T9⟧⟦T9⟧ ⟦T"

@@ -14,6 +14,7 @@ from fakes import (
     FakeEngine,
     GarblingEngine,
     InventingEngine,
+    PlaceholderInventingEngine,
     ReorderingEngine,
 )
 from pipeline.cache import TranslationCache
@@ -285,3 +286,10 @@ def test_a_masked_sentence_seen_before_comes_from_the_cache(tmp_path):
     document = run_with(engine, tmp_path, "台州\tTaizhou\n临海\tLinhai\n", "台州很美。\n\n临海很美。\n")
     assert engine.calls == ["⟦T0⟧很美。"]
     assert [s.translation for s in document.sentences()] == ["Taizhou word .", "Linhai word ."]
+
+
+def test_placeholders_a_model_invents_never_reach_the_english(tmp_path):
+    document = run_with(PlaceholderInventingEngine(), tmp_path, "台州\tTaizhou\n", "台州很美。\n\n没有术语的句子。\n")
+    plain = document.sentences()[1]
+    assert plain.translation == "word ."
+    assert all("⟦" not in s.translation and "⟧" not in s.translation for s in document.sentences())
