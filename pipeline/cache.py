@@ -114,16 +114,7 @@ class TranslationCache:
         self._warn = warn or log.warning
         self._conn: sqlite3.Connection | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._open()
-        except sqlite3.OperationalError as exc:
-            if _is_locked(exc):
-                raise self._locked_error() from exc
-            raise
-        except sqlite3.DatabaseError as exc:
-            if not _is_corruption(exc):
-                raise
-            self._recover(exc)
+        self._guarded(self._open, retry=False)  # _recover opens the fresh file itself
 
     # -- connection ----------------------------------------------------------------
 
@@ -191,8 +182,14 @@ class TranslationCache:
 
     def _run(self, operation: Callable[[sqlite3.Connection], object]):
         """Run ``operation``; if the file turns out corrupt, rebuild and retry once."""
+        return self._guarded(lambda: operation(self._db))
+
+    def _guarded(self, call: Callable[[], object], retry: bool = True):
+        """``call()``, with a lock held past the busy timeout turned into a
+        :class:`CacheError`, and a corrupt file moved aside, rebuilt and (when
+        ``retry``) ``call`` made once more on the fresh file."""
         try:
-            return operation(self._db)
+            return call()
         except sqlite3.OperationalError as exc:
             if _is_locked(exc):
                 raise self._locked_error() from exc
@@ -201,7 +198,7 @@ class TranslationCache:
             if not _is_corruption(exc):
                 raise
             self._recover(exc)
-            return operation(self._db)
+            return call() if retry else None
 
     def _locked_error(self) -> CacheError:
         return CacheError(

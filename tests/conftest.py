@@ -47,3 +47,24 @@ def argos_package(tmp_path_factory) -> Path:
         tmp_path_factory.mktemp("argos-package"),
         user_defined_symbols=tuple(f"⟦T{i}⟧" for i in range(10)),
     )
+
+
+#: Debian's chromium, driven by Playwright; no browser is ever downloaded.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless chromium for the session. A missing browser fails the tests
+    (the README's test command installs it); it never skips them."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), "
+                    "as the README's test command does")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

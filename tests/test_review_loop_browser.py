@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from test_reader import REPO, SEED, edited_document
-from test_reader_browser import ARGS, CHROMIUM, CONTRAST, DESKTOP, NARROW, SHOTS
+from test_reader_browser import CONTRAST, DESKTOP, NARROW, SHOTS
 
 from fakes import FakeEngine
 from pipeline.cache import TranslationCache
@@ -40,17 +40,6 @@ class VersionedEngine(FakeEngine):
         return f"{text} (v{self.version})"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), "
-                    "as the README's test command does")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @dataclass

@@ -162,7 +162,7 @@ def test_long_truncated_copy_alone_is_dropped():
 
 
 def test_damage_is_kept_and_flagged():
-    text = f"沿海公路连起了台州海上括\ufffd湾等重要景区。\n\n全市共有5300余家民营企业 and 1200余家中小微企业参与。\n\n韩国BSG集团和“村BA”比赛都有S1线。"
+    text = "沿海公路连起了台州海上括\ufffd湾等重要景区。\n\n全市共有5300余家民营企业 and 1200余家中小微企业参与。\n\n韩国BSG集团和“村BA”比赛都有S1线。"
     document = seg(text)
     assert "括\ufffd湾" in document.blocks[0].text
     assert [f.code for f in document.blocks[0].flags] == ["replacement-char"]

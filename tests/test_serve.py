@@ -25,9 +25,6 @@ from pipeline.atomic import write_text_atomic
 from pipeline.serve import ReaderServer, ServeError, content_version
 
 PAGE = "<!DOCTYPE html><html><head><title>t</title></head><body><p>第一版</p></body></html>\n"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
 @pytest.fixture
@@ -173,12 +170,8 @@ def test_serve_command_prints_the_urls_and_stops_on_sigint(folder):
     assert out == "Stopped serving.\n" and err == ""
 
 
-def test_an_open_reader_reloads_itself_and_keeps_its_place(tmp_path):
+def test_an_open_reader_reloads_itself_and_keeps_its_place(tmp_path, browser):
     """A real reader, served and open in chromium; rewriting it reloads the page."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
     from fakes import FakeEngine
     from pipeline.cache import TranslationCache
     from pipeline.run import run
@@ -194,10 +187,9 @@ def test_an_open_reader_reloads_itself_and_keeps_its_place(tmp_path):
             run(source, out, FakeEngine, cache, glossaries=[glossary])
 
     translate("Taizhou")
-    with ReaderServer(out, port=0) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with ReaderServer(out, port=0) as server:
+        page = browser.new_page(viewport={"width": 1000, "height": 700})
         try:
-            page = browser.new_page(viewport={"width": 1000, "height": 700})
             elsewhere = []
             page.on("request", lambda r: None if r.url.startswith(server.url()) else elsewhere.append(r.url))
             page.goto(server.url("doc.html"))
@@ -211,5 +203,5 @@ def test_an_open_reader_reloads_itself_and_keeps_its_place(tmp_path):
             page.wait_for_function("Math.abs(window.scrollY - 1500) < 5", timeout=5_000)
             assert elsewhere == []
         finally:
-            browser.close()
+            page.close()
     assert "data-duizhao-reload" not in (out / "doc.html").read_text(encoding="utf-8")
