@@ -34,6 +34,7 @@ import regex
 
 from pipeline.errors import DuizhaoError
 from pipeline.model import Flag, Sentence, TermMatch
+from pipeline.segment import joiner
 from pipeline.source import to_simplified
 
 COLUMNS = ("zh", "en", "note", "variants")
@@ -288,7 +289,13 @@ def restore_terms(translation: str, sentence: Sentence) -> str | None:
     numbers = sorted(int(n) for n in _PLACEHOLDER.findall(translation))
     if numbers != list(range(len(renderings))):
         return None
-    restored = _PLACEHOLDER.sub(lambda m: renderings[int(m.group(1))], translation)
+    parts = _PLACEHOLDER.split(translation)
+    restored = ""
+    for index, part in enumerate(parts):
+        # Models often glue a placeholder to its neighbour ("⟦T0⟧⟦T1⟧", "in⟦T0⟧"):
+        # a Latin rendering stays a word of its own.
+        piece = renderings[int(part)] if index % 2 else part
+        restored += joiner(restored, piece) + piece
     if _PLACEHOLDER_DEBRIS.search(restored) or not complies(restored, sentence.terms):
         return None
     return restored[:1].upper() + restored[1:] if translation.startswith("⟦") else restored

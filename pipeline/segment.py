@@ -195,7 +195,7 @@ def join_broken_paragraphs(pieces: list[_Piece]) -> list[_Piece]:
             between.extend(pieces[i:j])
             following = pieces[j]
             piece = _Piece(
-                piece.text + _joiner(piece.text, following.text) + following.text,
+                piece.text + joiner(piece.text, following.text) + following.text,
                 piece.lines + following.lines,
             )
             i = j + 1
@@ -204,7 +204,7 @@ def join_broken_paragraphs(pieces: list[_Piece]) -> list[_Piece]:
     return out
 
 
-def _joiner(left: str, right: str) -> str:
+def joiner(left: str, right: str) -> str:
     """Chinese joins with nothing; two Latin words or numbers need a space."""
     return " " if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() and right[:1].isalnum() else ""
 

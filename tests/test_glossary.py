@@ -293,3 +293,9 @@ def test_placeholders_a_model_invents_never_reach_the_english(tmp_path):
     plain = document.sentences()[1]
     assert plain.translation == "word ."
     assert all("⟦" not in s.translation and "⟧" not in s.translation for s in document.sentences())
+
+
+def test_renderings_of_glued_placeholders_are_separate_words(tmp_path):
+    document = run_with(FakeEngine(), tmp_path, "台州\tTaizhou\n玉环\tYuhuan\n大麦屿港\tDamaiyu Port\n",
+                        "台州玉环大麦屿港很大。\n")
+    assert document.sentences()[0].translation == "Taizhou Yuhuan Damaiyu Port word ."
