@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -39,7 +40,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
 #: Seconds to wait for a connection or for the next bytes of a response.
-DEFAULT_TIMEOUT = 15.0
+DEFAULT_TIMEOUT = 10.0
+#: Seconds to wait for a host name to resolve (urllib's timeout does not cover it),
+#: so that with no network a run fails well within 30 s.
+RESOLVE_TIMEOUT = 8.0
 USER_AGENT = "duizhao (ArgosTranslate)"
 #: Files every package must hold (``model/`` is a CTranslate2 model folder).
 REQUIRED_FILES = ("metadata.json", "model/model.bin", "sentencepiece.model")
@@ -307,10 +311,37 @@ class AvailablePackage:
 
 
 def _open_url(url: str, timeout: float):
+    import urllib.parse
     import urllib.request  # with http.client and email: only when the network is used
 
+    _resolve(urllib.parse.urlsplit(url).hostname, min(timeout, RESOLVE_TIMEOUT))
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     return urllib.request.urlopen(request, timeout=timeout)
+
+
+def _resolve(host: str | None, timeout: float) -> None:
+    """Look ``host`` up within ``timeout`` seconds, or raise ``OSError``. The lookup
+    runs in a daemon thread: a resolver that hangs is left behind, not waited for."""
+    import socket
+
+    if not host:
+        return
+    outcome: list[BaseException | None] = []
+
+    def lookup() -> None:
+        try:
+            socket.getaddrinfo(host, None)
+            outcome.append(None)
+        except OSError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=lookup, name="duizhao-resolve", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        raise OSError(f"looking up {host} took more than {timeout:g} s")
+    if outcome[0] is not None:
+        raise outcome[0]
 
 
 def available_packages(index_url: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> list[AvailablePackage]:

@@ -382,10 +382,8 @@ def test_an_index_that_never_answers_times_out(root):
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
-        started = time.monotonic()
-        with pytest.raises(PackageIndexError, match="cannot reach"):
+        with pytest.raises(PackageIndexError, match=r"cannot reach .* \(timed out\)"):
             install_from_index(root=root, index_url=url, timeout=1.0)
-    assert time.monotonic() - started < 10
 
 
 # -- first use ------------------------------------------------------------------------------
@@ -417,10 +415,8 @@ def test_offline_without_a_model_names_both_ways_and_downloads_nothing(root, ind
 def test_an_unreachable_index_fails_fast_naming_both_ways(root):
     # conftest points ARGOS_PACKAGE_INDEX at 127.0.0.1:9, where nothing listens.
     assert packages.package_index_url() == os.environ["ARGOS_PACKAGE_INDEX"]
-    started = time.monotonic()
     with pytest.raises(ModelMissingError) as caught:
         ensure_package(notify=lambda _: None, root=root)
-    assert time.monotonic() - started < 30
     message = str(caught.value)
     _assert_names_both_ways(message)
     assert "cannot reach the package index http://127.0.0.1:9/index.json" in message
@@ -430,3 +426,15 @@ def test_an_unreachable_index_fails_fast_naming_both_ways(root):
 def test_other_language_pairs_name_their_options(root):
     with pytest.raises(ModelMissingError, match="models install --from en --to zh --file"):
         ensure_package("en", "zh", offline=True, root=root)
+
+
+def test_a_hanging_name_lookup_fails_fast_naming_both_ways_to_install(monkeypatch, root):
+    import socket
+
+    monkeypatch.setattr(packages, "RESOLVE_TIMEOUT", 0.2)
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: time.sleep(5))
+    with pytest.raises(ModelMissingError) as caught:
+        ensure_package("zh", "en", root=root, index_url="http://index.invalid/", notify=lambda line: None)
+    message = str(caught.value)
+    assert "looking up index.invalid took more than 0.2 s" in message
+    assert "duizhao models install" in message and "--file" in message
