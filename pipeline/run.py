@@ -73,9 +73,12 @@ def translate_document(
     translations, stats = translate_texts(inputs, engine, cache, progress=progress)
     rebuild = []
     for sentence, translation in zip(sentences, translations):
-        sentence.translation = restore_terms(translation, sentence) if sentence.terms else strip_placeholders(translation)
-        if sentence.translation is None:
-            rebuild.append(sentence)
+        if sentence.terms:
+            sentence.translation = restore_terms(translation, sentence)
+            if sentence.translation is None:  # a placeholder was dropped or garbled
+                rebuild.append(sentence)
+        else:
+            sentence.translation = strip_placeholders(translation)
     pieces = [p for s in rebuild for p in fallback_pieces(s)]
     translated_pieces, piece_stats = translate_texts(pieces, engine, cache)
     table = dict(zip(pieces, map(strip_placeholders, translated_pieces)))
