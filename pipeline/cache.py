@@ -221,78 +221,61 @@ class TranslationCache:
 
     def get_many(self, signature: str, texts: Iterable[str]) -> dict[str, str]:
         """The cached translations of ``texts`` under ``signature`` (hits only)."""
-        wanted = list(dict.fromkeys(texts))
-
-        def query(db: sqlite3.Connection) -> dict[str, str]:
-            found: dict[str, str] = {}
-            for start in range(0, len(wanted), _QUERY_BATCH):
-                batch = wanted[start : start + _QUERY_BATCH]
-                marks = ",".join("?" * len(batch))
-                rows = db.execute(
-                    f"SELECT source, translation FROM translations "
-                    f"WHERE signature = ? AND source IN ({marks})",
-                    [signature, *batch],
-                )
-                found.update(rows)
-            return found
-
-        return self._run(query)
+        return self._select_in(
+            "SELECT source, translation FROM translations WHERE signature = ? AND source IN ({})",
+            [signature], texts,
+        )
 
     def put_many(self, signature: str, pairs: Mapping[str, str] | Iterable[tuple[str, str]]) -> None:
         """Store ``(source, translation)`` pairs in one transaction."""
         items = list(pairs.items() if isinstance(pairs, Mapping) else pairs)
-        if not items:
-            return
         now = time.time()
-        rows = [(signature, source, translation, now) for source, translation in items]
-
-        def write(db: sqlite3.Connection) -> None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany(
-                    "INSERT OR REPLACE INTO translations (signature, source, translation, created) "
-                    "VALUES (?, ?, ?, ?)",
-                    rows,
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-
-        self._run(write)
+        self._write_rows(
+            "INSERT OR REPLACE INTO translations (signature, source, translation, created) VALUES (?, ?, ?, ?)",
+            [(signature, source, translation, now) for source, translation in items],
+        )
 
     def get_aids(self, version: str, kind: str, keys: Iterable[str]) -> dict[str, str]:
         """Stored reading aids of ``kind`` under ``version`` for ``keys`` (hits only)."""
+        return self._select_in(
+            "SELECT key, value FROM reading_aids WHERE version = ? AND kind = ? AND key IN ({})",
+            [version, kind], keys,
+        )
+
+    def put_aids(self, version: str, kind: str, items: Mapping[str, str]) -> None:
+        """Store reading aids in one transaction, dropping any of another version."""
+        self._write_rows(
+            "INSERT OR REPLACE INTO reading_aids (version, kind, key, value) VALUES (?, ?, ?, ?)",
+            [(version, kind, key, value) for key, value in items.items()],
+            before=("DELETE FROM reading_aids WHERE version != ?", (version,)),
+        )
+
+    def _select_in(self, sql: str, params: list[str], keys: Iterable[str]) -> dict[str, str]:
+        """``key → value`` rows of ``sql`` (whose ``IN ({})`` takes the keys), asked
+        in batches that stay under SQLite's limit on bound parameters."""
         wanted = list(dict.fromkeys(keys))
 
         def query(db: sqlite3.Connection) -> dict[str, str]:
             found: dict[str, str] = {}
             for start in range(0, len(wanted), _QUERY_BATCH):
                 batch = wanted[start : start + _QUERY_BATCH]
-                marks = ",".join("?" * len(batch))
-                rows = db.execute(
-                    f"SELECT key, value FROM reading_aids WHERE version = ? AND kind = ? AND key IN ({marks})",
-                    [version, kind, *batch],
-                )
-                found.update(rows)
+                found.update(db.execute(sql.format(",".join("?" * len(batch))), [*params, *batch]))
             return found
 
         return self._run(query)
 
-    def put_aids(self, version: str, kind: str, items: Mapping[str, str]) -> None:
-        """Store reading aids in one transaction, dropping any of another version."""
-        if not items:
+    def _write_rows(self, sql: str, rows: list[tuple], before: tuple[str, tuple] | None = None) -> None:
+        """``executemany(sql, rows)`` (after the ``before`` statement) in one
+        immediate transaction: all of it is stored, or none."""
+        if not rows:
             return
-        rows = [(version, kind, key, value) for key, value in items.items()]
 
         def write(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute("DELETE FROM reading_aids WHERE version != ?", (version,))
-                db.executemany(
-                    "INSERT OR REPLACE INTO reading_aids (version, kind, key, value) VALUES (?, ?, ?, ?)", rows
-                )
+                if before is not None:
+                    db.execute(*before)
+                db.executemany(sql, rows)
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
