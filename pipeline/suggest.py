@@ -5,8 +5,8 @@ Three kinds, in this order of rank (then by count):
 1. quoted phrases (“…”, 「…」, 『…』): Chinese writing quotes its slogans and coinages;
 2. numbered slogans (三条路径, 一号工程, 五水共治, 两代表一委员): a Chinese numeral
    followed by a few characters, the usual shape of policy shorthand;
-3. frequent multi-character words that jieba's general dictionary does not know
-   (names, local coinages), found by jieba's segmenter.
+3. frequent multi-character words that neither jieba's general dictionary nor
+   CC-CEDICT knows (names, local coinages), found by jieba's segmenter.
 """
 
 from __future__ import annotations
@@ -78,7 +78,10 @@ def _unknown_words(texts: list[str]) -> list[str]:
         for word in jieba.lcut(text)
         if _HAN_WORD.match(word) and not known.get(word)
     )
-    return [word for word, _ in counts.most_common()]
+    from pipeline.dictionary import cedict_entries
+
+    in_cedict = cedict_entries(counts)
+    return [word for word, _ in counts.most_common() if not in_cedict.get(word)]
 
 
 def _known(phrase: str, glossary: Glossary) -> bool:

@@ -92,6 +92,8 @@ def test_suggest_ranks_quoted_and_numbered_terms_the_glossary_lacks(glossary_fil
     assert found["两江两岸"] == (1, "numbered")
     assert "台州" not in found and "大麦屿港" not in found
     assert "回浦中学!总冠军!" not in found  # speech, not a term
+    assert "   3  unknown word  科创\t" in result.output
+    assert "获批" not in result.output and "算力\t" not in result.output  # unknown to jieba, in CC-CEDICT
     assert rows[0][1] == "quoted"
     assert "三条路径\t台州:聚力“三条路径” 奋进“三高三新”" in result.output
 
