@@ -7,8 +7,11 @@ collection time, before any test module imports it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,25 @@ def browser():
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+#: Prepended to a child's code: SIGINT raises KeyboardInterrupt even when pytest runs
+#: in the background (a background job ignores SIGINT, and children inherit that).
+INTERRUPTIBLE = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)"
+
+
+@contextlib.contextmanager
+def child_process(command: list[str], **kwargs):
+    """A text-mode child with piped stdout/stderr, killed after 60 s so a hung
+    child fails its test instead of hanging it, and never left behind."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, **kwargs)
+    watchdog = threading.Timer(60, process.kill)
+    watchdog.start()
+    try:
+        yield process
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

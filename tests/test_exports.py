@@ -3,6 +3,8 @@ Markdown rendered by Python-Markdown and by GitHub's cmark-gfm, TMX parsed back.
 
 from __future__ import annotations
 
+from xml.dom import XML_NAMESPACE
+
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -39,12 +41,12 @@ from pipeline.render.markdown_export import bilingual_markdown, block_english, e
 from pipeline.render.tmx import document_tmx
 from pipeline.run import load_document, translate_document
 
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+XML_LANG = f"{{{XML_NAMESPACE}}}lang"
 SHIPPED_GLOSSARY = REPO / "glossary" / "taizhou.tsv"
 #: Text that would change a Markdown or XML document's structure if it were not escaped.
 INJECTION = """标题<script>alert(1)</script> & 台州
 
-# 不是标题 *星号* _下划线_ | 竖线 | a&amp;b `代码` [链接](http://x.y) ![图](y.png) ~~删除~~ $x$ \\反斜杠 C#
+# 不是标题 *星号* _下划线_ | 竖线 | a&amp;b `代码` [链接](http://localhost/y) ![图](y.png) ~~删除~~ $x$ \\反斜杠 C#
 
 1. 不是列表。
 
@@ -301,14 +303,14 @@ def test_markdown_escapes_what_would_change_the_structure(injected, renderer, ex
     html = _Blocks(html_text)
     allowed = {"h1", "h2", "p", "blockquote", "em"}
     if renderer == "github":
-        allowed.add("a")  # GitHub links a bare http://x.y; the text stays as written
+        allowed.add("a")  # GitHub links a bare http://localhost/y; the text stays as written
     assert set(html.tags) <= allowed, html_text
     assert "<script" not in html_text and "<div" not in html_text
     texts = [squash(text) for _, text in html.blocks]
     if export is bilingual_markdown:
         assert texts == [t for _, t in expected_bilingual(injected)]
         assert "标题<script>alert(1)</script> & 台州" in texts
-        assert ("# 不是标题 *星号* _下划线_ | 竖线 | a&amp;b `代码` [链接](http://x.y) ![图](y.png) "
+        assert ("# 不是标题 *星号* _下划线_ | 竖线 | a&amp;b `代码` [链接](http://localhost/y) ![图](y.png) "
                 "~~删除~~ $x$ \\反斜杠 C#") in texts
     else:
         assert texts == [squash(block_english(b)) for b in injected.blocks]

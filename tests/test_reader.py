@@ -100,7 +100,7 @@ def hostile_document() -> Document:
     first = Sentence(zh, zh, translation=f"Careful {SCRIPT_TAG} safety.")
     second = Sentence(f"图片{IMG_TAG}台州。", f"图片{IMG_TAG}台州。", translation=f"Picture {IMG_TAG} Taizhou.")
     first.flags = [Flag("untranslated", f"message {IMG_TAG}")]
-    second.terms = [term(second, "台州", "Taizhou", note=f"A **city** {SCRIPT_TAG} [link](https://example.org/x)",
+    second.terms = [term(second, "台州", "Taizhou", note=f"A **city** {SCRIPT_TAG} [link](http://localhost/x)",
                          entry=f"glossary/{IMG_TAG}.tsv:3")]
     blocks = [
         Block("p1", "title", f"标题{SCRIPT_TAG}", f"标题{SCRIPT_TAG}", [1],
@@ -204,7 +204,7 @@ def test_script_json_cannot_close_its_element():
 def test_glossary_note_markdown_is_rendered_without_html_or_links():
     html = render(hostile_document())
     assert "A <strong>city</strong> &lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<span>link</span> (https://example.org/x)" in html
+    assert "<span>link</span> (http://localhost/x)" in html
 
 
 def test_page_is_self_contained(seed_html):

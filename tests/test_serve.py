@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
 import socket
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from test_watch import INTERRUPTIBLE
+from conftest import INTERRUPTIBLE, child_process
 
 from pipeline.atomic import write_text_atomic
 from pipeline.serve import ReaderServer, ServeError, content_version
@@ -143,12 +140,7 @@ def test_a_port_in_use_is_a_clean_error(server, folder):
 
 def test_serve_command_prints_the_urls_and_stops_on_sigint(folder):
     main = f"{INTERRUPTIBLE}; from pipeline.cli import main; main()"
-    process = subprocess.Popen([sys.executable, "-c", main, "serve", str(folder), "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    watchdog = threading.Timer(60, process.kill)  # a hung process fails the test, never hangs it
-    watchdog.start()
-    try:
+    with child_process([sys.executable, "-c", main, "serve", str(folder), "--port", "0"]) as process:
         first = process.stdout.readline()
         assert first.startswith(f"Serving {folder} on http://127.0.0.1:") and first.endswith("(Ctrl-C to stop)\n")
         page_url = process.stdout.readline().strip()
@@ -161,11 +153,6 @@ def test_serve_command_prints_the_urls_and_stops_on_sigint(folder):
         connection.close()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
-    finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert process.returncode == 0
     assert out == "Stopped serving.\n" and err == ""
 

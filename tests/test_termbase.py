@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xml.dom import XML_NAMESPACE
+
 import csv
 import io
 import xml.etree.ElementTree as ET
@@ -23,7 +25,7 @@ from pipeline.termbase import (
 
 SHIPPED = REPO / "glossary" / "taizhou.tsv"
 HEADER = "zh\ten\tnote\tvariants\n"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+XML_LANG = f"{{{XML_NAMESPACE}}}lang"
 NS = {"t": TBX_NAMESPACE}
 
 

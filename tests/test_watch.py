@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import INTERRUPTIBLE, child_process
 
 import pipeline.run
 import pipeline.watch
@@ -35,7 +35,6 @@ INTERVAL = 0.1
 QUIET = 0.3
 #: Ctrl-C for a child process even when pytest itself runs in the background, where
 #: SIGINT is ignored and children inherit that (a terminal's Ctrl-C never is).
-INTERRUPTIBLE = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)"
 
 
 def save(path: Path, text: str) -> None:
@@ -283,11 +282,7 @@ def test_run_watch_serve_in_a_process_stopped_with_sigint(cli_files):
         "main()\n", encoding="utf-8")
     command = [sys.executable, str(driver), "run", str(source), "-g", str(glossary), "-o", str(folder / "out"),
                "--cache", str(folder / "c.sqlite3"), "--serve", "--port", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=folder)
-    watchdog = threading.Timer(60, process.kill)  # a hung process fails the test, never hangs it
-    watchdog.start()
-    try:
+    with child_process(command, cwd=folder) as process:
         opened = process.stdout.readline()
         assert opened.startswith("Open http://127.0.0.1:") and "/doc.html " in opened, opened
         url = opened.split()[1]
@@ -304,11 +299,6 @@ def test_run_watch_serve_in_a_process_stopped_with_sigint(cli_files):
             assert "Taizhou City" in response.read().decode()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
-    finally:
-        watchdog.cancel()
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     assert process.returncode == 0, err
     assert out == "Stopped watching.\n"
     assert "Traceback" not in err
