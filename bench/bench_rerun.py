@@ -1,15 +1,22 @@
-"""Wall time and peak memory of a no-change rerun: `duizhao run` on the seed when
-every sentence (and every reading aid) is already in the cache.
+"""The warm and cold paths a user waits for: a no-change rerun (the seed and a 10×
+longer article), `duizhao segment` of a small file, and the peak memory of a cold run.
 
 Prints figures; not a test. Run: .venv/bin/python bench/bench_rerun.py [--runs N]
 
-A small generated Argos package (``pipeline.testing.cached_argos_package``, built
-once into bench/.work/) is installed into a throw-away ``ARGOS_PACKAGES_DIR``;
-HOME, XDG folders and ``DUIZHAO_CACHE`` point into the same throw-away folder, so
-nothing of the user's is read or written. One ``duizhao run`` fills the caches,
-then N identical runs are timed, each a fresh ``python -m pipeline`` process as a
-user would start it: wall time from spawn to exit, and the child's peak resident
-memory (``ru_maxrss`` from ``wait4``; this parent stays far smaller than a run).
+Everything runs in a throw-away home under bench/.work/ (HOME, XDG folders,
+``ARGOS_PACKAGES_DIR`` and ``DUIZHAO_CACHE``), so nothing of the user's is read or
+written. Each timed command is a fresh ``python -m pipeline`` process, as a user
+starts it: wall time from spawn to exit, and the child's peak resident memory
+(``ru_maxrss`` from ``wait4``). The rounds are interleaved (seed, 10×, segment, ...)
+so that a change in machine load affects every figure alike; best and median are
+printed with the load average.
+
+- reruns use a small generated Argos package (:func:`pipeline.testing.cached_argos_package`):
+  after one run fills the caches, a rerun never calls the model;
+- the cold run uses a generated package of a real model's size (Transformer base,
+  int8, as in bench_engine.py) and an empty cache, so its peak holds the model, its
+  decoding buffers and the reading aids. Random weights decode to the length limit,
+  so its time is an upper bound; only its memory is reported.
 """
 
 from __future__ import annotations
@@ -26,13 +33,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / ".work"
-SOURCE = Path("sources") / "taizhou.txt"
+SEED = REPO / "sources" / "taizhou.txt"
+PLACEHOLDERS = tuple(f"⟦T{i}⟧" for i in range(10))
+#: The shape of a real Argos zh→en model (bench_engine.py builds the same).
+BASE_MODEL = dict(
+    layers=6, d_model=512, heads=8, ffn=2048, vocab_size=4000, model_vocab_size=32000,
+    quantization="int8", user_defined_symbols=PLACEHOLDERS,
+)
+SMALL_FILE = "台州市域铁路S1线正式开通运营，全长52.4公里，设车站15座。\n"
 
-
-def build_package() -> Path:
-    from pipeline.testing import cached_argos_package
-
-    return cached_argos_package(WORK / "rerun-package", user_defined_symbols=tuple(f"⟦T{i}⟧" for i in range(10)))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from variants import longer  # noqa: E402
 
 
 def isolated_env(home: Path) -> dict[str, str]:
@@ -63,31 +74,79 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
+def build(kwargs: str) -> Path:
+    """A generated package, built (or found in bench/.work/) by a child process: this
+    parent stays small, because a child's peak RSS includes what it was forked from."""
+    code = ("import sys; from pathlib import Path; from pipeline.testing import cached_argos_package, "
+            "generated_training_text; print(cached_argos_package(" + kwargs + "))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def install(archive: Path, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "pipeline", "models", "install", "--file", str(archive)],
+                   env=env, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+
+
+def report(label: str, samples: list[tuple[float, float]]) -> None:
+    walls = [s for s, _ in samples]
+    print(f"{label:<34} best {min(walls):5.2f} s   median {statistics.median(walls):5.2f} s   "
+          f"max {max(walls):5.2f} s   peak {max(r for _, r in samples):5.0f} MB   ({len(samples)} runs)")
+
+
+def warm_paths(runs: int, home: Path) -> None:
+    env = isolated_env(home)
+    install(build(f"Path({str(WORK / 'rerun-package')!r}), user_defined_symbols={PLACEHOLDERS!r}"), env)
+    ten = home / "taizhou10.txt"
+    ten.write_text(longer(SEED.read_text(encoding="utf-8"), 10), encoding="utf-8")
+    small = home / "small.txt"
+    small.write_text(SMALL_FILE, encoding="utf-8")
+    python = [sys.executable, "-m", "pipeline"]
+    commands = {
+        "seed: no-change rerun": [*python, "run", str(SEED), "-o", str(home / "out"), "--offline"],
+        "10x seed: no-change rerun": [*python, "run", str(ten), "-o", str(home / "out"), "--offline"],
+        "segment of a one-line file": [*python, "segment", str(small)],
+        "python -c pass": [sys.executable, "-c", "pass"],
+    }
+    for name in ("seed: no-change rerun", "10x seed: no-change rerun"):
+        seconds, rss = timed(commands[name], env)  # fills the caches
+        print(f"{name.split(':')[0]}: first run (fills the caches)  {seconds:5.2f} s   peak {rss:5.0f} MB")
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(timed(command, env))
+    for name, values in samples.items():
+        report(name, values)
+
+
+def cold_run(home: Path) -> None:
+    env = isolated_env(home)
+    text = (f"Path({str(SEED)!r}).read_text(encoding='utf-8') + "
+            "generated_training_text(lines=3000, han_chars=600)")
+    options = ", ".join(f"{k}={v!r}" for k, v in BASE_MODEL.items())
+    install(build(f"Path({str(WORK / 'packages')!r}), training_text={text}, {options}"), env)
+    seconds, rss = timed([sys.executable, "-m", "pipeline", "run", str(SEED), "-o", str(home / "out"),
+                          "--offline"], env)
+    print(f"seed: cold run, base-size model    {seconds:5.2f} s (upper bound: random weights)   "
+          f"peak {rss:5.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10, help="timed no-change reruns (default 10)")
+    parser.add_argument("--runs", type=int, default=10, help="interleaved rounds of timed runs (default 10)")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold run with the base-size model")
     args = parser.parse_args()
-
-    archive = build_package()
     WORK.mkdir(parents=True, exist_ok=True)
-    home = Path(tempfile.mkdtemp(prefix="bench-rerun-", dir=WORK))
-    try:
-        env = isolated_env(home)
-        python = [sys.executable, "-m", "pipeline"]
-        subprocess.run([*python, "models", "install", "--file", str(archive)], env=env, cwd=REPO, check=True,
-                       stdout=subprocess.DEVNULL)
-        run = [*python, "run", str(SOURCE), "-o", str(home / "output"), "--offline"]
-        first, first_rss = timed(run, env)
-        reruns = [timed(run, env) for _ in range(args.runs)]
-        bare = [timed([sys.executable, "-c", "pass"], env)[0] for _ in range(5)]
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-
-    walls = [s for s, _ in reruns]
-    print(f"first run (translates, fills the caches)  {first:6.2f} s   peak {first_rss:5.0f} MB")
-    print(f"no-change rerun, {args.runs} runs              median {statistics.median(walls):5.2f} s   "
-          f"min {min(walls):5.2f} s   max {max(walls):5.2f} s   peak {max(r for _, r in reruns):5.0f} MB")
-    print(f"python -c pass                            median {statistics.median(bare):5.2f} s")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for step in (lambda h: warm_paths(args.runs, h), None if args.no_cold else cold_run):
+        if step is None:
+            continue
+        home = Path(tempfile.mkdtemp(prefix="bench-rerun-", dir=WORK))
+        try:
+            step(home)
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+    print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
