@@ -1,77 +1,147 @@
-"""Size of the seed's reader page and how fast it renders, in Python and in Chromium.
+"""The reader page: its size, how fast it renders in Python, and how fast it loads
+and reacts in Chromium, for the seed and for a 10× longer article.
 
 Prints figures; not a test. Needs Debian's chromium (/usr/bin/chromium) and the
-test extra (playwright). Run: .venv/bin/python bench/bench_reader.py
+test extra (playwright). Run: .venv/bin/python bench/bench_reader.py [--rounds N]
+
+Rounds are interleaved (seed and 10× page, desktop and phone, one after the other)
+and the first is a warm-up that is not counted, so a busy machine slows every case
+alike; the best and the median are printed with the load average before and after.
+
+Per page load: DOMContentLoaded, load, first contentful paint, time to interactive
+(the later of the page's ``duizhao-ready`` mark and the end of the last long task
+seen in the first second after load). Then, on the loaded page, the time from a
+click (or typing) to the next frame having been painted: opening the Review panel,
+turning pinyin on, and finding a word (when the page has a find box).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-#: Page loads per viewport; other work on the machine only ever adds time, so the minimum is printed too.
-LOADS = 15
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
-TIMINGS = """() => {
+VIEWPORTS = {"desktop 1440x900": (1440, 900), "phone 390x844": (390, 844)}
+#: Typed into the find box: a term found about 60 times on the seed.
+QUERY = "台州"
+
+LONG_TASKS = """window.__longTasks = [];
+new PerformanceObserver(list => { for (const e of list.getEntries()) window.__longTasks.push(e.startTime + e.duration); })
+  .observe({type: "longtask", buffered: true});"""
+LOAD_TIMINGS = """async () => {
+  await new Promise(r => setTimeout(r, 1000));
   const nav = performance.getEntriesByType("navigation")[0];
   const ready = performance.getEntriesByName("duizhao-ready")[0];
   const paint = performance.getEntriesByName("first-contentful-paint")[0];
-  return {dom: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, ready: ready ? ready.startTime : null,
-          paint: paint ? paint.startTime : null};
+  const busy = Math.max(0, ...window.__longTasks);
+  return {dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, fcp: paint ? paint.startTime : NaN,
+          tti: Math.max(nav.domContentLoadedEventEnd, ready ? ready.startTime : 0, busy)};
 }"""
+#: Milliseconds from the action to the frame after it (rAF, then a task: painted).
+FRAME = "() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))"
+ACT = """async ([kind, arg]) => {
+  const frame = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+  await frame();
+  const t0 = performance.now();
+  if (kind === "click") {
+    const target = document.querySelector(arg);
+    if (!target) return null;
+    target.click();
+  } else {
+    const box = document.querySelector("#find-q");
+    if (!box) return null;
+    box.value = arg;
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+  }
+  await frame();
+  return performance.now() - t0;
+}"""
+ACTIONS = {
+    "review panel open": ("click", '[data-panel="qa"]'),
+    "pinyin on": ("click", "#btn-pinyin"),
+    "find a word": ("type", QUERY),
+}
 
 
-def main() -> None:
-    from playwright.sync_api import sync_playwright
-
+def build_pages(folder: Path) -> dict[str, Path]:
     from pipeline.render.reader import render
-    from test_reader import seed_document
+    from test_reader import long_document, seed_document
 
-    with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        document = seed_document(Path(tmp))
-        translated = time.perf_counter() - started
-        renders = []
+    documents = {"seed": seed_document(folder / "s"), "10x": long_document(folder / "l")}
+    paths = {}
+    for name, document in documents.items():
+        times = []
         for _ in range(3):
             started = time.perf_counter()
             html = render(document)
-            renders.append(time.perf_counter() - started)
-        page_path = Path(tmp) / "taizhou.html"
-        page_path.write_text(html, encoding="utf-8")
+            times.append(time.perf_counter() - started)
+        paths[name] = folder / f"{name}.html"
+        paths[name].write_text(html, encoding="utf-8")
         size = len(html.encode("utf-8"))
-        print(f"seed document (fake engine, real glossary): {translated:.2f} s")
-        print(f"render in Python: first {renders[0] * 1000:.0f} ms (loads jieba, CC-CEDICT), "
-              f"then {statistics.median(renders[1:]) * 1000:.0f} ms")
-        print(f"page size: {size / 1e6:.3f} MB ({size} bytes; limit 1.5 MB)")
+        print(f"{name}: {len(document.blocks)} blocks, page {size / 1e6:.3f} MB; render in Python: first "
+              f"{times[0] * 1000:.0f} ms (loads jieba, CC-CEDICT on the first page), then {min(times[1:]) * 1000:.0f} ms")
+    return paths
 
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for label, viewport in (("desktop 1280x900", (1280, 900)), ("narrow 390x844", (390, 844))):
-                results = []
-                for _ in range(LOADS):
-                    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
-                    page.goto(page_path.as_uri())
-                    results.append(page.evaluate(TIMINGS))
-                    page.close()
-                warm = results[1:]  # the first load also warms the browser itself
-                dom = statistics.median(r["dom"] for r in warm)
-                load = statistics.median(r["load"] for r in warm)
-                ready = statistics.median(r["ready"] for r in warm)
-                paints = [r["paint"] for r in warm if r["paint"] is not None]
-                paint = f", first contentful paint {statistics.median(paints):.0f} ms" if paints else ""
-                fastest = min(r["load"] for r in warm)
-                print(f"browser, {label}, median of {len(warm)} loads: script ready {ready:.0f} ms, "
-                      f"DOMContentLoaded {dom:.0f} ms, load {load:.0f} ms{paint}; fastest load {fastest:.0f} ms "
-                      f"(first load: {results[0]['load']:.0f} ms; target < 300 ms)")
-            browser.close()
+
+def measure(paths: dict[str, Path], rounds: int) -> dict[tuple[str, str], dict[str, list[float]]]:
+    from playwright.sync_api import sync_playwright
+
+    figures: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for round_ in range(rounds + 1):
+            for name, path in paths.items():
+                for label, (width, height) in VIEWPORTS.items():
+                    context = browser.new_context(viewport={"width": width, "height": height})
+                    page = context.new_page()
+                    page.add_init_script(LONG_TASKS)
+                    page.goto(path.as_uri())
+                    timings = page.evaluate(LOAD_TIMINGS)
+                    for action, (kind, arg) in ACTIONS.items():
+                        if action == "find a word":
+                            page.keyboard.press("Escape")
+                        timings[action] = page.evaluate(ACT, [kind, arg])
+                        page.evaluate(FRAME)
+                    context.close()
+                    if round_:  # the first round warms the browser and the file cache
+                        for key, value in timings.items():
+                            if value is not None:
+                                figures[(name, label)][key].append(value)
+        browser.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="counted rounds (default 7)")
+    rounds = parser.parse_args().rounds
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = build_pages(Path(tmp))
+        before = os.getloadavg()
+        figures = measure(paths, rounds)
+        after = os.getloadavg()
+    print(f"load average {before[0]:.2f} before, {after[0]:.2f} after; {rounds} rounds; milliseconds, median (best)")
+    names = {"dcl": "DOMContentLoaded", "load": "load", "fcp": "first contentful paint", "tti": "time to interactive",
+             **{a: a for a in ACTIONS}}
+    for (page, viewport), values in figures.items():
+        shown = []
+        for key, label in names.items():
+            if values.get(key):
+                shown.append(f"{label} {statistics.median(values[key]):.0f} ({min(values[key]):.0f})")
+            else:
+                shown.append(f"{label} n/a")
+        print(f"{page:<4} {viewport:<17} " + ", ".join(shown))
 
 
 if __name__ == "__main__":

@@ -89,6 +89,46 @@ def seed_document(tmp_path: Path) -> Document:
     return document
 
 
+def long_document(tmp_path: Path, times: int = 10) -> Document:
+    """:func:`seed_document` ``times`` over, one after the other (block ids go on:
+    p68 is the first block of the second copy): the 10× page of the benchmarks."""
+    import copy
+
+    seed = seed_document(tmp_path)
+    blocks = []
+    for n in range(times):
+        for block in seed.blocks:
+            clone = copy.deepcopy(block)
+            clone.id = f"p{len(blocks) + 1}"
+            blocks.append(clone)
+    seed.blocks = blocks
+    return seed
+
+
+#: Text no line can break inside, as sources and translations really have it.
+LONG_URL = "https://www.zjtz.gov.cn/art/2023/10/17/art_1229194563_59087431_index_and_the_rest_of_a_very_long_path.html"
+LONG_NUMBER = "3316021987052345678901234567890123456789"
+LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 2
+LONG_NAME = "Acipenser-dabryanus-Dumeril-Sinensis-Yangtze-Sturgeon-Taizhouensis"
+
+
+def unbreakable_document() -> Document:
+    """Every kind of block with a long URL, digit run, English word and Latin name
+    in both columns, in terms, flags and code: nothing of it may be cut off."""
+    long_bits = f"{LONG_URL} {LONG_NUMBER} {LONG_NAME}"
+    blocks = []
+    for n, kind in enumerate(("title", "byline", "heading", "paragraph", "caption", "quote", "list_item"), 1):
+        zh = f"台州网址{LONG_URL}编号{LONG_NUMBER}，学名{LONG_NAME}。"
+        sentence = Sentence(zh, zh, translation=f"Taizhou site {long_bits}, {LONG_WORD}.")
+        sentence.terms = [term(sentence, "台州", "Taizhou")]
+        sentence.flags = [Flag("number-mismatch", f"number(s) not found in the English: {LONG_NUMBER}")]
+        blocks.append(Block(f"p{n}", kind, zh, zh, [n], [sentence], [Flag("stray-latin", f"Latin word(s): {LONG_NAME}")]))
+    code = f"curl {LONG_URL}?id={LONG_NUMBER}"
+    blocks.append(Block(f"p{len(blocks) + 1}", "code", code, code, [20]))
+    return Document(source=f"sources/{LONG_WORD}.txt", encoding="utf-8", script="simplified", blocks=blocks,
+                    signature=json.dumps({"engine": "fake", "package": LONG_WORD}))
+
+
 def term(sentence: Sentence, zh: str, en: str, *, note: str = "", entry: str = "glossary/test.tsv:2") -> TermMatch:
     start = sentence.text.index(zh)
     return TermMatch(zh=zh, en=en, start=start, end=start + len(zh), entry=entry, note=note)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from test_reader import REPO, hostile_document, seed_document, small_document
+from test_reader import REPO, hostile_document, seed_document, small_document, unbreakable_document
 
 from pipeline.render.reader import render
 from pipeline.run import load_document
 
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1440, "height": 900}
 NARROW = {"width": 390, "height": 844}
 SHOTS = REPO / "output"
 
@@ -30,6 +30,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     traditional = folder / "traditional.txt"
     traditional.write_text("臺灣的經濟發展很快。\n", encoding="big5")
     documents = {"seed": seed_document(folder), "small": small_document(), "hostile": hostile_document(),
+                 "unbreakable": unbreakable_document(),
                  "traditional": load_document(traditional)}
     paths = {}
     for name, document in documents.items():
@@ -111,6 +112,37 @@ def test_screenshots_with_aids_and_panels(open_page):
     dark.click('[data-mode="inter"]')
     dark.click('[data-panel="qa"]')
     dark.screenshot(path=str(SHOTS / "reader-desktop-dark-interleaved-review.png"))
+
+
+#: Every piece of a cell's content (each line box of each element and text) that
+#: reaches outside the cell, and every cell whose content is wider than it is.
+OVERFLOW = """() => {
+  const out = [];
+  for (const cell of document.querySelectorAll(".row .cell")) {
+    if (!cell.getClientRects().length) continue;  // not shown in this mode
+    const box = cell.getBoundingClientRect();
+    if (cell.scrollWidth > cell.clientWidth + 1) out.push([cell.closest(".row").id, "scrollWidth", cell.scrollWidth, cell.clientWidth]);
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    for (const r of range.getClientRects()) {
+      if (r.width && (r.left < box.left - 1 || r.right > box.right + 1))
+        out.push([cell.closest(".row").id, cell.className, Math.round(r.left), Math.round(r.right), Math.round(box.left), Math.round(box.right)]);
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("mode", ["side", "inter"])
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "narrow"])
+def test_no_cell_content_is_cut_off(open_page, viewport, mode):
+    page = open_page("unbreakable", viewport).page
+    page.evaluate("m => { document.querySelector(`[data-mode='${m}']`).click(); }", mode)
+    assert page.locator(".row").count() == 8
+    assert page.evaluate(OVERFLOW) == []
+    page.click("#btn-pinyin")
+    assert page.evaluate(OVERFLOW) == []
+    assert "Taizhouensis" in page.text_content("#p4 > .en")
 
 
 # ---- sentence pairs --------------------------------------------------------------------------
