@@ -150,9 +150,10 @@ def serve(output_dir: str, port: int) -> None:
 
 
 @cli.command()
-@click.argument("source", type=click.Path(path_type=str))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str), metavar="SOURCE...")
 @click.option("-o", "--output", "output_dir", default="output", show_default=True,
-              type=click.Path(file_okay=False, path_type=str), help="Folder for <source>.json and <source>.html.")
+              type=click.Path(file_okay=False, path_type=str),
+              help="Folder for <source>.json and <source>.html (a folder's layout is mirrored under it).")
 @click.option("-f", "--format", "formats", multiple=True, callback=_output_formats, metavar="FMT",
               help="Output format: json, html, md (bilingual Markdown), en.md (English Markdown), tmx "
                    "(translation memory); repeat or separate by commas. Default: json,html.")
@@ -168,7 +169,7 @@ def serve(output_dir: str, port: int) -> None:
               help="Also serve OUTPUT on http://127.0.0.1 with pages that reload after every run (implies --watch).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Port for --serve (0: any free port).")
-def run(source: str, output_dir: str, formats: tuple[str, ...], offline: bool, decode: dict,
+def run(sources: tuple[str, ...], output_dir: str, formats: tuple[str, ...], offline: bool, decode: dict,
         cache_path: str | None, glossaries: tuple[str, ...], watch: bool, serve: bool, port: int) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html
     (or the --format files: .md, .en.md, .tmx).
@@ -176,19 +177,35 @@ def run(source: str, output_dir: str, formats: tuple[str, ...], offline: bool, d
     Reads the source, repairs its layout, splits sentences and translates them
     offline with the Argos zh→en model; sentences translated before (same text,
     same model and options) come from the translation cache.
+
+    Several sources, or a folder (every .txt and .md under it), run in one process:
+    the model is loaded once, the sentences of all documents are translated
+    together, outputs mirror the folders (sources/2024/a.txt → OUTPUT/2024/a.html),
+    and a document that fails is reported while the others go on.
     """
+    from pathlib import Path
+
     from pipeline.cache import TranslationCache
     from pipeline.run import run as run_pipeline
 
     make_engine = _engine_factory(offline, decode)
     if serve and "html" not in formats:
         formats = (*formats, "html")  # the served page is the reader
+    single = len(sources) == 1 and not Path(sources[0]).is_dir()
     if watch or serve:
-        return _watch(source, output_dir, make_engine, cache_path, glossaries or None, port if serve else None,
-                      formats)
+        if not single:
+            raise click.UsageError("--watch and --serve take one source file")
+        return _watch(sources[0], output_dir, make_engine, cache_path, glossaries or None,
+                      port if serve else None, formats)
+    if not single:
+        summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries or None, formats)
+        if summary.failures:
+            raise SystemExit(1)
+        return
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
-        result = run_pipeline(source, output_dir, make_engine, cache, progress, glossaries or None, formats=formats)
+        result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries or None,
+                              formats=formats)
     from pipeline.report import flag_summary, orphaned_edits, run_summary
 
     for line in orphaned_edits(result.document):
@@ -196,6 +213,39 @@ def run(source: str, output_dir: str, formats: tuple[str, ...], offline: bool, d
     click.echo(flag_summary(result.document))
     click.echo(run_summary(result.document) + " → " + ", ".join(str(p) for p in result.outputs))
 
+
+def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cache_path: str | None,
+              glossaries: tuple[str, ...] | None, formats, on_document=None):
+    """`run` (or `check`, with no ``output_dir``) of several documents: failures
+    and orphaned edits on stderr as they happen, a progress line on a terminal,
+    the counts last. Exits 1 when a document failed."""
+    import time
+
+    from pipeline.archive import discover
+    from pipeline.cache import TranslationCache
+    from pipeline.report import many_summary, orphaned_edits
+    from pipeline.run import run_many
+
+    started = time.perf_counter()
+    jobs = discover(sources, output_dir)
+    display = _RunProgress(len(jobs))
+
+    def done(result) -> None:
+        for line in orphaned_edits(result.document):
+            display.echo(line)
+        if on_document is not None:
+            on_document(result)
+        display.document_done()
+
+    def failed(failure) -> None:
+        display.echo(f"Error: {failure}")
+        display.document_done()
+
+    with TranslationCache(cache_path, warn=display.echo) as cache, display:
+        summary = run_many(jobs, make_engine, cache, glossaries, formats=formats, progress=display.translated,
+                           on_document=done, on_failure=failed)
+    click.echo(many_summary(summary, time.perf_counter() - started, "written" if output_dir else "checked"))
+    return summary
 
 
 @cli.command()
@@ -425,6 +475,76 @@ class _ProgressBar:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+class _RunProgress:
+    """The progress of a run of many documents, one line on stderr redrawn in
+    place (documents done/total, sentences translated, rate, ETA); nothing when
+    stderr is not a terminal. :meth:`echo` prints a line above it."""
+
+    #: Seconds between redraws.
+    INTERVAL = 0.2
+
+    def __init__(self, documents: int):
+        import time
+
+        self.clock = time.monotonic
+        self.total = documents
+        self.documents = 0
+        self.sentences = 0
+        self.last_done = 0
+        self.started = self.clock()
+        self.drawn = 0.0
+        self.live = sys.stderr.isatty()
+        self.width = 0
+
+    def __enter__(self) -> _RunProgress:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._clear()
+
+    def translated(self, done: int, total: int) -> None:
+        """``progress(done, total)`` of one translation call (one window)."""
+        self.sentences += done - self.last_done if done >= self.last_done else done
+        self.last_done = done if done < total else 0
+        self._draw()
+
+    def document_done(self) -> None:
+        self.documents += 1
+        self._draw(force=self.documents == self.total)
+
+    def echo(self, line: str) -> None:
+        self._clear()
+        click.echo(line, err=True)
+        self._draw(force=True)
+
+    def line(self) -> str:
+        from pipeline.report import eta
+
+        elapsed = self.clock() - self.started
+        rate = self.sentences / elapsed if elapsed > 0 else 0.0
+        text = f"{self.documents}/{self.total} documents · {self.sentences} sentences translated"
+        if elapsed >= 1:
+            text += f" · {rate:.1f} sentences/s"
+        if 0 < self.documents < self.total:
+            text += f" · ETA {eta(elapsed / self.documents * (self.total - self.documents))}"
+        return text
+
+    def _draw(self, force: bool = False) -> None:
+        if not self.live or (not force and self.clock() - self.drawn < self.INTERVAL):
+            return
+        self.drawn = self.clock()
+        text = self.line()
+        sys.stderr.write("\r" + text + " " * max(0, self.width - len(text)))
+        sys.stderr.flush()
+        self.width = len(text)
+
+    def _clear(self) -> None:
+        if self.live and self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+            self.width = 0
 
 
 _from_option = click.option(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from pipeline.model import KINDS, Document
+
+if TYPE_CHECKING:
+    from pipeline.run import RunSummary
 
 
 def summarize(document: Document) -> str:
@@ -88,3 +92,26 @@ def flag_summary(document: Document) -> str:
     order = {"error": 0, "warning": 1, "info": 2}
     parts = [f"{n} {code}" for (severity, code), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
     return "Flags: " + ", ".join(parts) + " (duizhao check SOURCE lists them)"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``"1 document"``, ``"2 documents"``."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def many_summary(summary: RunSummary, seconds: float, verb: str = "written") -> str:
+    """The last line of a run of many documents: documents written and failed,
+    then what was translated and what came from the cache (each distinct text once)."""
+    return (
+        f"{plural(summary.written, 'document')} {verb}, {len(summary.failures)} failed; "
+        f"{plural(summary.sentences, 'sentence')}: {summary.translated} translated, "
+        f"{summary.cached} from cache, {seconds:.1f} s"
+    )
+
+
+def eta(seconds: float) -> str:
+    """``"0:42"``, ``"12:05"``, ``"3:02:10"``."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"

@@ -17,12 +17,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.archive import Job
 from pipeline.cache import TranslationCache
-from pipeline.edits import apply_edits, edits_path, read_edits
+from pipeline.edits import Edit, apply_edits, edits_path, read_edits
+from pipeline.errors import DuizhaoError
 from pipeline.glossary import (
     Glossary,
     annotate_terms,
@@ -34,16 +36,23 @@ from pipeline.glossary import (
     restore_terms,
     strip_placeholders,
 )
-from pipeline.model import Document
+from pipeline.model import Document, Sentence
 from pipeline.qa import check_document
 from pipeline.render.formats import DEFAULT_FORMATS, parse_formats, write_formats
 from pipeline.segment import segment
 from pipeline.source import read_source
-from pipeline.translate import TranslateStats, Translator, translate_texts
+from pipeline.translate import Backend, TranslateStats, Translator, translate_texts
+
+#: Sentences per window of :func:`run_many`: large enough for full engine batches
+#: across documents, small enough that a window's documents take little memory.
+WINDOW_SENTENCES = 2000
 
 
 @dataclass
 class RunResult:
+    """One document done. ``stats`` are the translation counts of the window it
+    was translated in (for :func:`run`, of that document alone)."""
+
     document: Document
     stats: TranslateStats
     outputs: list[Path]
@@ -62,39 +71,66 @@ def translate_document(
     glossary: Glossary | None = None,
 ) -> TranslateStats:
     """Fill in ``translation`` on every sentence of ``document``, enforcing the
+    glossary (:func:`translate_documents` for one document)."""
+    return translate_documents([document], engine, cache, progress, glossary)
+
+
+def translate_documents(
+    documents: Sequence[Document],
+    engine: Translator,
+    cache: TranslationCache,
+    progress: Callable[[int, int], None] | None = None,
+    glossary: Glossary | None = None,
+    backend: Backend | None = None,
+) -> TranslateStats:
+    """Fill in ``translation`` on every sentence of ``documents``, enforcing the
     glossary: terms are masked before translation and their renderings put back
-    after; a sentence whose placeholders did not survive is rebuilt from pieces."""
+    after; a sentence whose placeholders did not survive is rebuilt from pieces.
+
+    The sentences of all the documents go to the engine together: a sentence
+    shared by two documents is translated once, and batches span documents.
+    Each document's ``stats`` count its own distinct sentences; the returned
+    stats count the whole set once."""
     started = time.perf_counter()
-    sentences = document.sentences()
+    per_document = [d.sentences() for d in documents]
     if glossary is not None:
-        annotate_terms(sentences, glossary)
-        document.glossary = [f.to_json() for f in glossary.files]
-    inputs = [s.mt_input or s.simplified for s in sentences]
-    translations, stats = translate_texts(inputs, engine, cache, progress=progress)
-    rebuild = []
-    for sentence, translation in zip(sentences, translations):
-        if sentence.terms:
-            sentence.translation = restore_terms(translation, sentence)
-            if sentence.translation is None:  # a placeholder was dropped or garbled
-                rebuild.append(sentence)
-        else:
-            sentence.translation = strip_placeholders(translation)
-    pieces = [p for s in rebuild for p in fallback_pieces(s)]
-    translated_pieces, piece_stats = translate_texts(pieces, engine, cache)
-    table = dict(zip(pieces, map(strip_placeholders, translated_pieces)))
-    for sentence in rebuild:
-        sentence.translation = assemble_fallback(sentence, table)
-        sentence.flags.append(fallback_flag(sentence))
+        for document, sentences in zip(documents, per_document):
+            annotate_terms(sentences, glossary)
+            document.glossary = [f.to_json() for f in glossary.files]
+    inputs = [s.mt_input or s.simplified for sentences in per_document for s in sentences]
+    translations, stats = translate_texts(inputs, engine, cache, progress=progress, backend=backend)
+    rebuild: list[list[Sentence]] = [[] for _ in documents]
+    at = iter(translations)
+    for rebuilt, sentences in zip(rebuild, per_document):
+        for sentence, translation in zip(sentences, at):
+            if sentence.terms:
+                sentence.translation = restore_terms(translation, sentence)
+                if sentence.translation is None:  # a placeholder was dropped or garbled
+                    rebuilt.append(sentence)
+            else:
+                sentence.translation = strip_placeholders(translation)
+    pieces = [[p for s in rebuilt for p in fallback_pieces(s)] for rebuilt in rebuild]
+    flat_pieces = [p for document_pieces in pieces for p in document_pieces]
+    translated_pieces, piece_stats = translate_texts(flat_pieces, engine, cache, backend=backend)
+    table = dict(zip(flat_pieces, map(strip_placeholders, translated_pieces)))
+    for rebuilt in rebuild:
+        for sentence in rebuilt:
+            sentence.translation = assemble_fallback(sentence, table)
+            sentence.flags.append(fallback_flag(sentence))
     stats.seconds = time.perf_counter() - started
-    document.signature = engine.signature()
-    document.stats = {
-        "sentences": stats.sentences,
-        "translated": stats.translated,
-        "cached": stats.cached,
-        "term_fallback": len(rebuild),
-        "pieces_translated": piece_stats.translated,
-        "seconds": round(stats.seconds, 3),
-    }
+    signature = engine.signature()
+    for document, sentences, rebuilt, document_pieces in zip(documents, per_document, rebuild, pieces):
+        unique = {t for t in (s.mt_input or s.simplified for s in sentences) if t.strip()}
+        fresh = len(unique & stats.fresh)
+        document.signature = signature
+        document.stats = {
+            "sentences": len(sentences),
+            "translated": fresh,
+            "cached": len(unique) - fresh,
+            "term_fallback": len(rebuilt),
+            "pieces_translated": len(set(document_pieces) & piece_stats.fresh),
+            "seconds": round(stats.seconds, 3),
+        }
     return stats
 
 
@@ -133,21 +169,137 @@ def run(
     formats: Sequence[str] = DEFAULT_FORMATS,
 ) -> RunResult:
     """Read, segment and translate ``source``, check the result, and write its
-    outputs to ``output_dir`` (nothing is written when it is ``None``).
+    outputs to ``output_dir`` (nothing is written when it is ``None``): a
+    :func:`run_many` of one document, whose failure is raised.
 
     ``glossaries`` defaults to every ``.tsv`` file in ``glossary/``; post-edits come
-    from ``<stem>.edits.tsv`` beside the source. The source, the glossaries and the
+    from ``<stem>.edits.tsv`` beside the source. The glossaries, the source and the
     edits are read first and ``make_engine`` is called only then, so bad input fails
     at once, before a model is loaded or downloaded.
     """
+    results: list[RunResult] = []
+    job = Job(Path(source), None if output_dir is None else Path(output_dir))
+    summary = run_many([job], make_engine, cache, glossaries, formats=formats, progress=progress,
+                       on_document=results.append)
+    if summary.failures:
+        raise summary.failures[0].error
+    return results[0]
+
+
+@dataclass
+class Failure:
+    """A document that could not be run, and why."""
+
+    source: Path
+    error: Exception
+
+    def __str__(self) -> str:
+        if isinstance(self.error, DuizhaoError):
+            message = str(self.error)
+            return message if str(self.source) in message else f"{self.source}: {message}"
+        return f"{self.source}: unexpected error ({type(self.error).__name__}: {self.error}); please report it"
+
+
+@dataclass
+class RunSummary:
+    """What :func:`run_many` did: documents written (or checked), failures, and
+    the translation counts of the whole run (each distinct text once)."""
+
+    written: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    sentences: int = 0
+    translated: int = 0
+    cached: int = 0
+
+
+@dataclass
+class _Loaded:
+    """A document read and segmented, with its post-edits; or why it could not be."""
+
+    job: Job
+    document: Document | None = None
+    edits: dict[str, Edit] | None = None
+    failure: Failure | None = None
+
+    @property
+    def sentences(self) -> int:
+        return len(self.document.sentences()) if self.document is not None else 0
+
+
+def _load(job: Job) -> _Loaded:
+    """Stages 1–2 for one document, and its post-edits (read now, so a bad edits
+    file fails before anything is translated)."""
+    try:
+        document = load_document(job.source)
+        return _Loaded(job, document, read_edits(edits_path(job.source)))
+    except Exception as exc:  # one document's failure must not stop the others
+        return _Loaded(job, failure=Failure(job.source, exc))
+
+
+def run_many(
+    jobs: Iterable[Job],
+    make_engine: Callable[[], Translator],
+    cache: TranslationCache,
+    glossaries: Sequence[str | Path] | None = None,
+    *,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    progress: Callable[[int, int], None] | None = None,
+    on_document: Callable[[RunResult], None] | None = None,
+    on_failure: Callable[[Failure], None] | None = None,
+    backend: Backend | None = None,
+    window_sentences: int = WINDOW_SENTENCES,
+) -> RunSummary:
+    """The stages of :func:`run` over many documents, one window at a time.
+
+    The glossaries are loaded once and the engine is created once, on first
+    need. Documents are read as a stream and grouped into windows of about
+    ``window_sentences`` sentences (:func:`pipeline.archive.windows`); the
+    sentences of a window's documents are translated together, then each document
+    gets its post-edits, checks and outputs, and the window is let go, so memory
+    stays flat however many documents there are.
+
+    A document that cannot be read, segmented, edited or written is reported to
+    ``on_failure`` and the others go on; ``on_document`` gets each one finished.
+    Errors that concern every document (glossary, engine, cache) stop the run.
+    """
+    from pipeline.archive import windows
+
     formats = parse_formats(formats)
-    document = load_document(source)
     glossary = load_glossaries(default_files() if glossaries is None else glossaries)
-    edits_file = edits_path(source)
-    edits = read_edits(edits_file)
-    stats = translate_document(document, make_engine(), cache, progress, glossary)
-    if edits:
-        apply_edits(document, edits, edits_file)
-    check_document(document)
-    outputs = write_outputs(document, output_dir, formats, cache=cache) if output_dir is not None else []
-    return RunResult(document, stats, outputs)
+    summary = RunSummary()
+    engine: Translator | None = None
+
+    def failed(failure: Failure) -> None:
+        summary.failures.append(failure)
+        if on_failure is not None:
+            on_failure(failure)
+
+    for window in windows(map(_load, jobs), lambda item: item.sentences, window_sentences):
+        for item in window:
+            if item.failure is not None:
+                failed(item.failure)
+        loaded = [item for item in window if item.failure is None]
+        if not loaded:
+            continue
+        if engine is None:
+            engine = make_engine()
+        stats = translate_documents([item.document for item in loaded], engine, cache, progress, glossary,
+                                    backend)
+        summary.sentences += stats.sentences
+        summary.translated += stats.translated
+        summary.cached += stats.cached
+        for item in loaded:
+            document, job = item.document, item.job
+            try:
+                if item.edits:
+                    apply_edits(document, item.edits, edits_path(job.source))
+                check_document(document)
+                outputs = [] if job.output_dir is None else write_outputs(document, job.output_dir, formats,
+                                                                          cache=cache)
+            except Exception as exc:  # one document's failure must not stop the others
+                failed(Failure(job.source, exc))
+                continue
+            summary.written += 1
+            if on_document is not None:
+                on_document(RunResult(document, stats, outputs))
+    return summary

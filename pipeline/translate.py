@@ -5,16 +5,18 @@
 1. deduplicate the texts (blank ones are returned as they are);
 2. look them up in the cache under ``engine.signature()``;
 3. sort the misses by length, so each engine batch holds similar lengths;
-4. send them to the engine ``chunk_size`` at a time, storing each chunk in the
-   cache as soon as it is back, so a run killed half way resumes where it stopped;
+4. send them to the engine ``chunk_size`` at a time (through a backend: by
+   default the engine in this process; :mod:`pipeline.ray_backend` sends the
+   chunks to a Ray cluster), storing each chunk in the cache as soon as it is
+   back, so a run killed half way resumes where it stopped;
 5. return the translations in input order, with counts.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipeline.cache import TranslationCache
@@ -29,6 +31,25 @@ class Translator(Protocol):
     def translate(self, sentences: list[str], progress=None) -> list[str]: ...
 
 
+class Backend(Protocol):
+    """Where the engine runs: translates chunks of texts, yielding each chunk with
+    its translations as soon as it is done (in any order)."""
+
+    def translate_chunks(
+        self, engine: Translator, chunks: Sequence[list[str]]
+    ) -> Iterator[tuple[list[str], list[str]]]: ...
+
+
+class LocalBackend:
+    """The engine in this process, one chunk after the other."""
+
+    def translate_chunks(
+        self, engine: Translator, chunks: Sequence[list[str]]
+    ) -> Iterator[tuple[list[str], list[str]]]:
+        for chunk in chunks:
+            yield chunk, engine.translate(chunk)
+
+
 class EngineOutputError(DuizhaoError):
     """The engine returned a different number of translations than it was given."""
 
@@ -40,6 +61,8 @@ class TranslateStats:
     translated: int  # distinct texts sent to the engine in this run
     cached: int  # distinct texts served from the cache
     seconds: float
+    #: The distinct texts the engine translated in this run (``translated`` of them).
+    fresh: frozenset[str] = field(default=frozenset(), repr=False)
 
 
 def translate_texts(
@@ -49,11 +72,13 @@ def translate_texts(
     *,
     chunk_size: int = 64,
     progress: Callable[[int, int], None] | None = None,
+    backend: Backend | None = None,
 ) -> tuple[list[str], TranslateStats]:
     """Translate ``texts`` with ``engine``, reusing and filling ``cache``.
 
     ``progress(done, total)`` is called after each engine chunk, counting the
-    distinct texts that need the engine in this run.
+    distinct texts that need the engine in this run. ``backend`` runs the engine
+    (default: :class:`LocalBackend`); only this function writes the cache.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
@@ -64,9 +89,9 @@ def translate_texts(
     known = cache.get_many(signature, unique)
     cached = len(known)
     misses = sorted((t for t in unique if t not in known), key=lambda t: (len(t), t))
-    for start in range(0, len(misses), chunk_size):
-        chunk = misses[start : start + chunk_size]
-        output = engine.translate(chunk)
+    chunks = [misses[start : start + chunk_size] for start in range(0, len(misses), chunk_size)]
+    done_count = 0
+    for chunk, output in (backend or LocalBackend()).translate_chunks(engine, chunks):
         if len(output) != len(chunk):
             raise EngineOutputError(
                 f"engine {signature} returned {len(output)} translations for {len(chunk)} "
@@ -75,8 +100,9 @@ def translate_texts(
         done = dict(zip(chunk, output))
         cache.put_many(signature, done)
         known.update(done)
+        done_count += len(chunk)
         if progress is not None:
-            progress(start + len(chunk), len(misses))
+            progress(done_count, len(misses))
 
     stats = TranslateStats(
         sentences=len(texts),
@@ -84,5 +110,6 @@ def translate_texts(
         translated=len(misses),
         cached=cached,
         seconds=time.perf_counter() - started,
+        fresh=frozenset(misses),
     )
     return [known.get(t, t) for t in texts], stats

@@ -52,6 +52,36 @@ def argos_package(tmp_path_factory) -> Path:
     )
 
 
+#: The generated model of the end-to-end run tests: tiny, so a run takes a second.
+SMALL_MODEL = dict(layers=1, d_model=32, heads=2, ffn=64, vocab_size=300)
+
+
+@pytest.fixture(scope="session")
+def run_package(tmp_path_factory) -> Path:
+    """A tiny genuine zh→en ``.argosmodel`` (:data:`SMALL_MODEL`), built once per session."""
+    from pipeline.testing import cached_argos_package
+
+    return cached_argos_package(tmp_path_factory.mktemp("run-package"), **SMALL_MODEL)
+
+
+@pytest.fixture
+def models(tmp_path, monkeypatch) -> Path:
+    """An empty Argos package folder, in force for this test."""
+    folder = tmp_path / "packages"
+    folder.mkdir()
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def installed(models, run_package) -> Path:
+    """:func:`run_package` installed in :func:`models`."""
+    from pipeline.packages import install_from_file
+
+    install_from_file(run_package)
+    return models
+
+
 #: Debian's chromium, driven by Playwright; no browser is ever downloaded.
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

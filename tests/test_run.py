@@ -4,35 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.packages import install_from_file
-from pipeline.testing import cached_argos_package
-
-SMALL = dict(layers=1, d_model=32, heads=2, ffn=64, vocab_size=300)
-
-
-@pytest.fixture(scope="session")
-def run_package(tmp_path_factory) -> Path:
-    return cached_argos_package(tmp_path_factory.mktemp("run-package"), **SMALL)
-
-
-@pytest.fixture
-def models(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "packages"
-    folder.mkdir()
-    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def installed(models, run_package) -> Path:
-    install_from_file(run_package)
-    return models
 
 
 def invoke(*args):

@@ -1,0 +1,259 @@
+"""Many documents in one run: discovery, one engine and one translation pass for
+all documents, windows, failures that do not stop the batch."""
+
+from __future__ import annotations
+
+import gc
+import json
+import weakref
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fakes import FakeEngine
+from pipeline.archive import ClashError, Job, discover, windows
+from pipeline.cache import TranslationCache
+from pipeline.cli import cli
+from pipeline.errors import SourceError
+from pipeline.model import Document
+from pipeline.run import load_document, run_many
+
+
+def article(n: int, shared: str = "") -> str:
+    """A small article of its own: every sentence names ``n``, so no two articles
+    share a sentence unless ``shared`` is given."""
+    body = f"第{n}号港口今年的吞吐量增长了{n}%。台州第{n}家企业出口到{n + 3}个国家。"
+    return f"台州第{n}篇报道\n\n{body}{shared}\n\n记者走访了第{n}个园区。\n"
+
+
+def write(folder: Path, relative: str, text: str) -> Path:
+    path = folder / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+# ---- discovery --------------------------------------------------------------------------
+
+
+def test_a_folder_means_its_txt_and_md_files_sorted_without_hidden_or_output_folders(tmp_path):
+    src = tmp_path / "src"
+    for name in ("b.txt", "a.md", "2024/c.txt", "2024/01/d.markdown", "notes.docx", ".draft.txt",
+                 ".git/e.txt", "output/f.txt", "a.edits.tsv"):
+        write(src, name, article(1))
+    jobs = discover([src], src / "output")
+    assert [j.source.relative_to(src).as_posix() for j in jobs] == ["2024/01/d.markdown", "2024/c.txt", "a.md", "b.txt"]
+    assert [j.output_dir.relative_to(src / "output").as_posix() for j in jobs] == ["2024/01", "2024", ".", "."]
+
+
+def test_files_and_folders_mix_and_a_file_named_twice_runs_once(tmp_path):
+    a = write(tmp_path, "src/a.txt", article(1))
+    b = write(tmp_path, "other/b.txt", article(2))
+    jobs = discover([a, tmp_path / "src", b], tmp_path / "out")
+    assert [(j.source, j.output_dir) for j in jobs] == [(a, tmp_path / "out"), (b, tmp_path / "out")]
+
+
+def test_a_missing_source_is_named(tmp_path):
+    with pytest.raises(SourceError, match="nope: no such file or folder"):
+        discover([tmp_path / "nope"], tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("x.txt", "x.md"), ("one/x.txt", "two/x.txt")],
+    ids=["txt-and-md-side-by-side", "same-stem-given-as-files"],
+)
+def test_two_sources_writing_the_same_outputs_are_an_error_before_anything_runs(models, tmp_path, names):
+    paths = sorted(write(tmp_path / "src", name, article(n)) for n, name in enumerate(names))
+    out = tmp_path / "out"
+    result = invoke("run", *(paths if "/" in names[0] else [tmp_path / "src"]), "-o", out, "--offline",
+                    "--cache", tmp_path / "c.sqlite3")
+    assert result.exit_code == 1
+    assert f"{paths[0]} and {paths[1]} would both write" in result.output
+    assert "rename one" in result.output and "Traceback" not in result.output
+    assert "model" not in result.output  # nothing ran: no model was looked for (none is installed)
+    assert not out.exists()
+
+
+def test_same_stems_in_different_folders_never_overwrite_each_other(tmp_path):
+    write(tmp_path, "src/2023/a.txt", article(1))
+    write(tmp_path, "src/2024/a.txt", article(2))
+    jobs = discover([tmp_path / "src"], tmp_path / "out")
+    assert {j.output_dir.name for j in jobs} == {"2023", "2024"}
+
+
+def test_clash_error_is_a_user_error():
+    from pipeline.archive import check_clashes
+
+    with pytest.raises(ClashError):
+        check_clashes([Job(Path("a/x.txt"), Path("out")), Job(Path("a/x.md"), Path("out"))])
+
+
+# ---- one engine, one translation pass -------------------------------------------------------
+
+
+class CountingFactory:
+    def __init__(self):
+        self.engine = FakeEngine()
+        self.calls = 0
+        self.batches: list[list[str]] = []
+        engine = self.engine
+        original = engine.translate
+
+        def translate(sentences, progress=None):
+            self.batches.append(list(sentences))
+            return original(sentences, progress)
+
+        engine.translate = translate
+
+    def __call__(self):
+        self.calls += 1
+        return self.engine
+
+
+def test_the_engine_is_made_once_and_shared_sentences_are_translated_once(tmp_path):
+    shared = "这句话在每篇文章里都出现。"
+    jobs = [Job(write(tmp_path, f"src/{n}.txt", article(n, shared)), tmp_path / "out") for n in range(5)]
+    factory = CountingFactory()
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        summary = run_many(jobs, factory, cache, [])
+    assert factory.calls == 1
+    assert factory.engine.calls.count(shared) == 1
+    # all five documents' sentences went to the engine together, in one chunk
+    assert len(factory.batches) == 1 and len(factory.batches[0]) == 5 * 4 + 1
+    assert summary.written == 5 and summary.translated == 21 and summary.sentences == 25
+    for n in range(5):
+        data = json.loads((tmp_path / "out" / f"{n}.json").read_text(encoding="utf-8"))
+        assert data["stats"]["sentences"] == 5 and data["stats"]["translated"] == 5
+        assert any(s["text"] == shared and s["translation"] for b in data["blocks"] for s in b["sentences"])
+
+
+def test_a_folder_run_gives_each_document_what_its_own_run_gives(tmp_path):
+    from pipeline.run import run
+
+    jobs = [Job(write(tmp_path, f"src/{n}.txt", article(n, "共同的句子。")), tmp_path / "many") for n in range(3)]
+    with TranslationCache(tmp_path / "many.sqlite3") as cache:
+        run_many(jobs, FakeEngine, cache, [])
+    for job in jobs:
+        with TranslationCache(tmp_path / f"{job.source.stem}.sqlite3") as cache:
+            run(job.source, tmp_path / "one", FakeEngine, cache, glossaries=[])
+        many = json.loads((tmp_path / "many" / f"{job.source.stem}.json").read_text(encoding="utf-8"))
+        one = json.loads((tmp_path / "one" / f"{job.source.stem}.json").read_text(encoding="utf-8"))
+        for data in (many, one):
+            data["stats"].pop("seconds")
+        assert many == one
+
+
+# ---- windows ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sizes", "limit", "expected"),
+    [
+        ([3, 3, 3, 3], 6, [[3, 3], [3, 3]]),
+        ([10, 1, 1], 5, [[10], [1, 1]]),
+        ([1, 1, 1], 100, [[1, 1, 1]]),
+        ([], 5, []),
+    ],
+    ids=["even", "large-document-alone", "all-in-one", "none"],
+)
+def test_windows_close_at_the_sentence_limit(sizes, limit, expected):
+    assert list(windows(sizes, lambda n: n, limit)) == expected
+
+
+def test_documents_are_streamed_a_window_at_a_time(tmp_path):
+    """The first documents are written before the last are read, and the document
+    models of a finished window are let go."""
+    paths = [write(tmp_path, f"src/{n:02}.txt", article(n)) for n in range(12)]
+    events: list[str] = []
+    alive: list[weakref.ref[Document]] = []
+
+    def jobs():
+        for path in paths:
+            events.append(f"read {path.stem}")
+            yield Job(path, tmp_path / "out")
+
+    def written(result):
+        events.append(f"wrote {Path(result.document.source).stem}")
+        alive.append(weakref.ref(result.document))
+        gc.collect()
+        held = sum(ref() is not None for ref in alive)
+        assert held <= 4, f"{held} document models alive"  # one window's
+
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        summary = run_many(jobs(), FakeEngine, cache, [], window_sentences=15, on_document=written)
+    assert summary.written == 12
+    assert events.index("wrote 00") < events.index("read 11")
+    sentences = len(load_document(paths[0]).sentences())
+    assert sentences == 4  # so a window of 15 holds 4 documents
+
+
+# ---- failures ---------------------------------------------------------------------------
+
+
+def test_a_failing_document_in_the_middle_does_not_stop_the_batch(installed, tmp_path):
+    src = tmp_path / "src"
+    write(src, "a.txt", article(1))
+    (src / "b.txt").write_bytes(b"\xff\xfe\x00")  # a UTF-16 mark on bytes that are not UTF-16
+    write(src, "c/d.md", "# 标题\n\n" + article(3))
+    (src / "e.txt").write_bytes(b"")
+    out = tmp_path / "out"
+    result = invoke("run", src, "-o", out, "--offline", "--cache", tmp_path / "c.sqlite3")
+    assert result.exit_code == 1
+    assert f"Error: {src / 'b.txt'}: starts with a utf-16 byte-order mark" in result.stderr
+    assert f"Error: {src / 'e.txt'}: is empty" in result.stderr
+    assert "Traceback" not in result.output
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("2 documents written, 2 failed; ")
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "a.html", "a.json", "c/d.html", "c/d.json"]
+
+
+def test_an_unwritable_output_fails_that_document_only(tmp_path):
+    jobs = [Job(write(tmp_path, f"src/{n}.txt", article(n)), tmp_path / "out") for n in range(3)]
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "1.json").mkdir()  # a folder where the output file should go
+    failures = []
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        summary = run_many(jobs, FakeEngine, cache, [], on_failure=failures.append)
+    assert summary.written == 2 and [f.source.name for f in failures] == ["1.txt"]
+    assert "1.json" in str(failures[0]) and "cannot be written" in str(failures[0])
+    assert (tmp_path / "out" / "2.json").is_file()
+
+
+def test_a_clean_folder_run_exits_zero_with_the_counts_last(installed, tmp_path):
+    src = tmp_path / "src"
+    for n in range(3):
+        write(src, f"{n}.txt", article(n, "共同的句子。"))
+    out, cache = tmp_path / "out", tmp_path / "c.sqlite3"
+    first = invoke("run", src, "-o", out, "--offline", "--cache", cache)
+    assert first.exit_code == 0, first.output
+    assert first.stdout.strip().splitlines()[-1].startswith("3 documents written, 0 failed; 15 sentences: 13 translated, 0 from cache")
+    assert "\r" not in first.stderr  # no progress line when stderr is not a terminal
+    again = invoke("run", src, "-o", out, "--offline", "--cache", cache)
+    assert again.stdout.strip().splitlines()[-1].startswith("3 documents written, 0 failed; 15 sentences: 0 translated, 13 from cache")
+
+
+def test_watch_takes_one_source_file(tmp_path):
+    result = invoke("run", tmp_path, "--watch")
+    assert result.exit_code == 2 and "--watch and --serve take one source file" in result.output
+
+
+def test_the_progress_line_counts_documents_and_sentences_with_a_rate_and_eta(monkeypatch):
+    from pipeline.cli import _RunProgress
+
+    now = [100.0]
+    display = _RunProgress(4)
+    display.clock = lambda: now[0]
+    display.started = 100.0
+    display.translated(30, 60)
+    display.translated(60, 60)
+    display.translated(10, 20)  # the next window
+    display.document_done()
+    now[0] = 110.0
+    assert display.line() == "1/4 documents · 70 sentences translated · 7.0 sentences/s · ETA 0:30"
