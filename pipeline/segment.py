@@ -18,6 +18,8 @@ in ``Document.dropped``, and each block lists the source lines it was built from
 
 from __future__ import annotations
 
+import bisect
+import sys
 from dataclasses import dataclass, field
 
 import regex
@@ -126,17 +128,19 @@ def classify(pieces: list[_Piece]) -> list[_Piece]:
     for i in labels:
         pieces[i].kind = "heading" if _is_two_phrase_heading(pieces[i].text) else "label"
     # A short label next to a caption, at the very end, or standing between the
-    # halves of a broken paragraph names a picture; repeat until nothing changes
-    # so that a chain of picture names next to one credit is found.
-    changed = True
-    while changed:
-        changed = False
-        for i, piece in enumerate(pieces):
-            if piece.kind == "label" and len(piece.text) <= MAX_PICTURE_NAME_CHARS and (
-                _next_to_caption(pieces, i) or i == len(pieces) - 1 or _inside_broken_paragraph(pieces, i)
-            ):
-                piece.kind = "caption"
-                changed = True
+    # halves of a broken paragraph names a picture; a label next to a picture name
+    # is one too, so a chain of picture names next to one credit is found.
+    inside = _inside_broken_paragraphs(pieces)
+    pending = [
+        i for i in labels
+        if _is_picture_name(pieces[i]) and (_next_to_caption(pieces, i) or i == len(pieces) - 1 or inside[i])
+    ]
+    while pending:
+        i = pending.pop()
+        if pieces[i].kind != "label":
+            continue
+        pieces[i].kind = "caption"
+        pending.extend(j for j in (i - 1, i + 1) if 0 <= j < len(pieces) and _is_picture_name(pieces[j]))
     for piece in pieces:
         if piece.kind == "label":
             piece.kind = "heading"
@@ -161,17 +165,35 @@ def _is_two_phrase_heading(text: str) -> bool:
     return len(parts) >= 2 and all(len(p) >= 3 for p in parts) and len(text) >= 8
 
 
+def _is_picture_name(piece: _Piece) -> bool:
+    return piece.kind == "label" and len(piece.text) <= MAX_PICTURE_NAME_CHARS
+
+
 def _next_to_caption(pieces: list[_Piece], i: int) -> bool:
     return any(0 <= j < len(pieces) and pieces[j].kind == "caption" for j in (i - 1, i + 1))
 
 
-def _inside_broken_paragraph(pieces: list[_Piece], i: int) -> bool:
-    before = next((p for p in reversed(pieces[:i]) if p.kind not in ("caption", "label")), None)
-    after = next((p for p in pieces[i + 1:] if p.kind not in ("caption", "label")), None)
-    return (
-        before is not None and before.kind == "paragraph" and is_unfinished(before.text)
-        and after is not None and after.kind == "paragraph"
-    )
+def _inside_broken_paragraphs(pieces: list[_Piece]) -> list[bool]:
+    """For every piece: the nearest body piece before it (captions and labels
+    skipped) is an unfinished paragraph and the nearest one after it a paragraph."""
+    body = [p.kind not in ("caption", "label") for p in pieces]
+    before: list[_Piece | None] = []
+    last = None
+    for piece, is_body in zip(pieces, body):
+        before.append(last)
+        if is_body:
+            last = piece
+    inside = [False] * len(pieces)
+    after = None
+    for i in range(len(pieces) - 1, -1, -1):
+        previous = before[i]
+        inside[i] = (
+            previous is not None and previous.kind == "paragraph" and is_unfinished(previous.text)
+            and after is not None and after.kind == "paragraph"
+        )
+        if body[i]:
+            after = pieces[i]
+    return inside
 
 
 def join_broken_paragraphs(pieces: list[_Piece]) -> list[_Piece]:
@@ -185,8 +207,8 @@ def join_broken_paragraphs(pieces: list[_Piece]) -> list[_Piece]:
         if piece.kind != "paragraph":
             out.append(piece)
             continue
-        between: list[_Piece] = []
-        while is_unfinished(piece.text):
+        parts, lines, between = [piece.text], list(piece.lines), []
+        while is_unfinished(parts[-1]):
             j = i
             while j < len(pieces) and pieces[j].kind == "caption":
                 j += 1
@@ -194,12 +216,10 @@ def join_broken_paragraphs(pieces: list[_Piece]) -> list[_Piece]:
                 break
             between.extend(pieces[i:j])
             following = pieces[j]
-            piece = _Piece(
-                piece.text + joiner(piece.text, following.text) + following.text,
-                piece.lines + following.lines,
-            )
+            parts += [joiner(parts[-1], following.text), following.text]
+            lines += following.lines
             i = j + 1
-        out.append(piece)
+        out.append(piece if len(parts) == 1 else _Piece("".join(parts), lines))
         out.extend(between)
     return out
 
@@ -217,51 +237,108 @@ def drop_duplicates(pieces: list[_Piece]) -> tuple[list[_Piece], list[tuple[_Pie
     their own; short ones (a one-line lead such as 激发创新活力。 may recur on
     purpose) only as part of a run that repeats consecutive earlier pieces.
     Returns the kept pieces and ``(dropped, original)`` pairs.
+
+    Near-linear: exact copies are found by hashing, truncated ones in sorted
+    indexes of the keys and of the reversed keys (:class:`_AffixIndex`), and runs
+    are measured in one pass.
     """
-    first_seen: dict[str, int] = {}
-    match: list[int | None] = []  # index of the earlier piece each one repeats
-    for i, piece in enumerate(pieces):
-        if piece.key in first_seen:
-            match.append(first_seen[piece.key])
-        else:
-            first_seen[piece.key] = i
-            match.append(_truncated_match(pieces, i))
-
-    def in_run(i: int) -> bool:
-        run = [i]
-        for step in (-1, 1):
-            k = i + step
-            while 0 <= k < len(pieces) and match[k] is not None and match[k] == match[i] + (k - i):
-                run.append(k)
-                k += step
-        return len(run) >= 2 and sum(len(pieces[k].key) for k in run) >= MIN_DUPLICATE_CHARS
-
+    match = _earlier_copies(pieces)  # index of the earlier piece each one repeats
+    run_chars = _run_chars(pieces, match)
     kept: list[_Piece] = []
     dropped: list[tuple[_Piece, _Piece]] = []
-    is_dropped = [False] * len(pieces)
+    kept_copy: list[int | None] = [None] * len(pieces)  # for a dropped piece: the copy kept
     for i, piece in enumerate(pieces):
         j = match[i]
-        if j is not None and (len(piece.key) >= MIN_DUPLICATE_CHARS or in_run(i)):
-            while is_dropped[j]:  # point at the copy that is kept
-                j = match[j]
-            is_dropped[i] = True
+        if j is not None and (len(piece.key) >= MIN_DUPLICATE_CHARS or run_chars[i] >= MIN_DUPLICATE_CHARS):
+            j = kept_copy[j] if kept_copy[j] is not None else j
+            kept_copy[i] = j
             dropped.append((piece, pieces[j]))
         else:
             kept.append(piece)
     return kept, dropped
 
 
-def _truncated_match(pieces: list[_Piece], i: int) -> int | None:
-    key = pieces[i].key
-    if len(key) < MIN_TRUNCATED_CHARS:
-        return None
-    for j in range(i):
-        other = pieces[j].key
-        if len(other) > len(key) and pieces[j].kind == pieces[i].kind and (
-            other.startswith(key) or other.endswith(key)
-        ):
-            return j
-    return None
+def _earlier_copies(pieces: list[_Piece]) -> list[int | None]:
+    """For every piece, the first earlier piece it copies: the same key, or (same
+    kind, at least :data:`MIN_TRUNCATED_CHARS`) the start or end of a longer key."""
+    keys = [p.key for p in pieces]
+    starts = _AffixIndex(keys, pieces)
+    ends = _AffixIndex([k[::-1] for k in keys], pieces)
+    first_seen: dict[str, int] = {}
+    match: list[int | None] = []
+    for i, key in enumerate(keys):
+        if key in first_seen:
+            match.append(first_seen[key])
+            continue
+        first_seen[key] = i
+        if len(key) < MIN_TRUNCATED_CHARS:
+            match.append(None)
+            continue
+        found = [j for j in (starts.first_extending(i), ends.first_extending(i)) if j is not None]
+        match.append(min(found) if found else None)
+    return match
+
+
+class _AffixIndex:
+    """Which earlier piece of the same kind has a key that extends a given piece's key.
+
+    The keys of each kind are sorted once; the keys that start with ``k`` and are
+    longer form one range of that order, and a sparse table gives the smallest
+    piece index in any range in constant time.
+    """
+
+    def __init__(self, keys: list[str], pieces: list[_Piece]):
+        self.keys = keys
+        self.kinds = [p.kind for p in pieces]
+        self.sorted: dict[str, list[str]] = {}
+        self.table: dict[str, list[list[int]]] = {}
+        by_kind: dict[str, list[int]] = {}
+        for i, kind in enumerate(self.kinds):
+            by_kind.setdefault(kind, []).append(i)
+        for kind, indices in by_kind.items():
+            indices.sort(key=keys.__getitem__)
+            self.sorted[kind] = [keys[i] for i in indices]
+            levels = [indices]
+            while 2 ** len(levels) <= len(indices):
+                previous, step = levels[-1], 2 ** (len(levels) - 1)
+                levels.append(list(map(min, previous, previous[step:])))
+            self.table[kind] = levels
+
+    def first_extending(self, i: int) -> int | None:
+        """The smallest ``j < i`` whose key starts with ``keys[i]`` and is longer."""
+        key, kind = self.keys[i], self.kinds[i]
+        order = self.sorted[kind]
+        low = bisect.bisect_right(order, key)  # equal keys sort first: skip them
+        following = _successor(key)
+        high = len(order) if following is None else bisect.bisect_left(order, following, low)
+        if low >= high:
+            return None
+        levels = self.table[kind]
+        level = (high - low).bit_length() - 1
+        j = min(levels[level][low], levels[level][high - 2 ** level])
+        return j if j < i else None
+
+
+def _successor(key: str) -> str | None:
+    """The least string greater than every string that starts with ``key``."""
+    key = key.rstrip(chr(sys.maxunicode))
+    return key[:-1] + chr(ord(key[-1]) + 1) if key else None
+
+
+def _run_chars(pieces: list[_Piece], match: list[int | None]) -> list[int]:
+    """For every piece, the characters of the run of two or more consecutive pieces
+    it belongs to that repeat consecutive earlier pieces (0 outside such a run)."""
+    chars = [0] * len(pieces)
+    start = 0
+    for end in range(1, len(pieces) + 1):
+        if end < len(pieces) and match[end] is not None and match[end - 1] is not None \
+                and match[end] == match[end - 1] + 1:
+            continue
+        if end - start >= 2:
+            total = sum(len(pieces[k].key) for k in range(start, end))
+            chars[start:end] = [total] * (end - start)
+        start = end
+    return chars
 
 
 def _document(source: SourceText, pieces: list[_Piece], dropped) -> Document:

@@ -22,6 +22,7 @@ import unicodedata
 FINAL_MARKS = frozenset("。！？!?…")
 OPENERS = {"“": "”", "‘": "’", "「": "」", "『": "』", "（": "）", "(": ")", "《": "》", "〈": "〉", "【": "】"}
 CLOSERS = frozenset(OPENERS.values()) | {'"', "'"}
+_OPENER_OF = {closer: opener for opener, closer in OPENERS.items()}
 TITLE_MARKS = frozenset("《〈")
 #: A quotation up to this long is never split inside.
 SHORT_QUOTE_CHARS = 40
@@ -55,23 +56,23 @@ def _is_final_mark(text: str, i: int) -> bool:
     return False
 
 
-def _closing_index(text: str, start: int) -> int | None:
-    """Index of the bracket that closes the one opened at ``start``."""
-    opener, closer = text[start], OPENERS[text[start]]
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == opener and opener != closer:
-            depth += 1
-        elif text[i] == closer:
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
+def _closing_indexes(text: str) -> dict[int, int]:
+    """For every bracket or quote opened in ``text``, the index of the one that
+    closes it (brackets of one kind nest; kinds are matched independently)."""
+    closing: dict[int, int] = {}
+    open_at: dict[str, list[int]] = {}
+    for i, char in enumerate(text):
+        if char in OPENERS:
+            open_at.setdefault(char, []).append(i)
+        elif char in _OPENER_OF and open_at.get(_OPENER_OF[char]):
+            closing[open_at[_OPENER_OF[char]].pop()] = i
+    return closing
 
 
 def _split_at_final_marks(text: str) -> list[str]:
     sentences: list[str] = []
     stack: list[int] = []  # indices of open brackets and quotes
+    closing: dict[int, int] | None = None  # computed when first needed
     start = 0
     i = 0
     while i < len(text):
@@ -95,7 +96,9 @@ def _split_at_final_marks(text: str) -> list[str]:
             closes_title |= text[end] in "》〉"
             _close(text, stack, text[end])
             end += 1
-        if end < len(text) and (closes_title or not _may_split_inside(text, stack)):
+        if end < len(text) and stack and closing is None:
+            closing = _closing_indexes(text)
+        if end < len(text) and (closes_title or not _may_split_inside(text, stack, closing)):
             i = end
             continue
         piece = text[start:end].strip()
@@ -113,13 +116,13 @@ def _close(text: str, stack: list[int], closer: str) -> None:
         stack.pop()
 
 
-def _may_split_inside(text: str, stack: list[int]) -> bool:
+def _may_split_inside(text: str, stack: list[int], closing: dict[int, int] | None) -> bool:
     """Splitting is allowed outside brackets, and inside long quotations only."""
     for opened in stack:
         if text[opened] in TITLE_MARKS:
             return False
-        closing = _closing_index(text, opened)
-        if closing is None or closing - opened <= SHORT_QUOTE_CHARS:
+        closed = closing.get(opened) if closing else None
+        if closed is None or closed - opened <= SHORT_QUOTE_CHARS:
             return False
     return True
 

@@ -123,3 +123,29 @@ def child_process(command: list[str], **kwargs):
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--regen-golden", action="store_true",
+                     help="rewrite the files in tests/golden/ from the current output instead of comparing")
+
+
+@pytest.fixture
+def golden(request):
+    """``golden(name, text)``: assert ``text`` equals ``tests/golden/<name>``; with
+    ``--regen-golden`` the file is written instead (and the test still passes)."""
+    regen = request.config.getoption("--regen-golden")
+
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if regen:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        assert path.exists(), f"{path} is missing: run pytest --regen-golden once and review the file"
+        assert text == path.read_text(encoding="utf-8"), f"differs from {path} (pytest --regen-golden rewrites it)"
+
+    return check

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -225,3 +227,62 @@ def test_every_character_is_kept_in_a_block_or_reported_dropped_in_order(lines):
 
 def _squash(text: str) -> str:
     return regex.sub(r"\s+", "", text)
+
+
+# --- scale: the work grows near-linearly with the document ----------------------------
+
+_HAN = "台州市发展经济创新产业集群项目民营企业服务改革开放城市更新乡村振兴人才科技港口交通"
+
+
+def _long_article(n: int) -> str:
+    """``n`` varied paragraphs (some broken mid-sentence, some with photo credits and
+    picture names between them), then a repeat of the first half (a run of
+    duplicates), truncated copies, and one long quotation left open."""
+    rng = random.Random(7)
+
+    def words(low, high):
+        return "".join(rng.choice(_HAN) for _ in range(rng.randint(low, high)))
+
+    lines = []
+    for i in range(n):
+        lines.append(words(20, 60) + ("，" if i % 7 == 3 else "。"))
+        if i % 11 == 5:
+            lines += [words(6, 10) + " 张三摄", words(4, 8), words(4, 8)]
+    body = list(lines)
+    lines += body[: len(body) // 2]
+    lines += [line[: len(line) // 2] for line in body[::5] if len(line) > 14]
+    lines.append("他说：“" + "".join(words(10, 20) + "。" for _ in range(n)))
+    return "\n\n".join(lines) + "\n"
+
+
+def _lines_executed(function, *args) -> int:
+    """Lines of ``pipeline`` code executed by ``function(*args)``: work, not time."""
+    import sys
+    from pathlib import Path
+
+    import pipeline
+
+    root = str(Path(pipeline.__file__).parent)
+    count = 0
+
+    def trace(frame, event, arg):
+        nonlocal count
+        if not frame.f_code.co_filename.startswith(root):
+            return None
+        if event == "line":
+            count += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        function(*args)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_doubling_the_document_does_not_quadruple_the_work():
+    small, large = (_lines_executed(seg, _long_article(n)) for n in (150, 300))
+    # Near-linear: twice the blocks (and a twice as long quotation) cost about twice
+    # the work; comparing every block with every earlier one would cost four times.
+    assert large / small < 2.4, (small, large)
