@@ -47,6 +47,10 @@ _WORD_NUMBERS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "half a million": 5e5, "a million": 1e6,
     "a billion": 1e9, "hundred": 100, "a hundred": 100, "a thousand": 1e3,
 }
+#: Every number word, longest first so "a million" wins over "a" ... "million" parts.
+_WORD_NUMBER = regex.compile(
+    r"\b(" + "|".join(sorted(map(regex.escape, _WORD_NUMBERS), key=len, reverse=True)) + r")\b"
+)
 _MONTHS = (
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
     "october", "november", "december",
@@ -120,9 +124,14 @@ def _english_values(english: str) -> list[float]:
         value = float(match.group(1).replace(",", ""))
         scale = (match.group(2) or "").lower()
         values.append(value * _MAGNITUDE_EN.get(scale, 1))
-    lowered = english.lower()
-    values += [v for word, v in _WORD_NUMBERS.items() if regex.search(rf"\b{word}\b", lowered)]
+    values += [_WORD_NUMBERS[word] for word in _number_words(english.lower())]
     return values
+
+
+def _number_words(lowered: str) -> set[str]:
+    """The number words in ``lowered``, each once; overlapping ones ("a hundred",
+    "hundred") are all found, as separate searches would find them."""
+    return set(_WORD_NUMBER.findall(lowered, overlapped=True))
 
 
 def inconsistent_renderings(sentences: Iterable[Sentence]) -> list[tuple[Sentence, Flag]]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.model import Block, Document, Flag, Sentence, TermMatch
-from pipeline.qa import check_document, check_sentence, flags_at_least, missing_numbers
+from pipeline.qa import _WORD_NUMBERS, _number_words, check_document, check_sentence, flags_at_least, missing_numbers
 
 
 @pytest.mark.parametrize(
@@ -105,3 +108,12 @@ def test_flags_at_least_filters_by_severity_and_names_block_and_sentence():
     assert [(where, f.code) for where, f in flags_at_least(document, "info")] == [
         ("p1", "joined"), ("p1.2", "untranslated")]
     assert [(where, f.code) for where, f in flags_at_least(document, "error")] == [("p1.2", "untranslated")]
+
+
+@given(st.lists(st.sampled_from(sorted(_WORD_NUMBERS) + ["someone", "a", "tenth", "millions", ",", "and"]),
+                max_size=12))
+def test_number_words_are_found_as_whole_words_each_on_its_own(words):
+    """One compiled pattern finds what a separate whole-word search per number word finds."""
+    text = " ".join(words)
+    expected = {word for word in _WORD_NUMBERS if regex.search(rf"\b{word}\b", text)}
+    assert _number_words(text) == expected
