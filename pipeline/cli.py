@@ -199,7 +199,7 @@ def run(sources: tuple[str, ...], output_dir: str, formats: tuple[str, ...], off
                       port if serve else None, formats)
     if not single:
         summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries or None, formats)
-        if summary.failures:
+        if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
@@ -243,7 +243,11 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
 
     with TranslationCache(cache_path, warn=display.echo) as cache, display:
         summary = run_many(jobs, make_engine, cache, glossaries, formats=formats, progress=display.translated,
-                           on_document=done, on_failure=failed)
+                           on_document=done, on_failure=failed, library=output_dir)
+    if summary.library is not None:
+        click.echo(f"Library: {summary.library}")
+    if summary.library_error is not None:
+        click.echo(f"Error: the library page was not rebuilt: {summary.library_error}", err=True)
     click.echo(many_summary(summary, time.perf_counter() - started, "written" if output_dir else "checked"))
     return summary
 

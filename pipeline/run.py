@@ -11,7 +11,10 @@
    :mod:`pipeline.translate`, :mod:`pipeline.cache`);
 5. apply the reviewer's post-edits (:mod:`pipeline.edits`) and check the result;
 6. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically, or
-   the formats chosen (:mod:`pipeline.render.formats`: also ``.md``, ``.en.md``, ``.tmx``).
+   the formats chosen (:mod:`pipeline.render.formats`: also ``.md``, ``.en.md``, ``.tmx``);
+7. rebuild the library page ``<output>/index.html`` (:mod:`pipeline.render.index`).
+
+:func:`run_many` does the same stages for many documents, a window at a time.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from pipeline.glossary import (
 from pipeline.model import Document, Sentence
 from pipeline.qa import check_document
 from pipeline.render.formats import DEFAULT_FORMATS, parse_formats, write_formats
+from pipeline.render.index import write_index
 from pipeline.segment import segment
 from pipeline.source import read_source
 from pipeline.translate import Backend, TranslateStats, Translator, translate_texts
@@ -140,11 +144,13 @@ def write_outputs(
     formats: Sequence[str] = DEFAULT_FORMATS,
     *,
     cache: TranslationCache | None = None,
+    library: str | Path | None = None,
 ) -> list[Path]:
     """``<stem>.<format>`` for each of ``formats`` (:mod:`pipeline.render.formats`;
     by default ``.json``, the document model, and ``.html``, the reader), atomically.
-    With ``cache``, the reader reuses the reading aids kept there and adds new ones."""
-    return write_formats(document, output_dir, formats, cache=cache)
+    With ``cache``, the reader reuses the reading aids kept there and adds new ones;
+    with ``library`` (the output folder), it links to the library page there."""
+    return write_formats(document, output_dir, formats, cache=cache, library=library)
 
 
 def argos_engine(*, offline: bool, decode: dict | None = None, progress=None, notify=print):
@@ -180,9 +186,11 @@ def run(
     results: list[RunResult] = []
     job = Job(Path(source), None if output_dir is None else Path(output_dir))
     summary = run_many([job], make_engine, cache, glossaries, formats=formats, progress=progress,
-                       on_document=results.append)
+                       on_document=results.append, library=job.output_dir)
     if summary.failures:
         raise summary.failures[0].error
+    if summary.library_error is not None:
+        raise summary.library_error
     return results[0]
 
 
@@ -210,6 +218,9 @@ class RunSummary:
     sentences: int = 0
     translated: int = 0
     cached: int = 0
+    #: The library page written at the end, if any, or why it could not be.
+    library: Path | None = None
+    library_error: DuizhaoError | None = None
 
 
 @dataclass
@@ -248,6 +259,7 @@ def run_many(
     on_failure: Callable[[Failure], None] | None = None,
     backend: Backend | None = None,
     window_sentences: int = WINDOW_SENTENCES,
+    library: str | Path | None = None,
 ) -> RunSummary:
     """The stages of :func:`run` over many documents, one window at a time.
 
@@ -261,10 +273,15 @@ def run_many(
     A document that cannot be read, segmented, edited or written is reported to
     ``on_failure`` and the others go on; ``on_document`` gets each one finished.
     Errors that concern every document (glossary, engine, cache) stop the run.
+    Last, when the run writes JSON, the library page of the output folder
+    ``library`` is rebuilt from the JSON files there (:mod:`pipeline.render.index`),
+    whatever failed, and the readers link to it.
     """
     from pipeline.archive import windows
 
     formats = parse_formats(formats)
+    if "json" not in formats:
+        library = None  # its rows are read from the JSON files
     glossary = load_glossaries(default_files() if glossaries is None else glossaries)
     summary = RunSummary()
     engine: Translator | None = None
@@ -294,12 +311,17 @@ def run_many(
                 if item.edits:
                     apply_edits(document, item.edits, edits_path(job.source))
                 check_document(document)
-                outputs = [] if job.output_dir is None else write_outputs(document, job.output_dir, formats,
-                                                                          cache=cache)
+                outputs = [] if job.output_dir is None else write_outputs(
+                    document, job.output_dir, formats, cache=cache, library=library)
             except Exception as exc:  # one document's failure must not stop the others
                 failed(Failure(job.source, exc))
                 continue
             summary.written += 1
             if on_document is not None:
                 on_document(RunResult(document, stats, outputs))
+    if library is not None and Path(library).is_dir():
+        try:
+            summary.library = write_index(library)
+        except DuizhaoError as exc:  # the documents are written; say so rather than hide them
+            summary.library_error = exc
     return summary

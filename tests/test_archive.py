@@ -211,7 +211,7 @@ def test_a_failing_document_in_the_middle_does_not_stop_the_batch(installed, tmp
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("2 documents written, 2 failed; ")
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "a.html", "a.json", "c/d.html", "c/d.json"]
+        ".duizhao-library.json", "a.html", "a.json", "c/d.html", "c/d.json", "index.html"]
 
 
 def test_an_unwritable_output_fails_that_document_only(tmp_path):

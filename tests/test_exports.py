@@ -461,9 +461,11 @@ def test_run_format_repeated_and_default(fake_engine, seed_path, tmp_path):
     cache = tmp_path / "c.sqlite3"
     result = invoke("run", seed_path, "-o", tmp_path / "a", "-f", "en.md", "--format", "json", "--cache", cache)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["taizhou.en.md", "taizhou.json"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [
+        ".duizhao-library.json", "index.html", "taizhou.en.md", "taizhou.json"]
     result = invoke("run", seed_path, "-o", tmp_path / "b", "--cache", cache)
-    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["taizhou.html", "taizhou.json"]
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == [
+        ".duizhao-library.json", "index.html", "taizhou.html", "taizhou.json"]
 
 
 def test_run_refuses_an_unknown_format_before_translating(fake_engine, seed_path, tmp_path):

@@ -31,7 +31,8 @@ def test_run_translates_every_sentence_and_writes_json_and_html(installed, seed_
     assert "大麦屿港" in html and sentences[5]["translation"].split()[0] in html
     assert result.output.strip().splitlines()[-1].startswith(
         f"130 sentences: {data['stats']['translated']} translated, 0 from cache")
-    assert sorted(p.name for p in out.iterdir()) == ["taizhou.html", "taizhou.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".duizhao-library.json", "index.html", "taizhou.html",
+                                                     "taizhou.json"]
 
 
 def test_every_glossary_term_reaches_the_english_through_the_real_engine(installed, seed_path, tmp_path):
@@ -120,4 +121,5 @@ def test_a_failed_write_leaves_the_previous_output_whole(installed, seed_path, t
     assert "taizhou.json: cannot be written (No space left on device)" in result.output
     assert "Traceback" not in result.output
     assert (out / "taizhou.json").read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == ["taizhou.html", "taizhou.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".duizhao-library.json", "index.html", "taizhou.html",
+                                                     "taizhou.json"]

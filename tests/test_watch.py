@@ -172,7 +172,7 @@ def test_an_invalid_glossary_is_reported_and_the_next_valid_save_recovers(sessio
     assert "left as they were" in session.errors[1]
     assert "Traceback" not in "\n".join(session.errors)
     assert kept["after_error"] == kept["good"]
-    assert sorted(kept["good"]) == ["doc.html", "doc.json"]
+    assert sorted(kept["good"]) == [".duizhao-library.json", "doc.html", "doc.json", "index.html"]
     assert session.translations()[0].startswith("Taizhou City ")
 
 
@@ -219,7 +219,7 @@ def test_the_edits_file_beside_the_source_is_watched_before_it_exists(session):
 def test_reruns_write_the_formats_asked_for(session):
     actions = {2: lambda: save(session.glossary, HEADER + "台州\tTaizhou City\t\t\n")}
     assert session.watch(actions, last_tick=10, formats=("json", "md")) == 2
-    assert sorted(p.name for p in session.out.iterdir()) == ["doc.json", "doc.md"]
+    assert sorted(p.name for p in session.out.iterdir()) == [".duizhao-library.json", "doc.json", "doc.md", "index.html"]
     assert "Taizhou City" in (session.out / "doc.md").read_text(encoding="utf-8")
 
 

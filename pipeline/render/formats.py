@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format("json", ".json", "pipeline.render.formats:document_json",
                "the document model (schema: pipeline/render/document.schema.json)"),
-        Format("html", ".html", "pipeline.render.reader:render", "the parallel-text reader", ("cache",)),
+        Format("html", ".html", "pipeline.render.reader:render", "the parallel-text reader", ("cache", "library")),
         Format("md", ".md", "pipeline.render.markdown_export:bilingual_markdown",
                "bilingual Markdown: each block in Chinese, then its English as a block quote"),
         Format("en.md", ".en.md", "pipeline.render.markdown_export:english_markdown",
@@ -73,17 +74,25 @@ def parse_formats(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def write_formats(
-    document: Document, output_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS, *, cache: Any = None
+    document: Document, output_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS, *, cache: Any = None,
+    library: str | Path | None = None,
 ) -> list[Path]:
     """Write ``<output_dir>/<stem><suffix>`` for each format, atomically; every
     output is rendered before the first is written, so a failing exporter leaves
     the previous files as they were. ``cache`` (a translation cache) goes to the
-    exporters that take it."""
+    exporters that take it; the reader links to the library page in the folder
+    ``library`` (:mod:`pipeline.render.index`)."""
     from pipeline.atomic import write_text_atomic
 
     chosen = [FORMATS[name] for name in parse_formats(formats)]
     stem = Path(document.source).stem
-    rendered = [(Path(output_dir) / f"{stem}{f.suffix}", f.render(document, cache=cache)) for f in chosen]
+    link = None
+    if library is not None:
+        from pipeline.render.index import INDEX_NAME
+
+        link = Path(os.path.relpath(Path(library) / INDEX_NAME, output_dir)).as_posix()
+    rendered = [(Path(output_dir) / f"{stem}{f.suffix}", f.render(document, cache=cache, library=link))
+                for f in chosen]
     return [write_text_atomic(path, text) for path, text in rendered]
 
 

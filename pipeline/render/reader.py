@@ -45,9 +45,11 @@ _COLOURS = 8
 _STORAGE_KEY = "duizhao.reader"
 
 
-def render(document: Document, *, now: datetime | None = None, cache: AidsStore | None = None) -> str:
+def render(document: Document, *, now: datetime | None = None, cache: AidsStore | None = None,
+           library: str | None = None) -> str:
     """The reader page for ``document`` as one HTML string. With a ``cache`` (the
-    translation cache), reading aids computed before are reused and new ones kept."""
+    translation cache), reading aids computed before are reused and new ones kept.
+    ``library`` is the relative link to the library page (``index.html``)."""
     from markupsafe import Markup
 
     view = _View(document)
@@ -57,6 +59,7 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
     template = _environment().get_template("reader.html.j2")
     return template.render(
         title=next((b.text for b in document.blocks if b.kind == "title"), Path(document.source).name),
+        library=library,
         zh_lang="zh-Hant" if document.script == "traditional" else "zh-Hans",
         rows=view.rows,
         terms=view.terms(),
