@@ -32,12 +32,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline.glossary import placeholder_symbols
+
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / ".work"
 SOURCE = REPO / "sources" / "taizhou.txt"
 BASE_MODEL = dict(
     layers=6, d_model=512, heads=8, ffn=2048, vocab_size=4000, model_vocab_size=32000,
-    quantization="int8", user_defined_symbols=tuple(f"⟦T{i}⟧" for i in range(10)),
+    quantization="int8", user_defined_symbols=placeholder_symbols(),
 )
 
 

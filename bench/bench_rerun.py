@@ -31,10 +31,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline.glossary import placeholder_symbols
+
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / ".work"
 SEED = REPO / "sources" / "taizhou.txt"
-PLACEHOLDERS = tuple(f"⟦T{i}⟧" for i in range(10))
+PLACEHOLDERS = placeholder_symbols()
 #: The shape of a real Argos zh→en model (bench_engine.py builds the same).
 BASE_MODEL = dict(
     layers=6, d_model=512, heads=8, ffn=2048, vocab_size=4000, model_vocab_size=32000,

@@ -13,6 +13,8 @@ Enforcement, for every sentence that contains terms:
 2. the engine is given the sentence with each term replaced by a placeholder
    ``⟦T0⟧``, ``⟦T1⟧``, ... (:attr:`Sentence.mt_input`), so the translation cache is
    keyed by the masked text and changing a rendering needs no new translation;
+   a placeholder bracket written in the source is masked too, by a placeholder that
+   stands for itself (:func:`mask_spans`), so source text is never taken for one;
 3. :func:`restore_terms` puts the renderings in place of the placeholders and
    checks that every term appears in the English exactly as often as in the source;
 4. when the engine dropped, duplicated or garbled a placeholder, the sentence is
@@ -42,9 +44,15 @@ REQUIRED_COLUMNS = ("zh", "en")
 KEEP_AS_WRITTEN = "="
 DEFAULT_DIR = Path("glossary")
 
-PLACEHOLDER = "⟦T{}⟧"
-_PLACEHOLDER = regex.compile(r"⟦T(\d+)⟧")
+#: A placeholder ``⟦T0⟧``, its number in group 1. Brackets ⟦ ⟧ that the source writes
+#: itself are masked as well (:func:`mask_spans`), so models see only placeholders.
+PLACEHOLDER_PATTERN = regex.compile(r"⟦T([0-9]{1,4})⟧")
 _PLACEHOLDER_DEBRIS = regex.compile(r"[⟦⟧]")
+_BRACKET_RUN = regex.compile(r"([⟦⟧]+)")
+_BRACKETS_IN_ENGLISH = (
+    "the English contains ⟦ or ⟧, the brackets of the placeholders that carry terms through "
+    "translation (a copy of leaked engine output?); write the rendering without them"
+)
 #: A placeholder or any broken part of one: ⟦T3⟧, ⟦T, T3⟧, ⟦ 3 ⟧, a lone bracket.
 _PLACEHOLDER_PARTS = regex.compile(r"⟦\s*T?\s*\d*\s*⟧?|T?\s*\d*\s*⟧")
 #: What punctuation between two terms becomes when a sentence is rebuilt from pieces.
@@ -217,6 +225,9 @@ def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
             empty = "zh" if not row["zh"] else "en"
             problems.append(f"{where}: empty {empty} (fill it in, or delete or comment out the line)")
             continue
+        if _PLACEHOLDER_DEBRIS.search(row["en"]):
+            problems.append(f"{where}: {_BRACKETS_IN_ENGLISH}")
+            continue
         variants = tuple(v.strip() for v in row.get("variants", "").split("|") if v.strip())
         entry = Entry(row["zh"], row["en"], row.get("note", ""), variants, str(path), number)
         problems += _clashes(entry, seen)
@@ -251,11 +262,68 @@ def _clashes(entry: Entry, seen: dict[str, Entry]) -> list[str]:
     return problems
 
 
+# -- placeholders --------------------------------------------------------------------------
+
+
+def placeholder(number: int) -> str:
+    """Placeholder ``number`` of a masked text: ``⟦T0⟧``, ``⟦T1⟧``, ..."""
+    return f"⟦T{number}⟧"
+
+
+def placeholder_symbols(count: int = 10) -> tuple[str, ...]:
+    """The first ``count`` placeholders, e.g. the user-defined SentencePiece symbols
+    of a model that keeps each one a single piece."""
+    return tuple(placeholder(n) for n in range(count))
+
+
+def mask_spans(text: str, spans: Sequence[tuple[int, int]]) -> tuple[str, tuple[str, ...]]:
+    """``text`` with each of ``spans`` (in order, not overlapping) replaced by a
+    placeholder ``⟦T0⟧``, ``⟦T1⟧``, ..., and each run of placeholder brackets
+    outside them by one more placeholder that stands for itself, so nothing in the
+    text can be taken for a placeholder or the debris of one.
+
+    Returns the masked text and those runs: placeholder ``len(spans) + i`` stands
+    for ``literals[i]``. :func:`unmask` takes a translation of the masked text apart."""
+    out: list[str] = []
+    literals: list[str] = []
+
+    def plain(piece: str) -> None:
+        for index, part in enumerate(_BRACKET_RUN.split(piece)):
+            if index % 2:
+                out.append(placeholder(len(spans) + len(literals)))
+                literals.append(part)
+            else:
+                out.append(part)
+
+    last = 0
+    for number, (start, end) in enumerate(spans):
+        plain(text[last:start])
+        out.append(placeholder(number))
+        last = end
+    plain(text[last:])
+    return "".join(out), tuple(literals)
+
+
+def unmask(translation: str, count: int) -> list | None:
+    """A translation of a text masked with ``count`` placeholders, cut into text
+    (even indexes) and placeholder numbers (odd indexes), in the translation's
+    order; ``None`` when a placeholder was dropped, repeated or garbled (each of
+    the ``count`` must occur once, and no bracket may be left in the text)."""
+    parts: list = PLACEHOLDER_PATTERN.split(translation)
+    if sorted(int(n) for n in parts[1::2]) != list(range(count)):
+        return None
+    if any(_PLACEHOLDER_DEBRIS.search(text) for text in parts[::2]):
+        return None
+    parts[1::2] = [int(n) for n in parts[1::2]]
+    return parts
+
+
 # -- matching and masking ------------------------------------------------------------------
 
 
 def annotate_terms(sentences: Iterable[Sentence], glossary: Glossary) -> int:
-    """Find glossary terms in each sentence; set ``terms`` and the masked ``mt_input``.
+    """Find glossary terms in each sentence; set ``terms`` and the masked ``mt_input``
+    (also set when the sentence has no term but writes placeholder brackets).
     Returns the number of matches."""
     count = 0
     for sentence in sentences:
@@ -268,35 +336,31 @@ def annotate_terms(sentences: Iterable[Sentence], glossary: Glossary) -> int:
             )
             for start, end, entry in found
         ]
-        sentence.mt_input = _mask(text, found) if found else None
+        masked, sentence.mt_literals = mask_spans(text, [(start, end) for start, end, _ in found])
+        sentence.mt_input = masked if found or sentence.mt_literals else None
         count += len(found)
     return count
 
 
-def _mask(text: str, found: Sequence[tuple[int, int, Entry]]) -> str:
-    out, last = [], 0
-    for number, (start, end, _) in enumerate(found):
-        out += [text[last:start], PLACEHOLDER.format(number)]
-        last = end
-    out.append(text[last:])
-    return "".join(out)
+def _fills(sentence: Sentence) -> list[str]:
+    """What each placeholder of ``sentence.mt_input`` stands for in the English."""
+    return [t.en for t in sentence.terms] + list(sentence.mt_literals)
 
 
 def restore_terms(translation: str, sentence: Sentence) -> str | None:
     """The translation with renderings in place of placeholders, or ``None`` when a
     placeholder was dropped, duplicated or garbled, or a term's count is off."""
-    renderings = [t.en for t in sentence.terms]
-    numbers = sorted(int(n) for n in _PLACEHOLDER.findall(translation))
-    if numbers != list(range(len(renderings))):
+    fills = _fills(sentence)
+    parts = unmask(translation, len(fills))
+    if parts is None:
         return None
-    parts = _PLACEHOLDER.split(translation)
     restored = ""
     for index, part in enumerate(parts):
         # Models often glue a placeholder to its neighbour ("⟦T0⟧⟦T1⟧", "in⟦T0⟧"):
         # a Latin rendering stays a word of its own.
-        piece = renderings[int(part)] if index % 2 else part
+        piece = fills[part] if index % 2 else part
         restored += joiner(restored, piece) + piece
-    if _PLACEHOLDER_DEBRIS.search(restored) or not complies(restored, sentence.terms):
+    if not complies(restored, sentence.terms):
         return None
     return restored[:1].upper() + restored[1:] if translation.startswith("⟦") else restored
 
@@ -329,16 +393,17 @@ def complies(english: str, terms: Sequence[TermMatch]) -> bool:
 
 def fallback_pieces(sentence: Sentence) -> list[str]:
     """The runs of text between the placeholders that need translating."""
-    return [p for p in _PLACEHOLDER.split(sentence.mt_input or "")[::2] if _HAS_CONTENT.search(p)]
+    return [p for p in PLACEHOLDER_PATTERN.split(sentence.mt_input or "")[::2] if _HAS_CONTENT.search(p)]
 
 
 def assemble_fallback(sentence: Sentence, translated: dict[str, str]) -> str:
     """Join the translated pieces and the renderings in source order."""
-    parts = _PLACEHOLDER.split(sentence.mt_input or "")
+    parts = PLACEHOLDER_PATTERN.split(sentence.mt_input or "")
+    fills = _fills(sentence)
     words: list[str] = []
     for index, part in enumerate(parts):
         if index % 2:
-            words.append(sentence.terms[int(part)].en)
+            words.append(fills[int(part)])
         elif _HAS_CONTENT.search(part):
             english = translated[part].strip()
             if index < len(parts) - 1:
@@ -350,17 +415,18 @@ def assemble_fallback(sentence: Sentence, translated: dict[str, str]) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = regex.sub(r"\s+([,.;:!?)])", r"\1", text)
-    text = regex.sub(r"([(])\s+", r"\1", text)
+    text = regex.sub(r"\s+([,.;:!?)⟧])", r"\1", text)
+    text = regex.sub(r"([(⟦])\s+", r"\1", text)
     text = regex.sub(r"\s{2,}", " ", text).strip()
     return text[:1].upper() + text[1:]
 
 
 def fallback_flag(sentence: Sentence) -> Flag:
     terms = ", ".join(dict.fromkeys(t.zh for t in sentence.terms))
+    what = f"the glossary terms through ({terms})" if terms else "the source's brackets ⟦ ⟧ through"
     return Flag(
         "term-fallback",
-        f"the engine did not carry the glossary terms through ({terms}); the sentence was "
+        f"the engine did not carry {what}; the sentence was "
         "rebuilt from separately translated pieces, so check its word order",
     )
 
@@ -385,6 +451,8 @@ def add_entry(zh: str, en: str, *, note: str = "", variants: str = "", path: str
             raise GlossaryError([f"{target}: the {column} may not contain tabs or line breaks"])
     if not values["zh"] or not values["en"]:
         raise GlossaryError([f"{target}: both ZH and EN are needed"])
+    if _PLACEHOLDER_DEBRIS.search(values["en"]):
+        raise GlossaryError([f"{target}: {_BRACKETS_IN_ENGLISH}"])
     text = target.read_text(encoding="utf-8-sig") if target.exists() else "\t".join(COLUMNS) + "\n"
     entries, problems, _ = _read_file(target) if target.exists() else ([], [], "")
     if problems:

@@ -67,6 +67,9 @@ class Sentence:
     terms: list[TermMatch] = field(default_factory=list)
     #: What the engine is given: ``simplified`` with glossary terms masked.
     mt_input: str | None = None
+    #: Placeholder brackets the source itself writes, masked in ``mt_input`` after the
+    #: terms' placeholders (:func:`pipeline.glossary.mask_spans`).
+    mt_literals: tuple[str, ...] = ()
     #: Set when a reviewer's post-edit replaced the translation: the machine output.
     machine: str | None = None
     edited: bool = False

@@ -97,9 +97,10 @@ def translate_documents(
     stats count the whole set once."""
     started = time.perf_counter()
     per_document = [d.sentences() for d in documents]
-    if glossary is not None:
-        for document, sentences in zip(documents, per_document):
-            annotate_terms(sentences, glossary)
+    for document, sentences in zip(documents, per_document):
+        # Also without a glossary: brackets in the source are masked as placeholders.
+        annotate_terms(sentences, glossary or Glossary())
+        if glossary is not None:
             document.glossary = [f.to_json() for f in glossary.files]
     inputs = [s.mt_input or s.simplified for sentences in per_document for s in sentences]
     translations, stats = translate_texts(inputs, engine, cache, progress=progress, backend=backend)
@@ -107,7 +108,7 @@ def translate_documents(
     at = iter(translations)
     for rebuilt, sentences in zip(rebuild, per_document):
         for sentence, translation in zip(sentences, at):
-            if sentence.terms:
+            if sentence.mt_input is not None:
                 sentence.translation = restore_terms(translation, sentence)
                 if sentence.translation is None:  # a placeholder was dropped or garbled
                     rebuilt.append(sentence)

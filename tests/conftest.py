@@ -44,12 +44,10 @@ def seed_path() -> Path:
 def argos_package(tmp_path_factory) -> Path:
     """A small genuine zh→en ``.argosmodel`` (random weights; placeholders ⟦T0⟧…⟦T9⟧
     are single pieces), built once per session. Not installed anywhere."""
+    from pipeline.glossary import placeholder_symbols
     from pipeline.testing import cached_argos_package
 
-    return cached_argos_package(
-        tmp_path_factory.mktemp("argos-package"),
-        user_defined_symbols=tuple(f"⟦T{i}⟧" for i in range(10)),
-    )
+    return cached_argos_package(tmp_path_factory.mktemp("argos-package"), user_defined_symbols=placeholder_symbols())
 
 
 #: The generated model of the end-to-end run tests: tiny, so a run takes a second.

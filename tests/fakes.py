@@ -7,7 +7,9 @@ import json
 
 import regex
 
-PLACEHOLDER = regex.compile(r"⟦T\d+⟧")
+from pipeline.glossary import PLACEHOLDER_PATTERN
+
+PLACEHOLDER = PLACEHOLDER_PATTERN
 _HAN = regex.compile(r"\p{Han}+")
 _PUNCT = str.maketrans({"，": ",", "。": ".", "、": ",", "：": ":", "；": ";", "！": "!", "？": "?",
                         "“": '"', "”": '"', "（": "(", "）": ")", "《": '"', "》": '"'})
@@ -45,13 +47,13 @@ class DroppingEngine(FakeEngine):
 
 class DuplicatingEngine(FakeEngine):
     def mangle(self, text):
-        found = PLACEHOLDER.findall(text)
+        found = [m.group(0) for m in PLACEHOLDER.finditer(text)]
         return text + " " + found[0] if found else text
 
 
 class ReorderingEngine(FakeEngine):
     def mangle(self, text):
-        found = PLACEHOLDER.findall(text)
+        found = [m.group(0) for m in PLACEHOLDER.finditer(text)]
         swapped = iter(reversed(found))
         return PLACEHOLDER.sub(lambda m: next(swapped), text)
 

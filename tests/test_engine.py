@@ -19,9 +19,10 @@ import sentencepiece
 from pipeline.engines import DecodeOptions, Engine, EngineError, BrokenPackageError, create_engine
 from pipeline.engines.argos import ArgosEngine
 from pipeline.errors import DuizhaoError
+from pipeline.glossary import placeholder_symbols
 from pipeline.testing import build_argos_package, cached_argos_package, extract_package
 
-PLACEHOLDERS = ("⟦T0⟧", "⟦T1⟧", "⟦T2⟧")
+PLACEHOLDERS = placeholder_symbols(3)
 SENTENCES = [
     "台州主城区。",
     "“在台州,你可以链接全球。”站在台州玉环大麦屿港,面对望不到边际的集装箱。",
