@@ -137,3 +137,19 @@ def windows(items: Iterable[T], sentences_of: Callable[[T], int], limit: int) ->
             window, count = [], 0
     if window:
         yield window
+
+
+def read_documents(sources: Sequence[str | Path], on_failure: Callable[[object], None]) -> Iterator:
+    """The documents of ``sources`` (:func:`discover`), read and segmented one at a
+    time, in order; a document that cannot be read goes to ``on_failure`` as a
+    :class:`~pipeline.run.Failure` and the others follow. For the corpus-wide
+    commands (``glossary suggest``, ``glossary list --source``)."""
+    from pipeline.run import Failure, load_document
+
+    for job in discover(sources, None):
+        try:
+            document = load_document(job.source)
+        except Exception as exc:  # one document's failure must not stop the others
+            on_failure(Failure(job.source, exc))
+            continue
+        yield document

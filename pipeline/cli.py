@@ -218,7 +218,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
               glossaries: tuple[str, ...] | None, formats, on_document=None):
     """`run` (or `check`, with no ``output_dir``) of several documents: failures
     and orphaned edits on stderr as they happen, a progress line on a terminal,
-    the counts last. Exits 1 when a document failed."""
+    the counts last. ``on_document(result, echo)`` may print lines of its own."""
     import time
 
     from pipeline.archive import discover
@@ -234,7 +234,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
         for line in orphaned_edits(result.document):
             display.echo(line)
         if on_document is not None:
-            on_document(result)
+            on_document(result, display.echo)
         display.document_done()
 
     def failed(failure) -> None:
@@ -253,7 +253,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
 
 
 @cli.command()
-@click.argument("source", type=click.Path(path_type=str))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str), metavar="SOURCE...")
 @click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning", show_default=True,
               help="Exit with status 1 when a flag of this severity or worse is present.")
 @click.option("--offline", is_flag=True, help="Never touch the network (no model download on first use).")
@@ -262,22 +262,44 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
               help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].")
 @click.option("-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
               help="Glossary TSV file; repeat for several. Default: every glossary/*.tsv.")
-def check(source: str, fail_on: str, offline: bool, decode: dict, cache_path: str | None,
+def check(sources: tuple[str, ...], fail_on: str, offline: bool, decode: dict, cache_path: str | None,
           glossaries: tuple[str, ...]) -> None:
     """List every review flag of SOURCE's translation; for CI use by teams.
 
     Runs the pipeline like `duizhao run` (from the cache when nothing changed)
     without writing outputs, prints each flag with its block and sentence, and
     exits with status 1 when any flag of the --fail-on severity or worse is present.
+    Several sources or a folder are checked in one run, each flag prefixed with its
+    source; a document that cannot be read fails the check too.
     """
+    from pathlib import Path
+
     from pipeline.cache import TranslationCache
     from pipeline.qa import flags_at_least
     from pipeline.run import run as run_pipeline
 
     make_engine = _engine_factory(offline, decode)
+    if len(sources) > 1 or Path(sources[0]).is_dir():
+        counts = {"shown": 0, "failing": 0, "documents": 0}
+
+        def flags_of(result, echo) -> None:
+            shown = flags_at_least(result.document, "info")
+            failing = flags_at_least(result.document, fail_on)
+            for where, flag in shown:
+                echo(f"{result.document.source}:{where:<8} {flag.severity:<8} {flag.code}: {flag.message}", err=False)
+            counts["shown"] += len(shown)
+            counts["failing"] += len(failing)
+            counts["documents"] += bool(failing)
+
+        summary = _run_many(sources, None, make_engine, cache_path, glossaries or None, ("json",), flags_of)
+        click.echo(f"{counts['shown']} flags, {counts['failing']} at {fail_on} or worse "
+                   f"in {counts['documents']} of {summary.written} documents")
+        if counts["failing"] or summary.failures:
+            raise SystemExit(1)
+        return
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
-        result = run_pipeline(source, None, make_engine, cache, progress, glossaries or None)
+        result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries or None)
     shown = flags_at_least(result.document, "info")
     for where, flag in shown:
         click.echo(f"{where:<8} {flag.severity:<8} {flag.code}: {flag.message}")
@@ -315,23 +337,68 @@ def glossary_check(files: tuple[str, ...]) -> None:
     click.echo(f"OK: {len(glossary)} entries in {len(chosen)} file(s): {', '.join(chosen)}")
 
 
+def _corpus(sources: tuple[str, ...]):
+    """The documents of ``sources`` one at a time, and the failures met on the
+    way (each also printed as it happens)."""
+    from pipeline.archive import read_documents
+
+    failures: list = []
+
+    def failed(failure) -> None:
+        failures.append(failure)
+        click.echo(f"Error: {failure}", err=True)
+
+    return read_documents(sources, failed), failures
+
+
+def _is_corpus(sources: tuple[str, ...]) -> bool:
+    from pathlib import Path
+
+    return len(sources) > 1 or any(Path(s).is_dir() for s in sources)
+
+
 @glossary_group.command("list")
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
-@click.option("--source", type=click.Path(path_type=str), help="Also count each entry's occurrences in this source.")
-def glossary_list(files: tuple[str, ...], source: str | None) -> None:
-    """List the entries of FILES (default: glossary/*.tsv) with their file:line."""
+@click.option("--source", "sources", multiple=True, type=click.Path(path_type=str),
+              help="Also count each entry's occurrences in this source, or in every document of this "
+                   "folder; repeat for several.")
+def glossary_list(files: tuple[str, ...], sources: tuple[str, ...]) -> None:
+    """List the entries of FILES (default: glossary/*.tsv) with their file:line.
+
+    With --source, each entry's occurrences come first; over several documents,
+    also the number of documents it occurs in, and the entries that occur in none
+    are named at the end.
+    """
+    from collections import Counter
+
     from pipeline.glossary import count_in, load_glossaries
+    from pipeline.report import plural
 
     glossary = load_glossaries(_glossary_files(files))
-    counts = None
-    if source is not None:
-        from pipeline.run import load_document
-
-        document = load_document(source)
-        counts = count_in("\n".join(s.text for s in document.sentences()), glossary)
-    for entry in sorted(glossary.entries, key=lambda e: (e.file, e.line)):
-        count = f"{counts[entry.ref]:>4}  " if counts is not None else ""
-        click.echo(f"{count}{entry.zh}\t{entry.en}\t{entry.ref}")
+    entries = sorted(glossary.entries, key=lambda e: (e.file, e.line))
+    if not sources:
+        for entry in entries:
+            click.echo(f"{entry.zh}\t{entry.en}\t{entry.ref}")
+        return
+    documents, failures = _corpus(sources)
+    counts: Counter = Counter()
+    present: Counter = Counter()
+    read = 0
+    for document in documents:
+        found = count_in("\n".join(s.text for s in document.sentences()), glossary)
+        counts.update(found)
+        present.update(found.keys())
+        read += 1
+    corpus = _is_corpus(sources)
+    for entry in entries:
+        where = f"{present[entry.ref]:>4} docs  " if corpus else ""
+        click.echo(f"{counts[entry.ref]:>4}  {where}{entry.zh}\t{entry.en}\t{entry.ref}")
+    if corpus:
+        nowhere = [e for e in entries if not counts[e.ref]]
+        line = f"{plural(len(nowhere), 'entry', 'entries')} of {len(entries)} occur in none of the {plural(read, 'document')}"
+        click.echo(line + (": " + ", ".join(f"{e.zh} ({e.ref})" for e in nowhere) if nowhere else ""))
+    if failures:
+        raise SystemExit(1)
 
 
 @glossary_group.command("add")
@@ -350,29 +417,40 @@ def glossary_add(zh: str, en: str, note: str, variants: str, path: str | None) -
 
 
 @glossary_group.command("suggest")
-@click.argument("source", type=click.Path(path_type=str))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str), metavar="SOURCE...")
 @click.option("-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
               help="Glossary files whose terms are already known. Default: every glossary/*.tsv.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="How many candidates to show.")
 @click.option("--tsv", "tsv_path", type=click.Path(dir_okay=False, path_type=str),
               help="Append the candidates to this glossary file as commented-out draft rows to fill in.")
-def glossary_suggest(source: str, glossaries: tuple[str, ...], limit: int, tsv_path: str | None) -> None:
+def glossary_suggest(sources: tuple[str, ...], glossaries: tuple[str, ...], limit: int, tsv_path: str | None) -> None:
     """Rank glossary candidates found in SOURCE that the glossary lacks.
 
     Quoted phrases, numbered slogans (三条路径, 一号工程) and frequent words that
     jieba's general dictionary does not know, each with its count and a context.
+    Over several sources or a folder, candidates are ranked by the number of
+    documents they occur in, then by count, with a context line from each of up
+    to three documents.
     """
     from pipeline.glossary import append_drafts, default_files, load_glossaries
-    from pipeline.run import load_document
     from pipeline.suggest import suggest_terms
 
     glossary = load_glossaries(list(glossaries) or default_files())
-    candidates = suggest_terms(load_document(source), glossary, limit)
+    documents, failures = _corpus(sources)
+    candidates = suggest_terms(documents, glossary, limit)
+    corpus = _is_corpus(sources)
     for candidate in candidates:
-        click.echo(f"{candidate.count:>4}  {candidate.kind:<12}  {candidate.zh}\t{candidate.context}")
+        if not corpus:
+            click.echo(f"{candidate.count:>4}  {candidate.kind:<12}  {candidate.zh}\t{candidate.context}")
+            continue
+        click.echo(f"{candidate.documents:>4} docs {candidate.count:>5}×  {candidate.kind:<12}  {candidate.zh}")
+        for source, context in candidate.contexts:
+            click.echo(f"        {source}: {context}")
     if tsv_path:
         append_drafts(tsv_path, candidates)
         click.echo(f"Appended {len(candidates)} draft rows to {tsv_path}: remove the leading '# ' and fill in en.")
+    if failures:
+        raise SystemExit(1)
 
 
 @glossary_group.command("export")
@@ -518,9 +596,9 @@ class _RunProgress:
         self.documents += 1
         self._draw(force=self.documents == self.total)
 
-    def echo(self, line: str) -> None:
+    def echo(self, line: str, err: bool = True) -> None:
         self._clear()
-        click.echo(line, err=True)
+        click.echo(line, err=err)
         self._draw(force=True)
 
     def line(self) -> str:

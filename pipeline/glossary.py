@@ -489,8 +489,10 @@ def append_drafts(path: str | Path, candidates: Iterable[object]) -> None:
     header = _header_of(text)
     rows = ["# Draft rows from `duizhao glossary suggest`: remove '# ' and fill in en."]
     for candidate in candidates:
+        documents = getattr(candidate, "documents", 1)
+        where = "the source" if documents == 1 else f"{documents} documents"
         cells = {"zh": candidate.zh, "en": "",
-                 "note": f"{candidate.kind}, {candidate.count}× in the source: {candidate.context}"}
+                 "note": f"{candidate.kind}, {candidate.count}× in {where}: {candidate.context}"}
         rows.append("# " + "\t".join(cells.get(c, "") for c in header))
     write_text_atomic(target, text + "\n".join(rows) + "\n")
 

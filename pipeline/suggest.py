@@ -7,11 +7,17 @@ Three kinds, in this order of rank (then by count):
    followed by a few characters, the usual shape of policy shorthand;
 3. frequent multi-character words that neither jieba's general dictionary nor
    CC-CEDICT knows (names, local coinages), found by jieba's segmenter.
+
+Over a corpus, candidates are ranked first by the number of documents they occur
+in: a term that recurs across a ministry's articles matters more than one
+article's coinage. Documents are read one at a time; only their sentence text is
+kept for counting.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import regex
@@ -31,40 +37,67 @@ KIND_RANK = {"quoted": 0, "numbered": 1, "unknown word": 2}
 class Candidate:
     zh: str
     kind: str  # "quoted" | "numbered" | "unknown word"
-    count: int
-    context: str
+    count: int  # occurrences in all the documents
+    context: str  # a line around the first occurrence
+    documents: int = 1  # documents it occurs in
+    #: ``(source, line)`` from each of up to three documents it occurs in.
+    contexts: tuple[tuple[str, str], ...] = ()
 
 
-def suggest_terms(document: Document, glossary: Glossary, limit: int | None = None) -> list[Candidate]:
-    texts = [s.simplified for s in document.sentences()]
-    full = "\n".join(texts)
-    found: dict[str, str] = {}
-    for text in texts:
-        for phrase in _QUOTED.findall(text):
-            found.setdefault(phrase, "quoted")
-    for phrase in _numbered_slogans(texts):
+#: Documents a candidate shows a context line from.
+CONTEXTS = 3
+
+
+def suggest_terms(
+    documents: Document | Iterable[Document], glossary: Glossary, limit: int | None = None
+) -> list[Candidate]:
+    """Candidates in ``documents`` (one, or many read one at a time) that the
+    glossary lacks, ranked by the number of documents they occur in, then by kind
+    (quoted, numbered, unknown word), then by count."""
+    if isinstance(documents, Document):
+        documents = [documents]
+    texts: list[tuple[str, str]] = []  # (source, its sentences' text): all the counting needs
+    quoted: dict[str, None] = {}
+    paired: dict[str, None] = {}  # paired numeral phrases (三高三新, 两代表一委员) wherever they occur
+    led: Counter = Counter()
+    unknown: Counter = Counter()
+    for document in documents:
+        sentences = [s.simplified for s in document.sentences()]
+        texts.append((document.source, "\n".join(sentences)))
+        for text in sentences:
+            quoted.update(dict.fromkeys(_QUOTED.findall(text)))
+            paired.update(dict.fromkeys(m.group(0) for m in _PAIRED.finditer(text)))
+            led.update(m.group(0) for m in _LED.finditer(text))
+        unknown.update(_jieba_unknown(sentences))
+    found: dict[str, str] = dict.fromkeys(quoted, "quoted")
+    # numeral-led phrases (三条路径, 一号工程) when they recur
+    for phrase in [*paired, *(phrase for phrase, count in led.items() if count >= 2)]:
         found.setdefault(phrase, "numbered")
-    for word in _unknown_words(texts):
+    for word in _not_in_cedict(unknown):
         found.setdefault(word, "unknown word")
-    candidates = [
-        Candidate(zh, kind, full.count(zh), _context(full, f"“{zh}”" if kind == "quoted" else zh))
-        for zh, kind in found.items()
-        if not _known(zh, glossary)
-    ]
-    candidates = [c for c in candidates if c.kind != "unknown word" or c.count >= 2]
-    candidates.sort(key=lambda c: (KIND_RANK[c.kind], -c.count, c.zh))
+    candidates = []
+    for zh, kind in found.items():
+        if _known(zh, glossary):
+            continue
+        shown = f"“{zh}”" if kind == "quoted" else zh
+        count, documents_in, contexts = 0, 0, []
+        for source, full in texts:
+            n = full.count(zh)
+            if not n:
+                continue
+            count += n
+            documents_in += 1
+            if len(contexts) < CONTEXTS:
+                contexts.append((source, _context(full, shown) or _context(full, zh)))
+        if kind == "unknown word" and count < 2:
+            continue
+        candidates.append(Candidate(zh, kind, count, contexts[0][1] if contexts else "", documents_in, tuple(contexts)))
+    candidates.sort(key=lambda c: (-c.documents, KIND_RANK[c.kind], -c.count, c.zh))
     return candidates[:limit] if limit else candidates
 
 
-def _numbered_slogans(texts: list[str]) -> list[str]:
-    """Paired numeral phrases (三高三新, 一弓一箭, 两代表一委员) wherever they occur,
-    and numeral-led phrases (三条路径, 一号工程) that recur."""
-    paired = [m.group(0) for text in texts for m in _PAIRED.finditer(text)]
-    led = Counter(m.group(0) for text in texts for m in _LED.finditer(text))
-    return paired + [phrase for phrase, count in led.items() if count >= 2]
-
-
-def _unknown_words(texts: list[str]) -> list[str]:
+def _jieba_unknown(texts: list[str]) -> Counter:
+    """Multi-character Han words of ``texts`` that jieba's dictionary lacks, counted."""
     import logging
 
     import jieba
@@ -72,12 +105,13 @@ def _unknown_words(texts: list[str]) -> list[str]:
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     known = jieba.dt.FREQ
-    counts = Counter(
-        word
-        for text in texts
-        for word in jieba.lcut(text)
-        if _HAN_WORD.match(word) and not known.get(word)
+    return Counter(
+        word for text in texts for word in jieba.lcut(text) if _HAN_WORD.match(word) and not known.get(word)
     )
+
+
+def _not_in_cedict(counts: Counter) -> list[str]:
+    """The words of ``counts``, most frequent first, that CC-CEDICT does not know either."""
     from pipeline.dictionary import cedict_entries
 
     in_cedict = cedict_entries(counts)
