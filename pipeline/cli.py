@@ -55,11 +55,37 @@ def segment(source: str, as_json: bool) -> None:
     click.echo(describe_segmentation(document))
 
 
-def _decode_options(command):
-    """--beam-size, --repetition-penalty and --no-repeat-ngram-size, gathered into ``decode``."""
+#: Setting key → the command's parameter name, for the options every translating command shares.
+_SETTING_PARAMS = {
+    "engine.name": "engine_name",
+    "engine.model": "model",
+    "engine.base_url": "base_url",
+    "engine.beam_size": "beam_size",
+    "engine.repetition_penalty": "repetition_penalty",
+    "engine.no_repeat_ngram_size": "no_repeat_ngram_size",
+    "output": "output_dir",
+    "glossary": "glossaries",
+    "cache": "cache_path",
+}
+
+
+def _engine_options(command):
+    """--engine, --model, --base-url and the decoding options; with the command's
+    own -o/-g/--cache they become ``config``, the settings in force
+    (:func:`pipeline.config.load_config`: options over duizhao.toml over defaults)."""
+    from pipeline.config import ENGINE_NAMES
+
     options = [
+        click.option("--engine", "engine_name", type=click.Choice(ENGINE_NAMES), default=None,
+                     help="Translation engine [duizhao.toml: engine.name; default: argos]."),
+        click.option("--model", default=None, metavar="DIR|NAME",
+                     help="ctranslate2: the model folder; openai: the model name as the server lists it; "
+                          "argos: a package folder (default: the installed zh→en package)."),
+        click.option("--base-url", default=None, metavar="URL",
+                     help="openai: the server's OpenAI API [default: http://127.0.0.1:8080/v1, llama-server's]."),
         click.option("--beam-size", type=click.IntRange(1, 16), default=None,
-                     help="Beam size for decoding (default 2). Part of the cache key, like the options below."),
+                     help="argos, ctranslate2: beam size for decoding (default 2). Part of the cache key, "
+                          "like the options below."),
         click.option("--repetition-penalty", type=click.FloatRange(1.0, 3.0), default=None,
                      help="Penalise tokens already produced (1.0 = off, the default); against looping output."),
         click.option("--no-repeat-ngram-size", type=click.IntRange(0, 10), default=None,
@@ -67,16 +93,40 @@ def _decode_options(command):
     ]
 
     def gather(**kwargs):
-        names = ("beam_size", "repetition_penalty", "no_repeat_ngram_size")
-        kwargs["decode"] = {n: kwargs.pop(n) for n in names if kwargs.get(n) is not None}
-        for n in names:
-            kwargs.pop(n, None)
+        kwargs["config"] = _config(kwargs)
+        for key in ("engine_name", "model", "base_url", "beam_size", "repetition_penalty", "no_repeat_ngram_size"):
+            kwargs.pop(key, None)
         return command(**kwargs)
 
     gather = functools.wraps(command)(gather)
     for option in reversed(options):
         gather = option(gather)
     return gather
+
+
+def _config(params: dict):
+    """The settings in force, with the options among ``params`` (command
+    parameters, ``None`` when not given) over duizhao.toml."""
+    from pipeline.config import load_config
+
+    return load_config({key: params.get(name) for key, name in _SETTING_PARAMS.items() if name in params})
+
+
+_cache_option = click.option(
+    "--cache", "cache_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+    help="Translation cache file [env DUIZHAO_CACHE; duizhao.toml: cache; default: the user cache folder].")
+_glossary_option = click.option(
+    "-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
+    help="Glossary TSV file or folder (its .tsv files); repeat for several (later files win) "
+         "[duizhao.toml: glossary; default: every glossary/*.tsv].")
+
+
+def _paths(config) -> tuple[str, str | None, list[str]]:
+    """The output folder, the cache file (``None``: the default) and the glossary
+    files and folders in force."""
+    cache = config.path("cache")
+    return (str(config.path("output")), None if cache is None else str(cache),
+            [str(p) for p in config.paths("glossary")])
 
 
 def _output_formats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -89,14 +139,19 @@ def _output_formats(ctx: click.Context, param: click.Parameter, values: tuple[st
         raise click.BadParameter(str(exc)) from exc
 
 
-def _engine_factory(offline: bool, decode: dict):
-    """A callable creating the Argos engine, with a download progress bar on first use."""
+def _engine_factory(config, offline: bool, name: str | None = None, model: str | None = None):
+    """A callable creating the engine in force (or engine ``name`` with ``model``),
+    with a download progress bar when the Argos package is installed on first use."""
+    from pipeline.engines.settings import EngineSettings
+
+    settings = EngineSettings.from_config(config, name, model)
+
     def make_engine():
-        from pipeline.run import argos_engine
+        from pipeline.engines import settings as engine_settings
 
         with _ProgressBar("Downloading zh→en model") as bar:
-            return argos_engine(offline=offline, decode=decode, progress=bar,
-                                notify=lambda line: click.echo(line, err=True))
+            return engine_settings.build_engine(settings, offline=offline, progress=bar,
+                                                notify=lambda line: click.echo(line, err=True))
     return make_engine
 
 
@@ -151,32 +206,32 @@ def serve(output_dir: str, port: int) -> None:
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str), metavar="SOURCE...")
-@click.option("-o", "--output", "output_dir", default="output", show_default=True,
-              type=click.Path(file_okay=False, path_type=str),
-              help="Folder for <source>.json and <source>.html (a folder's layout is mirrored under it).")
+@click.option("-o", "--output", "output_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help="Folder for <source>.json and <source>.html (a folder's layout is mirrored under it) "
+                   "[duizhao.toml: output; default: output/].")
 @click.option("-f", "--format", "formats", multiple=True, callback=_output_formats, metavar="FMT",
               help="Output format: json, html, md (bilingual Markdown), en.md (English Markdown), tmx "
                    "(translation memory); repeat or separate by commas. Default: json,html.")
-@click.option("--offline", is_flag=True, help="Never touch the network (no model download on first use).")
-@_decode_options
-@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=str), envvar="DUIZHAO_CACHE",
-              help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].")
-@click.option("-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
-              help="Glossary TSV file; repeat for several (later files win). Default: every glossary/*.tsv.")
+@click.option("--offline", is_flag=True,
+              help="Never touch the network (no model download on first use; openai: only a server on this machine).")
+@_engine_options
+@_cache_option
+@_glossary_option
 @click.option("--watch", is_flag=True,
               help="Keep running: run again whenever the source, a glossary file or the edits file changes.")
 @click.option("--serve", is_flag=True,
               help="Also serve OUTPUT on http://127.0.0.1 with pages that reload after every run (implies --watch).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Port for --serve (0: any free port).")
-def run(sources: tuple[str, ...], output_dir: str, formats: tuple[str, ...], offline: bool, decode: dict,
+def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ...], offline: bool, config,
         cache_path: str | None, glossaries: tuple[str, ...], watch: bool, serve: bool, port: int) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html
     (or the --format files: .md, .en.md, .tmx).
 
     Reads the source, repairs its layout, splits sentences and translates them
-    offline with the Argos zh→en model; sentences translated before (same text,
-    same model and options) come from the translation cache.
+    with the engine in force (--engine, or duizhao.toml; default: the Argos zh→en
+    model, offline); sentences translated before (same text, same engine, model and
+    options) come from the translation cache.
 
     Several sources, or a folder (every .txt and .md under it), run in one process:
     the model is loaded once, the sentences of all documents are translated
@@ -188,24 +243,23 @@ def run(sources: tuple[str, ...], output_dir: str, formats: tuple[str, ...], off
     from pipeline.cache import TranslationCache
     from pipeline.run import run as run_pipeline
 
-    make_engine = _engine_factory(offline, decode)
+    make_engine = _engine_factory(config, offline)
+    output_dir, cache_path, glossaries = _paths(config)
     if serve and "html" not in formats:
         formats = (*formats, "html")  # the served page is the reader
     single = len(sources) == 1 and not Path(sources[0]).is_dir()
     if watch or serve:
         if not single:
             raise click.UsageError("--watch and --serve take one source file")
-        return _watch(sources[0], output_dir, make_engine, cache_path, glossaries or None,
-                      port if serve else None, formats)
+        return _watch(sources[0], output_dir, make_engine, cache_path, glossaries, port if serve else None, formats)
     if not single:
-        summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries or None, formats)
+        summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats)
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
-        result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries or None,
-                              formats=formats)
+        result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats)
     from pipeline.report import flag_summary, orphaned_edits, run_summary
 
     for line in orphaned_edits(result.document):
@@ -256,13 +310,12 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str), metavar="SOURCE...")
 @click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning", show_default=True,
               help="Exit with status 1 when a flag of this severity or worse is present.")
-@click.option("--offline", is_flag=True, help="Never touch the network (no model download on first use).")
-@_decode_options
-@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=str), envvar="DUIZHAO_CACHE",
-              help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].")
-@click.option("-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
-              help="Glossary TSV file; repeat for several. Default: every glossary/*.tsv.")
-def check(sources: tuple[str, ...], fail_on: str, offline: bool, decode: dict, cache_path: str | None,
+@click.option("--offline", is_flag=True,
+              help="Never touch the network (no model download on first use; openai: only a server on this machine).")
+@_engine_options
+@_cache_option
+@_glossary_option
+def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_path: str | None,
           glossaries: tuple[str, ...]) -> None:
     """List every review flag of SOURCE's translation; for CI use by teams.
 
@@ -278,7 +331,8 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, decode: dict, c
     from pipeline.qa import flags_at_least
     from pipeline.run import run as run_pipeline
 
-    make_engine = _engine_factory(offline, decode)
+    make_engine = _engine_factory(config, offline)
+    _, cache_path, glossaries = _paths(config)
     if len(sources) > 1 or Path(sources[0]).is_dir():
         counts = {"shown": 0, "failing": 0, "documents": 0}
 
@@ -291,7 +345,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, decode: dict, c
             counts["failing"] += len(failing)
             counts["documents"] += bool(failing)
 
-        summary = _run_many(sources, None, make_engine, cache_path, glossaries or None, ("json",), flags_of)
+        summary = _run_many(sources, None, make_engine, cache_path, glossaries, ("json",), flags_of)
         click.echo(f"{counts['shown']} flags, {counts['failing']} at {fail_on} or worse "
                    f"in {counts['documents']} of {summary.written} documents")
         if counts["failing"] or summary.failures:
@@ -299,7 +353,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, decode: dict, c
         return
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
-        result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries or None)
+        result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries)
     shown = flags_at_least(result.document, "info")
     for where, flag in shown:
         click.echo(f"{where:<8} {flag.severity:<8} {flag.code}: {flag.message}")
@@ -307,6 +361,33 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, decode: dict, c
     click.echo(f"{len(shown)} flags, {len(failing)} at {fail_on} or worse")
     if failing:
         raise SystemExit(1)
+
+
+@cli.command("config")
+@_engine_options
+@click.option("-o", "--output", "output_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help="As for run: show the settings with this output folder.")
+@_cache_option
+@_glossary_option
+def config_command(config, output_dir: str | None, cache_path: str | None, glossaries: tuple[str, ...]) -> None:
+    """Print every setting in force and where it came from.
+
+    Settings come from the command line, the environment, the project file
+    duizhao.toml (in this folder or the nearest parent folder that has one; paths
+    in it are relative to it) or the defaults, in that order. The options are
+    those of `duizhao run`, to see what a run with them would use.
+    """
+    where = config.project_file or "none (defaults apply; put a duizhao.toml in the project folder)"
+    click.echo(f"Project file: {where}")
+    rows = config.describe()
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for key, value, source in rows:
+        click.echo(f"{key.ljust(widths[0])}  {_terminal_safe(value).ljust(widths[1])}  {source}")
+
+
+def _terminal_safe(text: str) -> str:
+    """``text`` with control characters shown as escapes, so a value cannot drive the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @cli.group("glossary")
@@ -318,11 +399,15 @@ def glossary_group() -> None:
 
 
 def _glossary_files(files: tuple[str, ...]) -> list[str]:
-    from pipeline.glossary import DEFAULT_DIR, default_files
+    """FILES (files or folders), else the glossary in force; at least one file."""
+    from pipeline.config import load_config
+    from pipeline.glossary import glossary_files
 
-    chosen = list(files) or [str(p) for p in default_files()]
+    sources = list(files) or load_config().paths("glossary")
+    chosen = [str(p) for p in glossary_files(sources)]
     if not chosen:
-        raise click.ClickException(f"no glossary files: give FILES or put .tsv files in {DEFAULT_DIR}/")
+        folders = ", ".join(f"{s}/" for s in sources)
+        raise click.ClickException(f"no glossary files: give FILES or put .tsv files in {folders}")
     return chosen
 
 
@@ -407,11 +492,19 @@ def glossary_list(files: tuple[str, ...], sources: tuple[str, ...]) -> None:
 @click.option("--note", default="", help="What the term means (Markdown).")
 @click.option("--variants", default="", help="Other Chinese forms, separated by |.")
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=str),
-              help="Glossary file to append to (created with a header if missing). Default: the last glossary/*.tsv.")
+              help="Glossary file to append to (created with a header if missing). Default: the last file of the "
+                   "glossary in force (glossary/*.tsv).")
 def glossary_add(zh: str, en: str, note: str, variants: str, path: str | None) -> None:
     """Append the entry ZH → EN to a glossary file without disturbing the rest of it."""
-    from pipeline.glossary import add_entry
+    from pathlib import Path
 
+    from pipeline.config import load_config
+    from pipeline.glossary import add_entry, glossary_files
+
+    if path is None:
+        sources = load_config().paths("glossary")
+        files = glossary_files(sources)
+        path = str(files[-1] if files else (sources or [Path("glossary")])[0] / "glossary.tsv")
     line = add_entry(zh, en, note=note, variants=variants, path=path)
     click.echo(f"Added {zh} → {en} as {line}")
 
@@ -432,10 +525,11 @@ def glossary_suggest(sources: tuple[str, ...], glossaries: tuple[str, ...], limi
     documents they occur in, then by count, with a context line from each of up
     to three documents.
     """
-    from pipeline.glossary import append_drafts, default_files, load_glossaries
+    from pipeline.config import load_config
+    from pipeline.glossary import append_drafts, glossary_files, load_glossaries
     from pipeline.suggest import suggest_terms
 
-    glossary = load_glossaries(list(glossaries) or default_files())
+    glossary = load_glossaries(glossary_files(list(glossaries) or load_config().paths("glossary")))
     documents, failures = _corpus(sources)
     candidates = suggest_terms(documents, glossary, limit)
     corpus = _is_corpus(sources)
@@ -699,15 +793,6 @@ def models_remove(from_code: str, to_code: str) -> None:
         click.echo(f"Removed {info.pair} model {info.name} (version {info.package_version}) from {info.path}")
 
 
-_cache_option = click.option(
-    "--cache",
-    "cache_path",
-    type=click.Path(dir_okay=False, path_type=str),
-    envvar="DUIZHAO_CACHE",
-    help="Translation cache file [env DUIZHAO_CACHE; default: the user cache folder].",
-)
-
-
 @cli.group("cache")
 def cache_group() -> None:
     """Inspect or empty the translation cache (SQLite; keyed by engine signature and text)."""
@@ -716,11 +801,10 @@ def cache_group() -> None:
 def _existing_cache(cache_path: str | None, if_missing: str):
     """The translation cache at ``cache_path`` (or the default), or ``None`` after
     saying ``if_missing`` when no cache file exists yet (none is created)."""
-    from pathlib import Path
-
     from pipeline.cache import TranslationCache, default_path
+    from pipeline.config import load_config
 
-    path = Path(cache_path) if cache_path else default_path()
+    path = load_config({"cache": cache_path}).path("cache") or default_path()
     if not path.exists():
         click.echo(f"Cache: {path} ({if_missing})")
         return None

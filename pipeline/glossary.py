@@ -156,6 +156,15 @@ def default_files(directory: Path = DEFAULT_DIR) -> list[Path]:
     return sorted(directory.glob("*.tsv")) if directory.is_dir() else []
 
 
+def glossary_files(sources: Sequence[str | Path]) -> list[Path]:
+    """The glossary files ``sources`` name, in order: a folder stands for its
+    ``.tsv`` files in name order (none when it does not exist), a file for itself."""
+    files: list[Path] = []
+    for source in map(Path, sources):
+        files += default_files(source) if source.is_dir() or not source.suffix else [source]
+    return files
+
+
 def load_glossaries(paths: Sequence[str | Path]) -> Glossary:
     """Read and validate ``paths`` in order (later files override earlier ones)."""
     problems: list[str] = []

@@ -4,8 +4,9 @@
 
 1. read the source (:mod:`pipeline.source`): bytes → NFC text, encoding, script;
 2. repair the layout into blocks and cut sentences (:mod:`pipeline.segment`);
-3. find the zh→en model package, installing it on first use unless offline
-   (:mod:`pipeline.packages`), and create the engine (:mod:`pipeline.engines`);
+3. create the engine, only now and only when a sentence needs it (the caller's
+   ``make_engine``, usually :func:`pipeline.engines.settings.build_engine`, which
+   installs the Argos package on first use unless offline);
 4. find glossary terms and mask them, translate every sentence through the
    translation cache, put the renderings back (:mod:`pipeline.glossary`,
    :mod:`pipeline.translate`, :mod:`pipeline.cache`);
@@ -34,6 +35,7 @@ from pipeline.glossary import (
     assemble_fallback,
     default_files,
     fallback_flag,
+    glossary_files,
     fallback_pieces,
     load_glossaries,
     restore_terms,
@@ -154,17 +156,6 @@ def write_outputs(
     return write_formats(document, output_dir, formats, cache=cache, library=library)
 
 
-def argos_engine(*, offline: bool, decode: dict | None = None, progress=None, notify=print):
-    """The Argos zh→en engine, installing its package on first use unless offline.
-    ``decode`` overrides :class:`~pipeline.engines.DecodeOptions` defaults."""
-    from pipeline.engines import DecodeOptions, create_engine
-    from pipeline.packages import ensure_package
-
-    package = ensure_package("zh", "en", offline=offline, progress=progress, notify=notify)
-    options = DecodeOptions(**(decode or {}))
-    return create_engine("argos", package_path=package.path, options=options)
-
-
 def run(
     source: str | Path,
     output_dir: str | Path | None,
@@ -179,7 +170,8 @@ def run(
     outputs to ``output_dir`` (nothing is written when it is ``None``): a
     :func:`run_many` of one document, whose failure is raised.
 
-    ``glossaries`` defaults to every ``.tsv`` file in ``glossary/``; post-edits come
+    ``glossaries`` are files and folders (a folder: its ``.tsv`` files), by default
+    every ``.tsv`` file in ``glossary/``; post-edits come
     from ``<stem>.edits.tsv`` beside the source. The glossaries, the source and the
     edits are read first and ``make_engine`` is called only then, so bad input fails
     at once, before a model is loaded or downloaded.
@@ -283,7 +275,7 @@ def run_many(
     formats = parse_formats(formats)
     if "json" not in formats:
         library = None  # its rows are read from the JSON files
-    glossary = load_glossaries(default_files() if glossaries is None else glossaries)
+    glossary = load_glossaries(default_files() if glossaries is None else glossary_files(glossaries))
     summary = RunSummary()
     engine: Translator | None = None
 

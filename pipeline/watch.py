@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.edits import edits_path
 from pipeline.errors import DuizhaoError
-from pipeline.glossary import DEFAULT_DIR, default_files
+from pipeline.glossary import DEFAULT_DIR, glossary_files
 from pipeline.render.formats import DEFAULT_FORMATS
 
 if TYPE_CHECKING:
@@ -61,22 +61,20 @@ class Clock:
 class WatchedInputs:
     """The files a run of ``source`` reads, listed afresh at every look."""
 
-    def __init__(self, source: str | Path, glossaries: Sequence[str | Path] | None = None,
-                 glossary_dir: Path = DEFAULT_DIR):
+    def __init__(self, source: str | Path, glossaries: Sequence[str | Path] | None = None):
         self.source = Path(source)
-        self.glossaries = None if glossaries is None else [Path(g) for g in glossaries]
-        self.glossary_dir = glossary_dir
+        #: Files and folders (a folder: its .tsv files, listed afresh at every look).
+        self.glossaries = [DEFAULT_DIR] if glossaries is None else [Path(g) for g in glossaries]
 
     def paths(self) -> list[Path]:
-        glossaries = default_files(self.glossary_dir) if self.glossaries is None else self.glossaries
-        return list(dict.fromkeys([self.source, edits_path(self.source), *glossaries]))
+        return list(dict.fromkeys([self.source, edits_path(self.source), *glossary_files(self.glossaries)]))
 
     def snapshot(self) -> dict[Path, FileState]:
         return {path: _state(path) for path in self.paths()}
 
     def describe(self) -> str:
-        glossaries = (f"{self.glossary_dir}/*.tsv" if self.glossaries is None
-                      else ", ".join(str(g) for g in self.glossaries) or "no glossary")
+        glossaries = ", ".join(f"{g}/*.tsv" if g.is_dir() or not g.suffix else str(g)
+                               for g in self.glossaries) or "no glossary"
         return f"{self.source}, {edits_path(self.source)}, {glossaries}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-import pipeline.run
+import pipeline.engines.settings
 from fakes import DroppingEngine, FakeEngine
 from pipeline.cli import cli
 
@@ -112,10 +112,10 @@ def engine(monkeypatch):
     """`duizhao check` with a fake engine in place of the Argos model."""
     chosen = {}
 
-    def fake_argos_engine(**kwargs):
+    def fake_build_engine(settings, **kwargs):
         return chosen["engine"]
 
-    monkeypatch.setattr(pipeline.run, "argos_engine", fake_argos_engine)
+    monkeypatch.setattr(pipeline.engines.settings, "build_engine", fake_build_engine)
     return chosen
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import pipeline.run
+import pipeline.engines.settings
 from fakes import FakeEngine
 from pipeline.cache import TranslationCache
 from pipeline.cli import cli
@@ -127,7 +127,7 @@ def test_glossary_terms_in_edits_are_checked(tmp_path):
 
 @pytest.fixture
 def fake_engine(monkeypatch):
-    monkeypatch.setattr(pipeline.run, "argos_engine", lambda **kwargs: FakeEngine())
+    monkeypatch.setattr(pipeline.engines.settings, "build_engine", lambda settings, **kwargs: FakeEngine())
 
 
 def test_run_reports_applied_and_orphaned_edits(tmp_path, fake_engine):

@@ -19,6 +19,7 @@ import pytest
 import regex
 from click.testing import CliRunner
 
+import pipeline.engines.settings
 import pipeline.run
 from conftest import DATA, REPO
 from pipeline import __version__
@@ -433,11 +434,11 @@ def test_tmx_escapes_text_by_construction(injected):
 def fake_engine(monkeypatch):
     engines = []
 
-    def fake_argos_engine(**kwargs):
+    def fake_build_engine(settings, **kwargs):
         engines.append(FakeEngine())
         return engines[-1]
 
-    monkeypatch.setattr(pipeline.run, "argos_engine", fake_argos_engine)
+    monkeypatch.setattr(pipeline.engines.settings, "build_engine", fake_build_engine)
     return engines
 
 

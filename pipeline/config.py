@@ -1,0 +1,337 @@
+"""The project file ``duizhao.toml`` and the settings in force.
+
+:data:`SETTINGS` is the one place a setting is defined: its key in the file
+(``output``, ``engine.model``), type, default, help, and the command-line option
+and environment variable that may override it. :func:`load_config` finds the
+project file (``duizhao.toml`` in the working directory or the nearest parent
+folder that has one), reads it with :mod:`tomllib`, checks every key and value,
+and applies, in order of precedence: a command-line option, an environment
+variable, the file, the default. Every value remembers where it came from, which
+``duizhao config`` prints.
+
+Paths written in the file are relative to the file's folder; with a project file,
+the defaults (``output/``, ``glossary/``) are too, so ``duizhao run`` gives the
+same result from any working directory of the project. Without one, paths are
+relative to the working directory, as before. Options given on the command line
+are relative to the working directory.
+
+A bad file gets one line naming the file, the line and the key.
+
+To add a setting, add a :class:`Setting` to :data:`SETTINGS`; ``duizhao config``
+shows it and the file accepts it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.engines import DecodeOptions
+from pipeline.errors import DuizhaoError
+
+PROJECT_FILE = "duizhao.toml"
+
+
+class ConfigError(DuizhaoError):
+    """The project file cannot be read or holds a bad key or value."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: ``key`` in the project file (``table.key`` inside a table),
+    its ``kind`` (``str``, ``int``, ``float``, ``path``, ``paths``, ``choice``),
+    default, help, and the option / environment variable that override it."""
+
+    key: str
+    kind: str
+    default: Any
+    help: str
+    option: str | None = None
+    env: str | None = None
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    #: Engines the setting applies to (empty: not an engine setting).
+    engines: tuple[str, ...] = ()
+
+
+ENGINE_NAMES = ("argos", "ctranslate2", "openai")
+_NMT = ("argos", "ctranslate2")
+_DECODE = DecodeOptions()
+#: The Traditional-script variants the reader can show (OpenCC configurations).
+VARIANTS = ("s2t", "s2tw", "s2twp", "s2hk")
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("output", "path", "output", "Folder for the outputs.", option="--output"),
+    Setting("glossary", "paths", ("glossary",),
+            "Glossary TSV files and folders (a folder: every .tsv in it, in name order); later files win.",
+            option="--glossary"),
+    Setting("cache", "path", None, "Translation cache file (default: the user cache folder).",
+            option="--cache", env="DUIZHAO_CACHE"),
+    Setting("variant", "choice", "s2t", "Traditional script the reader shows: OpenCC's s2t, s2tw (Taiwan), "
+            "s2twp (Taiwan, with phrases) or s2hk (Hong Kong).", choices=VARIANTS),
+    Setting("engine.name", "choice", "argos", "Translation engine.", option="--engine", choices=ENGINE_NAMES),
+    Setting("engine.model", "str", None,
+            "argos: package folder (default: the installed zh→en package); ctranslate2: model folder; "
+            "openai: model name as the server lists it. The file's model belongs to the file's engine: "
+            "with another engine chosen by --engine it is not used.", option="--model", engines=ENGINE_NAMES),
+    Setting("engine.family", "choice", None, "ctranslate2: model family (default: detected from the files).",
+            choices=("marian", "nllb", "m2m100"), engines=("ctranslate2",)),
+    Setting("engine.base_url", "str", "http://127.0.0.1:8080/v1",
+            "openai: the server's OpenAI API (llama-server's default shown).", option="--base-url",
+            engines=("openai",)),
+    Setting("engine.api_key_env", "str", None,
+            "openai: name of the environment variable holding the API key (the key itself never goes in a file).",
+            engines=("openai",)),
+    Setting("engine.concurrency", "int", 4, "openai: requests in flight at once.", minimum=1, maximum=64,
+            engines=("openai",)),
+    Setting("engine.timeout", "float", 120.0, "openai: seconds to wait for one answer.", minimum=1,
+            maximum=3600, engines=("openai",)),
+    Setting("engine.retries", "int", 3, "openai: retries of a request that got 429, 5xx, a timeout or a "
+            "dropped connection.", minimum=0, maximum=10, engines=("openai",)),
+    Setting("engine.temperature", "float", 0.0, "openai: sampling temperature (0: the most likely answer).",
+            minimum=0, maximum=2, engines=("openai",)),
+    Setting("engine.context", "int", 0, "openai: previous sentences of the block sent along as context.",
+            minimum=0, maximum=10, engines=("openai",)),
+    Setting("engine.prompt", "path", None, "openai: prompt template file (default: the one shipped).",
+            engines=("openai",)),
+    Setting("engine.beam_size", "int", _DECODE.beam_size, "argos, ctranslate2: beam size for decoding.", option="--beam-size",
+            minimum=1, maximum=16, engines=_NMT),
+    Setting("engine.repetition_penalty", "float", _DECODE.repetition_penalty, "argos, ctranslate2: penalise tokens already produced "
+            "(1.0 = off).", option="--repetition-penalty", minimum=1.0, maximum=3.0, engines=_NMT),
+    Setting("engine.no_repeat_ngram_size", "int", _DECODE.no_repeat_ngram_size, "argos, ctranslate2: never repeat an n-gram of this size "
+            "(0 = off).", option="--no-repeat-ngram-size", minimum=0, maximum=10, engines=_NMT),
+)
+
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Value:
+    """A setting's value and where it came from: ``default``, ``FILE:LINE``,
+    ``option --x`` or ``env NAME``. ``base`` is the folder relative paths in it
+    are relative to (``None``: the working directory; they stay relative)."""
+
+    value: Any
+    source: str
+    base: Path | None
+
+
+class Config:
+    """The settings in force. ``config["engine.model"]`` is the value;
+    :meth:`path` resolves a path setting; :meth:`origin` says where it came from."""
+
+    def __init__(self, values: Mapping[str, Value], project_file: Path | None):
+        self.values = dict(values)
+        self.project_file = project_file
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key].value
+
+    def origin(self, key: str) -> str:
+        return self.values[key].source
+
+    def path(self, key: str) -> Path | None:
+        """A path setting (or ``engine.model`` of an NMT engine) made absolute
+        against the folder it is relative to; ``None`` when unset."""
+        item = self.values[key]
+        return None if item.value is None else _resolve(item.base, item.value)
+
+    def paths(self, key: str) -> list[Path]:
+        item = self.values[key]
+        return [_resolve(item.base, p) for p in item.value]
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """``(key, value as shown, where it came from)`` for every setting."""
+        engine = self["engine.name"]
+        rows = []
+        for setting in SETTINGS:
+            item = self.values[setting.key]
+            shown = _show(setting, item, self)
+            source = item.source
+            if setting.engines and engine not in setting.engines:
+                source += f" (not used by {engine})"
+            rows.append((setting.key, shown, source))
+        return rows
+
+
+def _resolve(base: Path | None, value: str | Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() or base is None else base / path
+
+
+def _show(setting: Setting, item: Value, config: Config) -> str:
+    if item.value is None:
+        return {"engine.model": "(none)", "engine.prompt": "(shipped default)", "cache": "(user cache folder)",
+                "engine.family": "(detected)", "engine.api_key_env": "(none)"}.get(setting.key, "(none)")
+    if setting.key == "engine.api_key_env":
+        # The variable's name only, never its value.
+        return f"{item.value} ({'set' if os.environ.get(item.value) else 'not set'})"
+    if setting.kind == "path":
+        return str(config.path(setting.key))
+    if setting.kind == "paths":
+        return ", ".join(str(p) for p in config.paths(setting.key)) or "(none)"
+    return str(item.value)
+
+
+def find_project_file(start: Path | None = None) -> Path | None:
+    """``duizhao.toml`` in ``start`` (default: the working directory) or the
+    nearest parent folder that has one."""
+    folder = (start or Path.cwd()).absolute()
+    for candidate in (folder, *folder.parents):
+        path = candidate / PROJECT_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+def load_config(
+    options: Mapping[str, Any] | None = None,
+    *,
+    start: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """The settings in force: ``options`` (setting key → value given on the
+    command line, ``None`` for not given) over the environment over the project
+    file found from ``start`` over the defaults."""
+    options = options or {}
+    environ = os.environ if environ is None else environ
+    unknown = [k for k in options if k not in _BY_KEY]
+    if unknown:
+        raise KeyError(f"not settings: {', '.join(unknown)}")
+    project_file = find_project_file(start)
+    from_file = _read_project_file(project_file) if project_file else {}
+    cwd = None if start is None else start.absolute()
+    default_base = project_file.parent if project_file else cwd
+    values = {}
+    for setting in SETTINGS:
+        given = options.get(setting.key)
+        if given is not None and given != ():
+            value = Value(_check(setting, given, f"{setting.option or setting.key}"), f"option {setting.option}", cwd)
+        elif setting.env and environ.get(setting.env):
+            value = Value(environ[setting.env], f"env {setting.env}", cwd)
+        elif setting.key in from_file:
+            value = from_file[setting.key]
+        else:
+            value = Value(setting.default, "default", default_base)
+        values[setting.key] = value
+    file_engine = from_file["engine.name"].value if "engine.name" in from_file else _BY_KEY["engine.name"].default
+    chosen = values["engine.name"].value
+    if "engine.model" in from_file and values["engine.model"] is from_file["engine.model"] and chosen != file_engine:
+        # A model folder of one engine is not a model name of another: switching
+        # engines on the command line leaves the file's model to its own engine.
+        values["engine.model"] = Value(None, f"default ({from_file['engine.model'].source} names a model "
+                                             f"for {file_engine})", default_base)
+    return Config(values, project_file)
+
+
+def _read_project_file(path: Path) -> dict[str, Value]:
+    import tomllib
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 (save the project file as UTF-8)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = re.search(r"\(at line (\d+), column \d+\)", message)
+        where = f"{path}:{found.group(1)}" if found else str(path)
+        problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) if found else message
+        raise ConfigError(f"{where}: not valid TOML: {problem} (fix that line; see the README's duizhao.toml examples)") from None
+    lines = _key_lines(text)
+    values: dict[str, Value] = {}
+    for key, raw in _flatten(data):
+        where = f"{path}:{lines.get(key, 1)}"
+        setting = _BY_KEY.get(key)
+        if setting is None:
+            table = key.rpartition(".")[0]
+            known = [s.key.rpartition(".")[2] for s in SETTINGS if s.key.rpartition(".")[0] == table]
+            if not table:
+                known += sorted({f"[{s.key.partition('.')[0]}]" for s in SETTINGS if "." in s.key})
+            elif not known:
+                tables = sorted({s.key.partition(".")[0] for s in SETTINGS if "." in s.key})
+                raise ConfigError(f"{where}: {key}: unknown table [{table}] (known: {', '.join(tables)})")
+            raise ConfigError(f"{where}: {key}: unknown key (known{' in [' + table + ']' if table else ''}: "
+                              f"{', '.join(known)})")
+        values[key] = Value(_check(setting, raw, where + f": {key}"), where, path.parent)
+    return values
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out = []
+    for key, value in data.items():
+        full = prefix + key
+        if isinstance(value, dict) and full not in _BY_KEY:
+            out += _flatten(value, full + ".")
+        else:
+            out.append((full, value))
+    return out
+
+
+_TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line each key is written on (``table.key``), for messages."""
+    lines: dict[str, int] = {}
+    table = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _TABLE.match(line)
+        if header:
+            table = _dotted(header.group(1))
+            lines.setdefault(table, number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            full = (table + "." if table else "") + _dotted(key.group(1))
+            lines.setdefault(full, number)
+    return lines
+
+
+def _dotted(key: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in re.split(r"\.(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$)", key))
+
+
+def _check(setting: Setting, raw: Any, where: str) -> Any:
+    """``raw`` as the setting's type, or a :class:`ConfigError` saying what is expected."""
+
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(f"{where}: must be {expected}, not {raw!r}")
+
+    kind = setting.kind
+    if kind in ("str", "path"):
+        if not isinstance(raw, (str, Path)) or not str(raw).strip():
+            raise bad("a non-empty string")
+        return str(raw).strip() if kind == "str" else raw
+    if kind == "paths":
+        items = [raw] if isinstance(raw, (str, Path)) else raw
+        if not isinstance(items, (list, tuple)) or not all(isinstance(p, (str, Path)) and str(p).strip() for p in items):
+            raise bad("a path or a list of paths")
+        return tuple(items)
+    if kind == "choice":
+        if raw not in setting.choices:
+            raise bad("one of " + ", ".join(setting.choices))
+        return raw
+    if kind in ("int", "float"):
+        number_types = (int,) if kind == "int" else (int, float)
+        if isinstance(raw, bool) or not isinstance(raw, number_types):
+            raise bad("an integer" if kind == "int" else "a number")
+        low, high = setting.minimum, setting.maximum
+        if (low is not None and raw < low) or (high is not None and raw > high):
+            raise bad(f"{'an integer' if kind == 'int' else 'a number'} from {low:g} to {high:g}")
+        return float(raw) if kind == "float" else raw
+    raise AssertionError(f"unknown kind {kind!r} of setting {setting.key}")
+
+
+def setting(key: str) -> Setting:
+    """The definition of the setting ``key``."""
+    return _BY_KEY[key]

@@ -1,0 +1,180 @@
+"""The project file duizhao.toml: found from any folder of the project, paths
+relative to it, options over environment over file over defaults, and one line
+naming file, line and key for a bad file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import pipeline.engines.settings
+from fakes import FakeEngine
+from pipeline.cli import cli
+from pipeline.config import SETTINGS, ConfigError, load_config
+from pipeline.engines import DecodeOptions
+from pipeline.engines.settings import EngineSettings
+
+HEADER = "zh\ten\tnote\tvariants\n"
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, env=env)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A project folder with a source and a glossary in a folder of its own, and
+    the working directory in a subfolder of it."""
+    root = tmp_path / "project"
+    (root / "texts" / "deep").mkdir(parents=True)
+    (root / "terms").mkdir()
+    (root / "texts" / "doc.txt").write_text("台州的港口很大。\n\n增长了很多。\n", encoding="utf-8")
+    (root / "terms" / "a.tsv").write_text(HEADER + "台州\tTaizhou\t\t\n", encoding="utf-8")
+    monkeypatch.chdir(root / "texts" / "deep")
+    monkeypatch.delenv("DUIZHAO_CACHE", raising=False)
+    return root
+
+
+@pytest.fixture
+def engines(monkeypatch) -> list[EngineSettings]:
+    """Every engine the CLI builds is a fake; the settings it was asked for are kept."""
+    asked: list[EngineSettings] = []
+
+    def build(settings, **kwargs):
+        asked.append(settings)
+        return FakeEngine()
+
+    monkeypatch.setattr(pipeline.engines.settings, "build_engine", build)
+    return asked
+
+
+def write(root: Path, text: str) -> Path:
+    path = root / "duizhao.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_without_a_project_file_the_defaults_are_todays_behaviour(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DUIZHAO_CACHE", raising=False)
+    config = load_config()
+    assert config.project_file is None
+    assert config.path("output") == Path("output") and config.paths("glossary") == [Path("glossary")]
+    assert config["engine.name"] == "argos" and config.path("cache") is None
+    assert EngineSettings.from_config(config) == EngineSettings()
+    assert all(config.origin(s.key) == "default" for s in SETTINGS)
+
+
+def test_the_run_from_a_subfolder_uses_the_files_folders(project, engines):
+    """Relative paths in the file are relative to it, so the run from any folder
+    of the project writes to the same place and uses the same glossary."""
+    write(project, 'output = "out"\nglossary = ["terms"]\ncache = "cache/t.sqlite3"\n')
+    result = invoke("run", "../doc.txt")
+    assert result.exit_code == 0, result.output
+    document = json.loads((project / "out" / "doc.json").read_text(encoding="utf-8"))
+    assert document["glossary"][0]["file"] == str(project / "terms" / "a.tsv")
+    assert document["blocks"][0]["sentences"][0]["translation"].startswith("Taizhou")
+    assert (project / "cache" / "t.sqlite3").exists()
+    assert not Path("out").exists()
+
+
+def test_options_override_the_environment_which_overrides_the_file(project, monkeypatch):
+    path = write(project, '# the project\ncache = "from-file.sqlite3"\n\n[engine]\nname = "openai"\n'
+                          'model = "hy-mt"\nconcurrency = 2\n')
+    monkeypatch.setenv("DUIZHAO_CACHE", "/tmp/from-env.sqlite3")
+    config = load_config({"cache": None, "engine.name": None})
+    assert config.path("cache") == Path("/tmp/from-env.sqlite3") and config.origin("cache") == "env DUIZHAO_CACHE"
+    assert config["engine.concurrency"] == 2 and config.origin("engine.concurrency") == f"{path}:7"
+    assert config.origin("engine.model") == f"{path}:6"
+    config = load_config({"cache": "given.sqlite3", "engine.name": "openai", "engine.model": "other"})
+    assert config.path("cache") == Path("given.sqlite3") and config.origin("cache") == "option --cache"
+    assert config["engine.model"] == "other" and config.origin("engine.model") == "option --model"
+
+
+def test_duizhao_config_prints_every_setting_and_where_it_came_from(project, monkeypatch):
+    path = write(project, '[engine]\nname = "openai"\nmodel = "hy-mt"\napi_key_env = "MY_KEY"\n')
+    monkeypatch.setenv("MY_KEY", "sk-secret-value")
+    result = invoke("config", "--base-url", "http://127.0.0.1:9999/v1")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"Project file: {path}"
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {s.key for s in SETTINGS}
+    assert rows["engine.model"].split()[1:] == ["hy-mt", f"{path}:3"]
+    assert rows["engine.base_url"].split()[1:] == ["http://127.0.0.1:9999/v1", "option", "--base-url"]
+    assert rows["output"].split()[1:] == [str(project / "output"), "default"]
+    assert rows["engine.api_key_env"].split()[1:3] == ["MY_KEY", "(set)"]
+    assert rows["engine.beam_size"].endswith("default (not used by openai)")
+    assert "sk-secret-value" not in result.output
+
+
+def test_the_files_model_belongs_to_the_files_engine(project, engines):
+    """With openai in the file, --engine argos must not take the openai model name
+    for an Argos package folder."""
+    write(project, '[engine]\nname = "openai"\nmodel = "hy-mt"\n')
+    result = invoke("run", "../doc.txt", "--engine", "argos", "-g", "../../terms")
+    assert result.exit_code == 0, result.output
+    assert engines[-1].name == "argos" and engines[-1].model is None
+    result = invoke("run", "../doc.txt", "-g", "../../terms")
+    assert engines[-1].name == "openai" and engines[-1].model == "hy-mt"
+
+
+def test_a_model_folder_in_the_file_is_relative_to_the_file(project, engines):
+    (project / "models" / "nllb").mkdir(parents=True)
+    write(project, '[engine]\nname = "ctranslate2"\nmodel = "models/nllb"\nfamily = "nllb"\nbeam_size = 4\n')
+    assert invoke("run", "../doc.txt").exit_code == 0
+    settings = engines[-1]
+    assert (settings.name, settings.model, settings.family) == ("ctranslate2", str(project / "models" / "nllb"), "nllb")
+    assert settings.decode == DecodeOptions(beam_size=4)
+    invoke("run", "../doc.txt", "--model", "elsewhere", "--beam-size", "3")
+    assert engines[-1].model == str(Path.cwd() / "elsewhere") and engines[-1].decode.beam_size == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('[engine\nname = "openai"\n', 1, "not valid TOML"),
+        ('output = "out"\n[engine]\nconcurency = 3\n', 3, "engine.concurency: unknown key (known in [engine]: name, model"),
+        ('[engine]\nname = "openai"\ntimeout = "fast"\n', 3, "engine.timeout: must be a number, not 'fast'"),
+        ('[engine]\n\nconcurrency = 0\n', 3, "engine.concurrency: must be an integer from 1 to 64, not 0"),
+        ('[engine]\ncontext = true\n', 2, "engine.context: must be an integer, not True"),
+        ('[engine]\nname = "deepl"\n', 2, "engine.name: must be one of argos, ctranslate2, openai, not 'deepl'"),
+        ('variant = "s2jp"\n', 1, "variant: must be one of s2t, s2tw, s2twp, s2hk, not 's2jp'"),
+        ('glossary = [1, 2]\n', 1, "glossary: must be a path or a list of paths"),
+        ('\n[archive]\njobs = 2\n', 3, "archive.jobs: unknown table [archive] (known: engine)"),
+        ('engine = "openai"\n', 1, "engine: unknown key (known: output, glossary, cache, variant, [engine])"),
+    ],
+    ids=["syntax", "unknown-key", "wrong-type", "out-of-range", "bool-for-int", "unknown-engine", "variant",
+         "glossary-type", "unknown-table", "table-as-key"],
+)
+def test_a_bad_file_gets_one_line_naming_file_line_and_key(project, text, line, message):
+    path = write(project, text)
+    with pytest.raises(ConfigError) as raised:
+        load_config()
+    assert str(raised.value).startswith(f"{path}:{line}: ") and message in str(raised.value)
+    result = CliRunner().invoke(cli, ["run", "../doc.txt"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: {raised.value}"]
+
+
+def test_glossary_files_and_folders_from_the_file_in_order(project, engines):
+    (project / "terms" / "b.tsv").write_text(HEADER + "港口\tthe port\t\t\n", encoding="utf-8")
+    (project / "extra.tsv").write_text(HEADER + "台州\tTai-chou\t\t\n", encoding="utf-8")
+    write(project, 'output = "out"\nglossary = ["terms", "extra.tsv"]\n')
+    assert invoke("run", "../doc.txt").exit_code == 0
+    document = json.loads((project / "out" / "doc.json").read_text(encoding="utf-8"))
+    assert [Path(g["file"]).name for g in document["glossary"]] == ["a.tsv", "b.tsv", "extra.tsv"]
+    assert document["blocks"][0]["sentences"][0]["translation"].startswith("Tai-chou")
+    listed = {tuple(line.split("\t")[:2]) for line in invoke("glossary", "list").output.splitlines()}
+    assert listed == {("台州", "Tai-chou"), ("港口", "the port")}
+
+
+def test_glossary_commands_use_the_files_glossary(project):
+    write(project, 'glossary = "terms"\n')
+    result = invoke("glossary", "check")
+    assert result.output.startswith(f"OK: 1 entries in 1 file(s): {project / 'terms' / 'a.tsv'}")
+    result = invoke("glossary", "add", "港口", "port")
+    assert result.exit_code == 0 and (project / "terms" / "a.tsv").read_text(encoding="utf-8").endswith("港口\tport\t\t\n")
