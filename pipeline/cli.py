@@ -309,7 +309,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str), metavar="SOURCE...")
 @click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning", show_default=True,
-              help="Exit with status 1 when a flag of this severity or worse is present.")
+              help="Exit with status 1 when an open flag of this severity or worse is present.")
 @click.option("--offline", is_flag=True,
               help="Never touch the network (no model download on first use; openai: only a server on this machine).")
 @_engine_options
@@ -321,14 +321,15 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
 
     Runs the pipeline like `duizhao run` (from the cache when nothing changed)
     without writing outputs, prints each flag with its block and sentence, and
-    exits with status 1 when any flag of the --fail-on severity or worse is present.
+    exits with status 1 when any open (not resolved) flag of the --fail-on severity
+    or worse is present. The last line is the count the run and the reader show.
     Several sources or a folder are checked in one run, each flag prefixed with its
     source; a document that cannot be read fails the check too.
     """
     from pathlib import Path
 
     from pipeline.cache import TranslationCache
-    from pipeline.qa import flags_at_least
+    from pipeline.qa import flags_at_least, review_counts
     from pipeline.run import run as run_pipeline
 
     make_engine = _engine_factory(config, offline)
@@ -338,9 +339,11 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
 
         def flags_of(result, echo) -> None:
             shown = flags_at_least(result.document, "info")
-            failing = flags_at_least(result.document, fail_on)
+            failing = flags_at_least(result.document, fail_on, open_only=True)
             for where, flag in shown:
-                echo(f"{result.document.source}:{where:<8} {flag.severity:<8} {flag.code}: {flag.message}", err=False)
+                resolved = " (resolved)" if flag.resolved else ""
+                echo(f"{result.document.source}:{where:<8} {flag.severity:<8} {flag.code}: {flag.message}{resolved}",
+                     err=False)
             counts["shown"] += len(shown)
             counts["failing"] += len(failing)
             counts["documents"] += bool(failing)
@@ -354,11 +357,11 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries)
-    shown = flags_at_least(result.document, "info")
-    for where, flag in shown:
-        click.echo(f"{where:<8} {flag.severity:<8} {flag.code}: {flag.message}")
-    failing = flags_at_least(result.document, fail_on)
-    click.echo(f"{len(shown)} flags, {len(failing)} at {fail_on} or worse")
+    for where, flag in flags_at_least(result.document, "info"):
+        resolved = " (resolved)" if flag.resolved else ""
+        click.echo(f"{where:<8} {flag.severity:<8} {flag.code}: {flag.message}{resolved}")
+    failing = flags_at_least(result.document, fail_on, open_only=True)
+    click.echo(f"{review_counts(result.document).line()}; {len(failing)} open at {fail_on} or worse")
     if failing:
         raise SystemExit(1)
 

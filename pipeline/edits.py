@@ -15,6 +15,12 @@ survives layout changes and reruns. :func:`apply_edits` then:
 - reports every edit whose source sentence is gone as *orphaned*, with the most
   similar sentence of the document when there is one — never dropped silently,
   never applied to the wrong sentence.
+
+An optional fourth column, ``resolved``, holds the codes of the flags the reviewer
+marked resolved on that sentence (or on a block, whose text is then the source),
+separated by spaces; ``english`` may then be empty (no edit). :func:`apply_resolved`
+marks those flags resolved after the checks ran, as long as the sentence's English
+is still the one they were resolved for (``english``, else ``machine``).
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.errors import DuizhaoError
 from pipeline.model import Document, Flag
 
 COLUMNS = ("source", "machine", "english")
+#: The optional column of flag codes marked resolved.
+RESOLVED = "resolved"
 SUFFIX = ".edits.tsv"
 #: How alike a sentence must be to be offered as "the source changed to this?".
 SIMILAR = 0.6
@@ -42,8 +50,9 @@ class EditsError(DuizhaoError):
 class Edit:
     source: str
     machine: str
-    english: str
+    english: str  # "" when the row only marks flags resolved
     line: int
+    resolved: tuple[str, ...] = ()
 
 
 def edits_path(source: str | Path) -> Path:
@@ -95,19 +104,24 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
             problems.append(f"{path}:{number}: {len(cells)} columns, expected {len(header)} (tab-separated)")
             continue
         row = {name: _unescape(cell) for name, cell in zip(header, cells)}
-        if not row["source"].strip() or not row["english"].strip():
+        if not row["source"].strip() or not (row["english"].strip() or RESOLVED in header):
             problems.append(f"{path}:{number}: empty source or english")
             continue
-        edits[_key(row["source"])] = Edit(_key(row["source"]), row["machine"].strip(), row["english"].strip(), number)
+        edits[_key(row["source"])] = Edit(_key(row["source"]), row["machine"].strip(), row["english"].strip(), number,
+                                          tuple(row.get(RESOLVED, "").split()))
     if problems:
         raise EditsError("invalid edits file:\n  " + "\n  ".join(problems))
     return edits
 
 
 def format_edits(edits: Iterable[Edit], source_name: str = "") -> str:
+    edits = list(edits)
     lines = [f"# duizhao edits for {source_name}"] if source_name else []
-    lines.append("\t".join(COLUMNS))
-    lines += ["\t".join(_escape(c) for c in (e.source, e.machine, e.english)) for e in edits]
+    resolved = any(e.resolved or not e.english for e in edits)
+    lines.append("\t".join(COLUMNS + ((RESOLVED,) if resolved else ())))
+    for e in edits:
+        cells = (e.source, e.machine, e.english) + ((" ".join(e.resolved),) if resolved else ())
+        lines.append("\t".join(_escape(c) for c in cells))
     return "\n".join(lines) + "\n"
 
 
@@ -146,7 +160,7 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
     used = set()
     for sentence in sentences:
         edit = edits.get(_key(sentence.text))
-        if edit is None:
+        if edit is None or not edit.english:
             continue
         used.add(_key(sentence.text))
         machine = sentence.translation or ""
@@ -166,7 +180,7 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
     orphaned = []
     texts = [s.text for s in sentences]
     for key, edit in edits.items():
-        if key in used:
+        if key in used or not edit.english:
             continue
         closest = difflib.get_close_matches(edit.source, texts, n=1, cutoff=SIMILAR)
         orphaned.append({
@@ -174,3 +188,20 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
             **({"closest": closest[0]} if closest else {}),
         })
     document.edits = {"file": str(path), "applied": applied, "orphaned": orphaned}
+
+
+def apply_resolved(document: Document, edits: dict[str, Edit]) -> None:
+    """Mark resolved the flags whose codes an edit row lists for its sentence (while
+    the sentence's English is the one they were resolved for) or for its block."""
+    for block in document.blocks:
+        edit = edits.get(_key(block.text))
+        if edit is not None and edit.resolved:
+            block.flags = [_resolved(f, edit) for f in block.flags]
+        for sentence in block.sentences:
+            edit = edits.get(_key(sentence.text))
+            if edit is not None and edit.resolved and (edit.english or edit.machine) == (sentence.translation or ""):
+                sentence.flags = [_resolved(f, edit) for f in sentence.flags]
+
+
+def _resolved(flag: Flag, edit: Edit) -> Flag:
+    return replace(flag, resolved=True) if flag.code in edit.resolved else flag

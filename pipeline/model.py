@@ -29,9 +29,14 @@ class Flag:
     code: str  # stable identifier, e.g. "replacement-char"
     message: str
     severity: str = "warning"  # "info" | "warning" | "error"
+    #: A reviewer marked it resolved (for the English the sentence has now).
+    resolved: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "message": self.message}
+        data: dict[str, Any] = {"code": self.code, "severity": self.severity, "message": self.message}
+        if self.resolved:
+            data["resolved"] = True
+        return data
 
 
 @dataclass(frozen=True)

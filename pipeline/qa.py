@@ -19,8 +19,9 @@ Each check looks at one thing a reviewer must know about:
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import regex
 
@@ -166,16 +167,87 @@ def inconsistent_renderings(sentences: Iterable[Sentence]) -> list[tuple[Sentenc
     return flagged
 
 
-def flags_at_least(document: Document, severity: str) -> list[tuple[str, Flag]]:
-    """``(block id, flag)`` for every block and sentence flag of ``severity`` or worse."""
-    threshold = SEVERITIES.index(severity)
+def document_flags(document: Document) -> list[tuple[str, Flag]]:
+    """``(where, flag)`` for every block and sentence flag, in reading order;
+    ``where`` is the block id or the sentence id (``p12.3``)."""
     out = []
     for block in document.blocks:
-        for flag in block.flags:
-            if SEVERITIES.index(flag.severity) >= threshold:
-                out.append((block.id, flag))
+        out.extend((block.id, flag) for flag in block.flags)
         for number, sentence in enumerate(block.sentences, start=1):
-            for flag in sentence.flags:
-                if SEVERITIES.index(flag.severity) >= threshold:
-                    out.append((f"{block.id}.{number}", flag))
+            out.extend((f"{block.id}.{number}", flag) for flag in sentence.flags)
     return out
+
+
+def flags_at_least(document: Document, severity: str, *, open_only: bool = False) -> list[tuple[str, Flag]]:
+    """``(where, flag)`` for every flag of ``severity`` or worse (only the ones not
+    resolved with ``open_only``)."""
+    threshold = SEVERITIES.index(severity)
+    return [
+        (where, flag) for where, flag in document_flags(document)
+        if SEVERITIES.index(flag.severity) >= threshold and not (open_only and flag.resolved)
+    ]
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    """What a reviewer has left: open warnings and errors are to do, open info
+    flags are notes. The one count that the run's summary line, `duizhao check`
+    and the reader's Review panel show."""
+
+    to_do: dict[str, int]  # code → open warnings and errors, worst code first
+    notes: dict[str, int]  # code → open info flags
+    resolved: int
+    errors: int
+    warnings: int
+
+    @property
+    def to_do_total(self) -> int:
+        return sum(self.to_do.values())
+
+    @property
+    def notes_total(self) -> int:
+        return sum(self.notes.values())
+
+    def summary(self) -> str:
+        """``12 flags to do, 40 notes, 1 resolved`` (the reader's script writes it so too)."""
+        flags = "flag" if self.to_do_total == 1 else "flags"
+        notes = "note" if self.notes_total == 1 else "notes"
+        return f"{self.to_do_total} {flags} to do, {self.notes_total} {notes}, {self.resolved} resolved"
+
+    def line(self) -> str:
+        """``Review: 12 flags to do (2 untranslated, 10 number-mismatch), 40 notes (...), 1 resolved``."""
+        def part(total: int, noun: str, codes: dict[str, int]) -> str:
+            text = f"{total} {noun}"
+            return text + (" (" + ", ".join(f"{n} {code}" for code, n in codes.items()) + ")" if codes else "")
+
+        flags = "flag" if self.to_do_total == 1 else "flags"
+        notes = "note" if self.notes_total == 1 else "notes"
+        return (f"Review: {part(self.to_do_total, flags + ' to do', self.to_do)}, "
+                f"{part(self.notes_total, notes, self.notes)}, {self.resolved} resolved")
+
+
+def review_counts(document: Document) -> ReviewCounts:
+    """:class:`ReviewCounts` of every flag of ``document``."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    open_flags = Counter()
+    resolved = 0
+    for _, flag in document_flags(document):
+        if flag.resolved:
+            resolved += 1
+        else:
+            open_flags[(flag.severity, flag.code)] += 1
+
+    def by_code(severities: tuple[str, ...]) -> dict[str, int]:
+        counts: Counter = Counter()
+        for (severity, code), n in sorted(open_flags.items(), key=lambda kv: (order.get(kv[0][0], 1), kv[0][1])):
+            if severity in severities:
+                counts[code] += n
+        return dict(counts)
+
+    return ReviewCounts(
+        to_do=by_code(("error", "warning")),
+        notes=by_code(("info",)),
+        resolved=resolved,
+        errors=sum(n for (severity, _), n in open_flags.items() if severity == "error"),
+        warnings=sum(n for (severity, _), n in open_flags.items() if severity == "warning"),
+    )

@@ -79,21 +79,6 @@ def orphaned_edits(document: Document) -> list[str]:
     return lines
 
 
-def flag_summary(document: Document) -> str:
-    """One line: how many flags of each kind were raised, worst first."""
-    counts = Counter(
-        (flag.severity, flag.code)
-        for block in document.blocks
-        for flag in [*block.flags, *(f for s in block.sentences for f in s.flags)]
-        if flag.severity != "info" or flag.code != "joined"
-    )
-    if not counts:
-        return "Flags: none"
-    order = {"error": 0, "warning": 1, "info": 2}
-    parts = [f"{n} {code}" for (severity, code), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
-    return "Flags: " + ", ".join(parts) + " (duizhao check SOURCE lists them)"
-
-
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``"1 document"``, ``"2 documents"``."""
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
@@ -115,3 +100,20 @@ def eta(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+    """One line: the flags to do and the notes by code, worst first, and how many
+    are resolved (:func:`pipeline.qa.review_counts`, the count the reader shows)."""
+    from pipeline.qa import review_counts
+
+    counts = review_counts(document)
+    hint = " (duizhao check SOURCE lists them)" if counts.to_do_total or counts.notes_total else ""
+    return counts.line() + hint
+
+
+def flag_summary(document: Document) -> str:
+    """One line: the flags to do and the notes by code, worst first, and how many
+    are resolved (:func:`pipeline.qa.review_counts`, the count the reader shows)."""
+    from pipeline.qa import review_counts
+
+    counts = review_counts(document)
+    hint = " (duizhao check SOURCE lists them)" if counts.to_do_total or counts.notes_total else ""
+    return counts.line() + hint

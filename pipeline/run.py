@@ -10,7 +10,8 @@
 4. find glossary terms and mask them, translate every sentence through the
    translation cache, put the renderings back (:mod:`pipeline.glossary`,
    :mod:`pipeline.translate`, :mod:`pipeline.cache`);
-5. apply the reviewer's post-edits (:mod:`pipeline.edits`) and check the result;
+5. apply the reviewer's post-edits (:mod:`pipeline.edits`), check the result and
+   mark resolved the flags the reviewer resolved for the same English;
 6. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically, or
    the formats chosen (:mod:`pipeline.render.formats`: also ``.md``, ``.en.md``, ``.tmx``);
 7. rebuild the library page ``<output>/index.html`` (:mod:`pipeline.render.index`).
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from pipeline.archive import Job
 from pipeline.cache import TranslationCache
-from pipeline.edits import Edit, apply_edits, edits_path, read_edits
+from pipeline.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
 from pipeline.errors import DuizhaoError
 from pipeline.glossary import (
     Glossary,
@@ -304,6 +305,7 @@ def run_many(
                 if item.edits:
                     apply_edits(document, item.edits, edits_path(job.source))
                 check_document(document)
+                apply_resolved(document, item.edits or {})
                 outputs = [] if job.output_dir is None else write_outputs(
                     document, job.output_dir, formats, cache=cache, library=library)
             except Exception as exc:  # one document's failure must not stop the others

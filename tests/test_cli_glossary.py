@@ -127,7 +127,8 @@ def test_check_command_exits_1_on_warnings_and_lists_them(engine, glossary_file,
     assert result.exit_code == 1
     assert "p1.1     warning  term-fallback:" in result.output
     assert "p2.1     warning  number-mismatch:" in result.output
-    assert result.output.splitlines()[-1] == "2 flags, 2 at warning or worse"
+    assert result.output.splitlines()[-1] == (
+        "Review: 2 flags to do (1 number-mismatch, 1 term-fallback), 0 notes, 0 resolved; 2 open at warning or worse")
     result = invoke("check", source, "-g", glossary_file, "--cache", tmp_path / "c.sqlite3", "--fail-on", "error")
     assert result.exit_code == 0
 
@@ -138,4 +139,4 @@ def test_check_command_passes_a_clean_translation(engine, glossary_file, tmp_pat
     engine["engine"] = FakeEngine()
     result = invoke("check", source, "-g", glossary_file, "--cache", tmp_path / "c.sqlite3")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "0 flags, 0 at warning or worse"
+    assert result.output.splitlines()[-1] == "Review: 0 flags to do, 0 notes, 0 resolved; 0 open at warning or worse"

@@ -169,3 +169,50 @@ def test_a_line_separator_inside_a_sentence_does_not_split_its_row(tmp_path):
     source = write_source(tmp_path, "台州\u2028很美。\n\n玉环在海边。\n")
     write_edits(edits_path(source), [Edit("台州\u2028很美。", "", "Taizhou is beautiful.", 0)])
     assert by_text(do_run(tmp_path, source))["台州\u2028很美。"].translation == "Taizhou is beautiful."
+
+
+FLAGGED = "增长了50万。\n\n台州很美。\n"
+
+
+def test_resolved_marks_hold_while_the_english_they_were_made_for_stays(tmp_path):
+    source = write_source(tmp_path, FLAGGED)
+    sentence = by_text(do_run(tmp_path, source, VersionedEngine("1")))["增长了50万。"]
+    assert [f.code for f in sentence.flags] == ["number-mismatch"] and not sentence.flags[0].resolved
+    write_edits(edits_path(source), [Edit("增长了50万。", sentence.translation, "", 0, ("number-mismatch",))])
+    assert edits_path(source).read_text(encoding="utf-8").splitlines()[0] == "source\tmachine\tenglish\tresolved"
+    document = do_run(tmp_path, source, VersionedEngine("1"))
+    (flag,) = by_text(document)["增长了50万。"].flags
+    assert flag.resolved and flag.to_json()["resolved"] is True
+    assert document.edits == {"file": str(edits_path(source)), "applied": 0, "orphaned": []}  # no edit, no orphan
+    assert not by_text(document)["增长了50万。"].edited
+    (flag,) = by_text(do_run(tmp_path, source, VersionedEngine("2")))["增长了50万。"].flags
+    assert not flag.resolved  # resolved for an English the sentence no longer has
+
+
+def test_resolved_marks_on_an_edit_and_on_a_block(tmp_path):
+    source = write_source(tmp_path, "增长了50万。\n\n台州\ufffd很美。\n")
+    machine = by_text(do_run(tmp_path, source))["增长了50万。"].translation
+    write_edits(edits_path(source), [
+        Edit("增长了50万。", machine, "It grew by 50 ten thousand.", 0, ("number-mismatch",)),
+        Edit("台州\ufffd很美。", "", "", 0, ("replacement-char",)),
+    ])
+    document = do_run(tmp_path, source)
+    grew = by_text(document)["增长了50万。"]
+    assert grew.edited and [(f.code, f.resolved) for f in grew.flags] == [("number-mismatch", True)]
+    block = document.blocks[1]
+    assert [(f.code, f.resolved) for f in block.flags] == [("replacement-char", True)]
+    # the block's mark says nothing of the sentence's English: its own flag stays open
+    assert [(f.code, f.resolved) for f in block.sentences[0].flags] == [("replacement-char", False)]
+
+
+@pytest.mark.parametrize("row, problem", [
+    ("台州很美。\tm\t\n", "doc.edits.tsv:2: empty source or english"),
+    ("\tm\tx\n", "doc.edits.tsv:2: empty source or english"),
+], ids=["no-english-without-resolved-column", "no-source"])
+def test_a_row_without_english_needs_the_resolved_column(tmp_path, row, problem):
+    path = tmp_path / "doc.edits.tsv"
+    path.write_text("source\tmachine\tenglish\n" + row, encoding="utf-8")
+    with pytest.raises(EditsError, match=problem):
+        read_edits(path)
+    path.write_text("source\tmachine\tenglish\tresolved\n台州很美。\tm\t\t\n", encoding="utf-8")
+    assert read_edits(path)["台州很美。"] == Edit("台州很美。", "m", "", 2, ())

@@ -117,3 +117,29 @@ def test_number_words_are_found_as_whole_words_each_on_its_own(words):
     text = " ".join(words)
     expected = {word for word in _WORD_NUMBERS if regex.search(rf"\b{word}\b", text)}
     assert _number_words(text) == expected
+def test_review_counts_leave_notes_and_resolved_flags_out_of_what_is_to_do():
+    from pipeline.qa import review_counts
+
+    ok = sentence("台州很美。", "Taizhou is beautiful.")
+    ok.flags = [Flag("number-mismatch", "n", "warning"), Flag("untranslated", "u", "error", resolved=True),
+                Flag("inconsistent-term", "i", "info")]
+    other = sentence("台州很美。", "Taizhou is beautiful.")
+    other.flags = [Flag("repetition", "r", "error"), Flag("number-mismatch", "n", "warning")]
+    document = _document(ok, other)
+    document.blocks[0].flags = [Flag("joined", "j", "info"), Flag("joined", "j", "info", resolved=True)]
+    counts = review_counts(document)
+    assert (counts.to_do_total, counts.errors, counts.warnings, counts.notes_total, counts.resolved) == (3, 1, 2, 2, 2)
+    assert list(counts.to_do.items()) == [("repetition", 1), ("number-mismatch", 2)]  # errors first
+    assert counts.line() == ("Review: 3 flags to do (1 repetition, 2 number-mismatch), "
+                             "2 notes (1 inconsistent-term, 1 joined), 2 resolved")
+    assert counts.summary() == "3 flags to do, 2 notes, 2 resolved"
+    assert [f.code for _, f in flags_at_least(document, "warning", open_only=True)] == [
+        "number-mismatch", "repetition", "number-mismatch"]
+
+
+def test_review_counts_of_a_clean_document():
+    from pipeline.qa import review_counts
+
+    counts = review_counts(_document(sentence("台州很美。", "Taizhou is beautiful.")))
+    assert counts.line() == "Review: 0 flags to do, 0 notes, 0 resolved"
+    assert review_counts(_document()).summary() == "0 flags to do, 0 notes, 0 resolved"

@@ -359,12 +359,28 @@ def test_a_model_without_terms_or_glossary_fields_still_renders():
     assert "<mark class=\"term" not in html and "No glossary term occurs in this text." in html
 
 
-def test_every_flag_is_listed_for_review_and_marked_on_its_sentence():
-    html = render(small_document())
-    items = re.findall(r'<li id="qa-(\d)" class="sev-(\w+)"><a href="#(p\d)" data-goto="([^"]*)">', html)
-    assert items == [("1", "info", "p2", ""), ("2", "error", "p2", "p2.2")]
-    assert re.search(r'<span class="s flagged" data-s="p2.2" tabindex="0">.*?</span><a class="fm sev-error" href="#qa-2"', html)
-    assert html.count('class="s flagged"') == 2  # both columns
+def test_flags_are_grouped_by_sentence_for_review_and_marked_with_the_worst_open_severity():
+    document = small_document()
+    sentence = document.blocks[1].sentences[1]
+    sentence.flags = [Flag("repetition", "repeated phrase", "warning"), *sentence.flags,
+                      Flag("inconsistent-term", "“三比三看” rendered two ways", "info", resolved=True)]
+    html = render(document)
+    assert page_data(html)["review"] == [
+        ["p2", document.blocks[1].text, [["joined", "info", "joined from lines 3, 5", 0]]],
+        ["p2.2", "台州发展很快。", [["repetition", "warning", "repeated phrase", 0],
+                                  ["number-mismatch", "error", "the English has a number the Chinese has not", 0],
+                                  ["inconsistent-term", "info", "“三比三看” rendered two ways", 1]]],
+    ]
+    # the error, though listed second, decides the marker; it follows the English and describes it
+    assert re.search(r'<span class="s flagged" data-s="p2.2" tabindex="0" aria-describedby="fm-p2.2">[^<]*(<mark[^>]*>[^<]*</mark>[^<]*)*'
+                     r'</span><span class="fm sev-error" id="fm-p2.2" data-g="p2.2" role="img" title="3 flags: repetition \(warning\); '
+                     r'number-mismatch \(error\); inconsistent-term \(resolved\)" aria-label="[^"]+">◆</span>', html)
+    assert '<span class="fm sev-info" id="fm-p2" data-g="p2" role="img"' in html  # the block's note, in its tools
+    assert html.count('class="s flagged"') == 2 and html.count("class=\"fm ") == 2  # underlined in both columns (when shown)
+    assert 'Review <span class="n qa-n">2</span>' in html  # info notes and resolved flags are not to do
+    assert '<span id="qa-summary">2 flags to do, 1 note, 1 resolved</span>' in html
+    assert re.findall(r'<option value="([^"]+)">\1 \((\d+)\)</option>', html) == [
+        ("number-mismatch", "1"), ("repetition", "1"), ("inconsistent-term", "0"), ("joined", "1")]
 
 
 def test_footer_names_source_hash_engine_glossary_and_counts():
@@ -374,7 +390,8 @@ def test_footer_names_source_hash_engine_glossary_and_counts():
     html = render(document)
     assert "gb18030, simplified Chinese" in html
     assert "argos · model translate-zh_en-1_9 version 1.9" in html and "beam_size" in html
-    assert "4 blocks" not in html and "3 blocks · 4 sentences · 3 with a translation (2 translated in this run, 1 from cache) · 2 flags" in html
+    assert "4 blocks" not in html and "3 blocks · 4 sentences · 3 with a translation (2 translated in this run, 1 from cache) · 0 dropped" in html
+    assert "<dt>Review</dt><dd>1 flag to do (1 number-mismatch), 1 note (1 joined), 0 resolved</dd>" in html
 
 
 def test_footer_hashes_the_source_file(tmp_path, seed_html):
@@ -429,7 +446,8 @@ def test_edit_data_carries_each_sentence_source_and_machine_text_escaped():
 
 def test_post_edited_sentences_are_marked_and_stale_ones_say_what_the_machine_says_now():
     html = render(edited_document())
-    marks = re.findall(r'data-s="(p\d\.\d)" tabindex="0">[^<]*(?:<mark[^>]*>[^<]*</mark>[^<]*)*</span><span class="(em[^"]*)" '
+    marks = re.findall(r'data-s="(p\d\.\d)" tabindex="0"(?: aria-describedby="[^"]+")?>[^<]*(?:<mark[^>]*>[^<]*</mark>[^<]*)*</span>'
+                       r'<span class="(em[^"]*)" '
                        r'role="img" title="([^"]*)"', html)
     assert marks == [
         ("p2.1", "em", "post-edited; machine said: Machine &lt;script&gt;alert(1)&lt;/script&gt; said."),
@@ -443,8 +461,8 @@ def test_post_edited_sentences_are_marked_and_stale_ones_say_what_the_machine_sa
 
 def test_orphaned_edits_are_listed_for_review_with_the_closest_sentence():
     html = render(edited_document())
-    assert 'Review <span class="n">4</span>' in html  # two flags, two orphans
-    assert "2 flags to look at, 2 orphaned edits." in html
+    assert 'Review <span class="n qa-n">0</span> <span class="n">2 orphaned</span>' in html  # the stale edit is a note
+    assert '0 flags to do, 2 notes, 0 resolved</span>, 2 orphaned edits.' in html
     items = re.findall(r"<ul class=\"orphans\"[^>]*>(.*?)</ul>", html, re.S)[0].split("<li>")[1:]
     assert len(items) == 2
     assert "旧句子&lt;script&gt;alert(1)&lt;/script&gt;。" in items[0] and "Old &#34;&gt;&lt;img" in items[0]

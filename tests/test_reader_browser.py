@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from test_reader import REPO, hostile_document, seed_document, small_document, unbreakable_document
+from test_reader import REPO, hostile_document, long_document, seed_document, small_document, unbreakable_document
 
 from pipeline.render.reader import render
 from pipeline.run import load_document
@@ -29,14 +29,21 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("reader")
     traditional = folder / "traditional.txt"
     traditional.write_text("臺灣的經濟發展很快。\n", encoding="big5")
-    documents = {"seed": seed_document(folder), "small": small_document(), "hostile": hostile_document(),
+    documents = {"seed": seed_document(folder), "long": long_document(folder), "small": small_document(), "hostile": hostile_document(),
                  "unbreakable": unbreakable_document(),
                  "traditional": load_document(traditional)}
-    paths = {}
+    paths = Pages()
     for name, document in documents.items():
         paths[name] = folder / f"{name}.html"
         paths[name].write_text(render(document), encoding="utf-8")
+    paths.documents = documents
     return paths
+
+
+class Pages(dict):
+    """Page files by name; ``documents`` holds the documents they were rendered from."""
+
+    documents: dict
 
 
 @dataclass
@@ -307,17 +314,107 @@ def test_keyboard_focus_on_a_glossary_term_shows_its_note(open_page):
 # ---- review ------------------------------------------------------------------------------------
 
 
-def test_the_review_panel_lists_every_flag_and_its_links_pin_the_sentence(open_page):
+def test_the_review_panel_groups_flags_by_sentence_and_its_links_pin_the_sentence(open_page):
     page = open_page("small").page
     page.click('[data-panel="qa"]')
-    items = page.locator("#panel-qa .qa li")
-    assert items.count() == 2
-    assert "number-mismatch" in items.nth(1).inner_text()
-    items.nth(1).locator("a").click()
+    assert page.evaluate("document.activeElement.id") == "qa-h"  # the panel takes the focus
+    groups = page.locator("#qa-list .qa-g")
+    assert groups.count() == 1  # the info note (joined) is not to do
+    assert groups.first.locator(".qa-flags li").count() == 1 and "number-mismatch" in groups.first.inner_text()
+    groups.first.locator("a").click()
     assert page.eval_on_selector_all(".s.pin", "els => els.map(e => e.dataset.s)") == ["p2.2", "p2.2"]
-    marker = page.locator(".fm")
-    assert marker.count() == 1 and marker.is_visible()
-    assert page.get_attribute(".fm", "href") == "#qa-2"
+    marker = page.locator(".fm:visible")
+    assert marker.count() == 1 and marker.get_attribute("data-g") == "p2.2" and "sev-error" in marker.get_attribute("class")
+    page.click('[data-sev="info"]')  # notes too
+    assert groups.count() == 2 and page.locator(".fm:visible").count() == 2
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#panel-qa")
+
+
+def review_state(page) -> dict:
+    return page.evaluate("""() => ({groups: document.querySelectorAll('#qa-list .qa-g').length,
+        codes: [...new Set([...document.querySelectorAll('#qa-list .qa-flags code')].map(c => c.textContent))].sort(),
+        summary: document.querySelector('#qa-summary').textContent, todo: document.querySelector('.qa-n').textContent})""")
+
+
+def test_review_filters_by_severity_and_code_and_counts_agree_with_the_document(open_page, pages):
+    from pipeline.qa import review_counts
+
+    counts = review_counts(pages.documents["seed"])
+    page = open_page("seed").page
+    page.click('[data-panel="qa"]')
+    state = review_state(page)
+    assert state["todo"] == str(counts.to_do_total) and state["summary"] == counts.summary()
+    assert "joined" not in state["codes"] and set(state["codes"]) == set(counts.to_do)
+    page.select_option("#qa-code", "number-mismatch")
+    state = review_state(page)
+    assert state["codes"] == ["number-mismatch"] and state["groups"] == counts.to_do["number-mismatch"]
+    page.select_option("#qa-code", "")
+    page.click('[data-sev="warning"]')
+    page.click('[data-sev="error"]')
+    page.click('[data-sev="info"]')
+    assert set(review_state(page)["codes"]) == set(counts.notes)
+
+
+def test_flags_are_quiet_until_the_review_panel_opens_or_the_sentence_has_the_focus(open_page):
+    page = open_page("small").page
+    underline = "s => getComputedStyle(s).textDecorationLine"
+    assert page.eval_on_selector(en("p2.2"), underline) == "none"
+    assert page.is_hidden("#p2 .bflags") and page.is_hidden("#fm-p2")  # a note on the block: not shown
+    page.focus(en("p2.2"))
+    assert page.eval_on_selector(en("p2.2"), underline) == "underline"
+    page.click('[data-panel="qa"]')
+    assert page.eval_on_selector(zh("p2.2"), underline) == "underline"
+    assert page.is_visible("#p2 .bflags")
+
+
+def test_n_and_p_step_through_the_open_flags(open_page, pages):
+    expected = [r.where for r in _open_reviews(pages.documents["seed"])]
+    page = open_page("seed").page
+    page.keyboard.press("n")
+    assert focused_sentence(page) == expected[0]
+    assert page.inner_text("#status").startswith(f"Open flag 1 of {len(expected)}: {expected[0]}")
+    page.keyboard.press("n")
+    page.keyboard.press("n")
+    assert focused_sentence(page) == expected[2]
+    page.keyboard.press("p")
+    assert focused_sentence(page) == expected[1]
+    page.click('[data-panel="qa"]')
+    page.keyboard.press("n")
+    assert page.get_attribute("#qa-list .qa-g.current a", "data-goto") in (expected[2], "")
+    page.keyboard.press("Home")
+    page.evaluate("document.activeElement.blur()")
+
+
+def _open_reviews(document):
+    from pipeline.render.reader import _View
+
+    return [r for r in _View(document).reviews if r.worst in ("error", "warning")]
+
+
+def focused_sentence(page) -> str:
+    return page.evaluate("(document.activeElement.dataset && document.activeElement.dataset.s) || document.activeElement.id")
+
+
+def test_the_review_panel_of_the_10x_page_is_drawn_as_it_is_scrolled(open_page, pages):
+    total = len(_open_reviews(pages.documents["long"]))
+    assert total > 250
+    page = open_page("long").page
+    page.click('[data-panel="qa"]')
+    assert page.locator("#qa-list .qa-g").count() == 50  # not the other thousand
+    assert page.inner_text(".qa-more") == f"{total - 50} more…"
+    page.eval_on_selector("#panel-qa", "p => p.scrollTop = p.scrollHeight")
+    page.wait_for_function("document.querySelectorAll('#qa-list .qa-g').length === 100")
+    page.focus(zh("p1.1"))
+    page.keyboard.press("p")  # back from the start: the last open flag
+    last = page.locator("#qa-list .qa-g.current")
+    assert last.count() == 1 and page.locator("#qa-list .qa-g").count() == total
+    assert uncovered_in_panel(last), last.evaluate("g => [JSON.stringify(g.getBoundingClientRect()), JSON.stringify(g.closest('.panel').getBoundingClientRect()), g.closest('.panel').scrollTop, g.closest('.panel').scrollHeight]")
+
+
+def uncovered_in_panel(locator) -> bool:
+    return locator.evaluate("""g => { const r = g.getBoundingClientRect(), p = g.closest('.panel').getBoundingClientRect();
+        return r.top >= p.top - 1 && r.bottom <= p.bottom + 1; }""")
 
 
 # ---- reading aids ------------------------------------------------------------------------------

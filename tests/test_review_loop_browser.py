@@ -223,7 +223,8 @@ def test_edit_save_import_rerun_stale_and_orphaned(tmp_path, context):
     title = marker.get_attribute("title")
     assert "machine translation has changed since the edit" in title and title.endswith(now.machine)
     page.click('[data-panel="qa"]')
-    assert page.locator("#panel-qa .qa li", has_text="edit-stale").count() == 2
+    page.click('[data-sev="info"]')  # a stale edit is a note
+    assert page.locator("#qa-list .qa-flags li", has_text="edit-stale").count() == 2
     # Saving the untouched stale edits keeps the machine output they were made against,
     # so importing the file again does not hide that they are stale.
     with page.expect_download() as download_info:
@@ -256,12 +257,113 @@ def test_edit_save_import_rerun_stale_and_orphaned(tmp_path, context):
     item.locator("a[data-goto]").click()
     pinned = page.eval_on_selector_all(".s.pin", "els => els.map(e => e.dataset.s)")
     assert len(pinned) == 2 and page.inner_text(f'.cell.zh .s[data-s="{pinned[0]}"]') == changed
-    assert page.inner_text('[data-panel="qa"] .n') == str(len(document_flags(loop.json())) + 1)
+    to_do = [f for f in document_flags(loop.json()) if f["severity"] != "info" and not f.get("resolved")]
+    assert page.inner_text('[data-panel="qa"] .qa-n') == str(len(to_do))
+    assert page.inner_text('[data-panel="qa"]') == f"Review {len(to_do)} 1 orphaned"
     page.close()
 
 
 def document_flags(data: dict) -> list[dict]:
     return [f for b in data["blocks"] for f in b["flags"] + [f for s in b["sentences"] for f in s.get("flags", [])]]
+
+
+# ---- resolved flags ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_engine(monkeypatch):
+    """`duizhao run` and `duizhao check` with a fake engine in place of the Argos model."""
+    import pipeline.run
+
+    chosen = {"engine": VersionedEngine("1")}
+    monkeypatch.setattr(pipeline.run, "argos_engine", lambda **kwargs: chosen["engine"])
+    return chosen
+
+
+def cli_counts(loop: Loop) -> tuple[str, str, str]:
+    """The review line of `duizhao run`, the one of `duizhao check`, and the page's count."""
+    args = ["-g", str(GLOSSARY), "--cache", str(loop.folder / "c.sqlite3")]
+    ran = CliRunner().invoke(cli, ["run", str(loop.source), "-o", str(loop.out), *args], catch_exceptions=False)
+    checked = CliRunner().invoke(cli, ["check", str(loop.source), *args], catch_exceptions=False)
+    run_line = next(line for line in ran.output.splitlines() if line.startswith("Review: "))
+    check_line = checked.output.splitlines()[-1]
+    return run_line.removesuffix(" (duizhao check SOURCE lists them)"), check_line.partition(";")[0], \
+        loop.html.read_text(encoding="utf-8")
+
+
+def page_counts(page) -> tuple[str, str]:
+    return page.inner_text(".qa-n"), page.inner_text("#qa-summary")
+
+
+def test_resolved_flags_are_saved_with_the_edits_and_a_rerun_shows_what_is_still_open(tmp_path, context, cli_engine):
+    from pipeline.qa import review_counts
+
+    loop = Loop(tmp_path)
+    run_line, check_line, html = cli_counts(loop)
+    counts = review_counts(loop.run())
+    assert run_line == check_line == counts.line() and counts.to_do_total > 3
+    assert f'<span class="n qa-n">{counts.to_do_total}</span>' in html
+
+    page = open_reader(context, loop.html)
+    assert page_counts(page) == (str(counts.to_do_total), counts.summary())
+    page.click('[data-panel="qa"]')
+    first, second = page.locator("#qa-list .qa-g").nth(0), page.locator("#qa-list .qa-g").nth(1)
+    where, code = first.locator("a").inner_text(), first.locator("input").first.get_attribute("data-code")
+    first.locator("input").first.check()
+    second_where = second.locator("a").inner_text()
+    second.locator("input").first.check()
+    second.locator("input").first.uncheck()  # changed my mind
+    resolved_counts = (str(counts.to_do_total - 1),
+                       f"{counts.to_do_total - 1} flags to do, {counts.notes_total} notes, 1 resolved")
+    assert page_counts(page) == resolved_counts
+    open_left = {f["severity"] for f in _sentence_flags(loop, where) if f["code"] != code}
+    worst = next((level for level in ("error", "warning", "info") if level in open_left), "done")
+    assert page.get_attribute(f'[id="fm-{where}"]', "class") == f"fm sev-{worst}"
+    assert page.inner_text("#btn-save") == "Save edits (1)"
+    page.reload()  # kept in the browser
+    page.wait_for_function("document.body.classList.contains('ready')")
+    assert page_counts(page) == resolved_counts
+    page.click('[data-panel="qa"]')
+    assert page.locator("#qa-list .qa-g a", has_text=where).count() == (1 if _flags_at(loop, where) > 1 else 0)
+    page.check("#qa-resolved")  # resolved ones too
+    assert page.locator(f'#qa-list .qa-g:has(a:text-is("{where}")) li.done input[data-code="{code}"]').is_checked()
+
+    with page.expect_download() as download_info:
+        page.click("#btn-save")
+    saved = tmp_path / "taizhou.edits.tsv"
+    download_info.value.save_as(saved)
+    lines = saved.read_text(encoding="utf-8").splitlines()
+    assert lines[1] == "source\tmachine\tenglish\tresolved"
+    assert len(lines) == 3 and lines[2].endswith(f"\t\t{code}") and second_where not in lines[2]
+    page.close()
+
+    # imported beside the source, the next run shows the flag resolved, and so does every count
+    assert CliRunner().invoke(cli, ["edits", "import", str(saved)], catch_exceptions=False).exit_code == 0
+    run_line, check_line, html = cli_counts(loop)
+    assert run_line == check_line and run_line.endswith(", 1 resolved")
+    assert f"{counts.to_do_total - 1} flags to do" in run_line
+    flag = next(f for f in _sentence_flags(loop, where) if f["code"] == code)
+    assert flag["resolved"] is True
+    page = open_reader(context, loop.html)
+    assert page_counts(page) == resolved_counts
+    assert page.evaluate("localStorage.getItem('duizhao.resolved:' + JSON.parse(document.getElementById('reader-data').textContent).edit.source)") is None
+    page.close()
+
+    # a new machine translation: the mark was for the old English, so the flag is open again
+    cli_engine["engine"] = VersionedEngine("2")
+    run_line, check_line, _ = cli_counts(loop)
+    assert run_line == check_line and run_line.endswith(", 0 resolved")
+    assert all(not f.get("resolved") for f in _sentence_flags(loop, where))
+
+
+def _sentence_flags(loop: Loop, where: str) -> list[dict]:
+    block, _, n = where.partition(".")
+    found = next(b for b in loop.json()["blocks"] if b["id"] == block)
+    return found["sentences"][int(n) - 1].get("flags", []) if n else found["flags"]
+
+
+def _flags_at(loop: Loop, where: str) -> int:
+    return len([f for f in _sentence_flags(loop, where) if f["severity"] != "info"])
 
 
 def test_discard_asks_twice_and_restores_the_page(tmp_path, context):

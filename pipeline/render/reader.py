@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 #: Element that holds a block's text in each column, by kind.
 _TAGS = {"title": "h1", "heading": "h2", "quote": "blockquote", "code": "pre", "front_matter": "pre"}
 _SEVERITIES = ("error", "warning", "info")
+#: The review marker's shape per worst open severity (shape, not colour alone).
+_MARKS = {"error": "◆", "warning": "▲", "info": "•", "done": "✓"}
 #: Distinct term colours; terms beyond this many share colours.
 _COLOURS = 8
 _STORAGE_KEY = "duizhao.reader"
@@ -52,10 +54,14 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
     ``library`` is the relative link to the library page (``index.html``)."""
     from markupsafe import Markup
 
+    from pipeline.qa import review_counts
+
     view = _View(document)
     tokens, dictionary = _reading_aids(document, view, cache)
     data = {"script": document.script, "storageKey": _STORAGE_KEY, "tokens": tokens}
     data["edit"] = _edit_data(document, view)
+    data["review"] = [r.data() for r in view.reviews]
+    counts = review_counts(document)
     template = _environment().get_template("reader.html.j2")
     return template.render(
         title=next((b.text for b in document.blocks if b.kind == "title"), Path(document.source).name),
@@ -63,12 +69,13 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
         zh_lang="zh-Hant" if document.script == "traditional" else "zh-Hans",
         rows=view.rows,
         terms=view.terms(),
-        flags=view.flags,
+        counts=counts,
+        codes=_codes(view.reviews),
         orphaned=_orphaned_edits(document, view),
         edit_file=data["edit"]["file"],
         edits_file=str(_get(getattr(document, "edits", None) or {}, "file", "") or ""),
         dropped=[_plain(d) for d in document.dropped],
-        footer=_footer(document, view, now or datetime.now().astimezone()),
+        footer=_footer(document, view, counts, now or datetime.now().astimezone()),
         css=Markup(_asset("reader.css")),
         js=Markup(_asset("reader.js")),
         data_json=Markup(script_json(data)),
@@ -154,7 +161,7 @@ class _SentenceView:
     zh: list[_Piece]
     en: list[_Piece]
     translated: bool
-    flags: list[dict[str, Any]] = field(default_factory=list)
+    review: _Review | None = None
     #: The English shown, and the machine output it is (or, when edited, replaced).
     english: str = ""
     machine: str = ""
@@ -176,7 +183,40 @@ class _Row:
     text: str
     verbatim: bool
     sentences: list[_SentenceView]
+    review: _Review | None
+
+
+@dataclass
+class _Review:
+    """The flags of one sentence (``where`` = ``p12.3``) or of one block (``p12``):
+    one item of the Review panel and one marker in the text."""
+
+    where: str
+    #: The text the edits file keys a resolved mark by: the block's, or the sentence's.
+    source: str
     flags: list[dict[str, Any]]
+
+    @property
+    def worst(self) -> str:
+        """The worst open severity, or ``done`` when every flag is resolved."""
+        levels = {f["level"] for f in self.flags if not f["resolved"]}
+        return next((level for level in _SEVERITIES if level in levels), "done")
+
+    @property
+    def mark(self) -> str:
+        return _MARKS[self.worst]
+
+    @property
+    def label(self) -> str:
+        """What the marker says to a screen reader, and as its tooltip."""
+        n = len(self.flags)
+        listed = "; ".join(f"{f['code']} ({'resolved' if f['resolved'] else f['severity']})" for f in self.flags)
+        return f"{n} flag{'s' if n > 1 else ''}: {listed}"
+
+    def data(self) -> list[Any]:
+        """``[where, source, [[code, severity, message, resolved 0/1], ...]]`` for the page's script."""
+        return [self.where, self.source,
+                [[f["code"], f["level"], f["message"], int(f["resolved"])] for f in self.flags]]
 
 
 class _View:
@@ -184,14 +224,15 @@ class _View:
 
     def __init__(self, document: Document):
         self._terms: dict[str, _Term] = {}
-        self.flags: list[dict[str, Any]] = []
+        #: Every sentence and block with flags, in reading order (a block before its sentences).
+        self.reviews: list[_Review] = []
         self.rows = [self._row(block) for block in document.blocks]
 
     def terms(self) -> list[_Term]:
         return sorted(self._terms.values(), key=lambda t: (-t.count, t.zh))
 
     def _row(self, block: Block) -> _Row:
-        flags = [self._flag(f, block.id, None) for f in block.flags]
+        review = self._review(block.id, block.text, block.flags)
         sentences = [] if not block.translatable else [
             self._sentence(s, f"{block.id}.{n}") for n, s in enumerate(block.sentences, 1)
         ]
@@ -202,25 +243,29 @@ class _View:
             text=block.text,
             verbatim=not block.translatable,
             sentences=sentences,
-            flags=flags,
+            review=review,
         )
 
-    def _flag(self, flag: Any, block_id: str, sentence_id: str | None) -> dict[str, Any]:
-        severity = str(_get(flag, "severity", "warning") or "warning")
-        item = {
-            "n": len(self.flags) + 1,
-            "block": block_id,
-            "sentence": sentence_id,
-            "code": str(_get(flag, "code", "") or ""),
-            "severity": severity,
-            "level": severity if severity in _SEVERITIES else "warning",
-            "message": str(_get(flag, "message", "") or ""),
-        }
-        self.flags.append(item)
-        return item
+    def _review(self, where: str, source: str, flags: list[Any]) -> _Review | None:
+        if not flags:
+            return None
+        items = []
+        for flag in flags:
+            severity = str(_get(flag, "severity", "warning") or "warning")
+            items.append({
+                "code": str(_get(flag, "code", "") or ""),
+                "severity": severity,
+                "level": severity if severity in _SEVERITIES else "warning",
+                "message": str(_get(flag, "message", "") or ""),
+                "resolved": bool(_get(flag, "resolved", False)),
+            })
+        review = _Review(where, source, items)
+        self.reviews.append(review)
+        return review
 
     def _sentence(self, sentence: Sentence, sid: str) -> _SentenceView:
-        flags = [self._flag(f, sid.split(".")[0], sid) for f in (getattr(sentence, "flags", None) or [])]
+        review = self._review(sid, sentence.text, getattr(sentence, "flags", None) or [])
+        flags = review.flags if review else []
         matches = self._term_matches(sentence)
         zh: list[_Piece] = []
         at = 0
@@ -240,7 +285,7 @@ class _View:
             zh=zh,
             en=_english_pieces(translation, [(term, f"{sid}-{n}") for n, (_, _, term) in enumerate(matches)]),
             translated=bool(translation.strip()),
-            flags=flags,
+            review=review,
             english=translation,
             machine=str(getattr(sentence, "machine", None) or "") if edited else translation,
             edited=edited,
@@ -285,6 +330,18 @@ class _View:
                 colour=n % _COLOURS,
             )
         return term
+
+
+def _codes(reviews: list[_Review]) -> list[tuple[str, int]]:
+    """The flag codes of the page with how many flags of each are open, worst first."""
+    order = {level: n for n, level in enumerate(_SEVERITIES)}
+    counts: dict[str, list[int]] = {}
+    for review in reviews:
+        for f in review.flags:
+            entry = counts.setdefault(f["code"], [order[f["level"]], 0])
+            entry[0] = min(entry[0], order[f["level"]])
+            entry[1] += not f["resolved"]
+    return [(code, n) for code, (_, n) in sorted(counts.items(), key=lambda kv: (kv[1][0], kv[0]))]
 
 
 def _edit_data(document: Document, view: _View) -> dict[str, Any]:
@@ -536,7 +593,7 @@ def _words(sentence: _SentenceView, other_script) -> list[list[str]]:
 # ---- footer ---------------------------------------------------------------------------
 
 
-def _footer(document: Document, view: _View, now: datetime) -> dict[str, Any]:
+def _footer(document: Document, view: _View, counts: Any, now: datetime) -> dict[str, Any]:
     signature = _parse_signature(document.signature)
     stats = document.stats or {}
     sentences = [s for row in view.rows for s in row.sentences]
@@ -561,7 +618,7 @@ def _footer(document: Document, view: _View, now: datetime) -> dict[str, Any]:
             "translated": sum(s.translated for s in sentences),
             "engine": stats.get("translated"),
             "cached": stats.get("cached"),
-            "flags": len(view.flags),
+            "review": counts.line().removeprefix("Review: "),
             "dropped": len(document.dropped),
         },
     }
