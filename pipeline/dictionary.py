@@ -19,7 +19,7 @@ import gzip
 import importlib.util
 import json
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -218,21 +218,54 @@ def cedict_entries(words: Iterable[str], store: AidsStore | None = None) -> dict
     return found
 
 
+#: Scans of the dictionary file made by this process (see :func:`_scan_cedict`).
+_scans = 0
+
+
 def _scan_cedict(wanted: set[str]) -> dict[str, list[DictEntry]]:
+    """The entries of ``wanted`` headwords, each headword's in the file's order.
+
+    The first look-up of a process reads the file once, keeping only what it
+    needs (one document's page); from the second on (a run of many documents) the
+    file's lines are indexed by headword once and kept, instead of reading the
+    whole file again for every document."""
+    global _scans
+    _scans += 1
     found: dict[str, list[DictEntry]] = {}
-    with gzip.open(cedict_path(), "rt", encoding="utf-8") as lines:
-        for line in lines:
-            if line.startswith("#"):
-                continue
-            traditional, simplified, _ = line.split(" ", 2)
-            if traditional not in wanted and simplified not in wanted:
-                continue
-            entry = _parse_line(line)
-            if entry is None:
-                continue
-            for headword in {traditional, simplified} & wanted:
-                found.setdefault(headword, []).append(entry)
+    if _scans > 1:
+        index = _cedict_index()
+        for headword in wanted:
+            entries = [e for e in map(_parse_line, index.get(headword, ())) if e is not None]
+            if entries:
+                found[headword] = entries
+        return found
+    for line in _cedict_lines():
+        traditional, simplified, _ = line.split(" ", 2)
+        if traditional not in wanted and simplified not in wanted:
+            continue
+        entry = _parse_line(line)
+        if entry is None:
+            continue
+        for headword in {traditional, simplified} & wanted:
+            found.setdefault(headword, []).append(entry)
     return found
+
+
+def _cedict_lines() -> Iterator[str]:
+    with gzip.open(cedict_path(), "rt", encoding="utf-8") as lines:
+        yield from (line for line in lines if not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def _cedict_index() -> dict[str, tuple[str, ...]]:
+    """Every line of the dictionary file under each of its two headwords."""
+    index: dict[str, list[str]] = {}
+    for line in _cedict_lines():
+        traditional, simplified, _ = line.split(" ", 2)
+        index.setdefault(traditional, []).append(line)
+        if simplified != traditional:
+            index.setdefault(simplified, []).append(line)
+    return {headword: tuple(lines) for headword, lines in index.items()}
 
 
 def _parse_line(line: str) -> DictEntry | None:
