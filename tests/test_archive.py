@@ -257,3 +257,78 @@ def test_the_progress_line_counts_documents_and_sentences_with_a_rate_and_eta(mo
     display.document_done()
     now[0] = 110.0
     assert display.line() == "1/4 documents · 70 sentences translated · 7.0 sentences/s · ETA 0:30"
+
+
+# ---- killed and started again ---------------------------------------------------------------
+
+_CHARS = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
+
+
+def long_article(n: int, paragraphs: int = 6, sentences: int = 10) -> str:
+    """An article of ``paragraphs`` × ``sentences`` sentences of seeded random characters."""
+    import random
+
+    rng = random.Random(n)
+    body = ["".join("".join(rng.choice(_CHARS) for _ in range(rng.randint(8, 20))) + "。" for _ in range(sentences))
+            for _ in range(paragraphs)]
+    return f"第{n}篇\n\n" + "\n\n".join(body) + "\n"
+
+
+def cached_rows(path: Path) -> int:
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        try:
+            return db.execute("SELECT count(*) FROM translations").fetchone()[0]
+        except sqlite3.OperationalError:  # created, not yet migrated
+            return 0
+
+
+@pytest.mark.parametrize("moment", ["translating", "writing"])
+def test_killed_at_any_point_and_started_again_it_redoes_no_finished_translation(installed, tmp_path, moment):
+    import signal
+    import sys
+    import time
+
+    from conftest import child_process
+
+    src, out, cache = tmp_path / "src", tmp_path / "out", tmp_path / "c.sqlite3"
+    for n in range(30):
+        write(src, f"{n // 10}/{n:02}.txt", long_article(n))
+    command = [sys.executable, "-m", "pipeline", "run", str(src), "-o", str(out), "--offline", "--cache", str(cache)]
+
+    def reached() -> bool:
+        if moment == "translating":
+            return cached_rows(cache) > 0
+        return any(out.rglob("*.json"))
+
+    with child_process(command) as process:
+        deadline = time.monotonic() + 50
+        while not reached() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert process.poll() is None, "the run finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+    finished = cached_rows(cache)
+    assert finished > 0
+    if moment == "translating":
+        assert not any(out.rglob("*.json"))
+    for path in out.rglob("*"):  # whatever was written is whole
+        if path.suffix == ".json" and not path.name.startswith("."):
+            json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".html":
+            assert path.read_text(encoding="utf-8").rstrip().endswith("</html>")
+
+    again = CliRunner().invoke(cli, command[3:])
+    assert again.exit_code == 0, again.output
+    total = cached_rows(cache)
+    last = again.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"30 documents written, 0 failed; 1830 sentences: {total - finished} translated, "
+                           f"{finished} from cache")
+    jsons = sorted(p for p in out.rglob("*.json") if not p.name.startswith("."))
+    assert len(jsons) == 30
+    for path in jsons:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert all(s["translation"] for b in data["blocks"] for s in b["sentences"])
