@@ -273,10 +273,10 @@ def document_flags(data: dict) -> list[dict]:
 @pytest.fixture
 def cli_engine(monkeypatch):
     """`duizhao run` and `duizhao check` with a fake engine in place of the Argos model."""
-    import pipeline.run
+    import pipeline.engines.settings
 
     chosen = {"engine": VersionedEngine("1")}
-    monkeypatch.setattr(pipeline.run, "argos_engine", lambda **kwargs: chosen["engine"])
+    monkeypatch.setattr(pipeline.engines.settings, "build_engine", lambda settings, **kwargs: chosen["engine"])
     return chosen
 
 
