@@ -388,6 +388,33 @@ def config_command(config, output_dir: str | None, cache_path: str | None, gloss
         click.echo(f"{key.ljust(widths[0])}  {_terminal_safe(value).ljust(widths[1])}  {source}")
 
 
+@cli.command("engines")
+@_engine_options
+def engines_command(config) -> None:
+    """List the translation engines: what each needs and whether it is ready.
+
+    Ready means its model is found (argos, ctranslate2) or its server answers
+    and serves the model (openai); nothing is downloaded or loaded. The engine in
+    force (--engine, duizhao.toml, default argos) is marked with *; the exit status
+    is 1 when it is not ready.
+    """
+    from pipeline.config import ENGINE_NAMES
+    from pipeline.engines.settings import NEEDS, EngineSettings, readiness
+
+    chosen = config["engine.name"]
+    rows = [("", "ENGINE", "NEEDS", "READY")]
+    ready_in_force = False
+    for name in ENGINE_NAMES:
+        ready, detail = readiness(EngineSettings.from_config(config, name))
+        ready_in_force = ready_in_force or (ready and name == chosen)
+        rows.append(("*" if name == chosen else "", name, NEEDS[name], ("yes: " if ready else "no: ") + detail))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + _terminal_safe(row[3]))
+    if not ready_in_force:
+        raise SystemExit(1)
+
+
 def _terminal_safe(text: str) -> str:
     """``text`` with control characters shown as escapes, so a value cannot drive the terminal."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -51,17 +51,26 @@ def run_summary(document: Document) -> str:
         f"{stats.get('sentences', 0)} sentences: {stats.get('translated', 0)} translated, "
         f"{stats.get('cached', 0)} from cache"
     )
+    if stats.get("term_retried"):
+        line += f", {stats['term_retried']} asked again with placeholders to keep glossary terms"
     if stats.get("term_fallback"):
         line += (
             f", {stats['term_fallback']} rebuilt to keep glossary terms "
             f"({stats.get('pieces_translated', 0)} pieces translated)"
         )
+    if "requests" in stats:
+        line += f", {requests_line(stats['requests'], stats.get('retried', 0))}"
     edits = document.edits
     if edits:
         line += f", {edits['applied']} post-edits applied"
         if edits["orphaned"]:
             line += f", {len(edits['orphaned'])} orphaned"
     return line + f", {stats.get('seconds', 0.0):.1f} s"
+
+
+def requests_line(made: int, retried: int) -> str:
+    """``"57 requests (2 retried)"``: an HTTP engine's requests in a run."""
+    return f"{plural(made, 'request')} ({retried} retried)"
 
 
 def orphaned_edits(document: Document) -> list[str]:
@@ -87,10 +96,11 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 def many_summary(summary: RunSummary, seconds: float, verb: str = "written") -> str:
     """The last line of a run of many documents: documents written and failed,
     then what was translated and what came from the cache (each distinct text once)."""
+    requests = "" if summary.requests is None else ", " + requests_line(*summary.requests)
     return (
         f"{plural(summary.written, 'document')} {verb}, {len(summary.failures)} failed; "
         f"{plural(summary.sentences, 'sentence')}: {summary.translated} translated, "
-        f"{summary.cached} from cache, {seconds:.1f} s"
+        f"{summary.cached} from cache{requests}, {seconds:.1f} s"
     )
 
 

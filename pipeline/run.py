@@ -30,25 +30,16 @@ from pipeline.archive import Job
 from pipeline.cache import TranslationCache
 from pipeline.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
 from pipeline.errors import DuizhaoError
-from pipeline.glossary import (
-    Glossary,
-    annotate_terms,
-    assemble_fallback,
-    default_files,
-    fallback_flag,
-    glossary_files,
-    fallback_pieces,
-    load_glossaries,
-    restore_terms,
-    strip_placeholders,
-)
-from pipeline.model import Document, Sentence
+from pipeline.engines import glossary_mode, request_counts
+from pipeline.enforce import translate_with_glossary
+from pipeline.glossary import Glossary, annotate_terms, default_files, glossary_files, load_glossaries
+from pipeline.model import Document
 from pipeline.qa import check_document
 from pipeline.render.formats import DEFAULT_FORMATS, parse_formats, write_formats
 from pipeline.render.index import write_index
 from pipeline.segment import segment
 from pipeline.source import read_source
-from pipeline.translate import Backend, TranslateStats, Translator, translate_texts
+from pipeline.translate import Backend, TranslateStats, Translator
 
 #: Sentences per window of :func:`run_many`: large enough for full engine batches
 #: across documents, small enough that a window's documents take little memory.
@@ -91,13 +82,16 @@ def translate_documents(
     backend: Backend | None = None,
 ) -> TranslateStats:
     """Fill in ``translation`` on every sentence of ``documents``, enforcing the
-    glossary: terms are masked before translation and their renderings put back
-    after; a sentence whose placeholders did not survive is rebuilt from pieces.
+    glossary (:func:`pipeline.enforce.translate_with_glossary`: for an NMT engine,
+    terms are masked before translation and their renderings put back after; an
+    LLM is given the renderings with the sentence; a sentence whose terms did not
+    come through is rebuilt from pieces).
 
     The sentences of all the documents go to the engine together: a sentence
     shared by two documents is translated once, and batches span documents.
     Each document's ``stats`` count its own distinct sentences; the returned
-    stats count the whole set once."""
+    stats count the whole set once. An engine that makes HTTP requests adds
+    ``requests`` and ``retried`` (those of the whole call, like ``seconds``)."""
     started = time.perf_counter()
     per_document = [d.sentences() for d in documents]
     for document, sentences in zip(documents, per_document):
@@ -105,40 +99,32 @@ def translate_documents(
         annotate_terms(sentences, glossary or Glossary())
         if glossary is not None:
             document.glossary = [f.to_json() for f in glossary.files]
-    inputs = [s.mt_input or s.simplified for sentences in per_document for s in sentences]
-    translations, stats = translate_texts(inputs, engine, cache, progress=progress, backend=backend)
-    rebuild: list[list[Sentence]] = [[] for _ in documents]
-    at = iter(translations)
-    for rebuilt, sentences in zip(rebuild, per_document):
-        for sentence, translation in zip(sentences, at):
-            if sentence.mt_input is not None:
-                sentence.translation = restore_terms(translation, sentence)
-                if sentence.translation is None:  # a placeholder was dropped or garbled
-                    rebuilt.append(sentence)
-            else:
-                sentence.translation = strip_placeholders(translation)
-    pieces = [[p for s in rebuilt for p in fallback_pieces(s)] for rebuilt in rebuild]
-    flat_pieces = [p for document_pieces in pieces for p in document_pieces]
-    translated_pieces, piece_stats = translate_texts(flat_pieces, engine, cache, backend=backend)
-    table = dict(zip(flat_pieces, map(strip_placeholders, translated_pieces)))
-    for rebuilt in rebuild:
-        for sentence in rebuilt:
-            sentence.translation = assemble_fallback(sentence, table)
-            sentence.flags.append(fallback_flag(sentence))
+    before = request_counts(engine)
+    outcome = translate_with_glossary(documents, engine, cache, progress=progress, backend=backend)
+    stats = outcome.stats
     stats.seconds = time.perf_counter() - started
     signature = engine.signature()
-    for document, sentences, rebuilt, document_pieces in zip(documents, per_document, rebuild, pieces):
-        unique = {t for t in (s.mt_input or s.simplified for s in sentences) if t.strip()}
+    requests = request_counts(engine)
+    at = 0
+    for document, sentences in zip(documents, per_document):
+        positions = range(at, at + len(sentences))
+        at += len(sentences)
+        unique = {outcome.inputs[i] for i in positions if outcome.inputs[i].strip()}
         fresh = len(unique & stats.fresh)
         document.signature = signature
         document.stats = {
             "sentences": len(sentences),
             "translated": fresh,
             "cached": len(unique) - fresh,
-            "term_fallback": len(rebuilt),
-            "pieces_translated": len(set(document_pieces) & piece_stats.fresh),
+            "term_fallback": sum(i in outcome.rebuilt for i in positions),
+            "pieces_translated": len({p for i in positions for p in outcome.pieces.get(i, ())} & outcome.fresh_pieces),
             "seconds": round(stats.seconds, 3),
         }
+        if glossary_mode(engine) == "prompt":
+            document.stats["term_retried"] = sum(i in outcome.retried for i in positions)
+        if requests is not None:
+            stats.requests = (requests[0] - before[0], requests[1] - before[1])
+            document.stats["requests"], document.stats["retried"] = stats.requests
     return stats
 
 
@@ -212,6 +198,8 @@ class RunSummary:
     sentences: int = 0
     translated: int = 0
     cached: int = 0
+    #: (made, retried) HTTP requests of an engine that makes them, else None.
+    requests: tuple[int, int] | None = None
     #: The library page written at the end, if any, or why it could not be.
     library: Path | None = None
     library_error: DuizhaoError | None = None
@@ -299,6 +287,9 @@ def run_many(
         summary.sentences += stats.sentences
         summary.translated += stats.translated
         summary.cached += stats.cached
+        if stats.requests is not None:
+            made, retried = summary.requests or (0, 0)
+            summary.requests = (made + stats.requests[0], retried + stats.requests[1])
         for item in loaded:
             document, job = item.document, item.job
             try:

@@ -8,7 +8,9 @@
 4. send them to the engine ``chunk_size`` at a time (through a backend: by
    default the engine in this process; :mod:`pipeline.ray_backend` sends the
    chunks to a Ray cluster), storing each chunk in the cache as soon as it is
-   back, so a run killed half way resumes where it stopped;
+   back, so a run killed half way resumes where it stopped (an engine that fails
+   part way through a chunk may attach what it finished to its exception:
+   :func:`pipeline.engines.attach_finished`; that is stored too);
 5. return the translations in input order, with counts.
 """
 
@@ -63,6 +65,9 @@ class TranslateStats:
     seconds: float
     #: The distinct texts the engine translated in this run (``translated`` of them).
     fresh: frozenset[str] = field(default=frozenset(), repr=False)
+    #: (made, retried) HTTP requests, for an engine that makes them (set by
+    #: :func:`pipeline.run.translate_documents`).
+    requests: tuple[int, int] | None = None
 
 
 def translate_texts(
@@ -91,18 +96,27 @@ def translate_texts(
     misses = sorted((t for t in unique if t not in known), key=lambda t: (len(t), t))
     chunks = [misses[start : start + chunk_size] for start in range(0, len(misses), chunk_size)]
     done_count = 0
-    for chunk, output in (backend or LocalBackend()).translate_chunks(engine, chunks):
-        if len(output) != len(chunk):
-            raise EngineOutputError(
-                f"engine {signature} returned {len(output)} translations for {len(chunk)} "
-                "sentences; nothing from this batch was cached"
-            )
-        done = dict(zip(chunk, output))
-        cache.put_many(signature, done)
-        known.update(done)
-        done_count += len(chunk)
-        if progress is not None:
-            progress(done_count, len(misses))
+    try:
+        for chunk, output in (backend or LocalBackend()).translate_chunks(engine, chunks):
+            if len(output) != len(chunk):
+                raise EngineOutputError(
+                    f"engine {signature} returned {len(output)} translations for {len(chunk)} "
+                    "sentences; nothing from this batch was cached"
+                )
+            done = dict(zip(chunk, output))
+            cache.put_many(signature, done)
+            known.update(done)
+            done_count += len(chunk)
+            if progress is not None:
+                progress(done_count, len(misses))
+    except BaseException as exc:  # also Ctrl-C: what the engine finished is kept
+        from pipeline.engines import finished_of
+
+        wanted = set(misses)
+        finished = {text: english for text, english in finished_of(exc).items() if text in wanted}
+        if finished:
+            cache.put_many(signature, finished)
+        raise
 
     stats = TranslateStats(
         sentences=len(texts),

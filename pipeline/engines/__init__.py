@@ -6,6 +6,15 @@ order, and describes itself with :meth:`Engine.signature`, the string the
 translation cache is keyed by: a new model or a new decoding option never serves
 stale text. Engines are imported on first use, so importing this package does not
 import ctranslate2 or sentencepiece.
+
+An engine also says how glossary terms reach it (:attr:`Engine.glossary`, see
+:mod:`pipeline.enforce`): ``"masked"`` (the NMT engines) means it is given each
+sentence with its terms replaced by placeholders; ``"prompt"`` (an LLM) means it
+is given a :class:`Request` (encoded by :meth:`Request.key`): the sentence as
+written, the renderings it must use, and the sentences before it as context.
+
+An engine that fails part way may attach what it finished to the exception it
+raises (:func:`attach_finished`); the caller keeps those translations.
 """
 
 from __future__ import annotations
@@ -24,8 +33,13 @@ __all__ = [
     "Engine",
     "EngineError",
     "BrokenPackageError",
+    "Request",
+    "attach_finished",
     "create_engine",
     "engine_names",
+    "finished_of",
+    "glossary_mode",
+    "request_counts",
     "signature_string",
 ]
 
@@ -107,7 +121,12 @@ class DecodeOptions:
 
 @runtime_checkable
 class Engine(Protocol):
-    """What the pipeline needs from a translation engine."""
+    """What the pipeline needs from a translation engine.
+
+    An engine may also have ``glossary = "prompt"`` (default ``"masked"``; see
+    :func:`glossary_mode`) and ``context``, the number of previous sentences of a
+    block it wants in each :class:`Request`.
+    """
 
     name: str
 
@@ -124,6 +143,72 @@ class Engine(Protocol):
         ...
 
 
+def glossary_mode(engine: object) -> str:
+    """``"masked"`` or ``"prompt"``: how glossary terms reach ``engine``."""
+    return getattr(engine, "glossary", "masked")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One sentence for an engine that takes glossary terms in its prompt.
+
+    ``terms`` are ``(Chinese as written in text, rendering)`` pairs; ``markers``
+    are ``(placeholder in text, what it stands for)`` pairs, when ``text`` is
+    masked (the second try for a sentence whose terms did not come through);
+    ``context`` are the sentences before it in its block, for reference only.
+    """
+
+    text: str
+    terms: tuple[tuple[str, str], ...] = ()
+    markers: tuple[tuple[str, str], ...] = ()
+    context: tuple[str, ...] = ()
+
+    def key(self) -> str:
+        """The request as canonical JSON: what the engine is given, and the
+        translation cache key (so the terms and the context are part of it)."""
+        data: dict[str, Any] = {"text": self.text}
+        for name in ("terms", "markers", "context"):
+            if getattr(self, name):
+                data[name] = [list(item) if isinstance(item, tuple) else item for item in getattr(self, name)]
+        return signature_string(data)
+
+    @classmethod
+    def from_key(cls, key: str) -> Request:
+        """The request ``key`` encodes; any other string is a request for itself."""
+        if key.startswith('{"'):
+            try:
+                data = json.loads(key)
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and isinstance(data.get("text"), str) and key == signature_string(data):
+                return cls(
+                    data["text"],
+                    tuple(tuple(pair) for pair in data.get("terms", ())),
+                    tuple(tuple(pair) for pair in data.get("markers", ())),
+                    tuple(data.get("context", ())),
+                )
+        return cls(key)
+
+
+def request_counts(engine: object) -> tuple[int, int] | None:
+    """``(made, retried)``: the requests an engine that talks to a server has made
+    so far, and how many of them were retries; ``None`` for other engines."""
+    counts = getattr(engine, "request_counts", None)
+    return counts() if callable(counts) else None
+
+
+def attach_finished(exc: BaseException, finished: dict[str, str]) -> BaseException:
+    """Record on ``exc`` the translations finished before it (input → output)."""
+    exc.finished = finished  # type: ignore[attr-defined]
+    return exc
+
+
+def finished_of(exc: BaseException) -> dict[str, str]:
+    """What an engine finished before raising ``exc`` (see :func:`attach_finished`)."""
+    finished = getattr(exc, "finished", None)
+    return finished if isinstance(finished, dict) else {}
+
+
 def signature_string(data: dict[str, Any]) -> str:
     """Canonical JSON: the same settings always give the same string."""
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -132,6 +217,7 @@ def signature_string(data: dict[str, Any]) -> str:
 #: Engine name → "module:class", imported on first use.
 _ENGINES = {
     "argos": "pipeline.engines.argos:ArgosEngine",
+    "openai": "pipeline.engines.openai:OpenAIEngine",
 }
 
 

@@ -17,7 +17,14 @@ from typing import Any
 from pipeline.config import Config, setting
 from pipeline.engines import DecodeOptions, Engine, EngineError, create_engine
 
-__all__ = ["EngineSettings", "build_engine"]
+__all__ = ["EngineSettings", "build_engine", "readiness", "NEEDS"]
+
+#: What each engine needs, in a few words, for `duizhao engines`.
+NEEDS = {
+    "argos": "the Argos zh→en package (`duizhao models install`)",
+    "ctranslate2": "a CTranslate2 model folder (--model DIR): OPUS-MT, NLLB-200 or M2M-100",
+    "openai": "an OpenAI-compatible server (--base-url URL) serving the model (--model NAME)",
+}
 
 
 def _default(key: str) -> Any:
@@ -46,9 +53,10 @@ class EngineSettings:
     @classmethod
     def from_config(cls, config: Config, name: str | None = None, model: str | None = None) -> EngineSettings:
         """The settings in force for engine ``name`` (default: ``engine.name``);
-        ``model`` overrides ``engine.model`` (relative to the working directory)."""
+        ``model`` overrides ``engine.model`` (relative to the working directory).
+        ``engine.model`` belongs to ``engine.name``: another engine does not get it."""
         name = name or config["engine.name"]
-        if model is None and config["engine.model"] is not None:
+        if model is None and config["engine.model"] is not None and name == config["engine.name"]:
             # A model folder is a path, relative to the file that names it.
             model = config["engine.model"] if name == "openai" else str(config.path("engine.model"))
         if model is not None and name != "openai":
@@ -111,3 +119,30 @@ def build_engine(
             temperature=settings.temperature, context=settings.context, prompt=settings.prompt, offline=offline,
         )
     return create_engine(settings.name)  # raises, naming the engines there are
+
+
+def readiness(settings: EngineSettings) -> tuple[bool, str]:
+    """Whether the engine ``settings`` describe can translate now, and one line
+    saying why (or why not): its model found, its server answering. Nothing is
+    downloaded; the model is not loaded."""
+    from pipeline.errors import DuizhaoError
+
+    try:
+        if settings.name == "openai" and not settings.model:
+            from pipeline.engines.openai import NoModelListError, served_models
+
+            try:
+                served = ", ".join(served_models(settings.base_url, settings.api_key_env)) or "none"
+            except NoModelListError:
+                served = "(it has no model list)"
+            return False, f"give the model's name (--model NAME, or model in [engine]); {settings.base_url} serves: {served}"
+        engine = build_engine(settings, offline=True, notify=lambda line: None)
+        if settings.name == "openai":
+            return True, engine.check()  # type: ignore[attr-defined]
+    except DuizhaoError as exc:
+        return False, str(exc)
+    if settings.name == "argos":
+        version = engine.metadata.get("package_version", "?")  # type: ignore[attr-defined]
+        return True, f"package {engine.package_path.name} version {version} in {engine.package_path.parent}"  # type: ignore[attr-defined]
+    family = getattr(engine, "family", None)
+    return True, f"model found: {settings.model}" + (f" ({family})" if family else "")

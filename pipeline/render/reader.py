@@ -625,8 +625,9 @@ def _footer(document: Document, view: _View, counts: Any, now: datetime) -> dict
 
 
 def _parse_signature(signature: str | None) -> dict[str, str]:
-    """``engine``, ``package``, ``package_version`` and the other ``options`` from a
-    signature that is the usual JSON object; ``{}`` otherwise (shown as it is)."""
+    """``engine``, ``package`` (an Argos package, else the ``model`` of another
+    engine), ``package_version`` and the other ``options`` from a signature that
+    is the usual JSON object; ``{}`` otherwise (shown as it is)."""
     if not signature:
         return {}
     try:
@@ -635,6 +636,9 @@ def _parse_signature(signature: str | None) -> dict[str, str]:
         return {}
     if not isinstance(data, dict):
         return {}
+    if data.get("package") is None and data.get("model") is not None:
+        data = {**data, "package": data["model"]}
+        del data["model"]
     known = ("engine", "package", "package_version")
     shown = {key: "" if data.get(key) is None else str(data[key]) for key in known}
     rest = {k: v for k, v in data.items() if k not in known and v not in (None, "", {}, [])}

@@ -1,0 +1,158 @@
+"""Glossary terms through an engine: what the engine is given for each sentence,
+how its answer is checked, and the rebuild when the terms did not come through.
+
+:func:`translate_with_glossary` does, for the sentences of some documents (their
+terms already found by :func:`pipeline.glossary.annotate_terms`):
+
+1. ask the engine, through the translation cache, in the way the engine takes
+   terms (:func:`pipeline.engines.glossary_mode`):
+
+   - ``"masked"`` (the NMT engines): each term replaced by a placeholder
+     (``Sentence.mt_input``); the renderings are put back in the answer
+     (:func:`pipeline.glossary.restore_terms`), which fails when a placeholder
+     was dropped, repeated or garbled;
+   - ``"prompt"`` (an LLM): the sentence as written, with the renderings it needs
+     and, when the engine asks for it, the sentences before it in its block
+     (a :class:`~pipeline.engines.Request`); the answer must contain every
+     rendering exactly as often as its term occurs
+     (:func:`pipeline.glossary.complies`), the check the NMT path makes too;
+
+2. ``"prompt"`` only: a sentence whose answer lacks a rendering is asked once
+   more, masked, each placeholder listed with what it stands for;
+3. a sentence still without its terms is rebuilt from the separately translated
+   pieces between its terms and flagged ``term-fallback``
+   (:func:`pipeline.glossary.fallback_pieces`).
+
+So every rendering is in the English by construction, whatever the engine. For a
+``"masked"`` engine this is exactly the path, and the cache keys, of before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pipeline.cache import TranslationCache
+from pipeline.engines import Request, glossary_mode
+from pipeline.glossary import (
+    assemble_fallback,
+    complies,
+    fallback_flag,
+    fallback_pieces,
+    match_key,
+    placeholder,
+    restore_terms,
+    strip_placeholders,
+)
+from pipeline.model import Document, Sentence
+from pipeline.translate import Backend, TranslateStats, Translator, translate_texts
+
+
+@dataclass
+class Outcome:
+    """What :func:`translate_with_glossary` did. ``stats`` are those of the first
+    round (what the engine was asked for every sentence); ``inputs`` holds each
+    sentence's first-round input, by position in ``Document.sentences()`` order."""
+
+    stats: TranslateStats
+    inputs: list[str]
+    retried: set[int] = field(default_factory=set)
+    rebuilt: set[int] = field(default_factory=set)
+    pieces: dict[int, list[str]] = field(default_factory=dict)
+    fresh_pieces: frozenset[str] = frozenset()
+
+
+def translate_with_glossary(
+    documents: Sequence[Document],
+    engine: Translator,
+    cache: TranslationCache,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    backend: Backend | None = None,
+) -> Outcome:
+    """Fill in ``translation`` on every sentence of ``documents`` (steps above).
+    The sentences of all documents go to the engine together."""
+    prompt = glossary_mode(engine) == "prompt"
+    sentences = [s for document in documents for s in document.sentences()]
+    contexts = [c for document in documents for c in _contexts(document, getattr(engine, "context", 0) if prompt else 0)]
+
+    inputs = [_first_input(s, c, prompt) for s, c in zip(sentences, contexts)]
+    answers, stats = translate_texts(inputs, engine, cache, progress=progress, backend=backend)
+    outcome = Outcome(stats, inputs)
+    again: list[int] = []
+    for index, (sentence, answer) in enumerate(zip(sentences, answers)):
+        sentence.translation = _accept_first(sentence, answer, prompt)
+        if sentence.translation is None:
+            if prompt:
+                again.append(index)
+            else:
+                outcome.rebuilt.add(index)
+
+    if again:
+        outcome.retried = set(again)
+        masked = [_masked_request(sentences[i], contexts[i]) for i in again]
+        answers, _ = translate_texts(masked, engine, cache, backend=backend)
+        for index, answer in zip(again, answers):
+            sentence = sentences[index]
+            sentence.translation = _accept_masked(sentence, answer)
+            if sentence.translation is None:
+                outcome.rebuilt.add(index)
+
+    outcome.pieces = {i: fallback_pieces(sentences[i]) for i in sorted(outcome.rebuilt)}
+    flat = [p for pieces in outcome.pieces.values() for p in pieces]
+    asked = [Request(p).key() if prompt else p for p in flat]
+    translated, piece_stats = translate_texts(asked, engine, cache, backend=backend)
+    table = dict(zip(flat, map(strip_placeholders, translated)))
+    outcome.fresh_pieces = frozenset(p for p, a in zip(flat, asked) if a in piece_stats.fresh)
+    for index in outcome.pieces:
+        sentence = sentences[index]
+        sentence.translation = assemble_fallback(sentence, table)
+        sentence.flags.append(fallback_flag(sentence))
+    return outcome
+
+
+def _contexts(document: Document, size: int) -> list[tuple[str, ...]]:
+    """For each sentence of ``document`` (``Document.sentences()`` order), the
+    ``size`` sentences before it in its block."""
+    out: list[tuple[str, ...]] = []
+    for block in document.blocks:
+        if block.translatable:
+            for number in range(len(block.sentences)):
+                before = block.sentences[max(0, number - size):number] if size else []
+                out.append(tuple(s.simplified for s in before))
+    return out
+
+
+def _first_input(sentence: Sentence, context: tuple[str, ...], prompt: bool) -> str:
+    if not prompt or not sentence.simplified.strip():  # a blank text is not sent at all
+        return sentence.mt_input or sentence.simplified
+    aligned = len(sentence.simplified) == len(sentence.text)
+    terms = dict.fromkeys(
+        (sentence.simplified[t.start:t.end] if aligned else match_key(t.zh), t.en) for t in sentence.terms
+    )
+    return Request(sentence.simplified, tuple(terms), (), context).key()
+
+
+def _accept_first(sentence: Sentence, answer: str, prompt: bool) -> str | None:
+    """The English from the first answer, or ``None`` when the terms did not come through."""
+    if prompt:
+        return answer if not sentence.terms or complies(answer, sentence.terms) else None
+    if sentence.mt_input is not None:
+        return restore_terms(answer, sentence)
+    return strip_placeholders(answer)
+
+
+def _masked_request(sentence: Sentence, context: tuple[str, ...]) -> str:
+    # The terms' placeholders, then those standing for brackets the source writes.
+    fills = [t.en for t in sentence.terms] + list(sentence.mt_literals)
+    markers = tuple((placeholder(number), fill) for number, fill in enumerate(fills))
+    return Request(sentence.mt_input or sentence.simplified, (), markers, context).key()
+
+
+def _accept_masked(sentence: Sentence, answer: str) -> str | None:
+    """The English from the answer to the masked request: its placeholders put
+    back, or the answer itself when it wrote the renderings instead."""
+    restored = restore_terms(answer, sentence)
+    if restored is None and strip_placeholders(answer) == answer and complies(answer, sentence.terms):
+        return answer
+    return restored
