@@ -69,10 +69,13 @@ _SETTING_PARAMS = {
 }
 
 
-def _engine_options(command):
+def _engine_options(command=None, *, engine: bool = True):
     """--engine, --model, --base-url and the decoding options; with the command's
     own -o/-g/--cache they become ``config``, the settings in force
-    (:func:`pipeline.config.load_config`: options over duizhao.toml over defaults)."""
+    (:func:`pipeline.config.load_config`: options over duizhao.toml over defaults).
+    ``engine=False`` leaves --engine to the command."""
+    if command is None:
+        return functools.partial(_engine_options, engine=engine)
     from pipeline.config import ENGINE_NAMES
 
     options = [
@@ -91,6 +94,9 @@ def _engine_options(command):
         click.option("--no-repeat-ngram-size", type=click.IntRange(0, 10), default=None,
                      help="Never repeat an n-gram of this size (0 = off, the default); against looping output."),
     ]
+
+    if not engine:
+        options = options[1:]
 
     def gather(**kwargs):
         kwargs["config"] = _config(kwargs)
@@ -386,6 +392,55 @@ def config_command(config, output_dir: str | None, cache_path: str | None, gloss
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     for key, value, source in rows:
         click.echo(f"{key.ljust(widths[0])}  {_terminal_safe(value).ljust(widths[1])}  {source}")
+
+
+@cli.command("eval")
+@click.argument("source", type=click.Path(path_type=str))
+@click.option("-r", "--reference", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="Reference translations: a TMX file, or a TSV of zh<TAB>en sentence pairs.")
+@click.option("--engine", "engine_specs", multiple=True, metavar="NAME[:MODEL]",
+              help="An engine to score (argos, ctranslate2 or openai), with its model after a colon "
+                   "(ctranslate2:DIR, openai:NAME); repeat to compare. Default: the engine in force.")
+@_engine_options(engine=False)
+@_cache_option
+@_glossary_option
+@click.option("--offline", is_flag=True, help="Never touch the network (as for run).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
+def eval_command(source: str, reference: str, engine_specs: tuple[str, ...], config, cache_path: str | None,
+                 glossaries: tuple[str, ...], offline: bool, as_json: bool) -> None:
+    """Score engines on SOURCE against reference translations.
+
+    Translates SOURCE's sentences (SOURCE may be a document, or the TMX/TSV file
+    itself) with each --engine, through the cache and the glossary as `duizhao run`
+    does, and prints per engine sacrebleu's chrF and BLEU over the sentences that
+    have a reference, glossary renderings kept, sentences rebuilt to keep terms,
+    review flags and the time. This is how to choose an engine on one's own texts.
+    """
+    import json
+
+    from pipeline.cache import TranslationCache
+    from pipeline.config import ENGINE_NAMES
+    from pipeline.evaluate import evaluate, table
+    from pipeline.glossary import glossary_files, load_glossaries
+
+    chosen = []
+    for spec in engine_specs or (config["engine.name"],):
+        name, _, model = spec.partition(":")
+        if name not in ENGINE_NAMES:
+            raise click.BadParameter(f"{spec!r}: the engine must be one of {', '.join(ENGINE_NAMES)}",
+                                     param_hint="--engine")
+        chosen.append((spec, _engine_factory(config, offline, name, model or None)))
+    _, cache_path, glossary_sources = _paths(config)
+    glossary = load_glossaries(glossary_files(glossary_sources))
+    with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
+        evaluation = evaluate(source, reference, chosen, cache, glossary)
+    if as_json:
+        click.echo(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for line in table(evaluation):
+            click.echo(_terminal_safe(line))
+    if any(score.error for score in evaluation.engines):
+        raise SystemExit(1)
 
 
 @cli.command("engines")
