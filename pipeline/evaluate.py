@@ -168,7 +168,7 @@ def evaluate(
     except ImportError:
         raise DuizhaoError("duizhao eval needs sacrebleu: pip install 'duizhao[eval]' (or pip install sacrebleu)") from None
     from pipeline.glossary import term_counts
-    from pipeline.qa import check_document, flags_at_least
+    from pipeline.qa import check_document, review_counts
     from pipeline.run import translate_documents
 
     references = {}
@@ -210,7 +210,8 @@ def evaluate(
         score.scored = len(hypotheses)
         score.chrf = round(sacrebleu.corpus_chrf(hypotheses, [refs]).score, 2)
         score.bleu = round(sacrebleu.corpus_bleu(hypotheses, [refs]).score, 2)
-        score.flags = dict(Counter(flag.severity for _, flag in flags_at_least(document, "info")))
+        counts = review_counts(document)  # the count run, check and the reader show
+        score.flags = {"error": counts.errors, "warning": counts.warnings, "info": sum(counts.notes.values())}
         score.term_fallback = sum(any(f.code == "term-fallback" for f in s.flags) for s in document.sentences())
         scores.append(score)
     return Evaluation(str(source), str(reference), sentences, matched, scores)
