@@ -153,3 +153,159 @@ def read_documents(sources: Sequence[str | Path], on_failure: Callable[[object],
             on_failure(Failure(job.source, exc))
             continue
         yield document
+
+
+# ---- the Ray backend ----------------------------------------------------------------------
+
+#: How to get the optional dependency, for the message when it is missing.
+RAY_INSTALL = "pip install -e '.[ray]' in a checkout, or pip install 'duizhao[ray]'"
+
+
+class RayBackendError(DuizhaoError):
+    """The Ray backend cannot start or a worker failed."""
+
+
+class RayBackend:
+    """Translate the cache misses on a Ray cluster: Ray Data ``map_batches`` over
+    the chunks of texts, with a pool of actors each holding one loaded engine
+    (Ray's documented pattern for batch inference).
+
+    The cluster is the one ``RAY_ADDRESS`` names, else a local one started for
+    the run (and stopped after it). Workers re-create the driver's engine from its
+    picklable :class:`~pipeline.engines.settings.EngineSettings`, with the model
+    folder the driver resolved: the model is expected at the same path on every
+    node (a shared or identically provisioned file system), not shipped, because
+    models are 0.1–3 GB and a cluster keeps them on its nodes; an actor whose
+    engine signature differs from the driver's (another model there) stops the
+    run. Each chunk is translated whole by one engine call, as the local backend
+    does, so the text is the same byte for byte. Only the driver writes the
+    cache and the outputs. Use as a context manager.
+    """
+
+    #: Sentences per window of :func:`pipeline.run.run_many`: the actors are
+    #: started (and load the model) once per window, so windows are larger.
+    window_sentences = 10000
+
+    def __init__(self, settings, *, actors: int | None = None, address: str | None = None):
+        import os
+
+        self.settings = settings
+        self.actors = actors
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        self._started = False
+
+    def __enter__(self) -> RayBackend:
+        ray = _ray()
+        if not ray.is_initialized():
+            try:
+                ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
+                         logging_level="WARNING", configure_logging=False)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                where = self.address or "a local cluster"
+                raise RayBackendError(f"Ray: cannot connect to {where} ({exc}); check RAY_ADDRESS") from exc
+            self._started = True
+        import logging
+
+        # Ray Data reports every execution at INFO on stderr; the run has its own progress line.
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._started:
+            _ray().shutdown()
+            self._started = False
+
+    def worker_settings(self, engine):
+        """The settings a worker builds the engine from: the driver's, with the
+        model folder the driver found (an installed Argos package) made explicit."""
+        from dataclasses import replace
+
+        package = getattr(engine, "package_path", None)
+        if self.settings.model is None and package is not None:
+            return replace(self.settings, model=str(package))
+        return self.settings
+
+    def cpus_per_actor(self) -> int:
+        decode = self.settings.decode
+        return max(1, decode.inter_threads * max(1, decode.intra_threads))
+
+    def actor_count(self, chunks: int) -> int:
+        """``actors``, else as many as the cluster's CPUs hold; never more than chunks."""
+        if self.actors is not None:
+            wanted = self.actors
+        else:
+            cpus = int(_ray().cluster_resources().get("CPU", 1))
+            wanted = max(1, cpus // self.cpus_per_actor())
+        return max(1, min(wanted, chunks))
+
+    def translate_chunks(self, engine, chunks):
+        """Each chunk with its translations, as the actors finish them."""
+        import json
+
+        if not chunks:
+            return
+        ray = _ray()
+        items = [{"chunk": i, "texts": json.dumps(chunk, ensure_ascii=False)} for i, chunk in enumerate(chunks)]
+        dataset = ray.data.from_items(items).map_batches(
+            TranslateActor,
+            fn_constructor_kwargs={"settings": self.worker_settings(engine), "signature": engine.signature()},
+            batch_size=1,  # one chunk per engine call, as in the local backend
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=self.actor_count(len(chunks))),
+            num_cpus=self.cpus_per_actor(),
+        )
+        try:
+            for row in dataset.iter_rows():
+                yield chunks[int(row["chunk"])], json.loads(row["translations"])
+        except Exception as exc:  # Ray wraps what a worker raised
+            cause = _duizhao_cause(exc)
+            if cause is not None:
+                raise RayBackendError(f"Ray worker: {cause}") from exc
+            raise RayBackendError(f"Ray: translation on the cluster failed ({type(exc).__name__}: {exc})") from exc
+
+
+class TranslateActor:
+    """A Ray Data actor: one engine, built once from the driver's ``settings``,
+    translating one chunk per call; it refuses to start when its engine's
+    signature is not the driver's ``signature`` (another model at that path)."""
+
+    def __init__(self, settings, signature: str):
+        from pipeline.engines.settings import build_engine
+
+        self.engine = build_engine(settings, offline=True)
+        if self.engine.signature() != signature:
+            raise RayBackendError(
+                f"the engine on this worker differs from the driver's (worker {self.engine.signature()}, "
+                f"driver {signature}); install the same model at {settings.model} on every node"
+            )
+
+    def __call__(self, batch: dict) -> dict:
+        import json
+
+        import numpy as np
+
+        out = [json.dumps(self.engine.translate(json.loads(texts)), ensure_ascii=False) for texts in batch["texts"]]
+        return {"chunk": batch["chunk"], "translations": np.array(out, dtype=object)}
+
+
+def _ray():
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise RayBackendError(f"--backend ray needs Ray, which is not installed: {RAY_INSTALL}") from exc
+    return ray
+
+
+def _duizhao_cause(exc: BaseException) -> DuizhaoError | None:
+    """The DuizhaoError a Ray worker raised, found in the chain Ray wraps it in."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, DuizhaoError):
+            return exc
+        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
+    return None

@@ -158,6 +158,7 @@ def _engine_factory(config, offline: bool, name: str | None = None, model: str |
         with _ProgressBar("Downloading zh→en model") as bar:
             return engine_settings.build_engine(settings, offline=offline, progress=bar,
                                                 notify=lambda line: click.echo(line, err=True))
+    make_engine.settings = settings  # for the workers of --backend ray
     return make_engine
 
 
@@ -229,8 +230,14 @@ def serve(output_dir: str, port: int) -> None:
               help="Also serve OUTPUT on http://127.0.0.1 with pages that reload after every run (implies --watch).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Port for --serve (0: any free port).")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where the engine runs: in this process, or on the Ray cluster named by RAY_ADDRESS "
+                   "(else a local one); needs the ray extra.")
+@click.option("--ray-actors", type=click.IntRange(1), default=None,
+              help="Engines on the Ray cluster (default: as many as its CPUs hold).")
 def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ...], offline: bool, config,
-        cache_path: str | None, glossaries: tuple[str, ...], watch: bool, serve: bool, port: int) -> None:
+        cache_path: str | None, glossaries: tuple[str, ...], watch: bool, serve: bool, port: int, backend: str,
+        ray_actors: int | None) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html
     (or the --format files: .md, .en.md, .tmx).
 
@@ -243,6 +250,9 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
     the model is loaded once, the sentences of all documents are translated
     together, outputs mirror the folders (sources/2024/a.txt → OUTPUT/2024/a.html),
     and a document that fails is reported while the others go on.
+
+    With --backend ray, the sentences not in the cache are translated on a Ray
+    cluster (the same text as here); this process alone writes the cache and the outputs.
     """
     from pathlib import Path
 
@@ -253,13 +263,18 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
     output_dir, cache_path, glossaries = _paths(config)
     if serve and "html" not in formats:
         formats = (*formats, "html")  # the served page is the reader
-    single = len(sources) == 1 and not Path(sources[0]).is_dir()
+    single = len(sources) == 1 and not Path(sources[0]).is_dir() and backend == "local"
     if watch or serve:
         if not single:
-            raise click.UsageError("--watch and --serve take one source file")
+            raise click.UsageError("--watch and --serve take one source file and the local backend")
         return _watch(sources[0], output_dir, make_engine, cache_path, glossaries, port if serve else None, formats)
     if not single:
-        summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats)
+        ray = None
+        if backend == "ray":
+            from pipeline.archive import RayBackend
+
+            ray = RayBackend(make_engine.settings, actors=ray_actors)
+        summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats, backend=ray)
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
@@ -275,10 +290,12 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
 
 def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cache_path: str | None,
-              glossaries: tuple[str, ...] | None, formats, on_document=None):
+              glossaries: tuple[str, ...] | None, formats, on_document=None, backend=None):
     """`run` (or `check`, with no ``output_dir``) of several documents: failures
     and orphaned edits on stderr as they happen, a progress line on a terminal,
-    the counts last. ``on_document(result, echo)`` may print lines of its own."""
+    the counts last. ``on_document(result, echo)`` may print lines of its own;
+    ``backend`` (a :class:`~pipeline.archive.RayBackend`) runs the engine elsewhere."""
+    import contextlib
     import time
 
     from pipeline.archive import discover
@@ -301,9 +318,10 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
         display.echo(f"Error: {failure}")
         display.document_done()
 
-    with TranslationCache(cache_path, warn=display.echo) as cache, display:
+    windows = {} if backend is None else {"window_sentences": backend.window_sentences}
+    with TranslationCache(cache_path, warn=display.echo) as cache, display, backend or contextlib.nullcontext():
         summary = run_many(jobs, make_engine, cache, glossaries, formats=formats, progress=display.translated,
-                           on_document=done, on_failure=failed, library=output_dir)
+                           on_document=done, on_failure=failed, library=output_dir, backend=backend, **windows)
     if summary.library is not None:
         click.echo(f"Library: {summary.library}")
     if summary.library_error is not None:

@@ -1,0 +1,113 @@
+"""`duizhao run DIR --backend ray` on a local Ray cluster of two CPUs, with the
+generated model: the same outputs as the local backend, the driver alone writing
+the cache, and clear errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from test_archive import article, long_article, write
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """One local Ray of two CPUs for the module (starting one takes seconds); the
+    backend uses it rather than start its own, and leaves it running."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING",
+             configure_logging=False)
+    yield ray
+    ray.shutdown()
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def documents(out: Path) -> dict[str, dict]:
+    """Every document JSON under ``out`` without its timing."""
+    found = {}
+    for path in sorted(out.rglob("*.json")):
+        if path.name.startswith("."):
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["stats"].pop("seconds")
+        found[path.relative_to(out).as_posix()] = data
+    return found
+
+
+def test_the_ray_backend_gives_the_local_backends_outputs_byte_for_byte(installed, ray_cluster, tmp_path):
+    src = tmp_path / "src"
+    for n in range(6):
+        write(src, f"{n % 2}/{n}.txt", long_article(n, paragraphs=3) if n % 3 else article(n, "每篇都有的一句。"))
+    common = ["--offline", "-g", tmp_path / "none.tsv"]
+    write(tmp_path, "none.tsv", "zh\ten\tnote\tvariants\n第\tNo.\t\t\n")  # placeholders go to the workers too
+    local = invoke("run", src, "-o", tmp_path / "local", "--cache", tmp_path / "local.sqlite3", *common)
+    assert local.exit_code == 0, local.output
+    distributed = invoke("run", src, "-o", tmp_path / "ray", "--cache", tmp_path / "ray.sqlite3", "--backend", "ray",
+                         *common)
+    assert distributed.exit_code == 0, distributed.output
+    assert distributed.stdout.splitlines()[-1].split(", 0 from cache")[0] == \
+        local.stdout.splitlines()[-1].split(", 0 from cache")[0]
+    assert documents(tmp_path / "ray") == documents(tmp_path / "local")
+    # the driver filled the cache: a local rerun on it translates nothing
+    again = invoke("run", src, "-o", tmp_path / "again", "--cache", tmp_path / "ray.sqlite3", *common)
+    assert " 0 translated, " in again.stdout.splitlines()[-1]
+
+
+def test_several_actors_share_the_chunks(installed, ray_cluster, tmp_path):
+    """Two actors of one CPU each on the two-CPU cluster, more chunks than actors."""
+    from pipeline.archive import RayBackend
+    from pipeline.cache import TranslationCache
+    from pipeline.engines import DecodeOptions
+    from pipeline.engines.settings import EngineSettings, build_engine
+    from pipeline.translate import translate_texts
+
+    settings = EngineSettings(decode=DecodeOptions(inter_threads=1))
+    texts = [f"第{n}句话说台州。" for n in range(300)]
+    engine = build_engine(settings, offline=True)
+    with TranslationCache(tmp_path / "local.sqlite3") as cache:
+        expected, _ = translate_texts(texts, engine, cache)
+    backend = RayBackend(settings, actors=2)
+    assert backend.cpus_per_actor() == 1 and backend.actor_count(5) == 2
+    with backend, TranslationCache(tmp_path / "ray.sqlite3") as cache:
+        got, stats = translate_texts(texts, engine, cache, backend=backend)
+    assert got == expected and stats.translated == 300
+
+
+def test_a_worker_with_another_model_stops_the_run(installed, ray_cluster, tmp_path):
+    from dataclasses import replace
+
+    from pipeline.archive import RayBackend, RayBackendError
+    from pipeline.cache import TranslationCache
+    from pipeline.engines import DecodeOptions
+    from pipeline.engines.settings import EngineSettings, build_engine
+    from pipeline.translate import translate_texts
+
+    settings = EngineSettings(decode=DecodeOptions(inter_threads=1))
+    engine = build_engine(settings, offline=True)
+    backend = RayBackend(settings, actors=1)
+    # the worker would build a different engine (another beam size) than the driver's
+    backend.worker_settings = lambda engine: replace(settings, model=str(engine.package_path),
+                                                     decode=replace(settings.decode, beam_size=1))
+    with backend, TranslationCache(tmp_path / "c.sqlite3") as cache:
+        with pytest.raises(RayBackendError, match="the engine on this worker differs from the driver's"):
+            translate_texts(["台州很美。"], engine, cache, backend=backend)
+        assert cache.info().entries == 0
+
+
+def test_without_ray_the_backend_says_how_to_install_it(installed, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as if it were not installed
+    write(tmp_path, "src/a.txt", article(1))
+    result = invoke("run", tmp_path / "src", "-o", tmp_path / "out", "--offline", "--backend", "ray",
+                    "--cache", tmp_path / "c.sqlite3")
+    assert result.exit_code == 1
+    assert "--backend ray needs Ray, which is not installed: pip install -e '.[ray]'" in result.output
+    assert "Traceback" not in result.output
