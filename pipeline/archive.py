@@ -155,6 +155,83 @@ def read_documents(sources: Sequence[str | Path], on_failure: Callable[[object],
         yield document
 
 
+# ---- --jobs N: the CPU stages in worker processes ---------------------------------------------
+
+#: The worker's own connection to the translation cache (reading aids), opened once.
+_worker_cache = None
+
+
+class Workers:
+    """``--jobs N``: reading and segmenting, and post-edits, checks and rendering,
+    in ``jobs`` processes (the translation stays with the engine in the main
+    process). Each worker opens the translation cache once, for the reader's
+    reading aids; SQLite's WAL mode and busy timeout let them write beside the
+    main process. Use as a context manager."""
+
+    def __init__(self, jobs: int, cache_path: str | Path):
+        self.jobs = jobs
+        self.cache_path = str(cache_path)
+        self.pool = None
+
+    def __enter__(self) -> Workers:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the main process holds SQLite connections and engine threads.
+        self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_open_worker_cache, initargs=(self.cache_path,))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+    def map(self, function: Callable[[T], object], items: Iterable[T]) -> Iterator:
+        """``function`` over ``items`` in the workers, results in order, with at most
+        four tasks per worker ahead of the consumer (so a stream of documents is
+        read ahead while the engine translates, but never all at once)."""
+        from collections import deque
+
+        pending: deque = deque()
+        for item in items:
+            pending.append(self.pool.submit(function, item))
+            if len(pending) >= 4 * self.jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _open_worker_cache(path: str) -> None:
+    global _worker_cache
+    from pipeline.cache import TranslationCache
+
+    _worker_cache = TranslationCache(path)
+
+
+def load_in_worker(job: Job) -> object:
+    """:func:`pipeline.run._load` in a worker; a failure comes back as its message."""
+    from pipeline.run import Failure, _load
+
+    loaded = _load(job)
+    if loaded.failure is not None:
+        loaded.failure = Failure(job.source, DuizhaoError(str(loaded.failure)))
+    return loaded
+
+
+def finish_in_worker(task: tuple) -> object:
+    """:func:`pipeline.run._finish` in a worker, with the worker's cache. A failure
+    comes back as its message (exceptions with arguments of their own do not
+    always survive pickling)."""
+    from pipeline.run import Failure, _finish
+
+    item, formats, library = task
+    done = _finish(item, formats, library, _worker_cache)
+    if isinstance(done, Failure):
+        return Failure(done.source, DuizhaoError(str(done)))
+    return done
+
+
 # ---- the Ray backend ----------------------------------------------------------------------
 
 #: How to get the optional dependency, for the message when it is missing.

@@ -235,9 +235,11 @@ def serve(output_dir: str, port: int) -> None:
                    "(else a local one); needs the ray extra.")
 @click.option("--ray-actors", type=click.IntRange(1), default=None,
               help="Engines on the Ray cluster (default: as many as its CPUs hold).")
+@click.option("-j", "--jobs", type=click.IntRange(1), default=1, show_default=True,
+              help="Processes for reading, checking and rendering documents (several sources or a folder).")
 def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ...], offline: bool, config,
         cache_path: str | None, glossaries: tuple[str, ...], watch: bool, serve: bool, port: int, backend: str,
-        ray_actors: int | None) -> None:
+        ray_actors: int | None, jobs: int) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html
     (or the --format files: .md, .en.md, .tmx).
 
@@ -274,7 +276,8 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
             from pipeline.archive import RayBackend
 
             ray = RayBackend(make_engine.settings, actors=ray_actors)
-        summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats, backend=ray)
+        summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats, backend=ray,
+                            jobs=jobs)
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
@@ -290,22 +293,23 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
 
 def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cache_path: str | None,
-              glossaries: tuple[str, ...] | None, formats, on_document=None, backend=None):
+              glossaries: tuple[str, ...] | None, formats, on_document=None, backend=None, jobs: int = 1):
     """`run` (or `check`, with no ``output_dir``) of several documents: failures
     and orphaned edits on stderr as they happen, a progress line on a terminal,
     the counts last. ``on_document(result, echo)`` may print lines of its own;
-    ``backend`` (a :class:`~pipeline.archive.RayBackend`) runs the engine elsewhere."""
+    ``backend`` (a :class:`~pipeline.archive.RayBackend`) runs the engine elsewhere;
+    ``jobs`` > 1 runs the CPU stages in that many processes."""
     import contextlib
     import time
 
-    from pipeline.archive import discover
+    from pipeline.archive import Workers, discover
     from pipeline.cache import TranslationCache
     from pipeline.report import many_summary, orphaned_edits
     from pipeline.run import run_many
 
     started = time.perf_counter()
-    jobs = discover(sources, output_dir)
-    display = _RunProgress(len(jobs))
+    documents = discover(sources, output_dir)
+    display = _RunProgress(len(documents))
 
     def done(result) -> None:
         for line in orphaned_edits(result.document):
@@ -319,9 +323,11 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
         display.document_done()
 
     windows = {} if backend is None else {"window_sentences": backend.window_sentences}
-    with TranslationCache(cache_path, warn=display.echo) as cache, display, backend or contextlib.nullcontext():
-        summary = run_many(jobs, make_engine, cache, glossaries, formats=formats, progress=display.translated,
-                           on_document=done, on_failure=failed, library=output_dir, backend=backend, **windows)
+    with TranslationCache(cache_path, warn=display.echo) as cache, display, backend or contextlib.nullcontext(), \
+            Workers(jobs, cache.path) if jobs > 1 else contextlib.nullcontext() as workers:
+        summary = run_many(documents, make_engine, cache, glossaries, formats=formats, progress=display.translated,
+                           on_document=done, on_failure=failed, library=output_dir, backend=backend,
+                           workers=workers, **windows)
     if summary.library is not None:
         click.echo(f"Library: {summary.library}")
     if summary.library_error is not None:

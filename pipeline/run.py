@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.archive import Job
+from pipeline.archive import Job, Workers
 from pipeline.cache import TranslationCache
 from pipeline.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
 from pipeline.errors import DuizhaoError
@@ -229,6 +229,22 @@ def _load(job: Job) -> _Loaded:
         return _Loaded(job, failure=Failure(job.source, exc))
 
 
+def _finish(item: _Loaded, formats: Sequence[str], library: str | Path | None,
+            cache: TranslationCache) -> tuple[Document, list[Path]] | Failure:
+    """Stages 5–6 for one translated document: post-edits, checks, outputs."""
+    document, job = item.document, item.job
+    try:
+        if item.edits:
+            apply_edits(document, item.edits, edits_path(job.source))
+        check_document(document)
+        apply_resolved(document, item.edits or {})
+        outputs = [] if job.output_dir is None else write_outputs(
+            document, job.output_dir, formats, cache=cache, library=library)
+    except Exception as exc:  # one document's failure must not stop the others
+        return Failure(job.source, exc)
+    return document, outputs
+
+
 def run_many(
     jobs: Iterable[Job],
     make_engine: Callable[[], Translator],
@@ -242,6 +258,7 @@ def run_many(
     backend: Backend | None = None,
     window_sentences: int = WINDOW_SENTENCES,
     library: str | Path | None = None,
+    workers: Workers | None = None,
 ) -> RunSummary:
     """The stages of :func:`run` over many documents, one window at a time.
 
@@ -252,6 +269,10 @@ def run_many(
     gets its post-edits, checks and outputs, and the window is let go, so memory
     stays flat however many documents there are.
 
+    With ``workers`` (:class:`pipeline.archive.Workers`, ``--jobs N``), reading
+    and segmenting, and post-edits, checks and rendering, run in other processes;
+    translation and the cache's translations stay here.
+
     A document that cannot be read, segmented, edited or written is reported to
     ``on_failure`` and the others go on; ``on_document`` gets each one finished.
     Errors that concern every document (glossary, engine, cache) stop the run.
@@ -259,7 +280,7 @@ def run_many(
     ``library`` is rebuilt from the JSON files there (:mod:`pipeline.render.index`),
     whatever failed, and the readers link to it.
     """
-    from pipeline.archive import windows
+    from pipeline.archive import finish_in_worker, load_in_worker, windows
 
     formats = parse_formats(formats)
     if "json" not in formats:
@@ -273,7 +294,8 @@ def run_many(
         if on_failure is not None:
             on_failure(failure)
 
-    for window in windows(map(_load, jobs), lambda item: item.sentences, window_sentences):
+    loading = workers.map(load_in_worker, jobs) if workers else map(_load, jobs)
+    for window in windows(loading, lambda item: item.sentences, window_sentences):
         for item in window:
             if item.failure is not None:
                 failed(item.failure)
@@ -290,20 +312,15 @@ def run_many(
         if stats.requests is not None:
             made, retried = summary.requests or (0, 0)
             summary.requests = (made + stats.requests[0], retried + stats.requests[1])
-        for item in loaded:
-            document, job = item.document, item.job
-            try:
-                if item.edits:
-                    apply_edits(document, item.edits, edits_path(job.source))
-                check_document(document)
-                apply_resolved(document, item.edits or {})
-                outputs = [] if job.output_dir is None else write_outputs(
-                    document, job.output_dir, formats, cache=cache, library=library)
-            except Exception as exc:  # one document's failure must not stop the others
-                failed(Failure(job.source, exc))
+        finished = (workers.map(finish_in_worker, [(item, formats, library) for item in loaded]) if workers
+                    else (_finish(item, formats, library, cache) for item in loaded))
+        for item, done in zip(loaded, finished):
+            if isinstance(done, Failure):
+                failed(done)
                 continue
             summary.written += 1
             if on_document is not None:
+                document, outputs = done
                 on_document(RunResult(document, stats, outputs))
     if library is not None and Path(library).is_dir():
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import weakref
 from pathlib import Path
 
@@ -332,3 +333,30 @@ def test_killed_at_any_point_and_started_again_it_redoes_no_finished_translation
     for path in jsons:
         data = json.loads(path.read_text(encoding="utf-8"))
         assert all(s["translation"] for b in data["blocks"] for s in b["sentences"])
+
+
+def test_jobs_run_the_cpu_stages_in_workers_with_the_same_outputs(tmp_path):
+    from pipeline.archive import Workers
+
+    src = tmp_path / "src"
+    for n in range(5):
+        write(src, f"{n}.txt", article(n, "共同的句子。"))
+    (src / "2.txt").write_bytes(b"\x00binary")
+    results: dict[int, dict] = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        failures, written = [], []
+        with TranslationCache(tmp_path / f"c{jobs}.sqlite3") as cache:
+            if jobs == 1:
+                summary = run_many(discover([src], out), FakeEngine, cache, [], on_failure=failures.append,
+                                   on_document=written.append, library=out)
+            else:
+                with Workers(jobs, cache.path) as workers:
+                    summary = run_many(discover([src], out), FakeEngine, cache, [], on_failure=failures.append,
+                                       on_document=written.append, library=out, workers=workers)
+        assert summary.written == 4 and [f.source.name for f in failures] == ["2.txt"]
+        assert "looks like a binary file" in str(failures[0])
+        assert [Path(r.document.source).name for r in written] == ["0.txt", "1.txt", "3.txt", "4.txt"]
+        results[jobs] = {p.name: p.read_text(encoding="utf-8") for p in out.glob("[0-9].json")}
+    strip = re.compile(r'"seconds": [0-9.]+')
+    assert {k: strip.sub("", v) for k, v in results[1].items()} == {k: strip.sub("", v) for k, v in results[2].items()}
