@@ -39,10 +39,11 @@ from typing import Any
 
 import regex
 
+from pipeline.glossary import PLACEHOLDER_PATTERN
+
 _HAN = regex.compile(r"\p{Han}")
-_MARKER = regex.compile(r"⟦T\d+⟧")
 _TERM_LINE = regex.compile(r'^(.+?) → "(.*)"$')
-_MARKER_LINE = regex.compile(r'^(⟦T\d+⟧) = "(.*)"$')
+_MARKER_LINE = regex.compile(rf'^({PLACEHOLDER_PATTERN.pattern}) = "(.*)"$')
 _WORDS = (
     "port city trade growth harbour new high first road sea bay bridge county river ship box line "
     "work plan open year month day people state power market build strong great good field project"
@@ -78,7 +79,7 @@ def parse_prompt(prompt: str) -> tuple[str, dict[str, str], dict[str, str]]:
     for line in head.splitlines():
         found = _MARKER_LINE.match(line)
         if found:
-            markers[found.group(1)] = found.group(2)
+            markers[found.group(1)] = found.group(3)
             continue
         found = _TERM_LINE.match(line)
         if found:
@@ -94,7 +95,7 @@ def fake_translate(text: str, terms: dict[str, str], *, alter: bool = False, dro
     for zh, en in sorted(terms.items(), key=lambda item: -len(item[0])):
         out = out.replace(zh, f" {en[:-1] if alter else en} ")
     if drop_markers:
-        out = _MARKER.sub(" ", out)
+        out = PLACEHOLDER_PATTERN.sub(" ", out)
     kept = [False]
 
     def word(match: regex.Match) -> str:

@@ -147,3 +147,14 @@ def golden(request):
         assert text == path.read_text(encoding="utf-8"), f"differs from {path} (pytest --regen-golden rewrites it)"
 
     return check
+
+
+@pytest.fixture
+def term_doc(tmp_path) -> tuple[Path, Path]:
+    """A small source and a glossary in which 台州 (twice) and 大麦屿港 are terms;
+    the source's four sentences: 台州的大麦屿港很大。港口很新。/ 台州增长了50万。/ 今年很好。"""
+    source = tmp_path / "doc.txt"
+    source.write_text("台州的大麦屿港很大。港口很新。\n\n台州增长了50万。\n\n今年很好。\n", encoding="utf-8")
+    glossary = tmp_path / "g.tsv"
+    glossary.write_text("zh\ten\tnote\tvariants\n台州\tTaizhou\t\t\n大麦屿港\tDamaiyu Port\t\t\n", encoding="utf-8")
+    return source, glossary

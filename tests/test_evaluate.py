@@ -15,7 +15,6 @@ from pipeline.cli import cli
 from pipeline.evaluate import ReferenceFileError, read_reference
 from pipeline.testing_llm import FakeLLM, fake_translate
 
-HEADER = "zh\ten\tnote\tvariants\n"
 #: The source's sentences and the English the fake model writes for each.
 SENTENCES = ["台州的大麦屿港很大。", "港口很新。", "台州增长了50万。", "今年很好。"]
 
@@ -31,11 +30,8 @@ def llm():
 
 
 @pytest.fixture
-def files(tmp_path) -> dict[str, Path]:
-    source = tmp_path / "doc.txt"
-    source.write_text("台州的大麦屿港很大。港口很新。\n\n台州增长了50万。\n\n今年很好。\n", encoding="utf-8")
-    glossary = tmp_path / "g.tsv"
-    glossary.write_text(HEADER + "台州\tTaizhou\t\t\n大麦屿港\tDamaiyu Port\t\t\n", encoding="utf-8")
+def files(term_doc, tmp_path) -> dict[str, Path]:
+    source, glossary = term_doc
     terms = {"台州": "Taizhou", "大麦屿港": "Damaiyu Port"}
     reference = tmp_path / "ref.tsv"
     # The fake model's own English for three sentences, something else for the last.

@@ -24,7 +24,6 @@ from pipeline.testing_llm import FakeLLM, fake_translate, parse_prompt
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_GLOSSARY = REPO / "glossary" / "taizhou.tsv"
-HEADER = "zh\ten\tnote\tvariants\n"
 
 
 @pytest.fixture
@@ -60,13 +59,8 @@ def sentences_of(path: Path) -> list[dict]:
 
 
 @pytest.fixture
-def doc(tmp_path) -> tuple[Path, Path]:
-    """A small source and glossary: 台州 and 大麦屿港 are terms."""
-    source = tmp_path / "doc.txt"
-    source.write_text("台州的大麦屿港很大。港口很新。\n\n台州增长了50万。\n\n今年很好。\n", encoding="utf-8")
-    glossary = tmp_path / "g.tsv"
-    glossary.write_text(HEADER + "台州\tTaizhou\t\t\n大麦屿港\tDamaiyu Port\t\t\n", encoding="utf-8")
-    return source, glossary
+def doc(term_doc) -> tuple[Path, Path]:
+    return term_doc
 
 
 def translate_doc(doc, engine, tmp_path):
@@ -278,7 +272,7 @@ def _free_port() -> int:
     [
         (lambda llm: llm.script.append("malformed"), "the answer is not JSON"),
         (lambda llm: llm.script.append("nochoices"), "the answer is not an OpenAI chat completion"),
-        (lambda llm: llm.script.append("empty"), "model 'test-model' gave an empty answer for '今年很好。'"),
+        (lambda llm: llm.script.append("empty"), "model 'test-model' gave an empty answer for '"),
         (lambda llm: llm.script.append("400"), "HTTP 400: scripted 400 (check the server's log)"),
     ],
     ids=["malformed-json", "no-choices", "empty-answer", "bad-request"],
@@ -416,3 +410,55 @@ def test_requests_in_flight_never_exceed_the_concurrency(llm, tmp_path, concurre
 def test_a_request_survives_its_key(request_):
     assert Request.from_key(request_.key()) == request_
     assert Request.from_key(request_.text) == Request(request_.text)
+
+
+def test_ctrl_c_keeps_what_finished_in_the_cache(llm, tmp_path):
+    """Ctrl-C (here: raised from the progress callback, in the waiting thread) stops
+    the run; the answers already back are attached and translate_texts caches them."""
+    from pipeline.translate import translate_texts
+
+    sentences = [f"第{n}句很好。" for n in range(8)]
+    engine = engine_for(llm, concurrency=1)
+
+    class Interrupted:
+        def signature(self):
+            return engine.signature()
+
+        def translate(self, texts, progress=None):
+            seen = []
+
+            def tick(n):
+                seen.append(n)
+                if len(seen) == 3:
+                    raise KeyboardInterrupt
+
+            return engine.translate(texts, tick)
+
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        with pytest.raises(KeyboardInterrupt) as raised:
+            translate_texts(sentences, Interrupted(), cache)
+        assert len(finished_of(raised.value)) >= 3
+        kept = cache.get_many(engine.signature(), sentences)
+        assert kept == finished_of(raised.value) and all(kept[s] == fake_translate(s, {}) for s in kept)
+
+
+def test_settings_rebuild_the_same_engine_after_pickling(llm):
+    """A worker process (Ray) re-creates the engine from the picklable settings."""
+    import pickle
+
+    from pipeline.engines.settings import EngineSettings, build_engine
+
+    settings = EngineSettings(name="openai", model="test-model", base_url=llm.url, context=1, concurrency=2)
+    engine = build_engine(pickle.loads(pickle.dumps(settings)))
+    assert engine.signature() == build_engine(settings).signature() and engine.context == 1
+    assert engine.translate(["今年很好。"]) == [fake_translate("今年很好。", {})]
+
+
+def test_check_takes_the_same_engine_options(llm, doc, tmp_path):
+    llm.keep_han = True
+    args = ("check", doc[0], "-g", doc[1], "--cache", tmp_path / "c.sqlite3", "--engine", "openai",
+            "--model", "test-model", "--base-url", llm.url)
+    result = invoke(*args, "--fail-on", "error")
+    assert result.exit_code == 1 and "error    untranslated: the English still contains Chinese characters" in result.output
+    made = len(llm.requests)
+    assert invoke(*args, "--fail-on", "error").exit_code == 1 and len(llm.requests) == made

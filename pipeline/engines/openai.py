@@ -181,6 +181,7 @@ class OpenAIEngine:
                 try:
                     done.put((index, self._translate_one(requests[index]), None))
                 except BaseException as exc:  # reported by the caller's thread
+                    stop.set()  # no request is sent after a failure
                     done.put((index, None, exc))
 
         # Daemon threads: Ctrl-C does not wait for a request that hangs.
