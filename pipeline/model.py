@@ -13,13 +13,19 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
-#: Block kinds of a plain-text source, in the order a reader meets them.
-TEXT_KINDS = ("title", "byline", "heading", "paragraph", "caption")
-#: Extra kinds a Markdown source may produce.
-MARKDOWN_KINDS = ("list_item", "quote", "code", "front_matter")
+#: Block kinds layout repair finds in any source, in the order a reader meets them:
+#: a subtitle follows the title; a footnote is a footnote, endnote, sidebar
+#: quotation or citation (also one an extractor spliced into the body); an image
+#: is a picture's reference (Markdown, HTML or a converter's placeholder).
+TEXT_KINDS = ("title", "subtitle", "byline", "heading", "paragraph", "caption", "footnote", "image")
+#: Extra kinds only Markdown syntax gives: a table's cells are its translation units.
+MARKDOWN_KINDS = ("list_item", "quote", "table", "code", "front_matter")
 KINDS = TEXT_KINDS + MARKDOWN_KINDS
 #: Kinds carried through untranslated.
-VERBATIM_KINDS = frozenset({"code", "front_matter"})
+VERBATIM_KINDS = frozenset({"code", "front_matter", "image"})
+#: Marks whose text is kept as written (never given to the engine); the others
+#: (strong, em, strike, link) wrap text that is translated.
+ATOMIC_MARKS = frozenset({"code", "note", "image", "html", "break", "url"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,28 @@ class Flag:
         data: dict[str, Any] = {"code": self.code, "severity": self.severity, "message": self.message}
         if self.resolved:
             data["resolved"] = True
+        return data
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Inline structure on ``text[start:end]``: emphasis, a link, inline code, a
+    footnote marker, ... ``markup`` is the source's Markdown as written: for a
+    paired kind the opening (``**``, ``[``), with ``close`` the closing (``**``,
+    ``](url "title")``); for an atomic kind (:data:`ATOMIC_MARKS`) the whole
+    (`` `code` ``, ``![alt](src)``, ``[^1]``), empty for a plain-text source."""
+
+    kind: str
+    start: int
+    end: int
+    markup: str = ""
+    close: str = ""
+    href: str = ""  # a link's target or an image's source
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "start": self.start, "end": self.end}
+        if self.href:
+            data["href"] = self.href
         return data
 
 
@@ -114,6 +142,13 @@ class Block:
     lines: list[int]
     sentences: list[Sentence] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
+    #: A Markdown heading's level (1-6); ``None`` for a heading found by layout repair.
+    level: int | None = None
+    #: The id the source gives the block: a heading's ``{#id}``, a footnote's label.
+    anchor: str | None = None
+    #: A table's shape: ``{"header": rows in the head, "align": per column,
+    #: "rows": [[[sentence numbers of the cell, from 1], ...], ...]}``.
+    table: dict[str, Any] | None = None
 
     @property
     def translatable(self) -> bool:
@@ -124,6 +159,12 @@ class Block:
         if self.simplified != self.text:
             data["simplified"] = self.simplified
         data["lines"] = self.lines
+        if self.level is not None:
+            data["level"] = self.level
+        if self.anchor is not None:
+            data["anchor"] = self.anchor
+        if self.table is not None:
+            data["table"] = self.table
         data["sentences"] = [s.to_json() for s in self.sentences]
         data["flags"] = [f.to_json() for f in self.flags]
         return data

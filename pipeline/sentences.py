@@ -8,6 +8,8 @@ Rules, in the order they apply:
 - no split inside a 《》 title, nor inside a short quotation (“回浦中学!总冠军!”);
   a long quotation may be split at its own full stops;
 - decimals, percentages and thousands separators (17.3%, 1,000) are never split;
+- a footnote marker right after a full stop (。①, 。[1]) ends the sentence before
+  it: a sentence never starts with one;
 - a sentence longer than :data:`MAX_SENTENCE_CHARS` is cut again at ；, then at ，
   (outside quotations and titles where possible), so no translation unit is too
   long for the model.
@@ -19,11 +21,19 @@ from __future__ import annotations
 
 import unicodedata
 
+import regex
+
 FINAL_MARKS = frozenset("。！？!?…")
 OPENERS = {"“": "”", "‘": "’", "「": "」", "『": "』", "（": "）", "(": ")", "《": "》", "〈": "〉", "【": "】"}
 CLOSERS = frozenset(OPENERS.values()) | {'"', "'"}
 _OPENER_OF = {closer: opener for opener, closer in OPENERS.items()}
 TITLE_MARKS = frozenset("《〈")
+#: A footnote marker: ① … ⑳, [1], ［1］, 〔1〕, [注1], superscript digits.
+NOTE_MARKER = regex.compile(
+    r"[\N{CIRCLED DIGIT ONE}-\N{CIRCLED NUMBER TWENTY}]"
+    r"|[\[［〔]注?\s*\d{1,3}[\]］〕]"
+    r"|[\N{SUPERSCRIPT ONE}\N{SUPERSCRIPT TWO}\N{SUPERSCRIPT THREE}\N{SUPERSCRIPT FOUR}-\N{SUPERSCRIPT NINE}]+"
+)
 #: A quotation up to this long is never split inside.
 SHORT_QUOTE_CHARS = 40
 MAX_SENTENCE_CHARS = 150
@@ -96,6 +106,9 @@ def _split_at_final_marks(text: str) -> list[str]:
             closes_title |= text[end] in "》〉"
             _close(text, stack, text[end])
             end += 1
+        marker = NOTE_MARKER.match(text, end)
+        if marker:  # a footnote marker after the full stop belongs to the sentence before it
+            end = marker.end()
         if end < len(text) and stack and closing is None:
             closing = _closing_indexes(text)
         if end < len(text) and (closes_title or not _may_split_inside(text, stack, closing)):

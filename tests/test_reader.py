@@ -536,3 +536,23 @@ def test_write_outputs_writes_the_reader(tmp_path):
     outputs = write_outputs(small_document(), tmp_path)
     assert [p.name for p in outputs] == ["small.json", "small.html"]
     assert 'id="reader-data"' in outputs[1].read_text(encoding="utf-8")
+
+
+def test_layout_kinds_render_tables_notes_subtitles_and_images(tmp_path):
+    source = tmp_path / "kinds.md"
+    source.write_text(
+        "# 标题\n\n——副标题\n\n### 三级标题\n\n![图](https://img.example.cn/a.jpg)\n\n正文[^1]。\n\n"
+        "| 名称 | 说明 |\n| --- | --- |\n| 台州 | 港口 |\n\n[^1]: 脚注。\n", encoding="utf-8")
+    document = load_document(source)
+    html = render(document)
+    page = parse(html)
+    expected = [f"{b.id}.{n}" for b in document.blocks if b.translatable for n in range(1, len(b.sentences) + 1)]
+    assert page.columns["zh"] == expected and page.columns["en"] == expected
+    assert [b.kind for b in document.blocks] == ["title", "subtitle", "heading", "image", "paragraph", "table", "footnote"]
+    for kind in ("subtitle", "footnote", "image", "table"):
+        assert f'class="row k-{kind}"' in html
+    assert '<h3 class="cell zh" lang="zh-Hans">' in html
+    tags = [tag for tag, _ in page.tags]
+    assert tags.count("table") == 2 and tags.count("th") == 4 and tags.count("td") == 4
+    assert "<img" not in html and "![图](https://img.example.cn/a.jpg)" in html  # shown, never loaded
+    assert ".k-footnote" in html and ".k-subtitle" in html

@@ -203,7 +203,13 @@ _LINES = st.sampled_from([
     P1, P2, P3, P4, "激发创新活力。", "众所周知,台州制造业家底厚实,", "在国内广东、", "技", "能创富体系,理顺关系。",
     "台州主城区 储伏龙摄", "台州府城", "加速项目集聚 推动经济稳健发展", "杨 群", "“回浦中学!总冠军!”", "",
     " ", "\u3000", "括\ufffd湾", "and 1200", "他说:“", "S1线",
-]) | st.text(alphabet="台州市发展经济,。、:“”!? abc123\ufffd", max_size=30)
+    # PDF and web damage (issue 11): figure captions, notes, spliced quotations, spaced numbers, pictures.
+    "图1 2019—2023年台州市规上工业增加值", "表1 重点产业", "左起：张三、李四", "圖 2 發電量", "黃志強攝",
+    "[图片]", "![](a.png)", '<img src="b.jpg">', "“制造业是立国之本。”", "——摘自《中国制造2025》",
+    "①数据来源：《统计公报》。", "[1]张三：《台州经济》，2020年，第3页。", "注释", "注：数据来自统计局。",
+    "增长6.8%①。全市共有", "1976 年", "不足 1 0 亿元", "——来自台州的报告", "本报记者 张三", "記者 陳大文",
+    "一、坚持问题导向",
+]) | st.text(alphabet="台州市发展经济,。、:“”!? abc123\ufffd①[]", max_size=30)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -37,8 +37,9 @@ from pipeline.model import Block, Document, Sentence
 if TYPE_CHECKING:
     from pipeline.dictionary import AidsStore
 
-#: Element that holds a block's text in each column, by kind.
-_TAGS = {"title": "h1", "heading": "h2", "quote": "blockquote", "code": "pre", "front_matter": "pre"}
+#: Element that holds a block's text in each column, by kind (a heading's by its level).
+_TAGS = {"title": "h1", "heading": "h2", "quote": "blockquote", "code": "pre", "front_matter": "pre",
+         "image": "pre", "table": "div"}
 _SEVERITIES = ("error", "warning", "info")
 #: The review marker's shape per worst open severity (shape, not colour alone).
 _MARKS = {"error": "◆", "warning": "▲", "info": "•", "done": "✓"}
@@ -184,6 +185,9 @@ class _Row:
     verbatim: bool
     sentences: list[_SentenceView]
     review: _Review | None
+    #: A table's cells in rows, each the sentences it holds, and how many rows are its head.
+    table: list[list[list[_SentenceView]]] | None = None
+    header: int = 0
 
 
 @dataclass
@@ -236,14 +240,21 @@ class _View:
         sentences = [] if not block.translatable else [
             self._sentence(s, f"{block.id}.{n}") for n, s in enumerate(block.sentences, 1)
         ]
+        shape = getattr(block, "table", None)
+        table = None if not shape else [
+            [[sentences[n - 1] for n in cell if 0 < n <= len(sentences)] for cell in row]
+            for row in _get(shape, "rows", [])
+        ]
         return _Row(
             id=block.id,
             kind=block.kind,
-            tag=_TAGS.get(block.kind, "p"),
+            tag=_tag(block),
             text=block.text,
             verbatim=not block.translatable,
             sentences=sentences,
             review=review,
+            table=table,
+            header=int(_get(shape, "header", 0) or 0) if shape else 0,
         )
 
     def _review(self, where: str, source: str, flags: list[Any]) -> _Review | None:
@@ -342,6 +353,13 @@ def _codes(reviews: list[_Review]) -> list[tuple[str, int]]:
             entry[0] = min(entry[0], order[f["level"]])
             entry[1] += not f["resolved"]
     return [(code, n) for code, (_, n) in sorted(counts.items(), key=lambda kv: (kv[1][0], kv[0]))]
+
+
+def _tag(block: Block) -> str:
+    level = getattr(block, "level", None)
+    if block.kind == "heading" and isinstance(level, int) and level > 2:
+        return f"h{min(level, 6)}"
+    return _TAGS.get(block.kind, "p")
 
 
 def _edit_data(document: Document, view: _View) -> dict[str, Any]:
