@@ -105,14 +105,16 @@ def split_words(text: str) -> list[Word]:
     return words
 
 
-def pinyin(word: str) -> list[str]:
-    """One tone-marked syllable per character of ``word`` (a run of Han characters)."""
+@lru_cache(maxsize=1 << 16)
+def pinyin(word: str) -> tuple[str, ...]:
+    """One tone-marked syllable per character of ``word`` (a run of Han characters).
+    Kept per word: the documents of a run share most of their words."""
     from pypinyin import Style, lazy_pinyin
 
     syllables = lazy_pinyin(word, style=Style.TONE, errors=lambda chars: ["" for _ in chars])
     if len(syllables) != len(word):  # pypinyin keeps unknown runs whole; never misalign
-        return [""] * len(word)
-    return syllables
+        return ("",) * len(word)
+    return tuple(syllables)
 
 
 def tone_marks(numbered: str) -> str:
@@ -193,9 +195,12 @@ def cedict_entries(words: Iterable[str], store: AidsStore | None = None) -> dict
     keyed by each of those headwords (an entry may be listed under both).
 
     With a ``store``, each headword's entries (none, too) are read from it and the
-    dictionary file is read only for headwords it lacks, which are then stored."""
+    dictionary file is read only for headwords it lacks, which are then stored;
+    except in a process that has indexed the file (see :func:`_scan_cedict`)."""
     wanted = set(words)
-    if store is None:
+    if store is None or _cedict_index.cache_info().currsize:
+        # Once this process holds the index (a run of many documents), it is
+        # faster than the store.
         return _scan_cedict(wanted)
     version = aids_version()
     found: dict[str, list[DictEntry]] = {}
@@ -268,6 +273,7 @@ def _cedict_index() -> dict[str, tuple[str, ...]]:
     return {headword: tuple(lines) for headword, lines in index.items()}
 
 
+@lru_cache(maxsize=1 << 17)
 def _parse_line(line: str) -> DictEntry | None:
     # 傳統 传统 [chuan2 tong3] /tradition/traditional/
     head, sep, rest = line.partition(" [")

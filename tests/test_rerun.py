@@ -64,6 +64,9 @@ def test_a_traditional_source_is_identical_from_the_cache_too(tmp_path, monkeypa
 
 
 def test_only_new_sentences_and_headwords_are_computed(seed, tmp_path, monkeypatch):
+    # as in a process of its own: no dictionary index yet (a run of many documents builds one)
+    monkeypatch.setattr(dictionary, "_scans", 0)
+    dictionary._cedict_index.cache_clear()
     with TranslationCache(tmp_path / "c.sqlite3") as cache:
         render(seed, now=NOW, cache=cache)
         asked: list[set[str]] = []

@@ -1,0 +1,253 @@
+"""Many documents in one run: cost per document at N = 10, 100, 1000, against N
+separate runs, the pipeline's own share, --jobs, and the Ray backend.
+
+Prints figures; not a test. Run: .venv/bin/python bench/bench_archive.py [--rounds R] [--no-1000] [--no-ray]
+
+The archive is made from the seed and the test article: document k is a run of
+the seed's paragraphs (a different run for each k, under the seed's title) or the
+Markdown test article, tagged with :func:`variants.variant` so no sentence of one
+document is a sentence of another (neither segmentation nor the cache can dedupe).
+Every timed command is a fresh ``python -m pipeline run`` on an empty translation
+cache, in a throw-away home (bench_rerun.isolated_env): wall time spawn to exit
+and the child's peak RSS (``ru_maxrss`` from ``wait4``). The child also reports
+the seconds spent inside the engine's ``translate`` and inside the translation
+stage (``run.translate_documents``: cache look-ups, batching, restoring terms),
+so the pipeline's own overhead is wall time minus engine time.
+
+The model is the small generated package of bench_rerun.py: its translations take
+a few milliseconds a sentence, far less than a real model's, so the overhead share
+is also projected onto the throughput of a generated package of a real model's
+size (Transformer base, int8, as bench_engine.py builds), measured here on the
+archive's own sentences.
+
+Rounds are interleaved (N = 10, 100, separate processes, --jobs 2, Ray, ...), so a
+change in machine load affects every figure alike; best and median are printed
+with the load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_rerun import BASE_MODEL, PLACEHOLDERS, REPO, SEED, WORK, build, install, isolated_env, timed  # noqa: E402
+from variants import variant  # noqa: E402
+
+ARTICLE = REPO / "tests" / "data" / "article.md"
+#: Paragraphs of the seed per seed-made document (about 30 sentences).
+PARAGRAPHS = 14
+
+#: Run in the child in place of `python -m pipeline`: the CLI, with the time
+#: spent in the engine and in the translation stage written to $BENCH_TIMES at exit.
+CHILD = """
+import atexit, json, os, sys, time
+from pipeline import run as stages
+from pipeline.engines import argos
+spent = {"engine": 0.0, "stage": 0.0}
+def timing(function, key):
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[key] += time.perf_counter() - start
+    return timed
+argos.ArgosEngine.translate = timing(argos.ArgosEngine.translate, "engine")
+stages.translate_documents = timing(stages.translate_documents, "stage")
+atexit.register(lambda: open(os.environ["BENCH_TIMES"], "w").write(json.dumps(spent)))
+from pipeline.cli import main
+sys.argv = ["duizhao", *sys.argv[1:]]
+main()
+"""
+
+#: Sentences per second of the base-size model on the archive's sentences (child).
+ENGINE_SPEED = """
+import json, sys, time
+from pathlib import Path
+from pipeline.engines.argos import ArgosEngine
+from pipeline.run import load_document
+texts = [s.simplified for p in sorted(Path(sys.argv[2]).rglob("*.*"))[:8] for s in load_document(p).sentences()]
+engine = ArgosEngine(sys.argv[1])
+engine.translate(texts[:4])
+start = time.perf_counter()
+engine.translate(texts)
+print(json.dumps({"sentences": len(texts), "seconds": time.perf_counter() - start}))
+"""
+
+
+def make_archive(folder: Path, count: int) -> int:
+    """``count`` documents under ``folder`` (ten per subfolder); returns their sentences."""
+    from pipeline.run import load_document
+
+    shutil.rmtree(folder, ignore_errors=True)
+    seed = SEED.read_text(encoding="utf-8").strip().split("\n\n")
+    title, paragraphs = seed[0], [p for p in seed[1:] if p.strip()]
+    article = ARTICLE.read_text(encoding="utf-8")
+    sentences = 0
+    for k in range(1, count + 1):
+        if k % 5 == 0:
+            text, suffix = variant(article, k), ".md"
+        else:
+            start = (k * 7) % len(paragraphs)
+            run = (paragraphs + paragraphs)[start : start + PARAGRAPHS]
+            text, suffix = variant("\n\n".join([title, *run]) + "\n", k), ".txt"
+        path = folder / f"{k // 10:03}" / f"d{k:04}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        sentences += len(load_document(path).sentences())
+    return sentences
+
+
+def made(folder: Path, count: int) -> int:
+    """:func:`make_archive` in a child: the parent stays small (see bench_rerun.build)."""
+    import subprocess
+
+    code = f"import bench_archive; print(bench_archive.make_archive(__import__('pathlib').Path({str(folder)!r}), {count}))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, check=True, capture_output=True,
+                         text=True)
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def run_once(home: Path, args: list[str]) -> dict[str, float]:
+    """One fresh `duizhao run` on an empty cache: wall, peak MB, engine and stage seconds."""
+    env = isolated_env(home)
+    cache = Path(env["DUIZHAO_CACHE"])
+    for stale in cache.parent.glob(cache.name + "*"):
+        stale.unlink()
+    shutil.rmtree(home / "out", ignore_errors=True)
+    env["BENCH_TIMES"] = str(home / "times.json")
+    wall, peak = timed([sys.executable, "-c", CHILD, "run", *args, "-o", str(home / "out"), "--offline"], env)
+    spent = json.loads((home / "times.json").read_text(encoding="utf-8"))
+    return {"wall": wall, "peak": peak, **spent}
+
+
+def separate_runs(home: Path, folder: Path) -> dict[str, float]:
+    """The same documents as one `duizhao run DOC` process each, on one cache."""
+    env = isolated_env(home)
+    cache = Path(env["DUIZHAO_CACHE"])
+    for stale in cache.parent.glob(cache.name + "*"):
+        stale.unlink()
+    shutil.rmtree(home / "out", ignore_errors=True)
+    total, peak = 0.0, 0.0
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        wall, rss = timed([sys.executable, "-m", "pipeline", "run", str(path), "-o", str(home / "out"),
+                           "--offline"], env)
+        total += wall
+        peak = max(peak, rss)
+    return {"wall": total, "peak": peak}
+
+
+def line(label: str, samples: list[dict[str, float]], sentences: int, documents: int) -> str:
+    walls = [s["wall"] for s in samples]
+    best, median = min(walls), statistics.median(walls)
+    text = (f"{label:<30} best {best:7.2f} s  median {median:7.2f} s  {sentences / best:7.1f} sentences/s  "
+            f"{best / documents * 1000:6.1f} ms/document  peak {max(s['peak'] for s in samples):5.0f} MB")
+    if samples[0].get("engine"):  # not with Ray: the engine runs in the actors
+        overhead = [1 - s["engine"] / s["wall"] for s in samples]
+        text += f"  overhead {min(overhead):5.1%}"
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2; N = 1000 runs once)")
+    parser.add_argument("--no-1000", dest="big", action="store_false", help="skip N = 1000")
+    parser.add_argument("--no-ray", dest="ray", action="store_false", help="skip the Ray backend")
+    options = parser.parse_args()
+
+    load_before = os.getloadavg()
+    home = WORK / "archive-home"
+    shutil.rmtree(home, ignore_errors=True)
+    small = build(f"Path({str(WORK / 'rerun-package')!r}), user_defined_symbols={PLACEHOLDERS!r}")
+    install(small, isolated_env(home))
+    archives = {n: WORK / f"archive-{n}" for n in (10, 100, 1000) if n != 1000 or options.big}
+    sentences = {n: made(folder, n) for n, folder in archives.items()}
+    print("archives: " + ", ".join(f"N={n}: {sentences[n]} sentences" for n in archives))
+    print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+
+    variants = {
+        "N=10": (10, [str(archives[10])]),
+        "N=100": (100, [str(archives[100])]),
+        "N=100 --jobs 2": (100, [str(archives[100]), "--jobs", "2"]),
+    }
+    if options.ray:
+        variants["N=100 --backend ray"] = (100, [str(archives[100]), "--backend", "ray"])
+    run_once(home, [str(archives[10])])  # warm: imports, page caches, the model file
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in [*variants, "N=100 separate processes"]}
+    for _ in range(options.rounds):
+        for name, (_, args) in variants.items():
+            samples[name].append(run_once(home, args))
+        samples["N=100 separate processes"].append(separate_runs(home, archives[100]))
+    if options.big:
+        samples["N=1000"] = [run_once(home, [str(archives[1000])])]
+        variants["N=1000"] = (1000, [str(archives[1000])])
+    variants["N=100 separate processes"] = (100, [])
+
+    print()
+    for name, values in samples.items():
+        n = variants[name][0]
+        print(line(name, values, sentences[n], n))
+
+    def best(name: str, key: str = "wall") -> float:
+        return min(s[key] for s in samples[name])
+
+    one, apart = best("N=100"), best("N=100 separate processes")
+    print()
+    print(f"one process vs separate processes at N=100: {apart / one:.1f}x faster (target >= 5x)")
+    if options.big:
+        ratio = (best("N=1000") / 1000) / (one / 100)
+        print(f"time per document N=1000 / N=100: {ratio:.2f} (target <= 1.2)")
+        print(f"peak RSS N=1000 / N=100: {best('N=1000', 'peak') / best('N=100', 'peak'):.2f} (target <= 1.5)")
+    print(f"--jobs 2 vs --jobs 1 at N=100: {one / best('N=100 --jobs 2'):.2f}x")
+
+    # The pipeline's own share, projected onto a real model's speed.
+    text = (f"Path({str(SEED)!r}).read_text(encoding='utf-8') + "
+            "generated_training_text(lines=3000, han_chars=600)")
+    base = build(f"Path({str(WORK / 'packages')!r}), training_text={text}, "
+                 + ", ".join(f"{k}={v!r}" for k, v in BASE_MODEL.items()))
+    from pipeline.testing import extract_package
+
+    unpacked = WORK / "base-unpacked"
+    if not unpacked.exists():
+        extract_package(base, unpacked)
+    package = next(unpacked.iterdir())
+    import subprocess
+
+    speed = json.loads(subprocess.run([sys.executable, "-c", ENGINE_SPEED, str(package), str(archives[10])],
+                                      cwd=REPO, check=True, capture_output=True, text=True).stdout)
+    base_rate = speed["sentences"] / speed["seconds"]
+    fastest = min(samples["N=100"], key=lambda s: s["wall"])
+    own = fastest["wall"] - fastest["engine"]
+    projected = sentences[100] / base_rate
+    print(f"pipeline's own time at N=100 (wall - engine): {own:.2f} s of {fastest['wall']:.2f} s "
+          f"({own / fastest['wall']:.1%} with the small model)")
+    # own / (own + sentences / rate) < 15%  <=>  rate < sentences / (own * 85 / 15)
+    print(f"base-size model (random weights decode to the length limit: a slow bound): {base_rate:.1f} sentences/s "
+          f"on this archive's sentences ({speed['sentences']} timed); N=100 would spend {projected:.0f} s in it: "
+          f"projected overhead {own / (own + projected):.1%}; the overhead stays under 15% for any engine slower "
+          f"than {sentences[100] / (own * 85 / 15):.0f} sentences/s")
+    if options.ray:
+        ray_stage, local_stage = best("N=100 --backend ray", "stage"), best("N=100", "stage")
+        print(f"Ray (local cluster, 1 actor of 2 CPUs) vs local backend at N=100: "
+              f"wall {one / best('N=100 --backend ray'):.2f}x, translation stage {local_stage / ray_stage:.2f}x "
+              f"(target >= 0.8)")
+        actor_rate = sentences[100] / ray_stage
+        driver_rate = sentences[100] / own
+        print(f"per actor: {actor_rate:.0f} sentences/s in the translation stage with the small model; "
+              f"with the base-size model an actor of 2 CPUs gives about {base_rate:.0f} sentences/s, so each added "
+              f"worker of C cores adds about {base_rate / 2:.0f} x C sentences/s, until the driver's own "
+              f"{driver_rate:.0f} sentences/s (reading, checking, rendering) is the limit: "
+              f"about {driver_rate / base_rate:.0f} actors")
+    load_after = os.getloadavg()
+    print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
