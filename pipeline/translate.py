@@ -43,13 +43,18 @@ class Backend(Protocol):
 
 
 class LocalBackend:
-    """The engine in this process, one chunk after the other."""
+    """The engine in this process, one chunk after the other. ``progress`` is
+    given to the engine, which calls it with the sentences it just finished
+    within a chunk (an LLM takes seconds a sentence: a chunk is a long wait)."""
+
+    def __init__(self, progress: Callable[[int], None] | None = None):
+        self.progress = progress
 
     def translate_chunks(
         self, engine: Translator, chunks: Sequence[list[str]]
     ) -> Iterator[tuple[list[str], list[str]]]:
         for chunk in chunks:
-            yield chunk, engine.translate(chunk)
+            yield chunk, engine.translate(chunk, self.progress) if self.progress else engine.translate(chunk)
 
 
 class EngineOutputError(DuizhaoError):
@@ -96,8 +101,17 @@ def translate_texts(
     misses = sorted((t for t in unique if t not in known), key=lambda t: (len(t), t))
     chunks = [misses[start : start + chunk_size] for start in range(0, len(misses), chunk_size)]
     done_count = 0
+    within = 0  # sentences the engine reported finished in the current chunk
+
+    def sentences_done(count: int) -> None:
+        nonlocal within
+        within += count
+        if progress is not None:
+            progress(min(done_count + within, len(misses)), len(misses))
+
     try:
-        for chunk, output in (backend or LocalBackend()).translate_chunks(engine, chunks):
+        for chunk, output in (backend or LocalBackend(sentences_done if progress else None)).translate_chunks(
+                engine, chunks):
             if len(output) != len(chunk):
                 raise EngineOutputError(
                     f"engine {signature} returned {len(output)} translations for {len(chunk)} "
@@ -107,6 +121,7 @@ def translate_texts(
             cache.put_many(signature, done)
             known.update(done)
             done_count += len(chunk)
+            within = 0
             if progress is not None:
                 progress(done_count, len(misses))
     except BaseException as exc:  # also Ctrl-C: what the engine finished is kept

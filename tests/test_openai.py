@@ -100,6 +100,19 @@ def test_seed_keeps_every_term_and_a_rerun_makes_no_request(llm, seed_path, tmp_
     assert sentences_of(tmp_path / "out" / "taizhou.json") == sentences
 
 
+def test_seed_keeps_every_term_when_the_model_keeps_neither_terms_nor_placeholders(llm, seed_path, tmp_path):
+    llm.terms, llm.markers = "alter", "drop"
+    result = run_seed(llm, seed_path, tmp_path)
+    assert result.exit_code == 0, result.output
+    with_terms = [s for s in sentences_of(tmp_path / "out" / "taizhou.json") if s.get("terms")]
+    assert len(with_terms) == 100
+    for sentence in with_terms:
+        assert any(f["code"] == "term-fallback" for f in sentence["flags"])
+        for term in sentence["terms"]:
+            assert term["en"].casefold() in sentence["translation"].casefold(), sentence
+    assert "100 asked again with placeholders to keep glossary terms, 100 rebuilt to keep glossary terms" in result.output
+
+
 def test_switching_engines_never_serves_the_other_engines_text(llm, installed, seed_path, tmp_path):
     cache = tmp_path / "c.sqlite3"
     argos = ("run", seed_path, "-o", tmp_path / "argos", "--cache", cache, "--offline")
@@ -462,3 +475,13 @@ def test_check_takes_the_same_engine_options(llm, doc, tmp_path):
     assert result.exit_code == 1 and "error    untranslated: the English still contains Chinese characters" in result.output
     made = len(llm.requests)
     assert invoke(*args, "--fail-on", "error").exit_code == 1 and len(llm.requests) == made
+
+
+def test_progress_counts_each_answer_not_each_chunk(llm, tmp_path):
+    from pipeline.translate import translate_texts
+
+    sentences = [f"第{n}句很好。" for n in range(6)]
+    calls: list[tuple[int, int]] = []
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        translate_texts(sentences, engine_for(llm, concurrency=2), cache, progress=lambda d, t: calls.append((d, t)))
+    assert [done for done, _ in calls[:6]] == [1, 2, 3, 4, 5, 6] and all(total == 6 for _, total in calls)

@@ -227,7 +227,9 @@ class OpenAIEngine:
                               "choices[0].message.content) (check that base_url is the server's OpenAI API, "
                               "usually ending in /v1)")
         english = clean_answer(self._redact(content), request.text)
-        if not english:
+        # An empty second try (placeholders only, all dropped) fails like any
+        # other and the sentence is rebuilt from pieces; a first one is an error.
+        if not english and not request.markers:
             raise EngineError(f"{self.shown_url}: model {self.model!r} gave an empty answer for "
                               f"{_clip(request.text)!r} (try another model or prompt; a reasoning model may need "
                               "its thinking turned off)")
