@@ -464,31 +464,112 @@ def test_pinyin_switch(open_page):
     assert page.locator(".cell.zh rt").count() == 0
 
 
-def test_clicking_a_word_shows_its_pinyin_and_dictionary_senses(open_page):
+CHAR_BOX = """([sid, text, n]) => {
+  const s = document.querySelector(`.cell.zh .s[data-s="${sid}"]`);
+  const walker = document.createTreeWalker(s, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  while (walker.nextNode()) if (!walker.currentNode.parentNode.closest('rt')) nodes.push(walker.currentNode);
+  const full = nodes.map(x => x.data).join(''), at = full.indexOf(text) + n;
+  let offset = 0;
+  for (const node of nodes) {
+    if (at < offset + node.data.length) {
+      const r = document.createRange(); r.setStart(node, at - offset); r.setEnd(node, at - offset + 1);
+      const b = r.getBoundingClientRect(); return {x: b.left + b.width / 2, y: b.top + b.height / 2};
+    }
+    offset += node.data.length;
+  }
+  return null;
+}"""
+
+
+def click_char(page, sid: str, text: str, n: int = 0) -> None:
+    """Click the ``n``-th character of ``text`` in the Chinese of sentence ``sid``."""
+    page.locator(zh(sid)).scroll_into_view_if_needed()
+    box = page.evaluate(CHAR_BOX, [sid, text, n])
+    assert box, (sid, text)
+    page.mouse.click(box["x"], box["y"])
+
+
+def dict_clear_of_the_english(page, sid: str) -> bool:
+    """The dictionary is on screen and covers no line of the sentence's English."""
+    return page.evaluate("""sid => {
+        const d = document.querySelector('#dict').getBoundingClientRect();
+        const lines = [...document.querySelector(`.cell.en .s[data-s="${sid}"]`).getClientRects()];
+        return d.top >= 0 && d.bottom <= innerHeight && d.width > 0 &&
+            lines.every(r => r.right <= d.left || r.left >= d.right || r.bottom <= d.top || r.top >= d.bottom);
+    }""", sid)
+
+
+def test_a_click_looks_up_the_longest_word_from_that_character_with_the_shorter_ones(open_page):
     page = open_page("seed").page
-    page.hover(zh("p4.2"))
-    page.click(f'{zh("p4.2")} .w[data-w="集装箱"]')
+    click_char(page, "p4.2", "集装箱", 0)
     popup = page.locator("#dict")
     assert popup.is_visible()
+    assert page.inner_text("#dict .dict-word") == "集装箱"
     text = popup.inner_text()
-    assert "集装箱" in text and "jí zhuāng xiāng" in text and "container (for shipping)" in text
+    assert "jí zhuāng xiāng" in text and "container (for shipping)" in text
+    parts = page.locator("#dict .dict-part").all_inner_texts()
+    assert parts[0] == "集装箱" and "集" in parts  # every headword from 集, longest first
+    click_char(page, "p4.2", "集装箱", 1)  # from 装: 装箱 "to pack"
+    assert page.inner_text("#dict .dict-word").startswith("装")
+    assert page.evaluate("CSS.highlights.get('lookup').size") == 1
     page.keyboard.press("Escape")
-    assert not popup.is_visible()
+    assert not popup.is_visible() and page.evaluate("CSS.highlights.has('lookup')") is False
 
 
-def test_a_word_missing_from_the_dictionary_shows_its_characters(open_page):
+@pytest.mark.parametrize("term, n, english", [("大麦屿港", 1, "Damaiyu Port"), ("三高三新", 2, "Three Highs and Three News")],
+                         ids=["damaiyu", "sangao-sanxin"])
+def test_a_glossary_term_is_looked_up_as_one_unit(open_page, term, n, english):
     page = open_page("seed").page
-    page.hover(zh("p4.2"))
-    word = page.evaluate("""() => {
-        const dict = JSON.parse(document.getElementById('reader-dict').textContent);
-        return [...document.querySelectorAll('.cell.zh .s[data-s="p4.2"] .w')].map(w => w.dataset.w)
-            .find(w => !dict.k[w] && w.length > 1);
-    }""")
-    assert word, "expected a word of p4.2 that CC-CEDICT lacks"
-    page.click(f'{zh("p4.2")} .w[data-w="{word}"]')
+    sid = "p4.2" if term == "大麦屿港" else "p1.1"
+    page.locator(zh(sid)).locator("mark.term", has_text=term).hover()
+    assert page.is_visible("#tip")
+    click_char(page, sid, term, n)  # inside the term: 麦 of 大麦 "barley", 三 of 高三
+    assert page.inner_text("#dict .dict-word") == term
     text = page.inner_text("#dict")
-    assert "Not in CC-CEDICT as one word" in text
-    assert page.locator("#dict .dict-char").count() >= 1
+    assert english in text and "Glossary" in text and "barley" not in text.split("parts")[0]
+    assert "Not in CC-CEDICT as one word; its parts" in text  # then the parts, labelled as such
+    assert page.is_hidden("#tip")  # one pop-up at a time
+    page.locator(zh(sid)).locator("mark.term", has_text=term).hover()
+    assert page.is_hidden("#tip")
+
+
+@pytest.mark.parametrize("mode", ["side", "inter"])
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "narrow"])
+def test_the_dictionary_never_covers_the_english_counterpart(open_page, viewport, mode):
+    page = open_page("seed", viewport).page
+    page.evaluate("m => { document.querySelector(`[data-mode='${m}']`).click(); }", mode)
+    for sid, text, n in (("p4.2", "集装箱", 0), ("p4.2", "惊叹", 0), ("p1.1", "奋进", 1), ("p9.2", "接续", 0)):
+        click_char(page, sid, text, n)
+        assert page.is_visible("#dict"), sid
+        assert dict_clear_of_the_english(page, sid), (sid, text)
+        page.keyboard.press("Escape")
+
+
+def test_the_dictionary_from_the_keyboard(open_page):
+    page = open_page("seed").page
+    page.focus(zh("p4.5"))  # 如今,大麦屿港扩建投用台州市首个10万吨级码头。
+    page.keyboard.press("d")
+    assert page.evaluate("document.activeElement.id") == "dict"
+    assert page.inner_text("#dict .dict-word") == "如今"
+    page.keyboard.press("ArrowRight")
+    assert page.inner_text("#dict .dict-word") == "大麦屿港"  # the term, whole
+    page.keyboard.press("ArrowRight")
+    assert page.inner_text("#dict .dict-word") == "扩建"
+    page.keyboard.press("ArrowLeft")
+    assert page.inner_text("#dict .dict-word") == "大麦屿港"
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#dict")
+    assert page.evaluate("document.activeElement.dataset.s") == "p4.5"  # focus given back
+
+
+def test_the_dictionary_works_with_pinyin_and_in_traditional(open_page):
+    page = open_page("seed").page
+    page.click("#btn-pinyin")
+    page.click('[data-script="hant"]')
+    click_char(page, "p4.2", "集裝箱", 0)
+    assert page.inner_text("#dict .dict-word") == "集裝箱"
+    assert "container (for shipping)" in page.inner_text("#dict")
 
 
 # ---- safety and accessibility ------------------------------------------------------------------

@@ -482,15 +482,18 @@ def _reading_aids(
     document: Document, view: _View, store: AidsStore | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The tokens: per sentence id, the words of its original text (see :func:`_words`);
-    and the dictionary: the CC-CEDICT entries of those words and of their characters,
-    in both scripts, as ``e`` (``[traditional, simplified, pinyin, senses]``) and ``k``
-    (headword → indexes into ``e``).
+    and the dictionary: the CC-CEDICT entries of every stretch of the page's Chinese
+    that is a headword (up to :data:`_LOOKUP` characters from any character, and each
+    glossary term whole), as ``e`` (``[traditional, simplified, pinyin, senses]``) and
+    ``k`` (text → indexes into ``e``). ``k`` is keyed by the page's own forms, the
+    original and the other script: a stretch's entries are those of any of its forms,
+    so a look-up in either script finds them.
 
     With a ``store``, both are read from it whole when the document's sentences are
-    the ones of its last page; otherwise a sentence's words are read from it when
-    the same text (same script, simplified form and term cuts) was seen before under
-    the same :func:`~pipeline.dictionary.aids_version`, and only new sentences load
-    jieba and pypinyin, only new headwords the dictionary file."""
+    the ones of its last page; otherwise a sentence's words and its headwords are read
+    from it when the same text (same script, simplified form and term cuts) was seen
+    before under the same :func:`~pipeline.dictionary.aids_version`, and only new
+    sentences load jieba, pypinyin and the dictionary file."""
     sentences = [s for row in view.rows for s in row.sentences]
     if store is None:
         return _compute_aids(document.script, sentences, None)
@@ -512,55 +515,118 @@ def _reading_aids(
     return tokens, dictionary
 
 
+#: The longest stretch of text looked up from a character (CC-CEDICT's idioms and
+#: names are rarely longer); glossary terms are looked up whole, however long.
+_LOOKUP = 8
+
+
 def _compute_aids(
     script: str, sentences: list[_SentenceView], store: AidsStore | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """:func:`_reading_aids` from the words of each sentence and the entries of each headword."""
-    from pipeline.dictionary import cedict_entries
+    """:func:`_reading_aids` from the words and headwords of each sentence and the
+    entries of each headword."""
+    from pipeline.dictionary import aids_version, cedict_entries
 
-    tokens = _cached_words(script, sentences, store)
-    headwords: set[str] = set()
-    for word in (w for words in tokens.values() for w in words if len(w) == 3):
-        for form in (word[0], word[1] or word[0]):
-            headwords.update((form, *form))
+    tokens, stretches, scanned = _cached_words(script, sentences, store)
+    hits = {form for _, found in stretches for form in found}
+    if store is not None:
+        found = cedict_entries(hits - scanned.keys(), store)  # headwords of sentences seen before
+        fresh = {h: scanned[h] for h in hits & scanned.keys()}
+        found.update(fresh)
+        store.put_aids(aids_version(), "cedict", {h: _entries_json(e) for h, e in fresh.items()})
+    else:
+        found = scanned
 
     entries: list[list[Any]] = []
-    index: dict[str, list[int]] = {}
     position: dict[Any, int] = {}
-    for headword, found in sorted(cedict_entries(headwords, store).items()):
-        for entry in found:
+    index: dict[str, list[int]] = {}
+    for forms, headwords in sorted(stretches, key=lambda s: (sorted(s[0]), sorted(s[1]))):
+        merged = [e for form in sorted(headwords) for e in found.get(form, ())]
+        for entry in merged:
             if entry not in position:
                 position[entry] = len(entries)
                 entries.append([entry.traditional, entry.simplified, entry.pinyin, list(entry.senses)])
-            index.setdefault(headword, []).append(position[entry])
-    return tokens, {"e": entries, "k": index}
+        for form in forms:
+            at = index.setdefault(form, [])
+            at.extend(position[e] for e in merged if position[e] not in at)
+    return tokens, {"e": entries, "k": dict(sorted(index.items()))}
 
 
-def _cached_words(script: str, sentences: list[_SentenceView], store: AidsStore | None) -> dict[str, list[list[str]]]:
-    """:func:`_words` of every sentence, by id, through ``store`` when there is one."""
-    if store is None:
-        other_script = _other_script(script)
-        return {s.id: _words(s, other_script) for s in sentences}
-    from pipeline.dictionary import aids_version
+def _entries_json(entries) -> str:
+    return json.dumps([[e.traditional, e.simplified, e.pinyin, list(e.senses)] for e in entries],
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def _cached_words(
+    script: str, sentences: list[_SentenceView], store: AidsStore | None
+) -> tuple[dict[str, list[list[str]]], set[tuple[frozenset[str], frozenset[str]]], dict[str, list]]:
+    """:func:`_words` of every sentence by id; the stretches of the page with a
+    CC-CEDICT entry, each as the set of its forms (original, other script,
+    simplified) and the set of those that are headwords; and the entries found in
+    the dictionary for new sentences.
+
+    With a ``store``, a sentence seen before gives its words and its headword
+    stretches from there; only the new ones are cut by jieba and looked up."""
+    from pipeline.dictionary import aids_version, cedict_entries
 
     version = aids_version()
     keys = {s.id: _words_key(script, s) for s in sentences}
-    stored = store.get_aids(version, "words", keys.values())
+    stored = store.get_aids(version, "words", keys.values()) if store is not None else {}
     tokens: dict[str, list[list[str]]] = {}
-    fresh: dict[str, str] = {}
+    known: dict[str, list] = {}
+    new: dict[str, tuple[list[list[str]], list[frozenset[str]]]] = {}
     other_script = None
     for sentence in sentences:
         key = keys[sentence.id]
-        text = stored.get(key) or fresh.get(key)
-        if text is None:
+        if key in stored:
+            known[key] = json.loads(stored[key])
+        elif key not in new:
             other_script = other_script or _other_script(script)
-            words = _words(sentence, other_script)
-            fresh[key] = json.dumps(words, ensure_ascii=False, separators=(",", ":"))
-        else:
-            words = json.loads(text)
-        tokens[sentence.id] = words
-    store.put_aids(version, "words", fresh)
-    return tokens
+            new[key] = (_words(sentence, other_script), _stretches(sentence, other_script))
+        tokens[sentence.id] = known[key][0] if key in known else new[key][0]
+    scanned = cedict_entries({form for _, forms in new.values() for f in forms for form in f}) if new else {}
+    stretches = {(frozenset(forms), frozenset(hits)) for _, found in known.values() for forms, hits in found}
+    rows = {}
+    for key, (words, candidates) in new.items():
+        found = [(f, frozenset(f & scanned.keys())) for f in candidates if f & scanned.keys()]
+        stretches.update(found)
+        rows[key] = json.dumps([words, [[sorted(f), sorted(h)] for f, h in found]],
+                               ensure_ascii=False, separators=(",", ":"))
+    if store is not None:
+        store.put_aids(version, "words", rows)
+    return tokens, stretches, scanned
+
+
+def _stretches(sentence: _SentenceView, other_script) -> list[frozenset[str]]:
+    """Every run of up to :data:`_LOOKUP` Han characters of the sentence, and every
+    glossary term whole, as the set of its forms: as written, in the other script,
+    and in the Simplified form given to the engine (where the lengths agree)."""
+    from pipeline.dictionary import is_han
+
+    text = sentence.text
+    other = other_script(text)
+    forms = [text] + [t for t in (other, sentence.simplified) if len(t) == len(text) and t != text]
+    spans = {(start, end) for start, end in zip(sentence.cuts, sentence.cuts[1:]) if _is_term(sentence, start, end)}
+    for start in range(len(text)):
+        if not is_han(text[start]):
+            continue
+        end = start + 1
+        while end <= len(text) and end - start <= _LOOKUP and is_han(text[end - 1]):
+            spans.add((start, end))
+            end += 1
+    out = []
+    for start, end in sorted(spans):
+        out.append(frozenset(f[start:end] for f in forms) | ({other_script(text[start:end])} if len(other) != len(text) else set()))
+    return out
+
+
+def _is_term(sentence: _SentenceView, start: int, end: int) -> bool:
+    at = 0
+    for piece in sentence.zh:
+        if at == start:
+            return piece.term is not None and at + len(piece.text) == end
+        at += len(piece.text)
+    return False
 
 
 def _words_key(script: str, sentence: _SentenceView) -> str:

@@ -70,7 +70,6 @@
     }
     s.replaceChildren.apply(s, Array.prototype.slice.call(copy.childNodes));
   }
-  function ensureWords(s) { if (drawnAs.get(s) !== look()) draw(s); }
 
   /* ---- applying the state ---- */
   function apply() {
@@ -104,31 +103,131 @@
     if (id) pair(id).forEach(function (e) { e.classList.add("pin"); });
   }
 
-  /* ---- pop-ups ---- */
-  function place(box, anchor) {
-    var r = anchor.getBoundingClientRect();
+  /* ---- pop-ups: one at a time, never over the English counterpart ---- */
+  function overlap(a, b) {
+    var w = Math.min(a.right, b.right) - Math.max(a.left, b.left), h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    return w > 0 && h > 0 ? w * h : 0;
+  }
+  /* Put box next to rect (viewport coordinates), away from the avoid rects: below or
+     above the anchor, or below or above the rects to avoid (the English counterpart),
+     left-aligned with the anchor, right-aligned with it or at the screen's edges; the
+     first place on screen that covers none of them. When every such place is off
+     screen, the page is scrolled to make room (once) and the box placed again. */
+  function place(box, rect, avoid, scrolled) {
     box.hidden = false;
-    var width = box.offsetWidth, height = box.offsetHeight;
-    var left = Math.max(8, Math.min(r.left, document.documentElement.clientWidth - width - 8));
-    var top = r.bottom + 6;
-    if (top + height > window.innerHeight && r.top - height - 6 > 0) top = r.top - height - 6;
-    box.style.left = (left + window.scrollX) + "px";
-    box.style.top = (top + window.scrollY) + "px";
+    box.style.left = "0px";
+    box.style.top = window.scrollY + "px";
+    avoid = avoid || [];
+    var width = box.offsetWidth, height = box.offsetHeight, vw = document.documentElement.clientWidth;
+    var barBottom = $(".bar").getBoundingClientRect().bottom, best = null;
+    var lefts = [rect.left, rect.right - width, 8, vw - width - 8].map(function (x) { return Math.max(8, Math.min(x, vw - width - 8)); });
+    var tops = [rect.bottom + 6, rect.top - height - 6];
+    if (avoid.length) {
+      tops.push(Math.max.apply(null, avoid.map(function (a) { return a.bottom; })) + 6);
+      tops.push(Math.min.apply(null, avoid.map(function (a) { return a.top; })) - height - 6);
+    }
+    var room = [];
+    tops.forEach(function (top) {
+      lefts.forEach(function (left) {
+        var r = { left: left, right: left + width, top: top, bottom: top + height };
+        var cover = avoid.reduce(function (sum, a) { return sum + overlap(r, a); }, 0);
+        var off = Math.max(0, barBottom - top) + Math.max(0, r.bottom - window.innerHeight);
+        if (!cover && off) room.push(top < barBottom ? -(barBottom - top + 6) : r.bottom - window.innerHeight + 6);
+        var cost = cover + off * 1e6;
+        if (!best || cost < best.cost) best = { left: left, top: top, cost: cost };
+      });
+    });
+    if (best.cost > 0 && !scrolled) {
+      var most = document.documentElement.scrollHeight - window.innerHeight;
+      var by = room.filter(function (d) { return d < 0 ? window.scrollY >= -d : window.scrollY + d <= most; })
+        .sort(function (a, b) { return Math.abs(a) - Math.abs(b); })[0];
+      if (by !== undefined) { window.scrollBy(0, by); return "scrolled"; }
+    }
+    box.style.left = (best.left + window.scrollX) + "px";
+    box.style.top = (best.top + window.scrollY) + "px";
+    return "placed";
+  }
+  function counterpartRects(s) {
+    var out = [];
+    pair(s.dataset.s).forEach(function (e) { if (e !== s) out.push.apply(out, Array.prototype.slice.call(e.getClientRects())); });
+    return out;
   }
   function showTip(mark) {
+    if (!dict.hidden) return; // the dictionary is open: it already says what the tip would
     var detail = document.getElementById("gd-" + mark.dataset.term);
     if (!detail) return;
     var copy = detail.cloneNode(true);
     copy.removeAttribute("id");
     tip.replaceChildren(copy);
-    place(tip, mark);
+    var s = mark.closest(".s");
+    place(tip, mark.getBoundingClientRect(), s ? counterpartRects(s) : [], true);
   }
   function hideTip() { tip.hidden = true; }
 
-  var openWord = null, DICT = null;
-  function lookup(word) {
+  /* ---- the dictionary: a glossary term is one unit; elsewhere the longest
+     CC-CEDICT headword from the character looked up, and the shorter ones there
+     too, as Zhongwen does. DICT.k is keyed by the page's own text in both scripts. */
+  var DICT = null, LOOKUP = 8, looked = null, lookupHome = null;
+  var HAN_CHAR = /\p{Script=Han}/u;
+  function entriesOf(text) {
     if (!DICT) DICT = JSON.parse(document.getElementById("reader-dict").textContent);
-    return (DICT.k[word] || []).map(function (i) { return DICT.e[i]; });
+    return (DICT.k[text] || []).map(function (i) { return DICT.e[i]; });
+  }
+  function textNodes(s) { // the sentence's text as shown, without pinyin
+    var walker = document.createTreeWalker(s, NodeFilter.SHOW_TEXT), nodes = [];
+    while (walker.nextNode()) if (!walker.currentNode.parentNode.closest("rt")) nodes.push(walker.currentNode);
+    return nodes;
+  }
+  function shownText(s) { return textNodes(s).map(function (n) { return n.data; }).join(""); }
+  function offsetOf(s, node, offset) {
+    var at = 0, nodes = textNodes(s);
+    for (var i = 0; i < nodes.length; i++) { if (nodes[i] === node) return at + offset; at += nodes[i].data.length; }
+    return -1;
+  }
+  function rangeOf(s, start, end) {
+    var range = document.createRange(), at = 0, started = false, ended = false;
+    textNodes(s).forEach(function (n) {
+      var len = n.data.length;
+      if (!started && start < at + len) { range.setStart(n, start - at); started = true; }
+      if (started && !ended && end <= at + len) { range.setEnd(n, end - at); ended = true; }
+      at += len;
+    });
+    return range;
+  }
+  function termAt(s, i) { // the term mark holding character i, with its offsets
+    var marks = $$("mark.term", s);
+    for (var m = 0; m < marks.length; m++) {
+      var nodes = textNodes(marks[m]);
+      if (!nodes.length) continue;
+      var start = offsetOf(s, nodes[0], 0), end = start + shownText(marks[m]).length;
+      if (i >= start && i < end) return { mark: marks[m], start: start, end: end };
+    }
+    return null;
+  }
+  function unitAt(s, i) {
+    var text = shownText(s);
+    if (i < 0 || i >= text.length || !HAN_CHAR.test(text[i])) return null;
+    var term = termAt(s, i);
+    if (term) return { start: term.start, end: term.end, text: text.slice(term.start, term.end), term: term.mark };
+    var matches = [];
+    for (var n = Math.min(LOOKUP, text.length - i); n >= 1; n--) {
+      var word = text.substr(i, n);
+      if (Array.from(word).every(function (c) { return HAN_CHAR.test(c); }) && entriesOf(word).length) matches.push(word);
+    }
+    var length = matches.length ? matches[0].length : 1;
+    return { start: i, end: i + length, text: text.substr(i, length), matches: matches };
+  }
+  function readingOf(s, start, end) { // pinyin of characters start..end as the page's words read them
+    var toks = DATA.tokens[s.dataset.s] || [], at = 0, out = [];
+    toks.forEach(function (tok) {
+      var shown = state.script === ORIG || !tok[1] ? tok[0] : tok[1], len = shown.length;
+      if (tok.length === 3 && at < end && at + len > start) {
+        var syllables = tok[2].split(" ");
+        for (var c = Math.max(start, at); c < Math.min(end, at + len); c++) if (syllables[c - at]) out.push(syllables[c - at]);
+      }
+      at += len;
+    });
+    return out.join(" ");
   }
   function entryNode(entry, shownScript) {
     var box = el("div", "dict-entry");
@@ -136,44 +235,123 @@
     head.append(el("span", "py", entry[2]));
     var other = shownScript === "hant" ? entry[1] : entry[0];
     var headword = shownScript === "hant" ? entry[0] : entry[1];
-    if (other !== headword) { head.append(" "); head.append(el("span", null, "(" + other + ")")); }
+    if (other !== headword) { head.append(" "); head.append(zhSpan(null, "(" + other + ")")); }
     box.append(head);
     var list = el("ol");
-    entry[3].forEach(function (sense) { list.append(el("li", null, sense)); });
+    entry[3].forEach(function (sense) { list.append(withLang(el("li"), sense)); });
     box.append(list);
     return box;
   }
-  function showDict(w) {
-    var word = w.dataset.w, lang = state.script === "hant" ? "zh-Hant" : "zh-Hans";
+  function zhSpan(cls, text) { var node = el("span", cls, text); node.lang = zhLang(); return node; }
+  function partsOf(text) { // greedy longest headwords, left to right
+    var parts = [], i = 0;
+    while (i < text.length) {
+      var n = Math.min(LOOKUP, text.length - i);
+      while (n > 1 && !entriesOf(text.substr(i, n)).length) n--;
+      parts.push(text.substr(i, n));
+      i += n;
+    }
+    return parts;
+  }
+  function showLookup(s, i) {
+    var unit = unitAt(s, i);
+    if (!unit) return false;
     var out = $(".dict-body", dict);
     out.replaceChildren();
-    var title = el("p", "dict-word", word);
-    title.lang = lang;
-    out.append(title);
-    out.append(el("p", "dict-py", w.dataset.py));
-    var entries = lookup(word);
-    if (entries.length) {
-      entries.forEach(function (e) { out.append(entryNode(e, state.script)); });
-    } else {
-      out.append(el("p", "hint", "Not in CC-CEDICT as one word; its characters:"));
-      Array.from(word).forEach(function (ch) {
-        var found = lookup(ch);
-        if (!found.length) return;
-        var head = el("p", "dict-char", ch);
-        head.lang = lang;
-        out.append(head);
-        out.append(entryNode(found[0], state.script));
+    var title = zhSpan("dict-word", unit.text);
+    var head = el("p");
+    head.append(title);
+    var reading = readingOf(s, unit.start, unit.end);
+    if (reading) head.append(" ", el("span", "dict-py", reading));
+    out.append(head);
+    var whole = entriesOf(unit.text);
+    if (unit.term) {
+      var detail = document.getElementById("gd-" + unit.term.dataset.term);
+      if (detail) {
+        var copy = detail.cloneNode(true);
+        copy.removeAttribute("id");
+        copy.className = "dict-gloss";
+        copy.prepend(el("p", "dict-label", "Glossary"));
+        out.append(copy);
+      }
+      if (whole.length) {
+        out.append(el("p", "dict-label", "CC-CEDICT"));
+        whole.forEach(function (e) { out.append(entryNode(e, state.script)); });
+      } else {
+        out.append(el("p", "dict-label", "Not in CC-CEDICT as one word; its parts (each on its own, not the term's meaning):"));
+        partsOf(unit.text).forEach(function (part) {
+          var found = entriesOf(part);
+          out.append(zhSpan("dict-part", part));
+          if (found.length) found.forEach(function (e) { out.append(entryNode(e, state.script)); });
+          else out.append(el("p", "hint", "not in CC-CEDICT"));
+        });
+      }
+    } else if (unit.matches.length) {
+      unit.matches.forEach(function (word, n) {
+        if (unit.matches.length > 1) out.append(zhSpan("dict-part" + (n ? "" : " first"), word));
+        entriesOf(word).forEach(function (e) { out.append(entryNode(e, state.script)); });
       });
+    } else {
+      out.append(el("p", "hint", "Not in CC-CEDICT."));
     }
-    if (openWord) openWord.classList.remove("open");
-    openWord = w;
-    w.classList.add("open");
-    place(dict, w);
+    var range = rangeOf(s, unit.start, unit.end);
+    if (window.CSS && CSS.highlights && window.Highlight) CSS.highlights.set("lookup", new Highlight(range));
+    looked = { s: s, start: unit.start, end: unit.end };
+    hideTip();
+    var rects = range.getClientRects(), rect = rects.length ? rects[rects.length - 1] : s.getBoundingClientRect();
+    if (place(dict, rect, counterpartRects(s)) === "scrolled") {
+      rects = range.getClientRects();
+      place(dict, rects.length ? rects[rects.length - 1] : s.getBoundingClientRect(), counterpartRects(s), true);
+    }
+    return true;
+  }
+  function stepLookup(step) { // the next / previous unit of the sentence
+    if (!looked) return;
+    var s = looked.s, text = shownText(s), i = step > 0 ? looked.end : looked.start - 1;
+    while (i >= 0 && i < text.length && !HAN_CHAR.test(text[i])) i += step > 0 ? 1 : -1;
+    if (i < 0 || i >= text.length) { status.textContent = step > 0 ? "End of the sentence" : "Start of the sentence"; return; }
+    if (step < 0) { var term = termAt(s, i); if (term) i = term.start; }
+    showLookup(s, i);
+    dict.focus();
+  }
+  function openLookup(s) { // from the keyboard: the first word of the sentence
+    var text = shownText(s), i = 0;
+    while (i < text.length && !HAN_CHAR.test(text[i])) i++;
+    lookupHome = s;
+    if (showLookup(s, i)) dict.focus();
   }
   function hideDict() {
+    if (dict.hidden) return;
+    var focused = dict.contains(document.activeElement);
     dict.hidden = true;
-    if (openWord) openWord.classList.remove("open");
-    openWord = null;
+    looked = null;
+    if (window.CSS && CSS.highlights) CSS.highlights.delete("lookup");
+    if (focused && lookupHome) lookupHome.focus({ preventScroll: true });
+    lookupHome = null;
+  }
+  function charAtPoint(s, x, y) { // offset in s of the character under (x, y), or -1
+    var pos = document.caretPositionFromPoint ? document.caretPositionFromPoint(x, y) : null;
+    var node = pos ? pos.offsetNode : null, offset = pos ? pos.offset : 0;
+    if (!node && document.caretRangeFromPoint) {
+      var range = document.caretRangeFromPoint(x, y);
+      if (range) { node = range.startContainer; offset = range.startOffset; }
+    }
+    if (!node || !s.contains(node)) return -1;
+    if (node.nodeType !== 3 || node.parentNode.closest("rt")) { // on pinyin: its word's first character
+      var word = (node.nodeType === 3 ? node.parentNode : node).closest(".w");
+      var first = word ? textNodes(word)[0] : null;
+      return first ? offsetOf(s, first, 0) : -1;
+    }
+    var at = offsetOf(s, node, 0);
+    for (var c = offset; c >= Math.max(0, offset - 1); c--) { // the caret may be after the character
+      if (c >= node.data.length) continue;
+      var r = document.createRange();
+      r.setStart(node, c);
+      r.setEnd(node, c + 1);
+      var box = r.getBoundingClientRect();
+      if (x >= box.left - 1 && x <= box.right + 1 && y >= box.top - 1 && y <= box.bottom + 1) return at + c;
+    }
+    return -1;
   }
 
   /* ---- panels ---- */
@@ -724,10 +902,15 @@
     if (t.closest && t.closest("input:not([type=checkbox]), textarea, [contenteditable]")) return;
     if (t.tagName === "SELECT" && e.key !== "Escape") return;
     if (keys.open && e.key !== "Escape") return;
-    if (e.key === "Escape") {
-      hideDict(); hideTip(); pin(null); panel(null, false);
+    if (e.key === "Escape") { // one layer at a time: the pop-up, then the panel, then the pin
+      if (!dict.hidden) hideDict();
+      else if (!tip.hidden) hideTip();
+      else if (openPanel()) panel(null, false);
+      else pin(null);
     } else if (e.key === "j" || e.key === "k") {
       moveBlock(e.key === "j" ? 1 : -1); e.preventDefault();
+    } else if (e.key === "d" && t.classList && t.classList.contains("s") && t.parentNode.classList.contains("zh")) {
+      openLookup(t); e.preventDefault();
     } else if (e.key === "n" || e.key === "p") {
       nextFlag(e.key === "n" ? 1 : -1); e.preventDefault();
     } else if (e.key === "m") {
@@ -741,11 +924,15 @@
     }
   });
 
+  dict.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowRight" || e.key === "ArrowLeft") { stepLookup(e.key === "ArrowRight" ? 1 : -1); e.preventDefault(); }
+    else if (e.key === "Escape") { hideDict(); e.preventDefault(); e.stopPropagation(); }
+  });
+
   /* ---- pointer and focus ---- */
   document.addEventListener("mouseover", function (e) {
     var s = e.target.closest(".s");
     highlight(s ? s.dataset.s : null);
-    if (s && s.parentNode.classList.contains("zh")) ensureWords(s);
     var mark = e.target.closest("mark.term[data-term]");
     if (mark) showTip(mark); else hideTip();
   });
@@ -757,7 +944,7 @@
   });
   document.addEventListener("click", function (e) {
     var t = e.target, hit;
-    if (!dict.hidden && !dict.contains(t) && !t.closest(".w")) hideDict();
+    if (!dict.hidden && !dict.contains(t)) hideDict();
     if ((hit = t.closest("[data-mode]"))) { state.mode = hit.dataset.mode; save(); apply(); return; }
     if ((hit = t.closest("[data-script]"))) { state.script = hit.dataset.script; save(); apply(); return; }
     if (t.closest("#btn-pinyin")) { state.pinyin = !state.pinyin; save(); apply(); return; }
@@ -794,12 +981,11 @@
     var s = t.closest(".s");
     if (!s) return;
     if (editable(s)) { pin(s.dataset.s); return; } // a click places the caret: pinned, never unpinned
-    if (s.parentNode.classList.contains("zh") && drawnAs.get(s) !== look()) {
-      ensureWords(s); // a click with no hover first (touch, scripts): find the word now drawn there
-      t = document.elementFromPoint(e.clientX, e.clientY) || t;
+    if (s.parentNode.classList.contains("zh") && showLookup(s, charAtPoint(s, e.clientX, e.clientY))) {
+      lookupHome = s;
+      pin(s.dataset.s);
+      return;
     }
-    var w = t.closest(".cell.zh .w");
-    if (w) { showDict(w); pin(s.dataset.s); return; }
     pin(pinned === s.dataset.s ? null : s.dataset.s);
   });
 
