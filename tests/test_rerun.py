@@ -70,16 +70,25 @@ def test_only_new_sentences_and_headwords_are_computed(seed, tmp_path, monkeypat
     with TranslationCache(tmp_path / "c.sqlite3") as cache:
         render(seed, now=NOW, cache=cache)
         asked: list[set[str]] = []
-        scan = dictionary._scan_cedict
+        cut: list[str] = []
+        scan, split = dictionary._scan_cedict, dictionary.split_words
         monkeypatch.setattr(dictionary, "_scan_cedict", lambda wanted: asked.append(set(wanted)) or scan(wanted))
+        monkeypatch.setattr(dictionary, "split_words", lambda text: cut.append(text) or split(text))
         edited = copy.deepcopy(seed)
         sentence = edited.blocks[1].sentences[0]
         sentence.text = sentence.simplified = "鹦鹉学舌。"
         sentence.terms = []
         html = render(edited, now=NOW, cache=cache)
         assert render(edited, now=NOW, cache=cache) == html
-    [headwords] = asked  # one scan, for the new words and characters only
-    assert headwords and all(set(h) <= set("鹦鹉学舌鸚鵡學") for h in headwords) and "鹦" in headwords
+        moved = copy.deepcopy(edited)  # the same sentences in another order: no new one
+        moved.blocks[1], moved.blocks[2] = moved.blocks[2], moved.blocks[1]
+        render(moved, now=NOW, cache=cache)
+    assert cut == ["鹦鹉学舌。"]  # jieba cut the new sentence only
+    # One read of the dictionary for the edited page: the new sentence's stretches (in both
+    # scripts) with the headwords of the others; the reordered page asks for headwords only.
+    headwords, *later = asked
+    assert "鹉学" in headwords and all(look_up <= headwords and "鹉学" not in look_up for look_up in later)
+    assert {"鹦鹉", "鸚鵡", "鹦鹉学舌", "学舌"} <= headwords and "鹉学舌。" not in headwords
     assert "鸚鵡" in html
 
 

@@ -523,25 +523,45 @@ _LOOKUP = 8
 def _compute_aids(
     script: str, sentences: list[_SentenceView], store: AidsStore | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """:func:`_reading_aids` from the words and headwords of each sentence and the
-    entries of each headword."""
+    """:func:`_reading_aids` from the words and headword stretches of each sentence
+    and the entries of each headword. The dictionary is read once: for the stretches
+    of new sentences and the headwords of the others together; when every sentence
+    was seen before, their headwords' entries come from the store."""
     from pipeline.dictionary import aids_version, cedict_entries
 
-    tokens, stretches, scanned = _cached_words(script, sentences, store)
-    hits = {form for _, found in stretches for form in found}
-    if store is not None:
-        found = cedict_entries(hits - scanned.keys(), store)  # headwords of sentences seen before
-        fresh = {h: scanned[h] for h in hits & scanned.keys()}
-        found.update(fresh)
-        store.put_aids(aids_version(), "cedict", {h: _entries_json(e) for h, e in fresh.items()})
+    version = aids_version()
+    keys = {s.id: _words_key(script, s) for s in sentences}
+    stored = store.get_aids(version, "words", keys.values()) if store is not None else {}
+    known = {key: json.loads(stored[key]) for key in set(keys.values()) & stored.keys()}
+    new: dict[str, tuple[list[list[str]], list[frozenset[str]]]] = {}
+    other_script = None
+    for sentence in sentences:
+        key = keys[sentence.id]
+        if key not in known and key not in new:
+            other_script = other_script or _other_script(script)
+            new[key] = (_words(sentence, other_script), _stretches(sentence, other_script))
+    tokens = {s.id: (known[keys[s.id]] if keys[s.id] in known else new[keys[s.id]])[0] for s in sentences}
+    stretches = {(frozenset(forms), frozenset(hits)) for _, found in known.values() for forms, hits in found}
+    headwords = {form for _, hits in stretches for form in hits}
+    if new:
+        found = cedict_entries(headwords | {form for _, forms in new.values() for f in forms for form in f})
+        rows = {}
+        for key, (words, candidates) in new.items():
+            hits = [(f, frozenset(f & found.keys())) for f in candidates if f & found.keys()]
+            stretches.update(hits)
+            rows[key] = json.dumps([words, [[sorted(f), sorted(h)] for f, h in hits]],
+                                   ensure_ascii=False, separators=(",", ":"))
+        if store is not None:
+            store.put_aids(version, "words", rows)
+            store.put_aids(version, "cedict", {h: _entries_json(found[h]) for _, hs in stretches for h in hs})
     else:
-        found = scanned
+        found = cedict_entries(headwords, store)
 
     entries: list[list[Any]] = []
     position: dict[Any, int] = {}
     index: dict[str, list[int]] = {}
-    for forms, headwords in sorted(stretches, key=lambda s: (sorted(s[0]), sorted(s[1]))):
-        merged = [e for form in sorted(headwords) for e in found.get(form, ())]
+    for forms, hits in sorted(stretches, key=lambda s: (sorted(s[0]), sorted(s[1]))):
+        merged = [e for form in sorted(hits) for e in found.get(form, ())]
         for entry in merged:
             if entry not in position:
                 position[entry] = len(entries)
@@ -555,46 +575,6 @@ def _compute_aids(
 def _entries_json(entries) -> str:
     return json.dumps([[e.traditional, e.simplified, e.pinyin, list(e.senses)] for e in entries],
                       ensure_ascii=False, separators=(",", ":"))
-
-
-def _cached_words(
-    script: str, sentences: list[_SentenceView], store: AidsStore | None
-) -> tuple[dict[str, list[list[str]]], set[tuple[frozenset[str], frozenset[str]]], dict[str, list]]:
-    """:func:`_words` of every sentence by id; the stretches of the page with a
-    CC-CEDICT entry, each as the set of its forms (original, other script,
-    simplified) and the set of those that are headwords; and the entries found in
-    the dictionary for new sentences.
-
-    With a ``store``, a sentence seen before gives its words and its headword
-    stretches from there; only the new ones are cut by jieba and looked up."""
-    from pipeline.dictionary import aids_version, cedict_entries
-
-    version = aids_version()
-    keys = {s.id: _words_key(script, s) for s in sentences}
-    stored = store.get_aids(version, "words", keys.values()) if store is not None else {}
-    tokens: dict[str, list[list[str]]] = {}
-    known: dict[str, list] = {}
-    new: dict[str, tuple[list[list[str]], list[frozenset[str]]]] = {}
-    other_script = None
-    for sentence in sentences:
-        key = keys[sentence.id]
-        if key in stored:
-            known[key] = json.loads(stored[key])
-        elif key not in new:
-            other_script = other_script or _other_script(script)
-            new[key] = (_words(sentence, other_script), _stretches(sentence, other_script))
-        tokens[sentence.id] = known[key][0] if key in known else new[key][0]
-    scanned = cedict_entries({form for _, forms in new.values() for f in forms for form in f}) if new else {}
-    stretches = {(frozenset(forms), frozenset(hits)) for _, found in known.values() for forms, hits in found}
-    rows = {}
-    for key, (words, candidates) in new.items():
-        found = [(f, frozenset(f & scanned.keys())) for f in candidates if f & scanned.keys()]
-        stretches.update(found)
-        rows[key] = json.dumps([words, [[sorted(f), sorted(h)] for f, h in found]],
-                               ensure_ascii=False, separators=(",", ":"))
-    if store is not None:
-        store.put_aids(version, "words", rows)
-    return tokens, stretches, scanned
 
 
 def _stretches(sentence: _SentenceView, other_script) -> list[frozenset[str]]:
