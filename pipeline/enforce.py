@@ -74,7 +74,9 @@ def translate_with_glossary(
     The sentences of all documents go to the engine together."""
     prompt = glossary_mode(engine) == "prompt"
     sentences = [s for document in documents for s in document.sentences()]
-    contexts = [c for document in documents for c in _contexts(document, getattr(engine, "context", 0) if prompt else 0)]
+    size = getattr(engine, "context", 0) if prompt else 0
+    before = {id(s): c for document in documents for s, c in _contexts(document, size)}
+    contexts = [before.get(id(s), ()) for s in sentences]
 
     inputs = [_first_input(s, c, prompt) for s, c in zip(sentences, contexts)]
     answers, stats = translate_texts(inputs, engine, cache, progress=progress, backend=backend)
@@ -111,16 +113,15 @@ def translate_with_glossary(
     return outcome
 
 
-def _contexts(document: Document, size: int) -> list[tuple[str, ...]]:
-    """For each sentence of ``document`` (``Document.sentences()`` order), the
-    ``size`` sentences before it in its block."""
-    out: list[tuple[str, ...]] = []
-    for block in document.blocks:
-        if block.translatable:
-            for number in range(len(block.sentences)):
-                before = block.sentences[max(0, number - size):number] if size else []
-                out.append(tuple(s.simplified for s in before))
-    return out
+def _contexts(document: Document, size: int) -> list[tuple[Sentence, tuple[str, ...]]]:
+    """Each sentence of ``document`` with the ``size`` sentences before it in its block."""
+    if not size:
+        return []
+    return [
+        (sentence, tuple(s.simplified for s in block.sentences[max(0, number - size):number]))
+        for block in document.blocks
+        for number, sentence in enumerate(block.sentences)
+    ]
 
 
 def _first_input(sentence: Sentence, context: tuple[str, ...], prompt: bool) -> str:

@@ -54,7 +54,6 @@ _BACKOFF_BASE = 0.5
 _BACKOFF_MAX = 8.0
 #: The longest Retry-After honoured; a server that wants longer gets an error.
 _RETRY_AFTER_MAX = 60.0
-_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 #: How the engine waits between tries (tests record the waits instead).
 _sleep = time.sleep
 
@@ -96,7 +95,7 @@ class OpenAIEngine:
     ):
         self.url = _api_url(base_url)
         parts = urlsplit(self.url)
-        if offline and (parts.hostname or "") not in _LOOPBACK and not (parts.hostname or "").startswith("127."):
+        if offline and not _is_loopback(parts.hostname or ""):
             raise EngineError(f"{self.shown_url}: not on this machine, and --offline says never touch the network "
                               "(run without --offline, or use a server on 127.0.0.1)")
         if not model:
@@ -381,6 +380,15 @@ def served_models(base_url: str, api_key_env: str | None = None, timeout: float 
 
 class NoModelListError(Exception):
     """The server has no ``/v1/models``."""
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _api_url(base_url: str) -> str:
