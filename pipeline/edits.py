@@ -166,6 +166,7 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
         machine = sentence.translation or ""
         sentence.machine = machine
         sentence.translation = edit.english
+        sentence.translation_marks = []  # the reviewer's English is plain text
         sentence.edited = True
         sentence.edited_against = edit.machine
         sentence.flags = [f for f in sentence.flags if f.code != "term-fallback"]

@@ -21,7 +21,11 @@ terms already found by :func:`pipeline.glossary.annotate_terms`):
    more, masked, each placeholder listed with what it stands for;
 3. a sentence still without its terms is rebuilt from the separately translated
    pieces between its terms and flagged ``term-fallback``
-   (:func:`pipeline.glossary.fallback_pieces`).
+   (:func:`pipeline.glossary.fallback_pieces`);
+4. the sentence's inline marks (bold, links, inline code, footnote markers) are
+   carried the same way, as placeholders (also to an LLM, which then gets the
+   masked sentence at once: inline code and URLs are never sent), and settled in
+   the English (:func:`pipeline.glossary.settle_marks`).
 
 So every rendering is in the English by construction, whatever the engine. For a
 ``"masked"`` engine this is exactly the path, and the cache keys, of before.
@@ -41,7 +45,9 @@ from pipeline.glossary import (
     fallback_pieces,
     match_key,
     placeholder,
+    placeholder_fills,
     restore_terms,
+    settle_marks,
     strip_placeholders,
 )
 from pipeline.model import Document, Sentence
@@ -78,11 +84,17 @@ def translate_with_glossary(
     before = {id(s): c for document in documents for s, c in _contexts(document, size)}
     contexts = [before.get(id(s), ()) for s in sentences]
 
-    inputs = [_first_input(s, c, prompt) for s, c in zip(sentences, contexts)]
+    # A sentence that is all terms and marks kept as written (a table cell holding
+    # inline code) needs no engine: it is assembled from what its placeholders stand for.
+    assembled = {i for i, s in enumerate(sentences) if s.mt_input is not None and not fallback_pieces(s)}
+    inputs = ["" if i in assembled else _first_input(s, c, prompt) for i, (s, c) in enumerate(zip(sentences, contexts))]
     answers, stats = translate_texts(inputs, engine, cache, progress=progress, backend=backend)
     outcome = Outcome(stats, inputs)
     again: list[int] = []
     for index, (sentence, answer) in enumerate(zip(sentences, answers)):
+        if index in assembled:
+            sentence.translation = assemble_fallback(sentence, {})
+            continue
         sentence.translation = _accept_first(sentence, answer, prompt)
         if sentence.translation is None:
             if prompt:
@@ -110,6 +122,8 @@ def translate_with_glossary(
         sentence = sentences[index]
         sentence.translation = assemble_fallback(sentence, table)
         sentence.flags.append(fallback_flag(sentence))
+    for sentence in sentences:
+        settle_marks(sentence)
     return outcome
 
 
@@ -127,6 +141,8 @@ def _contexts(document: Document, size: int) -> list[tuple[Sentence, tuple[str, 
 def _first_input(sentence: Sentence, context: tuple[str, ...], prompt: bool) -> str:
     if not prompt or not sentence.simplified.strip():  # a blank text is not sent at all
         return sentence.mt_input or sentence.simplified
+    if sentence.marks:  # inline code and URLs never reach the engine: masked at once
+        return _masked_request(sentence, context)
     aligned = len(sentence.simplified) == len(sentence.text)
     terms = dict.fromkeys(
         (sentence.simplified[t.start:t.end] if aligned else match_key(t.zh), t.en) for t in sentence.terms
@@ -136,6 +152,8 @@ def _first_input(sentence: Sentence, context: tuple[str, ...], prompt: bool) -> 
 
 def _accept_first(sentence: Sentence, answer: str, prompt: bool) -> str | None:
     """The English from the first answer, or ``None`` when the terms did not come through."""
+    if prompt and sentence.marks:
+        return _accept_masked(sentence, answer)
     if prompt:
         return answer if not sentence.terms or complies(answer, sentence.terms) else None
     if sentence.mt_input is not None:
@@ -144,9 +162,9 @@ def _accept_first(sentence: Sentence, answer: str, prompt: bool) -> str | None:
 
 
 def _masked_request(sentence: Sentence, context: tuple[str, ...]) -> str:
-    # The terms' placeholders, then those standing for brackets the source writes.
-    fills = [t.en for t in sentence.terms] + list(sentence.mt_literals)
-    markers = tuple((placeholder(number), fill) for number, fill in enumerate(fills))
+    # What each placeholder stands for: a term's rendering, a mark's text kept as
+    # written (nothing for where bold or a link starts and ends), a bracket the source writes.
+    markers = tuple((placeholder(number), fill) for number, fill in enumerate(placeholder_fills(sentence)))
     return Request(sentence.mt_input or sentence.simplified, (), markers, context).key()
 
 
@@ -154,6 +172,7 @@ def _accept_masked(sentence: Sentence, answer: str) -> str | None:
     """The English from the answer to the masked request: its placeholders put
     back, or the answer itself when it wrote the renderings instead."""
     restored = restore_terms(answer, sentence)
-    if restored is None and strip_placeholders(answer) == answer and complies(answer, sentence.terms):
+    if restored is None and not sentence.marks and strip_placeholders(answer) == answer \
+            and complies(answer, sentence.terms):
         return answer
     return restored

@@ -35,7 +35,7 @@ from pathlib import Path
 import regex
 
 from pipeline.errors import DuizhaoError
-from pipeline.model import Flag, Sentence, TermMatch
+from pipeline.model import ATOMIC_MARKS, Flag, Mark, Sentence, Slot, TermMatch
 from pipeline.segment import joiner
 from pipeline.source import to_simplified
 
@@ -332,12 +332,18 @@ def unmask(translation: str, count: int) -> list | None:
 
 def annotate_terms(sentences: Iterable[Sentence], glossary: Glossary) -> int:
     """Find glossary terms in each sentence; set ``terms`` and the masked ``mt_input``
-    (also set when the sentence has no term but writes placeholder brackets).
-    Returns the number of matches."""
+    (also set when the sentence has no term but has inline marks or writes
+    placeholder brackets). Returns the number of matches.
+
+    The sentence's marks are masked with its terms (:func:`placeholder_spans`):
+    an atomic mark (inline code, a URL, a footnote marker) by one placeholder, so
+    its text never reaches the engine; a paired one (bold, a link) by one before
+    and one after the text it wraps, which is translated."""
     count = 0
     for sentence in sentences:
         text = _matching_form(sentence.text)
-        found = glossary.find(text)
+        kept = [(m.start, m.end) for m in sentence.marks if m.kind in ATOMIC_MARKS and m.end > m.start]
+        found = [f for f in glossary.find(text) if not any(a < f[1] and f[0] < b for a, b in kept)]
         sentence.terms = [
             TermMatch(
                 sentence.text[start:end], entry.rendering(sentence.text[start:end]),
@@ -345,33 +351,136 @@ def annotate_terms(sentences: Iterable[Sentence], glossary: Glossary) -> int:
             )
             for start, end, entry in found
         ]
-        masked, sentence.mt_literals = mask_spans(text, [(start, end) for start, end, _ in found])
-        sentence.mt_input = masked if found or sentence.mt_literals else None
+        spans, sentence.mt_slots = placeholder_spans(sentence)
+        masked, sentence.mt_literals = mask_spans(text, spans)
+        sentence.mt_input = masked if spans or sentence.mt_literals else None
         count += len(found)
     return count
 
 
-def _fills(sentence: Sentence) -> list[str]:
-    """What each placeholder of ``sentence.mt_input`` stands for in the English."""
-    return [t.en for t in sentence.terms] + list(sentence.mt_literals)
+def placeholder_spans(sentence: Sentence) -> tuple[list[tuple[int, int]], tuple[Slot, ...]]:
+    """The spans of ``sentence.text`` that placeholders stand for, in order, and
+    what each is: its terms, its atomic marks, and the ends of its paired marks
+    (empty spans; an end inside a term or an atomic mark moves out of it)."""
+    items: list[tuple[int, int, int, Slot]] = []  # start, order at one position, end, slot
+    whole = [(t.start, t.end) for t in sentence.terms]
+    for index, term in enumerate(sentence.terms):
+        items.append((term.start, 3, term.end, Slot("term", index)))
+    for index, mark in enumerate(sentence.marks):
+        if mark.kind in ATOMIC_MARKS:
+            items.append((mark.start, 1 if mark.start == mark.end else 3, mark.end, Slot("mark", index)))
+            if mark.end > mark.start:
+                whole.append((mark.start, mark.end))
+    for index, mark in enumerate(sentence.marks):
+        if mark.kind not in ATOMIC_MARKS and mark.end > mark.start:
+            start = next((a for a, b in whole if a < mark.start < b), mark.start)
+            end = next((b for a, b in whole if a < mark.end < b), mark.end)
+            items += [(start, 2, start, Slot("open", index)), (end, 0, end, Slot("close", index))]
+    items.sort(key=lambda item: item[:2])
+    return [(start, end) for start, _, end, _ in items], tuple(slot for *_, slot in items)
+
+
+def placeholder_fills(sentence: Sentence) -> list[str]:
+    """What each placeholder of ``sentence.mt_input`` stands for in the English: a
+    term's rendering, the text of a mark kept as written, nothing for the ends of
+    a paired mark, then the brackets the source writes."""
+    fills = []
+    for slot in sentence.mt_slots:
+        if slot.kind == "term":
+            fills.append(sentence.terms[slot.index].en)
+        else:
+            mark = sentence.marks[slot.index]
+            fills.append(sentence.text[mark.start:mark.end] if slot.kind == "mark" else "")
+    return fills + list(sentence.mt_literals)
 
 
 def restore_terms(translation: str, sentence: Sentence) -> str | None:
-    """The translation with renderings in place of placeholders, or ``None`` when a
-    placeholder was dropped, duplicated or garbled, or a term's count is off."""
-    fills = _fills(sentence)
+    """The translation with renderings in place of the terms' placeholders, or
+    ``None`` when a placeholder was dropped, duplicated or garbled, a paired mark's
+    ends came back out of order, or a term's count is off. The marks' placeholders
+    stay in place for :func:`settle_marks`."""
+    fills = placeholder_fills(sentence)
     parts = unmask(translation, len(fills))
-    if parts is None:
+    if parts is None or not _marks_nest(parts[1::2], sentence.mt_slots):
         return None
     restored = ""
     for index, part in enumerate(parts):
         # Models often glue a placeholder to its neighbour ("⟦T0⟧⟦T1⟧", "in⟦T0⟧"):
         # a Latin rendering stays a word of its own.
+        if index % 2 and part < len(sentence.mt_slots) and sentence.mt_slots[part].kind != "term":
+            restored += placeholder(part)
+            continue
         piece = fills[part] if index % 2 else part
         restored += joiner(restored, piece) + piece
     if not complies(restored, sentence.terms):
         return None
     return restored[:1].upper() + restored[1:] if translation.startswith("⟦") else restored
+
+
+def _marks_nest(order: list[int], slots: Sequence[Slot]) -> bool:
+    """The paired marks' placeholders came back each opening before its closing,
+    and nested (no two marks overlap without one holding the other)."""
+    stack: list[int] = []
+    for number in order:
+        slot = slots[number] if number < len(slots) else None
+        if slot is None or slot.kind in ("term", "mark"):
+            continue
+        if slot.kind == "open":
+            stack.append(slot.index)
+        elif not stack or stack.pop() != slot.index:
+            return False
+    return not stack
+
+
+def settle_marks(sentence: Sentence) -> None:
+    """Take the marks' placeholders out of ``sentence.translation``: the text of a
+    mark kept as written goes in its place, and every mark is recorded where it
+    now stands (``translation_marks``). A translation without them (a sentence
+    without marks, or a post-edit) has no marks."""
+    translation = sentence.translation
+    if not translation or not sentence.marks or not PLACEHOLDER_PATTERN.search(translation):
+        sentence.translation_marks = []
+        return
+    out = ""
+    opened: dict[int, int] = {}
+    marks: list[Mark] = []
+    for index, part in enumerate(PLACEHOLDER_PATTERN.split(translation)):
+        if index % 2 == 0:
+            if out.endswith(" ") and part[:1] in (" ", ",", ".", ";", ":", "!", "?", ")"):
+                out = out[:-1]  # the space a placeholder stood between
+            out += part
+            continue
+        slot = sentence.mt_slots[int(part)]
+        mark = sentence.marks[slot.index]
+        if slot.kind == "open":
+            opened[slot.index] = len(out)
+        elif slot.kind == "close":
+            marks.append(_moved(mark, opened.pop(slot.index, len(out)), len(out), out))
+        else:
+            fill = sentence.text[mark.start:mark.end]
+            glue = joiner(out, fill) if fill else ""
+            out += glue
+            marks.append(_moved(mark, len(out), len(out) + len(fill), None))
+            out += fill
+    text = out.strip()
+    lead = len(out) - len(out.lstrip())
+    marks = [Mark(m.kind, min(max(m.start - lead, 0), len(text)), min(max(m.end - lead, 0), len(text)),
+                  m.markup, m.close, m.href) for m in marks]
+    kept = [(m.start, m.end) for m in marks if m.kind in ATOMIC_MARKS]
+    if text[:1].islower() and translation.startswith("⟦") and not any(a <= 0 < b for a, b in kept):
+        text = text[0].upper() + text[1:]
+    sentence.translation = text
+    sentence.translation_marks = sorted(marks, key=lambda m: (m.start, -m.end))
+
+
+def _moved(mark: Mark, start: int, end: int, text: str | None) -> Mark:
+    """``mark`` at ``start``-``end`` of the English, less the spaces inside its ends."""
+    if text is not None:
+        while start < end and text[start] == " ":
+            start += 1
+        while end > start and text[end - 1] == " ":
+            end -= 1
+    return Mark(mark.kind, start, end, mark.markup, mark.close, mark.href)
 
 
 def strip_placeholders(english: str) -> str:
@@ -406,13 +515,16 @@ def fallback_pieces(sentence: Sentence) -> list[str]:
 
 
 def assemble_fallback(sentence: Sentence, translated: dict[str, str]) -> str:
-    """Join the translated pieces and the renderings in source order."""
+    """Join the translated pieces and the renderings in source order (the marks'
+    placeholders stay for :func:`settle_marks`)."""
     parts = PLACEHOLDER_PATTERN.split(sentence.mt_input or "")
-    fills = _fills(sentence)
+    fills = placeholder_fills(sentence)
     words: list[str] = []
     for index, part in enumerate(parts):
         if index % 2:
-            words.append(fills[int(part)])
+            number = int(part)
+            marked = number < len(sentence.mt_slots) and sentence.mt_slots[number].kind != "term"
+            words.append(placeholder(number) if marked else fills[number])
         elif _HAS_CONTENT.search(part):
             english = translated[part].strip()
             if index < len(parts) - 1:
@@ -432,7 +544,12 @@ def _tidy(text: str) -> str:
 
 def fallback_flag(sentence: Sentence) -> Flag:
     terms = ", ".join(dict.fromkeys(t.zh for t in sentence.terms))
-    what = f"the glossary terms through ({terms})" if terms else "the source's brackets ⟦ ⟧ through"
+    if terms:
+        what = f"the glossary terms through ({terms})"
+    elif sentence.marks:
+        what = "the source's inline markup (bold, links, code, notes) through"
+    else:
+        what = "the source's brackets ⟦ ⟧ through"
     return Flag(
         "term-fallback",
         f"the engine did not carry {what}; the sentence was "

@@ -68,6 +68,16 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class Slot:
+    """What one placeholder of a masked sentence stands for: a glossary term
+    (``sentence.terms[index]``), an atomic mark kept as written, or the opening
+    or closing of a paired mark (``sentence.marks[index]``)."""
+
+    kind: str  # "term" | "mark" | "open" | "close"
+    index: int
+
+
+@dataclass(frozen=True)
 class TermMatch:
     """A glossary term found in a sentence. ``start``/``end`` index the sentence's
     original-script text; ``entry`` is ``file:line`` of the glossary entry."""
@@ -103,6 +113,12 @@ class Sentence:
     #: Placeholder brackets the source itself writes, masked in ``mt_input`` after the
     #: terms' placeholders (:func:`pipeline.glossary.mask_spans`).
     mt_literals: tuple[str, ...] = ()
+    #: Inline structure on ``text`` (Markdown emphasis, links, code; footnote markers, URLs).
+    marks: list[Mark] = field(default_factory=list)
+    #: The same marks on ``translation``, where the engine put them.
+    translation_marks: list[Mark] = field(default_factory=list)
+    #: What each placeholder of ``mt_input`` stands for, in order (before the literals).
+    mt_slots: tuple[Slot, ...] = ()
     #: Set when a reviewer's post-edit replaced the translation: the machine output.
     machine: str | None = None
     edited: bool = False
@@ -122,6 +138,10 @@ class Sentence:
                 data["edited_against"] = self.edited_against
         if self.terms:
             data["terms"] = [t.to_json() for t in self.terms]
+        if self.marks:
+            data["marks"] = [m.to_json() for m in self.marks]
+        if self.translation_marks:
+            data["translation_marks"] = [m.to_json() for m in self.translation_marks]
         if self.flags:
             data["flags"] = [f.to_json() for f in self.flags]
         return data

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import regex
 
 from pipeline.glossary import complies
-from pipeline.model import Document, Flag, Sentence
+from pipeline.model import ATOMIC_MARKS, Document, Flag, Sentence
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -85,10 +85,11 @@ def check_sentence(sentence: Sentence) -> list[Flag]:
     missing = missing_numbers(sentence.simplified, english)
     if missing:
         flags.append(Flag("number-mismatch", "number(s) not found in the English: " + ", ".join(missing)))
-    if _HAN.search(sentence.simplified):
+    # Text kept as written (inline code, a URL, a note marker) is not looked at for Chinese.
+    if _HAN.search(_outside_kept(sentence.simplified, sentence.marks)):
         if english.strip() == sentence.simplified.strip() or english.strip() == sentence.text.strip():
             flags.append(Flag("untranslated", "the English is the source text", "error"))
-        elif _HAN.search(english):
+        elif _HAN.search(_outside_kept(english, sentence.translation_marks)):
             flags.append(Flag("untranslated", "the English still contains Chinese characters", "error"))
     repeated = _REPEATED.search(english)
     if repeated:
@@ -96,6 +97,16 @@ def check_sentence(sentence: Sentence) -> list[Flag]:
     if "\ufffd" in sentence.text:
         flags.append(Flag("replacement-char", "the source has U+FFFD (a lost character); check the original"))
     return flags
+
+
+def _outside_kept(text: str, marks) -> str:
+    """``text`` less the spans of marks kept as written."""
+    kept = sorted((m.start, m.end) for m in marks if m.kind in ATOMIC_MARKS)
+    out, at = [], 0
+    for start, end in kept:
+        out.append(text[at:start])
+        at = max(at, end)
+    return "".join(out) + text[at:]
 
 
 def missing_numbers(chinese: str, english: str) -> list[str]:

@@ -693,10 +693,7 @@ def _document(source: SourceText, pieces: list[Piece], dropped) -> Document:
         if piece.table is not None:
             block.sentences, block.table = _table_sentences(piece.table, source.script)
         elif block.translatable:
-            block.sentences = [
-                Sentence(text, to_simplified(text, source.script))
-                for text in split_sentences(piece.text)
-            ]
+            block.sentences = sentences_of(piece.text, piece.marks, source.script)
         block.flags = block_flags(piece)
         blocks.append(block)
         for line in piece.lines:
@@ -712,6 +709,59 @@ def _document(source: SourceText, pieces: list[Piece], dropped) -> Document:
     return Document(str(source.path), source.encoding, source.script, blocks, report)
 
 
+def sentences_of(text: str, marks: list[Mark], script: str) -> list[Sentence]:
+    """The sentences of a block's (or a cell's) text, each with the marks on it.
+
+    Footnote markers and URLs in the text become marks kept as written (also in a
+    text source). A sentence never ends inside such a mark; a paired mark that
+    spans sentences is cut at their ends; a mark between two sentences (an empty
+    one, say an image's) goes with the sentence before it."""
+    marks = _found_marks(text, marks)
+    spans: list[list[int]] = []
+    at = 0
+    for sentence in split_sentences(text):
+        start = text.find(sentence, at)
+        at = start + len(sentence)
+        if spans and any(m.kind in ATOMIC_MARKS and m.start < spans[-1][1] and m.end > start for m in marks):
+            spans[-1][1] = at
+        else:
+            spans.append([start, at])
+    out = []
+    for i, (start, end) in enumerate(spans):
+        following = spans[i + 1][0] if i + 1 < len(spans) else len(text) + 1
+        own = []
+        for mark in marks:
+            begins_here = (i == 0 or mark.start >= start) and mark.start < following
+            if mark.kind in ATOMIC_MARKS and not begins_here:
+                continue
+            if mark.kind not in ATOMIC_MARKS and not (mark.start < end and mark.end > start) and not begins_here:
+                continue
+            clipped = Mark(mark.kind, min(max(mark.start, start), end) - start, min(max(mark.end, start), end) - start,
+                           mark.markup, mark.close, mark.href)
+            if clipped.end > clipped.start or mark.start == mark.end:
+                own.append(clipped)
+        sentence = text[start:end]
+        out.append(Sentence(sentence, to_simplified(sentence, script), marks=own))
+    return out
+
+
+#: A URL in running text: kept as written, never given to the engine.
+_URL = regex.compile(r"https?://[^\s<>\"'“”‘’（）【】《》，。、；：！？]+")
+
+
+def _found_marks(text: str, marks: list[Mark]) -> list[Mark]:
+    """``marks`` and the footnote markers and URLs of ``text`` outside them, in order."""
+    taken = [(m.start, m.end) for m in marks]
+    found = list(marks)
+    for pattern, kind in ((_URL, "url"), (NOTE_MARKER, "note")):
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if not any(a < end and start < b for a, b in taken):
+                found.append(Mark(kind, start, end, href=match.group(0) if kind == "url" else ""))
+                taken.append((start, end))
+    return sorted(found, key=lambda m: (m.start, -m.end))
+
+
 def _table_sentences(table: Table, script: str) -> tuple[list[Sentence], dict]:
     """A table's cells as translation units (a long cell is cut like any text),
     and its shape with each cell's sentence numbers."""
@@ -720,11 +770,9 @@ def _table_sentences(table: Table, script: str) -> tuple[list[Sentence], dict]:
     for row in table.rows:
         cells = []
         for cell in row:
-            numbers = []
-            for text in split_sentences(cell.text):
-                sentences.append(Sentence(text, to_simplified(text, script)))
-                numbers.append(len(sentences))
-            cells.append(numbers)
+            first = len(sentences) + 1
+            sentences += sentences_of(cell.text, cell.marks, script)
+            cells.append(list(range(first, len(sentences) + 1)))
         rows.append(cells)
     return sentences, {"header": table.header, "align": table.align, "rows": rows}
 

@@ -152,6 +152,8 @@ class _Piece:
     text: str
     term: _Term | None = None
     occurrence: str = ""
+    #: Inline marks around the text, outermost first: ``(tag, class, title)``.
+    wrap: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
@@ -289,12 +291,14 @@ class _View:
             zh.append(_Piece(sentence.text[at:]))
         translation = sentence.translation or ""
         edited = bool(getattr(sentence, "edited", False))
+        marks = _shown_marks(getattr(sentence, "marks", None), len(sentence.text))
+        english = _english_pieces(translation, [(term, f"{sid}-{n}") for n, (_, _, term) in enumerate(matches)])
         return _SentenceView(
             id=sid,
             text=sentence.text,
             simplified=sentence.simplified,
-            zh=zh,
-            en=_english_pieces(translation, [(term, f"{sid}-{n}") for n, (_, _, term) in enumerate(matches)]),
+            zh=_wrapped(zh, marks),
+            en=_wrapped(english, _shown_marks(getattr(sentence, "translation_marks", None), len(translation))),
             translated=bool(translation.strip()),
             review=review,
             english=translation,
@@ -302,7 +306,8 @@ class _View:
             edited=edited,
             stale=edited and any(f["code"] == "edit-stale" for f in flags),
             against=str(getattr(sentence, "edited_against", None) or "") if edited else "",
-            cuts=sorted({pos for start, end, _ in matches for pos in (start, end)}),
+            cuts=sorted({pos for start, end, _ in matches for pos in (start, end)}
+                        | {pos for start, end, _ in marks for pos in (start, end)}),
         )
 
     def _term_matches(self, sentence: Sentence) -> list[tuple[int, int, _Term]]:
@@ -424,6 +429,42 @@ def _english_pieces(translation: str, terms: list[tuple[_Term, str]]) -> list[_P
     if at < len(translation):
         pieces.append(_Piece(translation[at:]))
     return pieces
+
+
+#: How each visible inline mark is shown: (tag, class). Links and URLs are text
+#: with their target as a tooltip, as in glossary notes: the page loads and links nothing.
+_MARK_TAGS = {"strong": ("strong", ""), "em": ("em", ""), "strike": ("s", ""), "code": ("code", ""),
+              "note": ("sup", "fn"), "link": ("span", "ln"), "url": ("span", "ln")}
+
+
+def _shown_marks(marks: Any, length: int) -> list[tuple[int, int, tuple[str, str, str]]]:
+    """The marks the page shows (not empty ones), as ``(start, end, (tag, class, title))``."""
+    shown = []
+    for mark in marks or []:
+        kind, start, end = _get(mark, "kind"), _get(mark, "start"), _get(mark, "end")
+        if kind in _MARK_TAGS and isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= length:
+            tag, css = _MARK_TAGS[kind]
+            shown.append((start, end, (tag, css, str(_get(mark, "href", "") or ""))))
+    return shown
+
+
+def _wrapped(pieces: list[_Piece], marks: list[tuple[int, int, tuple[str, str, str]]]) -> list[_Piece]:
+    """``pieces`` cut where a mark starts or ends (never inside a term), each with
+    the marks around it, outermost (longest) first."""
+    if not marks:
+        return pieces
+    out: list[_Piece] = []
+    at = 0
+    for piece in pieces:
+        start, end = at, at + len(piece.text)
+        at = end
+        cuts = [start, end] if piece.term else sorted({start, end} | {p for a, b, _ in marks for p in (a, b) if start < p < end})
+        for left, right in zip(cuts, cuts[1:]):
+            around = sorted((m for m in marks if m[0] <= left and right <= m[1] or (piece.term and m[0] <= left < m[1])),
+                            key=lambda m: (m[0], -m[1]))
+            out.append(_Piece(piece.text[left - start:right - start], piece.term, piece.occurrence,
+                              tuple(m[2] for m in around)))
+    return out
 
 
 def note_html(text: str):
