@@ -84,9 +84,9 @@ def translate_with_glossary(
     before = {id(s): c for document in documents for s, c in _contexts(document, size)}
     contexts = [before.get(id(s), ()) for s in sentences]
 
-    # A sentence that is all terms and marks kept as written (a table cell holding
-    # inline code) needs no engine: it is assembled from what its placeholders stand for.
-    assembled = {i for i, s in enumerate(sentences) if s.mt_input is not None and not fallback_pieces(s)}
+    # A sentence of nothing but marks kept as written (a table cell holding inline
+    # code) needs no engine: it is assembled from what its placeholders stand for.
+    assembled = {i for i, s in enumerate(sentences) if s.marks and not s.terms and not fallback_pieces(s)}
     inputs = ["" if i in assembled else _first_input(s, c, prompt) for i, (s, c) in enumerate(zip(sentences, contexts))]
     answers, stats = translate_texts(inputs, engine, cache, progress=progress, backend=backend)
     outcome = Outcome(stats, inputs)
