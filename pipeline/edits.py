@@ -26,6 +26,7 @@ is still the one they were resolved for (``english``, else ``machine``).
 from __future__ import annotations
 
 import difflib
+import errno
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -77,10 +78,19 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
     """The edits in ``path`` by source sentence (a later line wins); ``{}`` when
     the file does not exist."""
     path = Path(path)
-    if not path.exists():
-        return {}
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    except IsADirectoryError as exc:
+        raise EditsError(f"{path}: is a folder, not an edits file (move it away; edits are read from there)") from exc
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return {}  # no file of that name can exist
+        raise EditsError(f"{path}: the edits file cannot be read ({exc.strerror}): make it readable "
+                         "or move it away") from exc
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise EditsError(f"{path}: not UTF-8 (save the edits file as UTF-8 TSV)") from exc
     edits: dict[str, Edit] = {}

@@ -35,7 +35,7 @@ from pipeline.enforce import translate_with_glossary
 from pipeline.glossary import Glossary, annotate_terms, default_files, glossary_files, load_glossaries
 from pipeline.model import Document
 from pipeline.qa import check_document
-from pipeline.render.formats import DEFAULT_FORMATS, parse_formats, write_formats
+from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import write_index
 from pipeline.segment import segment
 from pipeline.source import read_source
@@ -224,6 +224,8 @@ def _load(job: Job) -> _Loaded:
     file fails before anything is translated)."""
     try:
         document = load_document(job.source)
+        if job.output_dir is not None:
+            check_output_owner(job.source, job.output_dir)
         return _Loaded(job, document, read_edits(edits_path(job.source)))
     except Exception as exc:  # one document's failure must not stop the others
         return _Loaded(job, failure=Failure(job.source, exc))

@@ -77,12 +77,13 @@ def write_formats(
     document: Document, output_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS, *, cache: Any = None,
     library: str | Path | None = None,
 ) -> list[Path]:
-    """Write ``<output_dir>/<stem><suffix>`` for each format, atomically; every
-    output is rendered before the first is written, so a failing exporter leaves
-    the previous files as they were. ``cache`` (a translation cache) goes to the
+    """Write ``<output_dir>/<stem><suffix>`` for each format, as one atomic set:
+    every output is rendered, then written to a temporary file, and only when all
+    are complete are they renamed into place, so a failing exporter, a full disk
+    or a kill leaves the previous files as they were. ``cache`` (a translation cache) goes to the
     exporters that take it; the reader links to the library page in the folder
     ``library`` (:mod:`pipeline.render.index`)."""
-    from pipeline.atomic import write_text_atomic
+    from pipeline.atomic import write_texts_atomic
 
     chosen = [FORMATS[name] for name in parse_formats(formats)]
     stem = Path(document.source).stem
@@ -93,7 +94,33 @@ def write_formats(
         link = Path(os.path.relpath(Path(library) / INDEX_NAME, output_dir)).as_posix()
     rendered = [(Path(output_dir) / f"{stem}{f.suffix}", f.render(document, cache=cache, library=link))
                 for f in chosen]
-    return [write_text_atomic(path, text) for path, text in rendered]
+    return write_texts_atomic(rendered)
+
+
+def check_output_owner(source: str | Path, output_dir: str | Path) -> None:
+    """Refuse to write ``source``'s outputs over those of another source that
+    still exists (``x.md`` and ``x.txt`` both write ``x.json``): the existing
+    ``<stem>.json`` names the source it was made from."""
+    from pipeline.atomic import OutputError
+
+    made = Path(output_dir) / f"{Path(source).stem}.json"
+    try:
+        other = json.loads(made.read_text(encoding="utf-8")).get("source")
+    except (OSError, ValueError, AttributeError):
+        return  # no document model there (or not one of ours): nothing to protect
+    if not isinstance(other, str) or not Path(other).is_file() or _same_file(other, source):
+        return
+    raise OutputError(
+        f"{made}: made from {other}, which still exists, and {source} would overwrite its outputs; "
+        f"give one of them another output folder with -o, or rename one"
+    )
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).samefile(b)
+    except OSError:
+        return False
 
 
 def document_json(document: Document) -> str:

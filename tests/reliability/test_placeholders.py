@@ -31,6 +31,8 @@ from pipeline.run import load_document, translate_document
 from pipeline.source import to_simplified
 
 HEADER = "zh\ten\tnote\tvariants\n"
+survives = pytest.mark.outcome("survives")
+clean_error = pytest.mark.outcome("clean-error")
 
 
 def translate(tmp_path, text, glossary_body, engine=None):
@@ -42,6 +44,7 @@ def translate(tmp_path, text, glossary_body, engine=None):
     return document
 
 
+@survives
 @pytest.mark.parametrize("engine", [pytest.param(FakeEngine(), id="faithful"),
                                     pytest.param(DroppingEngine(), id="drops-a-placeholder")])
 @pytest.mark.parametrize("literal", ["⟦T0⟧", "⟦T5⟧", "⟦T1⟧⟦T0⟧", "⟦", "⟧⟧", "⟦T"])
@@ -54,6 +57,7 @@ def test_placeholder_syntax_in_the_source_comes_through_as_written(tmp_path, lit
     assert complies(with_term.translation, with_term.terms)
 
 
+@survives
 def test_the_engine_never_sees_source_brackets_as_text(tmp_path):
     engine = FakeEngine()
     translate(tmp_path, "台州⟦T0⟧很美。\n", "台州\tTaizhou\n", engine)
@@ -65,6 +69,7 @@ def test_the_engine_never_sees_source_brackets_as_text(tmp_path):
 _TEXT = st.text(alphabet=st.sampled_from(list("台州湾玉环临海发展经济,。 T0123⟦⟧aZ\n")) | st.characters(exclude_categories=("Cs",)), max_size=40)
 
 
+@survives
 @settings(max_examples=300, deadline=None)
 @given(_TEXT, st.data())
 def test_mask_then_unmask_is_lossless_for_any_text(text, data):
@@ -77,6 +82,7 @@ def test_mask_then_unmask_is_lossless_for_any_text(text, data):
     assert "".join(fills[p] if i % 2 else p for i, p in enumerate(parts)) == text
 
 
+@survives
 @settings(max_examples=300, deadline=None)
 @given(_TEXT, st.lists(st.text(alphabet="台州湾玉环临海", min_size=1, max_size=3), max_size=4, unique=True))
 def test_mask_then_restore_terms_is_lossless_for_any_text(text, terms):
@@ -87,6 +93,7 @@ def test_mask_then_restore_terms_is_lossless_for_any_text(text, terms):
     assert restore_terms(sentence.mt_input or text, sentence) == text
 
 
+@survives
 def test_a_dropped_placeholder_of_the_source_is_caught():
     masked, literals = mask_spans("台州⟦很美", [(0, 2)])
     assert masked == f"{placeholder(0)}{placeholder(1)}很美" and literals == ("⟦",)
@@ -99,6 +106,7 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
+@clean_error
 @pytest.mark.parametrize("english", ["⟦T0⟧ Port", "Port ⟦", "Port⟧", "⟦T12⟧"])
 def test_glossary_check_refuses_placeholder_syntax_in_the_english(tmp_path, english):
     path = tmp_path / "g.tsv"
@@ -109,6 +117,7 @@ def test_glossary_check_refuses_placeholder_syntax_in_the_english(tmp_path, engl
     assert "Traceback" not in result.output
 
 
+@clean_error
 def test_glossary_add_refuses_placeholder_syntax_in_the_english(tmp_path):
     path = tmp_path / "g.tsv"
     path.write_text(HEADER + "台州\tTaizhou\n", encoding="utf-8")
