@@ -118,7 +118,7 @@ def test_a_failed_write_leaves_the_previous_output_whole(installed, seed_path, t
     monkeypatch.setattr(os, "replace", broken_replace)
     result = CliRunner().invoke(cli, [str(a) for a in ("run", seed_path, "-o", out, "--offline", "--cache", cache)])
     assert result.exit_code == 1
-    assert "taizhou.json: cannot be written (No space left on device)" in result.output
+    assert "taizhou.json: cannot be written (no space left on the device" in result.output
     assert "Traceback" not in result.output
     assert (out / "taizhou.json").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == [".duizhao-library.json", "index.html", "taizhou.html",
