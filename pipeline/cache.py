@@ -11,13 +11,18 @@ with pinyin per sentence, CC-CEDICT entries per headword; see
 jieba, pypinyin nor the dictionary file.
 
 A cache is only a cache: a corrupt file is moved aside (``<name>.corrupt-<time>``)
-with a warning and rebuilt empty rather than stopping a run.
+with a warning and rebuilt empty rather than stopping a run. A path that cannot
+hold a cache (a folder, a read-only folder, another program's database) stops the
+run before anything is translated; a cache that cannot take new rows (read-only
+file, full disk) is still read, and one warning says that this run's new
+translations were not stored (they are in its outputs).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -64,10 +69,21 @@ MIGRATIONS: list[tuple[str, str]] = [
 #: SQLite primary result codes that mean the file itself is damaged.
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
+#: ... and those that mean it cannot be written (permissions, full disk, I/O).
+_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 3, 8, 10, 13, 14
+_SQLITE_READONLY_DIRECTORY = 1544
+#: The tables of our own schema (a database holding others is not ours to migrate).
+_OUR_TABLES = frozenset({"translations", "reading_aids"})
+#: "Choose another" hint shared by the messages below.
+_ELSEWHERE = "or choose another file with --cache PATH (or DUIZHAO_CACHE)"
 
 
 class CacheError(DuizhaoError):
     """The cache cannot be used (e.g. it was written by a newer duizhao)."""
+
+
+class CacheUnwritable(CacheError):
+    """The cache cannot take new rows (read-only, full disk); it can still be read."""
 
 
 @dataclass
@@ -100,6 +116,16 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
+def _code(exc: sqlite3.Error) -> int:
+    """SQLite's primary result code of ``exc`` (0 when unknown)."""
+    return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def _is_unwritable(exc: sqlite3.Error) -> bool:
+    return _code(exc) in (_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN) \
+        or "readonly" in str(exc) or "disk is full" in str(exc)
+
+
 class TranslationCache:
     """Translations keyed by (engine signature, exact MT input text).
 
@@ -113,8 +139,22 @@ class TranslationCache:
         self.path = Path(path) if path is not None else default_path()
         self._warn = warn or log.warning
         self._conn: sqlite3.Connection | None = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._guarded(self._open, retry=False)  # _recover opens the fresh file itself
+        #: False once a write failed: the cache is still read, new rows are dropped.
+        self.writable = True
+        if self.path.is_dir():
+            raise CacheError(f"{self.path}: is a folder, not a cache file; move it away, {_ELSEWHERE}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            blocker = next((p for p in (self.path.parent, *self.path.parent.parents) if p.is_file()), None)
+            why = f"{blocker} is a file, not a folder" if blocker is not None else exc.strerror or str(exc)
+            raise CacheError(f"{self.path}: the cache cannot be created because {why}; {_ELSEWHERE}") from exc
+        try:
+            self._guarded(self._open, retry=False)  # _recover opens the fresh file itself
+        except CacheUnwritable as exc:
+            raise CacheError(self._open_problem(exc.__cause__)) from exc
+        except sqlite3.OperationalError as exc:
+            raise CacheError(self._open_problem(exc)) from exc
 
     # -- connection ----------------------------------------------------------------
 
@@ -122,6 +162,13 @@ class TranslationCache:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
         try:
+            # Before anything is written (journal_mode changes the file's header).
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables - _OUR_TABLES:
+                raise CacheError(
+                    f"{self.path}: not a duizhao translation cache (it holds the tables "
+                    f"{', '.join(sorted(tables - _OUR_TABLES))}); it was left untouched: {_ELSEWHERE}"
+                )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate(conn)
@@ -163,11 +210,17 @@ class TranslationCache:
         while aside.exists():
             n += 1
             aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
-        os.replace(self.path, aside)
-        for suffix in ("-wal", "-shm"):
-            side = self.path.with_name(self.path.name + suffix)
-            if side.exists():
-                os.replace(side, aside.with_name(aside.name + suffix))
+        try:
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-shm"):
+                side = self.path.with_name(self.path.name + suffix)
+                if side.exists():
+                    os.replace(side, aside.with_name(aside.name + suffix))
+        except OSError as problem:
+            raise CacheError(
+                f"{self.path}: the translation cache is corrupt ({exc}) and cannot be moved aside "
+                f"({problem.strerror or problem}); delete it, {_ELSEWHERE}"
+            ) from problem
         self._warn(
             f"translation cache {self.path} was corrupt ({exc}); moved it to {aside.name} "
             "and started an empty cache"
@@ -193,12 +246,43 @@ class TranslationCache:
         except sqlite3.OperationalError as exc:
             if _is_locked(exc):
                 raise self._locked_error() from exc
+            if _is_unwritable(exc):
+                raise CacheUnwritable(f"{self.path}: cannot be written ({self._reason(exc)}); "
+                                      f"{self._fix(exc)}") from exc
             raise
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
                 raise
             self._recover(exc)
             return call() if retry else None
+
+    def _open_problem(self, exc: sqlite3.OperationalError) -> str:
+        """What is wrong with a cache file SQLite could not open, and the fix."""
+        folder = self.path.parent
+        if getattr(exc, "sqlite_errorcode", 0) == _SQLITE_READONLY_DIRECTORY:
+            return (f"{self.path}: the cache's folder {folder} is read-only, and SQLite needs to write "
+                    f"its journal there; make the folder writable, {_ELSEWHERE}")
+        if not self.path.exists():
+            return f"{self.path}: the cache cannot be created ({self._reason(exc)}); {self._fix(exc)}"
+        return f"{self.path}: the cache cannot be opened ({self._reason(exc)}); {self._fix(exc)}"
+
+    def _reason(self, exc: sqlite3.Error) -> str:
+        if _code(exc) == _SQLITE_FULL or self._disk_full():
+            return "no space left on the device"
+        if _code(exc) == _SQLITE_READONLY:
+            return "the file or its folder is read-only"
+        return str(exc)
+
+    def _fix(self, exc: sqlite3.Error) -> str:
+        if _code(exc) == _SQLITE_FULL or self._disk_full():
+            return f"free some space, {_ELSEWHERE}"
+        return f"check the permissions of the file and its folder, {_ELSEWHERE}"
+
+    def _disk_full(self) -> bool:
+        try:
+            return shutil.disk_usage(self.path.parent).free < 64 * 1024
+        except OSError:
+            return False
 
     def _locked_error(self) -> CacheError:
         return CacheError(
@@ -267,7 +351,7 @@ class TranslationCache:
     def _write_rows(self, sql: str, rows: list[tuple], before: tuple[str, tuple] | None = None) -> None:
         """``executemany(sql, rows)`` (after the ``before`` statement) in one
         immediate transaction: all of it is stored, or none."""
-        if not rows:
+        if not rows or not self.writable:
             return
 
         def write(db: sqlite3.Connection) -> None:
@@ -282,7 +366,14 @@ class TranslationCache:
                     db.execute("ROLLBACK")
                 raise
 
-        self._run(write)
+        try:
+            self._run(write)
+        except CacheUnwritable as exc:
+            self.writable = False
+            self._warn(
+                f"translation cache {self.path} could not be written ({self._reason(exc.__cause__)}); "
+                f"this run's new translations are in its outputs but not cached: {self._fix(exc.__cause__)}"
+            )
 
     def info(self) -> CacheInfo:
         """Path, number of entries, bytes on disk, and entries per signature."""
