@@ -41,9 +41,12 @@ class Job:
 
     source: Path
     output_dir: Path | None
+    #: A Markdown source's front matter keys whose values are translated too.
+    front_matter: tuple[str, ...] = ()
 
 
-def discover(sources: Sequence[str | Path], output_dir: str | Path | None) -> list[Job]:
+def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
+             front_matter: Sequence[str] = ()) -> list[Job]:
     """The jobs for ``sources``: files as given, folders searched recursively.
 
     A file given by name is used whatever its suffix; a folder contributes its
@@ -68,7 +71,7 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None) -> li
             if key in seen:
                 continue
             seen.add(key)
-            jobs.append(Job(path, None if output_root is None else output_root / relative))
+            jobs.append(Job(path, None if output_root is None else output_root / relative, tuple(front_matter)))
     check_clashes(jobs)
     return jobs
 

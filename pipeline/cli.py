@@ -33,10 +33,18 @@ def cli() -> None:
     """
 
 
+_front_matter_option = click.option(
+    "--front-matter", "front_matter", default="", callback=lambda ctx, param, value: tuple(
+        k.strip() for k in value.split(",") if k.strip()), metavar="KEYS",
+    help="Markdown sources: also translate these front matter values, e.g. title,description "
+         "(en.md writes them in English, YAML-quoted).")
+
+
 @cli.command()
 @click.argument("source", type=click.Path(path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the document model) instead of text.")
-def segment(source: str, as_json: bool) -> None:
+@_front_matter_option
+def segment(source: str, as_json: bool, front_matter: tuple[str, ...]) -> None:
     """Show how SOURCE is cut into blocks and sentences, before any translation.
 
     Prints every block with its id, kind and sentences, the flags raised for
@@ -44,7 +52,7 @@ def segment(source: str, as_json: bool) -> None:
     """
     from pipeline.run import load_document
 
-    document = load_document(source)
+    document = load_document(source, front_matter)
     if as_json:
         import json
 
@@ -163,7 +171,7 @@ def _engine_factory(config, offline: bool, name: str | None = None, model: str |
 
 
 def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
-           glossaries: tuple[str, ...] | None, port: int | None, formats) -> None:
+           glossaries: tuple[str, ...] | None, port: int | None, formats, front_matter: tuple[str, ...] = ()) -> None:
     """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0."""
     from pathlib import Path
 
@@ -178,7 +186,8 @@ def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
 
                 server = ReaderServer(output_dir, port).start()
                 click.echo(f"Open {server.url(Path(source).stem + '.html')} (reloads itself after every run)")
-            watch(source, output_dir, make_engine, cache, glossaries, formats=formats, report=click.echo,
+            watch(source, output_dir, make_engine, cache, glossaries, formats=formats, front_matter=front_matter,
+                  report=click.echo,
                   report_error=lambda m: click.echo(m, err=True), progress=lambda: _ProgressBar("Translating"))
     except KeyboardInterrupt:
         click.echo("Stopped watching.")
@@ -224,6 +233,7 @@ def serve(output_dir: str, port: int) -> None:
 @_engine_options
 @_cache_option
 @_glossary_option
+@_front_matter_option
 @click.option("--watch", is_flag=True,
               help="Keep running: run again whenever the source, a glossary file or the edits file changes.")
 @click.option("--serve", is_flag=True,
@@ -238,8 +248,8 @@ def serve(output_dir: str, port: int) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(1), default=1, show_default=True,
               help="Processes for reading, checking and rendering documents (several sources or a folder).")
 def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ...], offline: bool, config,
-        cache_path: str | None, glossaries: tuple[str, ...], watch: bool, serve: bool, port: int, backend: str,
-        ray_actors: int | None, jobs: int) -> None:
+        cache_path: str | None, glossaries: tuple[str, ...], front_matter: tuple[str, ...], watch: bool, serve: bool,
+        port: int, backend: str, ray_actors: int | None, jobs: int) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html
     (or the --format files: .md, .en.md, .tmx).
 
@@ -269,7 +279,8 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
     if watch or serve:
         if not single:
             raise click.UsageError("--watch and --serve take one source file and the local backend")
-        return _watch(sources[0], output_dir, make_engine, cache_path, glossaries, port if serve else None, formats)
+        return _watch(sources[0], output_dir, make_engine, cache_path, glossaries, port if serve else None, formats,
+                      front_matter)
     if not single:
         ray = None
         if backend == "ray":
@@ -277,13 +288,14 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
             ray = RayBackend(make_engine.settings, actors=ray_actors)
         summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats, backend=ray,
-                            jobs=jobs)
+                            jobs=jobs, front_matter=front_matter)
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
-        result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats)
+        result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats,
+                              front_matter=front_matter)
     from pipeline.report import flag_summary, orphaned_edits, run_summary
 
     for line in orphaned_edits(result.document):
@@ -293,7 +305,8 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
 
 def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cache_path: str | None,
-              glossaries: tuple[str, ...] | None, formats, on_document=None, backend=None, jobs: int = 1):
+              glossaries: tuple[str, ...] | None, formats, on_document=None, backend=None, jobs: int = 1,
+              front_matter: tuple[str, ...] = ()):
     """`run` (or `check`, with no ``output_dir``) of several documents: failures
     and orphaned edits on stderr as they happen, a progress line on a terminal,
     the counts last. ``on_document(result, echo)`` may print lines of its own;
@@ -308,7 +321,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
     from pipeline.run import run_many
 
     started = time.perf_counter()
-    documents = discover(sources, output_dir)
+    documents = discover(sources, output_dir, front_matter)
     display = _RunProgress(len(documents))
 
     def done(result) -> None:

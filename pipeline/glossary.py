@@ -447,7 +447,9 @@ def settle_marks(sentence: Sentence) -> None:
     for index, part in enumerate(PLACEHOLDER_PATTERN.split(translation)):
         if index % 2 == 0:
             if out.endswith(" ") and part[:1] in (" ", ",", ".", ";", ":", "!", "?", ")"):
-                out = out[:-1]  # the space a placeholder stood between
+                out = out[:-1]  # the space a placeholder stood between; marks there move back
+                marks = [_moved(m, min(m.start, len(out)), min(m.end, len(out)), None) for m in marks]
+                opened = {k: min(v, len(out)) for k, v in opened.items()}
             out += part
             continue
         slot = sentence.mt_slots[int(part)]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -35,6 +36,10 @@ from pipeline.segment import Cell, Piece, Table, joiner
 _ATTRS = regex.compile(r"[ \t]+\{\s*((?:[#.][\w:-]+|[\w-]+=\S+)(?:\s+(?:[#.][\w:-]+|[\w-]+=\S+))*)\s*\}[ \t]*$")
 _TAG = regex.compile(r"<!--.*?-->|<[A-Za-z/!?][^<>]*>", regex.S)
 _IMG_TAG = regex.compile(r"<img\b", regex.I)
+#: A top-level ``key: value`` line of YAML front matter, the value quoted or not.
+_YAML_VALUE = regex.compile(
+    r"""^(?P<key>[A-Za-z_][\w-]*):[ \t]+(?:(?P<quote>["'])(?P<value>.*)(?P=quote)[ \t]*|(?P<value>.*?))(?:[ \t]+\#.*)?[ \t]*$"""
+)
 #: Kinds of block tokens whose paragraphs take the container's kind.
 _CONTAINER_KINDS = {"list_item": "list_item", "blockquote": "quote", "footnote_reference": "footnote"}
 
@@ -56,16 +61,18 @@ def _parser():
     return md
 
 
-def markdown_pieces(text: str) -> list[Piece]:
-    """The pieces of the Markdown ``text``, in source order."""
-    walker = _Walker(text)
+def markdown_pieces(text: str, front_matter: Sequence[str] = ()) -> list[Piece]:
+    """The pieces of the Markdown ``text``, in source order. The values of the
+    ``front_matter`` keys (``title``, ``description``) become pieces too."""
+    walker = _Walker(text, front_matter)
     walker.walk(_parser().parse(text))
     return walker.pieces
 
 
 class _Walker:
-    def __init__(self, source: str):
+    def __init__(self, source: str, front_matter: Sequence[str] = ()):
         self.source = source
+        self.front_matter = tuple(front_matter)
         self.lines = source.split("\n")
         self.line_starts = [0]
         for line in self.lines:
@@ -82,6 +89,7 @@ class _Walker:
             kind = token.type
             if kind == "front_matter":
                 self._verbatim("front_matter", token.map, self._raw(token.map))
+                self._front_matter_values(token.map)
             elif kind in ("fence", "code_block"):
                 self._verbatim("code", token.map, token.content.rstrip("\n"))
             elif kind == "html_block":
@@ -124,6 +132,24 @@ class _Walker:
         if text.strip():
             self.pieces.append(Piece(text, self._numbers(lines), kind, fixed=True,
                                      container=tuple(self.containers)))
+
+    def _front_matter_values(self, lines: list[int]) -> None:
+        """A piece for the value of each asked key written on one line at the top
+        level of the YAML (``title: 快速开始``, ``description: "……"``): kind title
+        for ``title``, subtitle for ``description``, paragraph for another key."""
+        for number in range(lines[0] + 1, lines[1] - 1):
+            found = _YAML_VALUE.match(self.lines[number])
+            if not found or found.group("key") not in self.front_matter:
+                continue
+            quote = found.group("quote") or ""
+            value = found.group("value")
+            if not value.strip() or value.startswith(("|", ">", "[", "{", "&", "*", "!")):
+                continue
+            start = self.line_starts[number] + found.start("value")
+            text = value.replace("''", "'") if quote == "'" else _unquoted(value) if quote else value
+            kind = {"title": "title", "description": "subtitle"}.get(found.group("key"), "paragraph")
+            self.pieces.append(Piece(text, [number + 1], kind, spans=[(start, start + len(value))], fixed=True,
+                                     container=("front_matter", quote)))
 
     def _kind(self) -> str:
         for container in reversed(self.containers):
@@ -242,6 +268,11 @@ class _Walker:
                 position = found.end()
             lines.append(line)  # a line of tags only keeps them between its neighbours
         self._lines(lines)
+
+
+def _unquoted(value: str) -> str:
+    """A double-quoted YAML scalar's text (the common escapes)."""
+    return regex.sub(r'\\(["\\/nt])', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value)
 
 
 def _without_suffix(children: list, length: int) -> list:

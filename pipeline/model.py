@@ -169,6 +169,13 @@ class Block:
     #: A table's shape: ``{"header": rows in the head, "align": per column,
     #: "rows": [[[sentence numbers of the cell, from 1], ...], ...]}``.
     table: dict[str, Any] | None = None
+    #: Markdown sources, for the exports (not in the JSON): the source offsets of
+    #: the text's parts (several for a joined paragraph; the English goes in the
+    #: first), each table cell's (row by row), and what continues the block's
+    #: containers on a new line (``> ``, a list item's indent).
+    spans: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    cell_spans: list[list[list[tuple[int, int]]]] = field(default_factory=list, repr=False)
+    prefix: str = field(default="", repr=False)
 
     @property
     def translatable(self) -> bool:
@@ -198,6 +205,8 @@ class Dropped:
     lines: list[int]
     duplicate_of: str  # id of the block that is kept
     reason: str  # "duplicate" | "truncated duplicate"
+    #: Markdown sources: the source offsets of its text (left out of the exports too).
+    spans: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -223,6 +232,8 @@ class Document:
     glossary: list[dict[str, Any]] | None = None
     #: Post-edits: {"file", "applied", "orphaned": [{"source", "english", "line", "closest"?}]}.
     edits: dict[str, Any] | None = None
+    #: A Markdown source's text, which its Markdown exports follow (not in the JSON).
+    markdown: str | None = field(default=None, repr=False)
 
     def sentences(self) -> list[Sentence]:
         return [s for b in self.blocks if b.translatable for s in b.sentences]

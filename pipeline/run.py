@@ -56,9 +56,10 @@ class RunResult:
     outputs: list[Path]
 
 
-def load_document(path: str | Path) -> Document:
-    """Read ``path`` and cut it into blocks and sentences (nothing translated yet)."""
-    return segment(read_source(path))
+def load_document(path: str | Path, front_matter: Sequence[str] = ()) -> Document:
+    """Read ``path`` and cut it into blocks and sentences (nothing translated yet);
+    the values of a Markdown source's ``front_matter`` keys are translated too."""
+    return segment(read_source(path), front_matter)
 
 
 def translate_document(
@@ -152,6 +153,7 @@ def run(
     glossaries: Sequence[str | Path] | None = None,
     *,
     formats: Sequence[str] = DEFAULT_FORMATS,
+    front_matter: Sequence[str] = (),
 ) -> RunResult:
     """Read, segment and translate ``source``, check the result, and write its
     outputs to ``output_dir`` (nothing is written when it is ``None``): a
@@ -164,7 +166,7 @@ def run(
     at once, before a model is loaded or downloaded.
     """
     results: list[RunResult] = []
-    job = Job(Path(source), None if output_dir is None else Path(output_dir))
+    job = Job(Path(source), None if output_dir is None else Path(output_dir), tuple(front_matter))
     summary = run_many([job], make_engine, cache, glossaries, formats=formats, progress=progress,
                        on_document=results.append, library=job.output_dir)
     if summary.failures:
@@ -223,7 +225,7 @@ def _load(job: Job) -> _Loaded:
     """Stages 1–2 for one document, and its post-edits (read now, so a bad edits
     file fails before anything is translated)."""
     try:
-        document = load_document(job.source)
+        document = load_document(job.source, job.front_matter)
         if job.output_dir is not None:
             check_output_owner(job.source, job.output_dir)
         return _Loaded(job, document, read_edits(edits_path(job.source)))

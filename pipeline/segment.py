@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import regex
@@ -169,12 +170,13 @@ class Piece:
         return _SPACE.sub("", self.text)
 
 
-def segment(source: SourceText) -> Document:
-    """Repair the layout of ``source`` and cut it into blocks and sentences."""
+def segment(source: SourceText, front_matter: Sequence[str] = ()) -> Document:
+    """Repair the layout of ``source`` and cut it into blocks and sentences; for a
+    Markdown source, the values of the ``front_matter`` keys are translated too."""
     if source.format == "markdown":
         from pipeline.markdown_source import markdown_pieces
 
-        pieces = markdown_pieces(source.text)
+        pieces = markdown_pieces(source.text, front_matter)
     else:
         pieces = text_pieces(source.text)
     for piece in pieces:
@@ -346,7 +348,8 @@ def classify(pieces: list[Piece]) -> list[Piece]:
 def _classify_head(pieces: list[Piece], free: list[bool]) -> None:
     """The title (the first block, if it looks like one, or a first level-1
     Markdown heading), then right after it a subtitle (——……) and a byline."""
-    first = next((i for i, p in enumerate(pieces) if p.kind not in ("front_matter", "image")), None)
+    first = next((i for i, p in enumerate(pieces)
+                  if p.kind not in ("front_matter", "image") and not _in_front_matter(p)), None)
     if first is None:
         return
     title = pieces[first]
@@ -396,6 +399,11 @@ def _classify_notes(pieces: list[Piece], free: list[bool]) -> None:
 def _marker_key(marker: str) -> str:
     """A footnote marker without its brackets and spaces: [1], ［1］ and 〔1〕 are one."""
     return regex.sub(r"[\s\[\]［］〔〕注:：]", "", marker)[:3]
+
+
+def _in_front_matter(piece: Piece) -> bool:
+    """A value of the front matter (its title often repeats the first heading)."""
+    return piece.container[:1] == ("front_matter",)
 
 
 def _is_caption_text(simple: str) -> bool:
@@ -605,7 +613,7 @@ def _earlier_copies(pieces: list[Piece]) -> list[int | None]:
     first_seen: dict[str, int] = {}
     match: list[int | None] = []
     for i, key in enumerate(keys):
-        if pieces[i].kind in NEVER_DROPPED:
+        if pieces[i].kind in NEVER_DROPPED or _in_front_matter(pieces[i]):
             match.append(None)
             continue
         if key in first_seen:
@@ -689,9 +697,11 @@ def _document(source: SourceText, pieces: list[Piece], dropped) -> Document:
         block_id = f"p{number}"
         simplified = to_simplified(piece.text, source.script)
         block = Block(block_id, piece.kind, piece.text, simplified, piece.lines,
-                      level=piece.level, anchor=piece.anchor)
+                      level=piece.level, anchor=piece.anchor, spans=piece.spans,
+                      prefix=_continuation(source.text, piece) if source.format == "markdown" else "")
         if piece.table is not None:
             block.sentences, block.table = _table_sentences(piece.table, source.script)
+            block.cell_spans = [[cell.spans for cell in row] for row in piece.table.rows]
         elif block.translatable:
             block.sentences = sentences_of(piece.text, piece.marks, source.script)
         block.flags = block_flags(piece)
@@ -705,8 +715,27 @@ def _document(source: SourceText, pieces: list[Piece], dropped) -> Document:
         # Judge against the block as finally kept: a copy of one half of a
         # paragraph that was joined later is a truncated copy of that paragraph.
         same = piece.key == _SPACE.sub("", kept.text)
-        report.append(Dropped(piece.text, piece.lines, kept.id, "duplicate" if same else "truncated duplicate"))
-    return Document(str(source.path), source.encoding, source.script, blocks, report)
+        report.append(Dropped(piece.text, piece.lines, kept.id, "duplicate" if same else "truncated duplicate",
+                              piece.spans))
+    document = Document(str(source.path), source.encoding, source.script, blocks, report)
+    if source.format == "markdown":
+        document.markdown = source.text
+    return document
+
+
+_LIST_MARKER = regex.compile(r"[-*+]|\d{1,9}[.)]")
+
+
+def _continuation(text: str, piece: Piece) -> str:
+    """What continues a Markdown block's containers on a line of its own: the
+    part of its first line before its text, with list markers as spaces (``> - ``
+    → ``>   ``) and a heading's or an admonition's marker left out."""
+    if not piece.spans:
+        return ""
+    start = piece.spans[0][0]
+    before = text[text.rfind("\n", 0, start) + 1 : start]
+    before = regex.sub(r"(?:#{1,6}|:{3,}\s*\S+)\s*$", "", before)
+    return _LIST_MARKER.sub(lambda m: " " * len(m.group(0)), before)
 
 
 def sentences_of(text: str, marks: list[Mark], script: str) -> list[Sentence]:
@@ -722,8 +751,10 @@ def sentences_of(text: str, marks: list[Mark], script: str) -> list[Sentence]:
     for sentence in split_sentences(text):
         start = text.find(sentence, at)
         at = start + len(sentence)
-        if spans and any(m.kind in ATOMIC_MARKS and m.start < spans[-1][1] and m.end > start for m in marks):
-            spans[-1][1] = at
+        inside = any(m.kind in ATOMIC_MARKS and m.start < spans[-1][1] and m.end > start for m in marks) if spans \
+            else False
+        if spans and (inside or any(m.kind == "note" and m.start == start for m in marks)):
+            spans[-1][1] = at  # never cut inside a mark kept as written, nor before a footnote marker
         else:
             spans.append([start, at])
     out = []
@@ -778,18 +809,21 @@ def _table_sentences(table: Table, script: str) -> tuple[list[Sentence], dict]:
 
 
 def block_flags(piece: Piece) -> list[Flag]:
-    """Damage a reviewer should see: lost characters, stray Latin words, repairs."""
+    """Damage a reviewer should see: lost characters, stray Latin words, repairs.
+    Code, front matter and images are what they are."""
     flags = []
     if "\ufffd" in piece.text:
         flags.append(Flag(
             "replacement-char",
             "contains U+FFFD (a character was lost before this file was made); check the original",
         ))
+    if piece.kind in VERBATIM_KINDS:
+        return flags
+    texts = [(c.text, c.marks) for row in piece.table.rows for c in row] if piece.table else [(piece.text, piece.marks)]
     # Words the source marks up (code, a link, bold) are meant as written.
-    kept = [(m.start, m.end) for m in piece.marks]
     stray = [
-        m.group(0) for m in _STRAY_LATIN.finditer(piece.text)
-        if not any(start <= m.start() < end for start, end in kept)
+        m.group(0) for text, marks in texts for m in _STRAY_LATIN.finditer(text)
+        if not any(mark.start <= m.start() < mark.end for mark in marks)
     ]
     if stray:
         flags.append(Flag(

@@ -117,6 +117,7 @@ def watch(
     glossaries: Sequence[str | Path] | None = None,
     *,
     formats: Sequence[str] = DEFAULT_FORMATS,
+    front_matter: Sequence[str] = (),
     report: Callable[[str], None] = print,
     report_error: Callable[[str], None] | None = None,
     progress: Callable[[], AbstractContextManager] | None = None,
@@ -147,7 +148,8 @@ def watch(
         nonlocal succeeded
         try:
             with (progress() if progress else nullcontext(None)) as bar:
-                result = run(source, output_dir, engine, cache, bar, glossaries, formats=formats)
+                result = run(source, output_dir, engine, cache, bar, glossaries, formats=formats,
+                             front_matter=front_matter)
         except DuizhaoError as exc:
             report_error(f"Error: {exc}")
             report_error("Outputs are left as they were; fix the input and save it to run again.")

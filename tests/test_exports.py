@@ -341,30 +341,7 @@ def test_escape(line, escaped):
     assert escape(line) == escaped
 
 
-@pytest.mark.parametrize("renderer", RENDERERS)
-def test_markdown_source_keeps_lists_quotes_and_code(renderer, tmp_path):
-    document = translated(DATA / "article.md", tmp_path)
-    html_text = RENDERERS[renderer](bilingual_markdown(document))
-    html = _Blocks(html_text)
-    tags = [tag for tag, _ in html.blocks]
-    assert tags.count("pre") == 2  # the front matter and the code block, untranslated
-    assert 'print("不翻译")' in html.blocks[-3][1] and html.blocks[-3][0] == "pre"
-    assert [tag for tag, _ in html.blocks[:3]] == ["pre", "h1", "blockquote"]
-    (items,) = [text for tag, text in html.blocks if tag == "ul"]
-    assert "新能源产业链" in items and "新材料产业链" in items
-    assert html.tags.count("li") == 2 and html.tags.count("blockquote") >= 6
-    english = rendered(english_markdown(document), renderer)
-    assert [tag for tag, _ in english.blocks] == ["pre", "h1", "p", "h2", "ul", "blockquote", "pre", "p"]
-
-
-@pytest.mark.parametrize("renderer", RENDERERS)
-@pytest.mark.parametrize("export", [bilingual_markdown, english_markdown], ids=["md", "en.md"])
-def test_code_after_a_list_stays_out_of_the_list(renderer, export, tmp_path):
-    source = tmp_path / "list.md"
-    source.write_text("# 标题\n\n- 项目一。\n- 项目二。\n\n```\nkeep(  1  )\n```\n", encoding="utf-8")
-    html = rendered(export(translated(source, tmp_path)), renderer)
-    assert html.blocks[-1] == ("pre", "keep(  1  )\n")
-    assert html.tags.count("li") == 2
+# Markdown sources: the exports follow the source (tests/test_markdown_faithful.py).
 
 
 def test_markdown_of_an_untranslated_document(tmp_path, seed_path):
