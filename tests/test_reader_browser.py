@@ -238,11 +238,86 @@ def test_j_and_k_move_between_blocks_and_question_mark_shows_the_keys(open_page)
     assert page.get_attribute(".row.current", "id") == f"p{int(first[1:]) + 2}"
     page.keyboard.press("k")
     assert page.get_attribute(".row.current", "id") == f"p{int(first[1:]) + 1}"
-    assert page.evaluate("document.activeElement.id") == f"p{int(first[1:]) + 1}"
+    assert page.evaluate("document.activeElement.closest('.row').id") == f"p{int(first[1:]) + 1}"
+    assert page.evaluate("document.activeElement.dataset.s") == f"p{int(first[1:]) + 1}.1"
     page.keyboard.press("?")
     assert page.is_visible("#keys") and "next / previous block" in page.inner_text("#keys")
     page.keyboard.press("Escape")
     assert not page.is_visible("#keys")
+
+
+TABBABLE = """root => [...root.querySelectorAll('*')].filter(e => e.tabIndex >= 0 && e.getClientRects().length
+    && getComputedStyle(e).visibility !== 'hidden' && !e.closest('[hidden], [inert]')).length"""
+
+
+@pytest.mark.parametrize("name", ["seed", "long"])
+def test_the_text_is_one_tab_stop(open_page, name):
+    page = open_page(name).page
+    assert page.eval_on_selector("main", TABBABLE) == 1
+    page.focus(".skip")
+    page.keyboard.press("Enter")  # the skip link lands on it
+    assert page.evaluate("document.activeElement.dataset.s") == "p1.1"
+    page.keyboard.press("Tab")  # and the next Tab leaves the text
+    assert page.evaluate("!document.querySelector('main').contains(document.activeElement)")
+
+
+def roving(page) -> dict:
+    return page.evaluate("""() => ({at: document.activeElement.dataset.s,
+        column: document.activeElement.closest('.cell') && document.activeElement.closest('.cell').classList.contains('en') ? 'en' : 'zh',
+        stops: [...document.querySelectorAll('main [tabindex="0"]')].map(e => e.dataset.s),
+        lit: [...document.querySelectorAll('.s.hl')].map(e => e.dataset.s)})""")
+
+
+def test_arrows_move_between_sentences_and_across_to_the_counterpart(open_page):
+    page = open_page("seed").page
+    page.focus(zh("p4.1"))
+    page.keyboard.press("ArrowDown")
+    assert roving(page) == {"at": "p4.2", "column": "zh", "stops": ["p4.2"], "lit": ["p4.2", "p4.2"]}
+    page.keyboard.press("ArrowRight")
+    assert roving(page) == {"at": "p4.2", "column": "en", "stops": ["p4.2"], "lit": ["p4.2", "p4.2"]}
+    page.keyboard.press("ArrowUp")
+    assert roving(page)["at"] == "p4.1" and roving(page)["column"] == "en"
+    page.keyboard.press("ArrowLeft")
+    assert roving(page)["column"] == "zh"
+    page.keyboard.press("End")
+    last = page.evaluate("[...document.querySelectorAll('.cell.zh .s')].pop().dataset.s")
+    assert roving(page)["at"] == last
+    page.keyboard.press("Home")
+    assert roving(page)["at"] == "p1.1"
+    page.keyboard.press("j")
+    assert roving(page)["at"] == "p2.1" and roving(page)["stops"] == ["p2.1"]
+    page.click('[data-mode="en"]')  # the Chinese is hidden: the stop moves across
+    assert page.eval_on_selector("main", TABBABLE) == 1 and page.evaluate(
+        "document.querySelector('main [tabindex=\"0\"]').closest('.cell').classList.contains('en')")
+
+
+def test_panels_take_the_focus_and_give_it_back(open_page):
+    page = open_page("seed").page
+    page.focus('[data-panel="glossary"]')
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "glossary-h"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.panel').id") == "panel-glossary"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('gterm')")  # the first entry, two Tabs away
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#panel-glossary")
+    assert page.evaluate("document.activeElement.dataset.panel") == "glossary"
+
+
+def test_escape_closes_one_layer_at_a_time(open_page):
+    page = open_page("seed").page
+    page.click('[data-panel="qa"]')
+    page.focus(zh("p4.2"))
+    page.keyboard.press("Enter")  # pinned
+    page.keyboard.press("d")
+    assert page.is_visible("#dict")
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#dict") and page.is_visible("#panel-qa") and page.locator(".s.pin").count() == 2
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#panel-qa") and page.locator(".s.pin").count() == 2
+    page.keyboard.press("Escape")
+    assert page.locator(".s.pin").count() == 0
 
 
 def test_each_block_has_an_anchor_and_a_copy_link_control(open_page):
@@ -268,9 +343,8 @@ def test_a_glossary_term_has_a_tooltip_with_its_note_and_entry(open_page):
     assert "Zhejiang's provincial development strategy launched in July 2003" in text
     assert "glossary/taizhou.tsv:" in text
     assert tip.locator("em", has_text="Double-Eight Strategy").count() == 1  # Markdown rendered
-    colours = page.eval_on_selector_all(
-        f'mark.term[data-o="{mark.get_attribute("data-o")}"]', "els => els.map(e => getComputedStyle(e).backgroundColor)")
-    assert len(colours) == 2 and colours[0] == colours[1]
+    both = page.eval_on_selector_all(f'mark.term[data-o="{mark.get_attribute("data-o")}"]', "els => els.map(e => e.dataset.term)")
+    assert len(both) == 2 and both[0] == both[1]  # the Chinese and its English
 
 
 def uncovered(locator) -> bool:
@@ -611,8 +685,8 @@ CONTRAST = """(selectors) => {
   });
 }"""
 CHECKED = ["body", "#p4 > .en", ".anchor", "#p3 > .en", ".bflags li", "footer.meta", "button", "button[aria-pressed=true]",
-           ".n", ".fm", ".s.hl", ".s.pin", "rt", ".cell.zh mark.term rt", "#tip .gd-src", "#panel-qa .sev", "#panel-qa a"] + \
-          [f".cell.zh mark.term.c{n}" for n in range(8)]
+           ".n", ".fm", ".s.hl", ".s.pin", "rt", ".cell.zh mark.term rt", "#tip .gd-src", "#panel-qa .sev", "#panel-qa a",
+           ".cell.zh mark.term", ".cell.en mark.term", "#p3 > .zh mark.term", "#p3 > .en mark.term"]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -620,6 +694,7 @@ def test_text_contrast_meets_wcag_aa(open_page, scheme):
     page = open_page("seed", color_scheme=scheme).page
     page.click('[data-panel="qa"]')
     page.click("#btn-pinyin")
+    page.click("#btn-terms")  # every term coloured, the caption's too
     page.click(en("p9.1"))
     page.hover(zh("p4.2"))
     page.locator(".cell.zh mark.term").first.hover()
@@ -631,6 +706,74 @@ def test_text_contrast_meets_wcag_aa(open_page, scheme):
     assert (background == "rgb(22, 23, 26)") is (scheme == "dark")
 
 
+AXE = Path(__file__).resolve().parent / "data" / "axe.min.js"
+AXE_RUN = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v =>
+    ({rule: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary)}))"""
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations on the page as it is now (axe is vendored: tests/data/axe.min.js,
+    MPL-2.0, injected inline, so the page still makes no request)."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(AXE_RUN)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "narrow"])
+def test_axe_finds_no_violation_with_every_panel_and_pop_up_open(open_page, viewport, scheme):
+    page = open_page("seed", viewport, color_scheme=scheme).page
+    found = {"page": axe_violations(page)}
+    narrow = viewport == NARROW  # fewer states: axe takes seconds per run
+    page.click('[data-panel="glossary"]')
+    page.locator(".gterm").first.click()  # its occurrences coloured, its note shown
+    if not narrow:
+        found["glossary"] = axe_violations(page)
+    page.click('[data-panel="qa"]')
+    page.click('[data-sev="info"]')
+    page.locator("#qa-list input").first.check()
+    found["review"] = axe_violations(page)
+    page.keyboard.press("Escape")
+    page.click("#btn-pinyin")
+    page.click("#btn-terms")
+    click_char(page, "p4.2", "大麦屿港", 1)
+    found["pinyin, terms, dictionary"] = axe_violations(page)
+    page.keyboard.press("Escape")
+    if not narrow:
+        page.locator(zh("p4.2")).locator("mark.term").first.hover()
+        found["tooltip"] = axe_violations(page)
+        page.keyboard.press("e")
+        found["edit mode"] = axe_violations(page)
+        page.keyboard.press("?")
+        found["keys"] = axe_violations(page)
+    assert {state: v for state, v in found.items() if v} == {}
+
+
+def test_terms_are_quiet_until_pointed_at_chosen_or_all_coloured(open_page):
+    page = open_page("seed").page
+    colour = "m => getComputedStyle(m).backgroundColor"
+    marks = page.locator(".cell.zh mark.term")
+    clear = "rgba(0, 0, 0, 0)"
+    coloured = page.eval_on_selector_all(".cell mark.term", f"ms => ms.filter(m => ({colour})(m) !== '{clear}').length")
+    assert coloured == 0  # no term coloured while reading
+    assert page.eval_on_selector(".cell.zh mark.term", "m => getComputedStyle(m).textDecorationLine") == "underline"
+    marks.first.hover()
+    assert marks.first.evaluate(colour) != clear
+    page.click('[data-panel="glossary"]')
+    button = page.locator(".gterm").nth(1)
+    term = button.get_attribute("data-term")
+    button.click()
+    chosen = page.eval_on_selector_all("main mark.term", f"""ms => ms.filter(m => ({colour})(m) !== '{clear}'
+        && !m.matches(':hover') && !m.closest('.s.pin, .s:focus')).map(m => m.dataset.term)""")
+    assert chosen and set(chosen) == {term}  # every occurrence of the chosen term, and no other
+    page.keyboard.press("Escape")
+    page.click("#btn-terms")
+    assert page.eval_on_selector_all(".cell mark.term", f"ms => ms.every(m => ({colour})(m) !== '{clear}')")
+    page.reload()
+    page.wait_for_function("document.body.classList.contains('ready')")
+    assert page.get_attribute("#btn-terms", "aria-pressed") == "true"  # remembered
+
+
 def test_focus_is_visible(open_page):
     page = open_page("seed").page
     page.keyboard.press("Tab")  # skip link
@@ -638,3 +781,19 @@ def test_focus_is_visible(open_page):
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert page.evaluate("document.activeElement.dataset.mode") == "side"
     assert outline != "none"
+    # no toolbar control's ring is cut off: nothing between it and the page clips
+    clipping = page.evaluate("""() => [...document.querySelectorAll('.bar button')].flatMap(b => {
+        const out = [];
+        for (let e = b.parentElement; e && e !== document.body; e = e.parentElement)
+            if (getComputedStyle(e).overflow !== 'visible') out.push(b.textContent.trim() + ' in ' + e.className);
+        return out; })""")
+    assert clipping == []
+
+
+def test_chinese_in_review_messages_and_notes_is_marked_as_chinese(open_page):
+    page = open_page("seed").page
+    page.click('[data-panel="qa"]')
+    message = page.locator("#qa-list .msg", has_text="万").first
+    assert message.locator('span[lang="zh-Hans"]').first.inner_text().endswith("万")
+    note = page.locator('#panel-glossary .note span[lang="zh-Hans"]', has_text="三个")
+    assert note.count() >= 1

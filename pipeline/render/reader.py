@@ -43,8 +43,6 @@ _TAGS = {"title": "h1", "heading": "h2", "quote": "blockquote", "code": "pre", "
 _SEVERITIES = ("error", "warning", "info")
 #: The review marker's shape per worst open severity (shape, not colour alone).
 _MARKS = {"error": "◆", "warning": "▲", "info": "•", "done": "✓"}
-#: Distinct term colours; terms beyond this many share colours.
-_COLOURS = 8
 _STORAGE_KEY = "duizhao.reader"
 
 
@@ -96,13 +94,15 @@ def script_json(data: Any) -> str:
 def _environment():
     import jinja2
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("pipeline.render", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["chinese_marked"] = chinese_marked
+    return environment
 
 
 @lru_cache(maxsize=None)
@@ -143,7 +143,6 @@ class _Term:
     note_html: Any
     file: str
     entry: str
-    colour: int
     count: int = 0
 
 
@@ -229,6 +228,7 @@ class _View:
     """Everything the template shows, built once from the document."""
 
     def __init__(self, document: Document):
+        self.zh_lang = "zh-Hant" if document.script == "traditional" else "zh-Hans"
         self._terms: dict[str, _Term] = {}
         #: Every sentence and block with flags, in reading order (a block before its sentences).
         self.reviews: list[_Review] = []
@@ -340,10 +340,9 @@ class _View:
                 id=f"g{n + 1}",
                 zh=zh,
                 en=en,
-                note_html=note_html(str(_get(match, "note", "") or "")),
+                note_html=note_html(str(_get(match, "note", "") or ""), self.zh_lang),
                 file=str(_get(match, "file", "") or entry.rpartition(":")[0]),
                 entry=entry,
-                colour=n % _COLOURS,
             )
         return term
 
@@ -467,14 +466,32 @@ def _wrapped(pieces: list[_Piece], marks: list[tuple[int, int, tuple[str, str, s
     return out
 
 
-def note_html(text: str):
+def note_html(text: str, zh_lang: str = "zh-Hans"):
     """A glossary note rendered from Markdown, safe to embed: raw HTML in the note
-    shows as text, and links and images become plain text (the page loads nothing)."""
+    shows as text, and links and images become plain text (the page loads nothing).
+    Chinese in it is marked with ``zh_lang``."""
     from markupsafe import Markup
 
     if not text.strip():
         return None
-    return Markup(_notes_markdown().reset().convert(text))
+    return Markup(_HTML_TEXT.sub(lambda m: _mark_chinese(m.group(0), zh_lang), _notes_markdown().reset().convert(text)))
+
+
+_HTML_TEXT = regex.compile(r"(?<=^|>)[^<]+")
+_HAN_RUN = regex.compile(r"\p{Han}[\p{Han}“”‘’「」『』《》（）【】，。、：；！？·…—]*")
+
+
+def _mark_chinese(text: str, zh_lang: str) -> str:
+    """``text`` (already escaped) with each run of Chinese in a ``<span lang>``."""
+    return _HAN_RUN.sub(lambda m: f'<span lang="{zh_lang}">{m.group(0)}</span>', text)
+
+
+def chinese_marked(text: str, zh_lang: str):
+    """``text`` escaped, with each run of Chinese in a ``<span lang>`` (for English
+    text that quotes Chinese: review messages, glossary notes)."""
+    from markupsafe import Markup, escape
+
+    return Markup(_mark_chinese(str(escape(text)), zh_lang))
 
 
 @lru_cache(maxsize=1)

@@ -7,12 +7,13 @@
   var MODES = ["side", "inter", "zh", "en"];
   var MODE_NAMES = { side: "side by side", inter: "interleaved", zh: "Chinese only", en: "English only" };
   var ORIG = DATA.script === "traditional" ? "hant" : "hans";
-  var state = { mode: "side", script: ORIG, pinyin: false };
+  var state = { mode: "side", script: ORIG, pinyin: false, terms: false };
   try {
     var saved = JSON.parse(localStorage.getItem(DATA.storageKey) || "{}");
     if (MODES.indexOf(saved.mode) >= 0) state.mode = saved.mode;
     if (saved.script === "hans" || saved.script === "hant") state.script = saved.script;
     state.pinyin = saved.pinyin === true;
+    state.terms = saved.terms === true;
   } catch (e) { /* storage unavailable: defaults */ }
 
   var $ = function (sel, root) { return (root || document).querySelector(sel); };
@@ -77,6 +78,8 @@
     $$("[data-mode]").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.mode === state.mode)); });
     $$("[data-script]").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.script === state.script)); });
     $("#btn-pinyin").setAttribute("aria-pressed", String(state.pinyin));
+    $("#btn-terms").setAttribute("aria-pressed", String(state.terms));
+    body.classList.toggle("terms-all", state.terms);
     body.classList.toggle("pinyin", state.pinyin);
     var lang = state.script === "hant" ? "zh-Hant" : "zh-Hans";
     $$(".cell.zh:not(.verbatim)").forEach(function (c) { if (c.lang !== lang) c.lang = lang; });
@@ -87,6 +90,7 @@
     });
     if (stale.length) hideDict();
     stale.forEach(draw);
+    keepRovingShown();
   }
 
   /* ---- sentence pairs: hover/focus highlights, click pins ---- */
@@ -367,6 +371,7 @@
     $$("[data-panel]").forEach(function (b) { b.setAttribute("aria-expanded", String(b.dataset.panel === name && open)); });
     document.documentElement.classList.toggle("panel-open", !!(name && open));
     body.classList.toggle("qa-open", name === "qa" && !!open);
+    if (!(name === "glossary" && open)) selectTerm(null);
     if (name === "qa" && open && !qaListed) { qaListed = true; listGroups(); }
     if (open && name !== was) $("#panel-" + name + " h2").focus();
     if (!open && was) {
@@ -387,6 +392,7 @@
     var i = stepAt[id] = ((stepAt[id] === undefined ? -1 : stepAt[id]) + 1) % marks.length;
     var mark = marks[i];
     $$("mark.occ").forEach(function (m) { m.classList.remove("occ"); });
+    selectTerm(id);
     var both = $$('mark[data-o="' + CSS.escape(mark.dataset.o) + '"]');
     both.forEach(function (m) { m.classList.add("occ"); });
     var visible = both.filter(function (m) { return m.offsetParent !== null; })[0] || mark;
@@ -396,6 +402,14 @@
     button.parentNode.classList.add("active"); // shows the term's note under it
     var pos = button.parentNode.querySelector(".pos");
     if (pos) pos.textContent = (i + 1) + " / " + marks.length;
+  }
+
+  var selected = null;
+  function selectTerm(id) { // every occurrence of the term chosen in the Glossary panel, coloured
+    if (selected === id) return;
+    $$("mark.term.sel").forEach(function (m) { m.classList.remove("sel"); });
+    selected = id;
+    if (id) $$('main mark.term[data-term="' + CSS.escape(id) + '"]').forEach(function (m) { m.classList.add("sel"); });
   }
 
   function copyLink(button) {
@@ -514,9 +528,9 @@
     if (on && state.mode === "zh") { state.mode = "side"; save(); apply(); }
     body.classList.toggle("editing", on);
     $("#btn-edit").setAttribute("aria-pressed", String(on));
-    enSentences.forEach(function (s) {
-      if (on) s.contentEditable = PLAINTEXT_ONLY ? "plaintext-only" : "true";
-      else s.removeAttribute("contenteditable");
+    enSentences.forEach(function (s) { // in edit mode each English sentence is a tab stop of its own
+      if (on) { s.contentEditable = PLAINTEXT_ONLY ? "plaintext-only" : "true"; s.tabIndex = 0; }
+      else { s.removeAttribute("contenteditable"); s.tabIndex = s === roving ? 0 : -1; }
     });
     status.textContent = on ? "Edit mode: the English sentences are editable" : "Edit mode off";
   }
@@ -876,8 +890,45 @@
   drawCounts();
   updateCount();
 
-  /* ---- keyboard: j/k blocks, m modes, ? keys ---- */
-  var current = -1;
+  /* ---- keyboard: the text is one tab stop (a roving tabindex): the arrows move
+     between sentences (up/down) and over to the counterpart (left/right), j/k
+     between blocks; m modes, c copy a link, ? keys ---- */
+  var current = -1, roving = null;
+  function column() { return state.mode === "en" ? "en" : "zh"; }
+  function units(col) { return $$(".cell." + col + " .s, pre.cell." + col); }
+  function shown(el) { return el && el.getClientRects().length > 0; }
+  function setRoving(el) {
+    if (roving === el) return;
+    if (roving && !(editing && editable(roving))) roving.tabIndex = -1;
+    el.tabIndex = 0;
+    roving = el;
+  }
+  function counterpart(el) {
+    if (el.dataset.s) return pair(el.dataset.s).filter(function (e) { return e !== el; })[0] || null;
+    return $(el.classList.contains("zh") ? "pre.cell.en" : "pre.cell.zh", el.closest(".row"));
+  }
+  function keepRovingShown() { // a layout that hides the roving unit's column moves it across
+    if (roving && !shown(roving)) { var other = counterpart(roving); if (other) setRoving(other); }
+  }
+  function go(el) {
+    if (!el) return;
+    setRoving(el);
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: "nearest" });
+    var row = el.closest(".row");
+    rows.forEach(function (r) { r.classList.toggle("current", r === row); });
+    current = rows.indexOf(row);
+  }
+  function moveUnit(el, key) {
+    var col = el.closest(".cell").classList.contains("en") ? "en" : "zh", list = units(col), at = list.indexOf(el);
+    if (key === "ArrowDown") return list[at + 1];
+    if (key === "ArrowUp") return list[at - 1];
+    if (key === "Home") return list[0];
+    if (key === "End") return list[list.length - 1];
+    var other = counterpart(el);
+    if (key === (col === "zh" ? "ArrowRight" : "ArrowLeft") && shown(other)) return other;
+    return null;
+  }
   function moveBlock(step) {
     if (current < 0) {
       var barBottom = $(".bar").getBoundingClientRect().bottom;
@@ -885,9 +936,11 @@
       if (step > 0 && current >= 0 && rows[current].getBoundingClientRect().top >= barBottom) step = 0;
     }
     current = Math.max(0, Math.min(rows.length - 1, current + step));
+    var row = rows[current], col = roving && roving.closest(".cell.en") && shown(roving) ? "en" : column();
+    var first = $(".cell." + col + " .s, pre.cell." + col, row) || $(".s, pre.cell", row);
     rows.forEach(function (r, i) { r.classList.toggle("current", i === current); });
-    rows[current].focus({ preventScroll: true });
-    rows[current].scrollIntoView({ block: "start" });
+    if (first) { setRoving(first); first.focus({ preventScroll: true }); }
+    row.scrollIntoView({ block: "start" });
   }
   function cycleMode() {
     state.mode = MODES[(MODES.indexOf(state.mode) + 1) % MODES.length];
@@ -909,6 +962,12 @@
       else pin(null);
     } else if (e.key === "j" || e.key === "k") {
       moveBlock(e.key === "j" ? 1 : -1); e.preventDefault();
+    } else if (/^(Arrow(Up|Down|Left|Right)|Home|End)$/.test(e.key) && t.closest && t.closest(".cell") && t === roving) {
+      var to = moveUnit(t, e.key);
+      if (to) go(to);
+      e.preventDefault();
+    } else if (e.key === "c" && current >= 0) {
+      copyLink($(".copy", rows[current])); e.preventDefault();
     } else if (e.key === "d" && t.classList && t.classList.contains("s") && t.parentNode.classList.contains("zh")) {
       openLookup(t); e.preventDefault();
     } else if (e.key === "n" || e.key === "p") {
@@ -941,6 +1000,13 @@
     highlight(s ? s.dataset.s : null);
     var row = e.target.closest && e.target.closest(".row");
     if (row) current = rows.indexOf(row);
+    var unit = e.target.closest && e.target.closest(".cell .s, pre.cell");
+    if (unit && !(editing && editable(unit))) setRoving(unit);
+  });
+  $(".skip").addEventListener("click", function (e) { // to the text's one tab stop
+    e.preventDefault();
+    keepRovingShown();
+    if (roving) roving.focus();
   });
   document.addEventListener("click", function (e) {
     var t = e.target, hit;
@@ -948,6 +1014,7 @@
     if ((hit = t.closest("[data-mode]"))) { state.mode = hit.dataset.mode; save(); apply(); return; }
     if ((hit = t.closest("[data-script]"))) { state.script = hit.dataset.script; save(); apply(); return; }
     if (t.closest("#btn-pinyin")) { state.pinyin = !state.pinyin; save(); apply(); return; }
+    if (t.closest("#btn-terms")) { state.terms = !state.terms; save(); apply(); return; }
     if ((hit = t.closest("[data-panel]"))) { panel(hit.dataset.panel, openPanel() !== hit.dataset.panel); return; }
     if ((hit = t.closest("[data-close]"))) { panel(null, false); return; }
     if (t.closest("#btn-keys")) { keys.showModal(); return; }
@@ -990,6 +1057,7 @@
   });
 
   apply();
+  setRoving(units(column())[0] || units("zh")[0]);
   requestAnimationFrame(measureBar); // after the first layout, not forcing one now
   body.classList.add("ready");
   performance.mark("duizhao-ready");
