@@ -137,6 +137,10 @@ def _fill_transformer(
     target_vocab: int,
     tied: bool,
     seed: int,
+    heads: int,
+    length_ratio: float | None = None,
+    end_bias: float = 0.0,
+    eos_id: int = 2,
 ) -> None:
     import numpy as np
 
@@ -189,6 +193,121 @@ def _fill_transformer(
     # OpenNMT-style tied generator when the vocabulary is shared (as Argos models are).
     spec.decoder.projection.weight = target_embedding if tied else normal(target_vocab, d)
     spec.decoder.projection.bias = np.zeros(target_vocab, dtype=np.float32)
+    spec.decoder.projection.bias[eos_id] = end_bias
+    if length_ratio is not None:
+        _wire_length(spec, d_model=d, heads=heads, eos_id=eos_id, ratio=length_ratio)
+
+
+#: Marker value written at the first position of the source and of the target: so
+#: large that layer normalisation turns it into ~sqrt(d_model) whatever else the
+#: position holds.
+_MARKER = 1e5
+#: Gain of the two averaging heads and of the end token's logit (see _wire_length).
+_LENGTH_HEAD_GAIN = 10.0
+_END_LOGIT_GAIN = 3e4
+#: Rows of the explicit position tables (longest source and translation).
+_POSITIONS = 1024
+
+
+def _sinusoids(positions: int, width: int) -> Any:
+    import numpy as np
+
+    half = width // 2
+    frequencies = np.exp(-np.log(10000.0) * np.arange(half) / max(1, half - 1))
+    angles = np.arange(positions)[:, None] * frequencies[None, :]
+    table = np.zeros((positions, width), dtype=np.float32)
+    table[:, :half] = np.sin(angles)
+    table[:, half : 2 * half] = np.cos(angles)
+    return table
+
+
+def _wire_length(spec: Any, *, d_model: int, heads: int, eos_id: int, ratio: float) -> None:
+    """Make a random model end its translations after about ``ratio`` × the source's
+    tokens, as a trained model does (random weights never emit the end token, so
+    they always decode to the length limit).
+
+    Three model dimensions are reserved: no random weight reads or writes them.
+    ``m`` holds a huge marker at position 0 of the source and of the target (set in
+    explicit position tables), which layer normalisation turns into ~sqrt(d) there
+    and ~0 elsewhere. In the last decoder layer, head 0 of the cross-attention
+    (query zero, so it averages uniformly over the n source positions) reads it as
+    sqrt(d)/n, and head 0 of the self-attention (uniform over the t+1 target
+    positions so far) as sqrt(d)/(t+1); both write into ``r``, so that
+    ``r ∝ 1/(ratio·n) - 1/(t+1)``: negative until t+1 reaches ratio·n, then positive.
+    The end token's logit is ``r - q`` (``q`` stays zero, which cancels the layer
+    norm's mean) times a large gain. Both averages are ratios of the same
+    normalised marker, so the turning point does not depend on the random weights.
+    """
+    import numpy as np
+
+    d, r, q, m = d_model, d_model - 1, d_model - 2, d_model - 3
+    reserved = [r, q, m]
+    head = d // heads
+
+    def isolate(linear: Any, *, reads: bool = True, writes: bool = True) -> None:
+        weight, bias = np.array(linear.weight), np.array(linear.bias)
+        if reads:
+            weight[:, reserved] = 0
+        if writes:
+            weight[reserved, :] = 0
+            bias[reserved] = 0
+        linear.weight, linear.bias = weight, bias
+
+    cleared: dict[int, Any] = {}  # tied embeddings stay one array
+
+    for side in (spec.encoder, spec.decoder):
+        embeddings = side.embeddings[0] if isinstance(side.embeddings, list) else side.embeddings
+        if id(embeddings.weight) not in cleared:
+            weight = np.array(embeddings.weight)
+            weight[:, reserved] = 0
+            cleared[id(embeddings.weight)] = weight
+        embeddings.weight = cleared[id(embeddings.weight)]
+        table = _sinusoids(_POSITIONS, d)
+        table[:, reserved] = 0
+        table[0, m] = _MARKER
+        side.position_encodings.encodings = table
+        for layer in side.layer:
+            isolate(layer.self_attention.linear[0], writes=False)
+            isolate(layer.self_attention.linear[1], reads=False)
+            isolate(layer.ffn.linear_0, writes=False)
+            isolate(layer.ffn.linear_1, reads=False)
+            if hasattr(layer, "attention"):
+                isolate(layer.attention.linear[0], writes=False)
+                isolate(layer.attention.linear[1], writes=False)
+                isolate(layer.attention.linear[2], reads=False)
+
+    def averaging_head(queries: Any, values: Any, value_row: int, output: Any, gain: float) -> None:
+        """Head 0 with zero queries (uniform attention), whose first value channel
+        (row ``value_row`` of ``values``) reads ``m`` and whose output goes to ``r`` only."""
+        weight, bias = np.array(queries.weight), np.array(queries.bias)
+        weight[:head] = 0
+        bias[:head] = 0
+        queries.weight, queries.bias = weight, bias
+        weight, bias = np.array(values.weight), np.array(values.bias)
+        weight[value_row] = 0
+        weight[value_row, m] = 1
+        weight[value_row, q] = -1  # cancels the layer norm's mean: exactly 0 off the marker
+        bias[value_row] = 0
+        values.weight, values.bias = weight, bias
+        weight = np.array(output.weight)
+        weight[:, 0] = 0
+        weight[r, 0] = gain
+        output.weight = weight
+
+    last = spec.decoder.layer[-1]
+    fused = last.self_attention.linear[0]  # rows: d queries, d keys, d values
+    averaging_head(fused, fused, 2 * d, last.self_attention.linear[1], -_LENGTH_HEAD_GAIN)
+    cross = last.attention  # linear[1] rows: d keys, d values
+    averaging_head(cross.linear[0], cross.linear[1], d, cross.linear[2], _LENGTH_HEAD_GAIN / ratio)
+
+    # The generator gets its own weights (no longer tied to the embeddings), so the
+    # end token's input embedding stays clear of the reserved dimensions.
+    projection = np.array(spec.decoder.projection.weight)  # a copy
+    projection[:, reserved] = 0
+    projection[eos_id] = 0
+    projection[eos_id, r] = _END_LOGIT_GAIN
+    projection[eos_id, q] = -_END_LOGIT_GAIN
+    spec.decoder.projection.weight = projection
 
 
 def _vocabularies(
@@ -226,6 +345,8 @@ def build_argos_package(
     name: str | None = None,
     shared_vocab: bool = True,
     model_vocab_size: int | None = None,
+    length_ratio: float | None = None,
+    end_bias: float = 0.0,
 ) -> Path:
     """Write ``<dest_dir>/<name>.argosmodel`` and return its path.
 
@@ -241,6 +362,12 @@ def build_argos_package(
     ``shared_vocab`` ties source and target vocabularies and embeddings, as in the
     published Argos models; otherwise the two vocabularies differ.
     ``quantization`` is a CTranslate2 weight type ("int8", "float16", ...).
+    Random weights never emit the end token, so by default every translation runs
+    to the length limit; with ``length_ratio`` the model ends each one after about
+    that many times the source's tokens, as a trained model does (:func:`_wire_length`).
+    ``end_bias`` is added to the end token's logit: a model that ends its
+    translations at random steps (sooner the higher it is), so that the hypotheses
+    of a beam end at different steps.
     """
     import ctranslate2
     import sentencepiece as spm
@@ -265,6 +392,10 @@ def build_argos_package(
         target_vocab=len(target_vocab),
         tied=shared_vocab,
         seed=seed,
+        heads=heads,
+        length_ratio=length_ratio,
+        end_bias=end_bias,
+        eos_id=target_vocab.index("</s>"),
     )
     spec.register_source_vocabulary(source_vocab)
     spec.register_target_vocabulary(target_vocab)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,28 +118,6 @@ class ArgosEngine:
         _, processor = self._load()
         return processor.encode(list(sentences), out_type=str)
 
-    def _batches(self, order: list[int], tokens: list[list[str]]) -> Iterator[list[int]]:
-        """Cut the length-sorted ``order`` into batches of one length limit each, so
-        that a sentence's limit, hence its translation, never depends on its
-        neighbours."""
-        options = self.options
-        batch: list[int] = []
-        limit = None
-        for index in order:
-            length = len(tokens[index])
-            this_limit = options.max_decoding_length(length)
-            if options.batch_type == "examples":
-                full = len(batch) >= options.max_batch_size
-            else:  # padded size: the sorted order puts the longest last
-                full = (len(batch) + 1) * length > options.max_batch_size
-            if batch and (full or this_limit != limit):
-                yield batch
-                batch = []
-            batch.append(index)
-            limit = this_limit
-        if batch:
-            yield batch
-
     def translate(
         self, sentences: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> list[str]:
@@ -160,43 +139,116 @@ class ArgosEngine:
         if not todo:
             return results
         translator, processor = self._load()
-        options = self.options
         tokens = dict(zip(todo, processor.encode([sentences[i] for i in todo], out_type=str)))
-        order = sorted(todo, key=lambda i: len(tokens[i]))
         prefix = [self.target_prefix] if self.target_prefix else []
-
-        # Every batch is queued at once so that inter_threads > 1 can run them in
-        # parallel; results are collected in submission order.
-        pending = []
-        for batch in self._batches(order, tokens):
-            source = [tokens[i] for i in batch]
-            try:
-                handles = translator.translate_batch(
-                    source,
-                    target_prefix=[prefix] * len(batch) if prefix else None,
-                    asynchronous=True,
-                    beam_size=options.beam_size,
-                    length_penalty=options.length_penalty,
-                    repetition_penalty=options.repetition_penalty,
-                    no_repeat_ngram_size=options.no_repeat_ngram_size,
-                    # CTranslate2 counts the prefix in the limit.
-                    max_decoding_length=options.max_decoding_length(len(source[-1]))
-                    + len(prefix),
-                    replace_unknowns=options.replace_unknowns,
-                )
-            except (RuntimeError, ValueError) as exc:
-                raise EngineError(f"{self.package_path}: translation failed: {exc}") from exc
-            pending.append((batch, handles))
-
-        for batch, handles in pending:
-            for index, handle in zip(batch, handles):
-                try:
-                    hypothesis = handle.result().hypotheses[0]
-                except (RuntimeError, ValueError) as exc:
-                    raise EngineError(f"{self.package_path}: translation failed: {exc}") from exc
-                if prefix and hypothesis[: len(prefix)] == prefix:
-                    hypothesis = hypothesis[len(prefix) :]
-                results[index] = hypothesis
-            if progress is not None:
-                progress(len(batch))
+        decoded = decode_batched(translator, tokens, prefix, self.options, progress, str(self.package_path))
+        for index, hypothesis in decoded.items():
+            results[index] = hypothesis[len(prefix) :] if hypothesis[: len(prefix)] == prefix else hypothesis
         return results
+
+
+def length_sorted_batches(tokens: dict[int, list[str]], options: DecodeOptions) -> list[list[int]]:
+    """The sentences in ``tokens`` by increasing length, cut into batches of at most
+    ``options.max_batch_size`` examples (or padded tokens)."""
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    for index in sorted(tokens, key=lambda i: (len(tokens[i]), i)):
+        length = len(tokens[index])
+        if options.batch_type == "examples":
+            full = len(batch) >= options.max_batch_size
+        else:  # padded size: the sorted order puts the longest last
+            full = (len(batch) + 1) * length > options.max_batch_size
+        if batch and full:
+            batches.append(batch)
+            batch = []
+        batch.append(index)
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def _split_by_limit(batch: list[int], caps: dict[int, int]) -> list[list[int]]:
+    """``batch`` cut into runs of one length limit each (it is sorted by length)."""
+    runs: list[list[int]] = []
+    for index in batch:
+        if runs and caps[runs[-1][-1]] == caps[index]:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def decode_batched(
+    translator: Any,
+    tokens: dict[int, list[str]],
+    target_prefix: list[str],
+    options: DecodeOptions,
+    progress: Callable[[int], None] | None,
+    what: str,
+) -> dict[int, list[str]]:
+    """Decode every source in ``tokens`` exactly as if it were decoded with its own
+    length limit, in batches of similar lengths that share one limit.
+
+    Each sentence's limit is ``options.max_decoding_length`` of its length (plus the
+    target prefix, which CTranslate2 counts). A batch is decoded with the largest
+    limit of its members. A member with a smaller limit gets the same translation
+    as with its own limit if its search ended before that limit's last step: up to
+    then both searches take the same steps (the limit only decides which step is the
+    last, where every live hypothesis is registered). CTranslate2's beam search ends
+    a sentence at the step its ``beam_size``-th hypothesis is registered, and with
+    ``num_hypotheses=beam_size`` one of the hypotheses returned was registered at
+    that step, so the longest returned hypothesis gives the step: a hypothesis ended
+    by the end token at step s has s tokens. Members whose search reached their own
+    last step are decoded again with their own limit. Results are collected in
+    submission order, so the text never depends on timing.
+
+    With ``length_penalty`` 0 and a beam, CTranslate2 may stop a sentence as soon as
+    its best hypothesis ends, which the hypotheses returned do not show: then every
+    batch holds one limit only.
+    """
+    caps = {i: options.max_decoding_length(len(t)) + len(target_prefix) for i, t in tokens.items()}
+    observable = options.beam_size == 1 or options.length_penalty != 0
+    hypotheses = options.beam_size if observable else 1
+
+    def submit(batch: list[int]) -> tuple[list[int], int, Any]:
+        limit = max(caps[i] for i in batch)
+        try:
+            handles = translator.translate_batch(
+                [tokens[i] for i in batch],
+                target_prefix=[target_prefix] * len(batch) if target_prefix else None,
+                asynchronous=True,
+                beam_size=options.beam_size,
+                num_hypotheses=hypotheses,
+                length_penalty=options.length_penalty,
+                repetition_penalty=options.repetition_penalty,
+                no_repeat_ngram_size=options.no_repeat_ngram_size,
+                max_decoding_length=limit,
+                replace_unknowns=options.replace_unknowns,
+            )
+        except (RuntimeError, ValueError) as exc:
+            raise EngineError(f"{what}: translation failed: {exc}") from exc
+        return batch, limit, handles
+
+    # Every batch is queued at once so that inter_threads > 1 runs them in parallel.
+    pending = deque(
+        submit(run)
+        for batch in length_sorted_batches(tokens, options)
+        for run in ([batch] if observable else _split_by_limit(batch, caps))
+    )
+    decoded: dict[int, list[str]] = {}
+    while pending:
+        batch, limit, handles = pending.popleft()
+        again = []
+        for index, handle in zip(batch, handles):
+            try:
+                found = handle.result().hypotheses
+            except (RuntimeError, ValueError) as exc:
+                raise EngineError(f"{what}: translation failed: {exc}") from exc
+            if caps[index] == limit or max(map(len, found)) <= caps[index] - 2:
+                decoded[index] = found[0]
+            else:
+                again.append(index)
+        pending.extend(submit(run) for run in _split_by_limit(again, caps))
+        if progress is not None and len(batch) > len(again):
+            progress(len(batch) - len(again))
+    return decoded
