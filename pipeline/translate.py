@@ -17,7 +17,9 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -45,7 +47,16 @@ class Backend(Protocol):
 class LocalBackend:
     """The engine in this process, one chunk after the other. ``progress`` is
     given to the engine, which calls it with the sentences it just finished
-    within a chunk (an LLM takes seconds a sentence: a chunk is a long wait)."""
+    within a chunk (an LLM takes seconds a sentence: a chunk is a long wait).
+
+    An engine with ``pipelined = True`` (the CTranslate2 engines: their batches
+    queue on a pool of translators) is given the next chunk while it finishes the
+    current one, so its translators never wait for the tail of a chunk or for the
+    cache write. Chunks still come back in order, each from one ``translate`` call,
+    so the text is the same; such an engine takes about a second a chunk, so its
+    progress is counted by chunk (its calls run in worker threads). Other engines
+    (an HTTP engine keeps its own bound on concurrent requests) get one call at a time.
+    """
 
     def __init__(self, progress: Callable[[int], None] | None = None):
         self.progress = progress
@@ -53,8 +64,20 @@ class LocalBackend:
     def translate_chunks(
         self, engine: Translator, chunks: Sequence[list[str]]
     ) -> Iterator[tuple[list[str], list[str]]]:
-        for chunk in chunks:
-            yield chunk, engine.translate(chunk, self.progress) if self.progress else engine.translate(chunk)
+        if not getattr(engine, "pipelined", False) or len(chunks) < 2:
+            for chunk in chunks:
+                yield chunk, engine.translate(chunk, self.progress) if self.progress else engine.translate(chunk)
+            return
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="duizhao-chunks") as pool:
+            ahead: deque[tuple[list[str], Future[list[str]]]] = deque()
+            for chunk in chunks:
+                ahead.append((chunk, pool.submit(engine.translate, chunk)))
+                if len(ahead) == 2:
+                    done, future = ahead.popleft()
+                    yield done, future.result()
+            while ahead:
+                done, future = ahead.popleft()
+                yield done, future.result()
 
 
 class EngineOutputError(DuizhaoError):

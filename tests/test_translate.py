@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,40 @@ def test_two_processes_writing_at_once_leave_a_consistent_cache(tmp_path: Path):
         out, stats = translate_texts(every, engine, cache)
     assert engine.batches == [] and stats.cached == 900
     assert out == [f"<{t[::-1]}>" for t in every]
+
+
+class OverlapEngine(FakeEngine):
+    """A FakeEngine whose first call returns only once a second call has begun
+    (waiting up to 5 s if pipelined, else 0.2 s), noting how many calls ran at once."""
+
+    def __init__(self, pipelined: bool):
+        super().__init__()
+        self.pipelined = pipelined
+        self.second = threading.Event()
+        self.running = self.most = 0
+        self.lock = threading.Lock()
+
+    def translate(self, sentences, progress=None):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            first = not self.batches
+            out = super().translate(sentences, progress)
+        if first:
+            self.second.wait(timeout=5 if self.pipelined else 0.2)
+        else:
+            self.second.set()
+        with self.lock:
+            self.running -= 1
+        return out
+
+
+@pytest.mark.parametrize("pipelined", [True, False], ids=["pipelined", "one-at-a-time"])
+def test_a_pipelined_engine_gets_the_next_chunk_before_the_first_is_back(cache, pipelined):
+    engine = OverlapEngine(pipelined)
+    seen: list[tuple[int, int]] = []
+    out, _ = translate_texts(TEXTS, engine, cache, chunk_size=3, progress=lambda *a: seen.append(a))
+    assert out == [f"<{t[::-1]}>" for t in TEXTS]
+    assert engine.most == (2 if pipelined else 1)
+    assert [done for done, _ in seen] == list(range(3, 20, 3)) + [20]  # in order, chunk by chunk
+    assert cache.get_many("fake 1.0", TEXTS) == dict(zip(TEXTS, out))

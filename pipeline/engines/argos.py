@@ -59,6 +59,9 @@ class ArgosEngine:
     """
 
     name = "argos"
+    #: Its batches queue on a pool of translators: give it the next chunk early
+    #: (pipeline.translate.LocalBackend).
+    pipelined = True
 
     def __init__(self, package_path: Path | str, options: DecodeOptions | None = None):
         self.package_path = Path(package_path)
