@@ -409,6 +409,43 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
         raise SystemExit(1)
 
 
+def _render_formats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """`render`'s --format values; the default is the reader alone."""
+    from pipeline.render.formats import FormatError, parse_formats
+
+    try:
+        return parse_formats(values) or ("html",)
+    except FormatError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@cli.command("render")
+@click.argument("document_json", type=click.Path(dir_okay=False, path_type=str), metavar="OUTPUT.json")
+@click.option("-o", "--output", "output_dir", default=None, type=click.Path(file_okay=False, path_type=str),
+              help="Folder to write to [default: the folder of OUTPUT.json].")
+@click.option("-f", "--format", "formats", multiple=True, callback=_render_formats, metavar="FMT",
+              help="Output format: html, md, en.md, tmx, json; repeat or separate by commas. Default: html.")
+@_cache_option
+def render(document_json: str, output_dir: str | None, formats: tuple[str, ...], cache_path: str | None) -> None:
+    """Render OUTPUT.json again: the document model a run wrote (or another tool
+    edited, or a newer duizhao made) becomes the reader and the other formats
+    again, without translating anything. The page is the one the run made from it."""
+    from pathlib import Path
+
+    from pipeline.cache import TranslationCache
+    from pipeline.model import read_document_json
+    from pipeline.render.index import INDEX_NAME
+    from pipeline.run import write_outputs
+
+    document = read_document_json(document_json)
+    out = Path(output_dir) if output_dir is not None else Path(document_json).parent
+    _, cache_path, _ = _paths(_config({"cache_path": cache_path}))
+    library = out if (out / INDEX_NAME).exists() else None  # as the run linked to it
+    with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
+        written = write_outputs(document, out, formats, cache=cache, library=library)
+    click.echo("Wrote " + ", ".join(str(p) for p in written))
+
+
 @cli.command("config")
 @_engine_options
 @click.option("-o", "--output", "output_dir", default=None, type=click.Path(file_okay=False, path_type=str),

@@ -9,7 +9,10 @@ rather than invent a new one. ``to_json`` is a stable interface (``schema_versio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from pipeline.errors import DuizhaoError
 
 SCHEMA_VERSION = 1
 
@@ -153,6 +156,10 @@ class Block:
 
     ``lines`` are the 1-based source lines the block was built from (several when
     a paragraph broken across a page or column was joined back together).
+
+    ``Document.from_json`` reads back what ``to_json`` writes, and ignores fields it
+    does not know (a newer version's), so a JSON edited by another tool or made by a
+    newer duizhao can be rendered again.
     """
 
     id: str
@@ -251,3 +258,128 @@ class Document:
             **({"glossary": self.glossary} if self.glossary is not None else {}),
             **({"edits": self.edits} if self.edits is not None else {}),
         }
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "document") -> Document:
+        """The document ``to_json`` wrote. Unknown fields are ignored; a missing or
+        ill-typed one raises :class:`DocumentJSONError` naming its place
+        (``blocks[3].sentences[1].text``)."""
+        doc = _Reader(data, where)
+        version = doc.get("schema_version", int)
+        if version < 1:
+            doc.fail("schema_version", f"must be 1 or more, not {version}")
+        return cls(
+            source=doc.get("source", str),
+            encoding=doc.get("encoding", str),
+            script=doc.get("script", str, choices=("simplified", "traditional")),
+            blocks=[_block(b) for b in doc.items("blocks")],
+            dropped=[Dropped(d.get("text", str), d.get("lines", list), d.get("duplicate_of", str), d.get("reason", str))
+                     for d in doc.items("dropped")],
+            signature=doc.get("signature", str, None),
+            stats=doc.get("stats", dict, None),
+            glossary=doc.get("glossary", list, None),
+            edits=doc.get("edits", dict, None),
+        )
+
+
+class DocumentJSONError(DuizhaoError):
+    """A document JSON that cannot be read back: the place and what is wrong."""
+
+
+def read_document_json(path: str | Path) -> Document:
+    """The document in the JSON file ``path`` (``duizhao run``'s ``<stem>.json``)."""
+    import json
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DocumentJSONError(f"{path}: no such file (give the .json a run wrote)") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DocumentJSONError(f"{path}: cannot be read ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        line, column = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
+        raise DocumentJSONError(f"{path}:{line}:{column}: not JSON ({getattr(exc, 'msg', exc)})") from exc
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    newer = f" (written by a newer duizhao: schema_version {version})" if isinstance(version, int) \
+        and version > SCHEMA_VERSION else ""
+    try:
+        return Document.from_json(data, str(path))
+    except DocumentJSONError as exc:
+        raise DocumentJSONError(f"{exc}{newer}") from exc
+
+
+_MISSING = object()
+
+
+class _Reader:
+    """Typed access to one JSON object, naming the place of every problem."""
+
+    def __init__(self, data: Any, where: str):
+        if not isinstance(data, dict):
+            raise DocumentJSONError(f"{where}: must be an object, not {type(data).__name__}")
+        self.data, self.where = data, where
+
+    def fail(self, key: str, problem: str):
+        raise DocumentJSONError(f"{self.where}.{key}: {problem}")
+
+    def get(self, key: str, kind: type, default: Any = _MISSING, choices: tuple = ()) -> Any:
+        if self.data.get(key) is None:
+            if default is _MISSING:
+                self.fail(key, "missing" if key not in self.data else "is null")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or kind is int and isinstance(value, bool):
+            self.fail(key, f"must be {kind.__name__}, not {type(value).__name__}")
+        if choices and value not in choices:
+            self.fail(key, f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    def items(self, key: str, required: bool = True) -> list[_Reader]:
+        values = self.get(key, list) if required else self.get(key, list, [])
+        return [_Reader(v, f"{self.where}.{key}[{n}]") for n, v in enumerate(values)]
+
+
+def _block(b: _Reader) -> Block:
+    text = b.get("text", str)
+    return Block(
+        id=b.get("id", str),
+        kind=b.get("kind", str),
+        text=text,
+        simplified=b.get("simplified", str, text),
+        lines=b.get("lines", list),
+        sentences=[_sentence(s) for s in b.items("sentences")],
+        flags=[_flag(f) for f in b.items("flags")],
+        level=b.get("level", int, None),
+        anchor=b.get("anchor", str, None),
+        table=b.get("table", dict, None),
+    )
+
+
+def _sentence(s: _Reader) -> Sentence:
+    text = s.get("text", str)
+    edited = s.get("edited", bool, False)
+    return Sentence(
+        text=text,
+        simplified=s.get("simplified", str, text),
+        translation=s.get("translation", str, None),
+        flags=[_flag(f) for f in s.items("flags", required=False)],
+        terms=[TermMatch(t.get("zh", str), t.get("en", str), t.get("start", int), t.get("end", int),
+                         t.get("entry", str), t.get("note", str, "")) for t in s.items("terms", required=False)],
+        marks=[_mark(m) for m in s.items("marks", required=False)],
+        translation_marks=[_mark(m) for m in s.items("translation_marks", required=False)],
+        machine=s.get("machine", str, None) if edited else None,
+        edited=edited,
+        edited_against=(s.get("edited_against", str, None) or s.get("machine", str, None)) if edited else None,
+    )
+
+
+def _flag(f: _Reader) -> Flag:
+    return Flag(f.get("code", str), f.get("message", str), f.get("severity", str, choices=("info", "warning", "error")),
+                f.get("resolved", bool, False))
+
+
+def _mark(m: _Reader) -> Mark:
+    return Mark(m.get("kind", str), m.get("start", int), m.get("end", int), href=m.get("href", str, ""))
