@@ -557,3 +557,5 @@ def test_layout_kinds_render_tables_notes_subtitles_and_images(tmp_path):
     assert tags.count("table") == 2 and tags.count("th") == 4 and tags.count("td") == 4
     assert "<img" not in html and "![图](https://img.example.cn/a.jpg)" in html  # shown, never loaded
     assert ".k-footnote" in html and ".k-subtitle" in html
+    # Each block's anchor names the exact source lines it was built from.
+    assert 'href="#p6" title="Link to this block (source lines 11, 12, 13)"' in html

@@ -188,6 +188,8 @@ class _Row:
     review: _Review | None
     #: A table's cells in rows, each the sentences it holds, and how many rows are its head.
     table: list[list[list[_SentenceView]]] | None = None
+    #: The source lines the block was built from.
+    lines: list[int] = field(default_factory=list)
     header: int = 0
 
 
@@ -257,6 +259,7 @@ class _View:
             review=review,
             table=table,
             header=int(_get(shape, "header", 0) or 0) if shape else 0,
+            lines=list(getattr(block, "lines", None) or []),
         )
 
     def _review(self, where: str, source: str, flags: list[Any]) -> _Review | None:
