@@ -9,22 +9,31 @@ only (never all interfaces), and answers:
   reloads when it changes, keeping the scroll position; a page that does not
   exist yet is a 404 waiting page with the same script, so it appears by itself
   after the first run;
-- ``/__duizhao/version?file=NAME``: ``{"file": NAME, "version": ...}``, a hash of
-  the file's content (``null`` while it does not exist);
+- ``/__duizhao/version?file=NAME``: ``{"file": NAME, "version": ...}``, made from
+  the file's inode, size and modification time (``null`` while it does not exist),
+  so a poll costs one ``stat`` however large the page; every write (atomic, a new
+  inode) gives a new version;
 - ``/``: a list of the pages in the folder.
 
 A request naming another host is refused, so a web page cannot reach the server
 through a DNS name bound to 127.0.0.1. The reader file opened from disk stays
 network-free: nothing here changes it.
+
+Many or misbehaving clients cannot exhaust it: the listen backlog takes a burst
+of :data:`BACKLOG` connections, at most :data:`MAX_THREADS` are served at once
+(the others wait in the backlog), and a client that has not sent its request
+headers within ``header_timeout`` seconds, or stalls for that long, is dropped.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import mimetypes
+import os
+import socket
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -37,6 +46,12 @@ DEFAULT_PORT = 8765
 VERSION_PATH = "/__duizhao/version"
 #: How often an open page asks whether it changed, in milliseconds.
 POLL_MS = 1000
+#: Connections the kernel queues while every thread is busy (Python's default is 5).
+BACKLOG = 512
+#: Connections served at once; more wait in the backlog.
+MAX_THREADS = 32
+#: Seconds a client has to send its request headers, and may stall at any point.
+HEADER_TIMEOUT = 10.0
 
 _RELOAD_SCRIPT = """<script data-duizhao-reload>
 (function () {
@@ -71,11 +86,16 @@ class ServeError(DuizhaoError):
 
 
 def content_version(path: Path) -> str | None:
-    """A short hash of ``path``'s content, or None when there is no such file."""
+    """The version of ``path`` (inode, size, modification time), or None when there
+    is no such file."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        return _version(os.stat(path))
     except OSError:
         return None
+
+
+def _version(info: os.stat_result) -> str:
+    return f"{info.st_ino:x}-{info.st_size:x}-{info.st_mtime_ns:x}"
 
 
 def reload_script(file: str, version: str | None) -> str:
@@ -98,10 +118,10 @@ def inject(page: bytes, script: str) -> bytes:
 class ReaderServer:
     """The output folder over HTTP on 127.0.0.1:``port`` (0 = any free port)."""
 
-    def __init__(self, directory: str | Path, port: int = DEFAULT_PORT):
+    def __init__(self, directory: str | Path, port: int = DEFAULT_PORT, *, header_timeout: float = HEADER_TIMEOUT):
         self.directory = Path(directory)
         try:
-            self._httpd = _HTTPServer((HOST, port), _Handler)
+            self._httpd = _HTTPServer((HOST, port), _Handler, header_timeout=header_timeout)
         except OSError as exc:
             raise ServeError(
                 f"cannot serve on {HOST}:{port} ({exc.strerror or exc}); choose another port with --port"
@@ -122,6 +142,7 @@ class ReaderServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="duizhao-serve", daemon=True)
         self._thread.start()
+        self._httpd.start_reaper()
         return self
 
     def wait(self) -> None:
@@ -130,6 +151,7 @@ class ReaderServer:
             self._thread.join(0.5)
 
     def close(self) -> None:
+        self._httpd.closing.set()
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join()
@@ -144,9 +166,65 @@ class ReaderServer:
 
 
 class _HTTPServer(ThreadingHTTPServer):
+    """One thread per connection, at most :data:`MAX_THREADS` at once, and a reaper
+    that drops connections past their header deadline (a socket timeout alone
+    would let a client trickling a byte at a time hold its thread for ever)."""
+
     daemon_threads = True
+    request_queue_size = BACKLOG
     root: Path
     hosts: set[str]
+
+    def __init__(self, address, handler, *, header_timeout: float):
+        self.header_timeout = header_timeout
+        self.closing = threading.Event()
+        self._slots = threading.BoundedSemaphore(MAX_THREADS)
+        self._deadlines: dict[socket.socket, float] = {}
+        self._deadlines_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:
+        while not self._slots.acquire(timeout=0.2):  # the others wait in the backlog
+            if self.closing.is_set():
+                self.shutdown_request(request)
+                return
+        self.expect_headers(request)
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.headers_read(request)
+            self._slots.release()
+
+    def expect_headers(self, request: socket.socket) -> None:
+        with self._deadlines_lock:
+            self._deadlines[request] = time.monotonic() + self.header_timeout
+
+    def headers_read(self, request: socket.socket) -> None:
+        with self._deadlines_lock:
+            self._deadlines.pop(request, None)
+
+    def start_reaper(self) -> None:
+        threading.Thread(target=self._reap, name="duizhao-serve-reaper", daemon=True).start()
+
+    def _reap(self) -> None:
+        while not self.closing.wait(min(0.25, self.header_timeout / 4)):
+            now = time.monotonic()
+            with self._deadlines_lock:
+                late = [sock for sock, deadline in self._deadlines.items() if deadline < now]
+                for sock in late:
+                    del self._deadlines[sock]
+            for sock in late:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # the handler's read returns at once
+                except OSError:
+                    pass
 
     def handle_error(self, request, client_address) -> None:
         """A browser closing a connection early is not worth a traceback."""
@@ -160,6 +238,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     server_version = "duizhao"
 
+    def setup(self) -> None:
+        self.timeout = self.server.header_timeout  # a stalled read or write gives up
+        super().setup()
+
     def do_GET(self) -> None:
         self._answer(head=False)
 
@@ -170,6 +252,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the terminal belongs to the watch loop's reports."""
 
     def _answer(self, head: bool) -> None:
+        self.server.headers_read(self.connection)
+        try:
+            self._route(head)
+        except OSError:  # a name the file system refuses (too long, ...): not here
+            self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
+
+    def _route(self, head: bool) -> None:
         if self.headers.get("Host", next(iter(self.server.hosts))) not in self.server.hosts:
             return self._send(HTTPStatus.FORBIDDEN, b"unknown host\n", "text/plain", head)
         url = urlsplit(self.path)
@@ -192,11 +281,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(HTTPStatus.NOT_FOUND, body, "text/html", head)
             return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
         try:
-            body = target.read_bytes()
+            with open(target, "rb") as handle:
+                version = _version(os.fstat(handle.fileno()))
+                body = handle.read()
         except OSError:
             return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
         if is_page:
-            version = hashlib.sha256(body).hexdigest()[:16]
             return self._send(HTTPStatus.OK, inject(body, reload_script(name, version)), "text/html", head)
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return self._send(HTTPStatus.OK, body, kind, head)
@@ -206,6 +296,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = name.split("/")
         if "\\" in name or "\0" in name or any(part in (".", "..") for part in parts):
             return None
+        if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in parts):
+            return None  # no file of that name can exist
         root = self.server.root
         target = (root / name).resolve()
         return target if target == root or root in target.parents else None
