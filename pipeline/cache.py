@@ -169,13 +169,29 @@ class TranslationCache:
                     f"{self.path}: not a duizhao translation cache (it holds the tables "
                     f"{', '.join(sorted(tables - _OUR_TABLES))}); it was left untouched: {_ELSEWHERE}"
                 )
-            conn.execute("PRAGMA journal_mode=WAL")
+            self._switch_to_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate(conn)
         except BaseException:
             conn.close()
             raise
         self._conn = conn
+
+    @staticmethod
+    def _switch_to_wal(conn: sqlite3.Connection) -> None:
+        """``PRAGMA journal_mode=WAL``, retried while another process switches a new
+        file too: SQLite answers that race "locked" at once rather than wait (two
+        readers both wanting the write lock would deadlock), so the busy timeout
+        does not cover it."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_locked(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         # Reads the schema too, which is what detects a file that is not a database.

@@ -283,6 +283,36 @@ def test_concurrent_runs_share_one_cache(project, cache_file, runs):
 
 
 @survives
+def test_switching_a_new_cache_to_wal_waits_out_a_racing_process():
+    """Two processes switching a new file to WAL at once: SQLite tells one "locked"
+    at once (no busy wait, it would deadlock); the open tries again."""
+
+    class Racing:
+        calls = 0
+
+        def execute(self, sql):
+            Racing.calls += 1
+            if Racing.calls <= 3:
+                raise sqlite3.OperationalError("database is locked")
+
+    TranslationCache._switch_to_wal(Racing())
+    assert Racing.calls == 4
+
+
+@survives
+def test_eight_processes_open_a_new_cache_at_the_same_moment(tmp_path):
+    start = time.time() + 2
+    code = ("import sys, time; from pipeline.cache import TranslationCache\n"
+            f"while time.time() < {start}: pass\n"
+            "with TranslationCache(sys.argv[1]) as cache: cache.put_many('s', {sys.argv[2]: 'x'})\n")
+    children = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "c.sqlite3"), str(n)],
+                                 stderr=subprocess.PIPE, text=True) for n in range(8)]
+    errors = [child.communicate(timeout=120)[1] for child in children]
+    assert [child.returncode for child in children] == [0] * 8, errors
+    assert cache_rows(tmp_path / "c.sqlite3") == 8
+
+
+@survives
 def test_cache_clear_during_a_run(project, cache_file):
     (project / "sources" / "doc.txt").write_text(
         "\n\n".join(f"第{k}号港口很大。" for k in range(300)) + "\n", encoding="utf-8")
