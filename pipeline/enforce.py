@@ -118,10 +118,13 @@ def translate_with_glossary(
     translated, piece_stats = translate_texts(asked, engine, cache, backend=backend)
     table = dict(zip(flat, map(strip_placeholders, translated)))
     outcome.fresh_pieces = frozenset(p for p, a in zip(flat, asked) if a in piece_stats.fresh)
+    # An NMT model without placeholder tokens (pipeline.engines.seq2seq) never carries terms.
+    placeholders = getattr(engine, "placeholder_tokens", None)
+    no_placeholders = bool(outcome.pieces) and not prompt and callable(placeholders) and not placeholders()
     for index in outcome.pieces:
         sentence = sentences[index]
         sentence.translation = assemble_fallback(sentence, table)
-        sentence.flags.append(fallback_flag(sentence))
+        sentence.flags.append(fallback_flag(sentence, no_placeholders))
     for sentence in sentences:
         settle_marks(sentence)
     return outcome

@@ -544,7 +544,9 @@ def _tidy(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def fallback_flag(sentence: Sentence) -> Flag:
+def fallback_flag(sentence: Sentence, no_placeholders: bool = False) -> Flag:
+    """``term-fallback`` for a sentence rebuilt from pieces; ``no_placeholders``:
+    the engine's model has no placeholder tokens, so no term could pass through it."""
     terms = ", ".join(dict.fromkeys(t.zh for t in sentence.terms))
     if terms:
         what = f"the glossary terms through ({terms})"
@@ -552,10 +554,11 @@ def fallback_flag(sentence: Sentence) -> Flag:
         what = "the source's inline markup (bold, links, code, notes) through"
     else:
         what = "the source's brackets ⟦ ⟧ through"
+    why = "the model's vocabulary has no placeholder tokens, so it could not carry" if no_placeholders else (
+        "the engine did not carry")
     return Flag(
         "term-fallback",
-        f"the engine did not carry {what}; the sentence was "
-        "rebuilt from separately translated pieces, so check its word order",
+        f"{why} {what}; the sentence was rebuilt from separately translated pieces, so check its word order",
     )
 
 

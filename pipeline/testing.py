@@ -32,8 +32,12 @@ _WEIGHT_GAIN = 4.0
 #: changes what the same arguments build.
 _BUILDER_VERSION = 2
 __all__ = [
+    "FAMILIES",
     "build_argos_package",
+    "build_ct2_model",
     "cached_argos_package",
+    "cached_ct2_model",
+    "english_training_text",
     "extract_package",
     "generated_training_text",
 ]
@@ -94,6 +98,18 @@ def generated_training_text(
     return "\n".join(out) + "\n"
 
 
+def english_training_text(lines: int = 2000, seed: int = 0) -> str:
+    """Deterministic English-only text, one sentence a line (a target side)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(lines):
+        words = [rng.choice(_WORDS) for _ in range(rng.randint(4, 16))]
+        if rng.random() < 0.3:
+            words.insert(rng.randrange(len(words)), str(rng.randint(0, 100000)))
+        out.append(" ".join(words).capitalize() + rng.choice(".,;:!?"))
+    return "\n".join(out) + "\n"
+
+
 def _character_coverage(lines: Sequence[str], room: int) -> float:
     """The largest coverage whose required characters leave room for multi-character
     pieces (SentencePiece refuses a vocabulary smaller than its character set)."""
@@ -107,7 +123,7 @@ def _character_coverage(lines: Sequence[str], room: int) -> float:
 
 
 def _train_sentencepiece(
-    text: str, vocab_size: int, user_defined_symbols: Sequence[str]
+    text: str, vocab_size: int, user_defined_symbols: Sequence[str], model_type: str = "unigram"
 ) -> bytes:
     import sentencepiece as spm
 
@@ -117,7 +133,7 @@ def _train_sentencepiece(
         sentence_iterator=iter(lines),
         model_writer=model,
         vocab_size=vocab_size,
-        model_type="unigram",
+        model_type=model_type,
         character_coverage=_character_coverage(lines, vocab_size - len(user_defined_symbols)),
         user_defined_symbols=list(user_defined_symbols),
         # A short text may not support the requested size; take what it gives.
@@ -237,6 +253,8 @@ def _wire_length(spec: Any, *, d_model: int, heads: int, eos_id: int, ratio: flo
     The end token's logit is ``r - q`` (``q`` stays zero, which cancels the layer
     norm's mean) times a large gain. Both averages are ratios of the same
     normalised marker, so the turning point does not depend on the random weights.
+    The price: at position 0 the marker swamps the rest, so such a model does not
+    see the first source token (NLLB's language token, for one).
     """
     import numpy as np
 
@@ -444,6 +462,123 @@ def build_argos_package(
                     zf.writestr(info, path.read_bytes())
         partial.replace(archive)
     return archive
+
+
+#: The SentencePiece files a CTranslate2 model folder of each family holds, as the
+#: user copies them from the original model (pipeline/engines/ctranslate2.py).
+FAMILIES = {
+    "marian": ("source.spm", "target.spm"),
+    "nllb": ("sentencepiece.bpe.model",),
+    "m2m100": ("sentencepiece.bpe.model",),
+}
+#: A few of NLLB-200's 202 language codes and of M2M-100's 100, in their order.
+_NLLB_LANGUAGES = ("arb_Arab", "deu_Latn", "eng_Latn", "fra_Latn", "jpn_Jpan", "kor_Hang", "rus_Cyrl",
+                   "spa_Latn", "yue_Hant", "zho_Hans", "zho_Hant")
+_M2M100_LANGUAGES = ("ar", "de", "en", "es", "fr", "ja", "ko", "ru", "zh")
+
+
+def _family_vocabulary(family: str, source: list[str], target: list[str]) -> list[str]:
+    """The converted model's vocabulary, with the family's conventions.
+
+    ``source`` and ``target`` are SentencePiece pieces (ids 0-2: <unk>, <s>, </s>).
+    Marian (OPUS-MT): one joint vocabulary, ``</s>`` and ``<unk>`` first (the
+    converter drops Marian's ``<pad>``). NLLB-200 and M2M-100 (fairseq): ``<s>``,
+    ``<pad>``, ``</s>``, ``<unk>``, the pieces, then the language tokens
+    (``zho_Hans`` / ``__zh__``), and NLLB's ``<mask>`` or M2M-100's made-up words.
+    """
+    pieces = list(dict.fromkeys(p for p in [*source[3:], *target[3:]]))
+    if family == "marian":
+        return ["</s>", "<unk>", *pieces]
+    head = ["<s>", "<pad>", "</s>", "<unk>", *pieces]
+    if family == "nllb":
+        return [*head, *_NLLB_LANGUAGES, "<mask>"]
+    return [*head, *(f"__{code}__" for code in _M2M100_LANGUAGES), *(f"madeupword{i}" for i in range(4))]
+
+
+def build_ct2_model(
+    dest_dir: Path,
+    family: str,
+    *,
+    layers: int | tuple[int, int] = 2,
+    d_model: int = 64,
+    heads: int = 4,
+    ffn: int = 128,
+    vocab_size: int = 400,
+    quantization: str | None = None,
+    seed: int = 0,
+    user_defined_symbols: Sequence[str] = (),
+    length_ratio: float | None = None,
+    add_source_eos: bool = False,
+) -> Path:
+    """Write a CTranslate2 model folder of ``family`` ("marian", "nllb" or "m2m100")
+    to ``dest_dir`` and return it: ``model.bin``, ``config.json`` and
+    ``shared_vocabulary.json`` as ``ct2-transformers-converter`` writes them for
+    Helsinki-NLP/opus-mt-*, facebook/nllb-200-* and facebook/m2m100_*, and the
+    SentencePiece file(s) the user copies beside them (:data:`FAMILIES`): for
+    Marian a source model trained on generated Chinese/English text and a target
+    model trained on English; for the others one BPE model trained on both.
+
+    The weights are random (see :func:`build_argos_package` for ``length_ratio``,
+    ``user_defined_symbols`` and ``quantization``); the decoder starts from ``</s>``,
+    as these models do (Marian from a zero embedding). ``add_source_eos`` writes the
+    config of ``ct2-opus-mt-converter``, which has CTranslate2 append ``</s>`` to
+    the source itself. The layers are pre-norm whatever the family (a real Marian
+    model is post-norm; the engine does not care).
+    """
+    import ctranslate2
+    import sentencepiece as spm
+
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}")
+    mixed = generated_training_text(seed=seed, symbols=user_defined_symbols, han_chars=max(20, vocab_size // 4))
+    if family == "marian":
+        models = {
+            "source.spm": _train_sentencepiece(mixed, vocab_size, user_defined_symbols),
+            "target.spm": _train_sentencepiece(
+                english_training_text(seed=seed) + "".join(f"{s}\n" for s in user_defined_symbols) * 20,
+                max(100, vocab_size // 2), user_defined_symbols),
+        }
+    else:
+        text = mixed + english_training_text(seed=seed)
+        models = {"sentencepiece.bpe.model": _train_sentencepiece(text, vocab_size, user_defined_symbols, "bpe")}
+    processors = [spm.SentencePieceProcessor(model_proto=data) for data in models.values()]
+    pieces = [[p.id_to_piece(i) for i in range(p.get_piece_size())] for p in processors]
+    vocabulary = _family_vocabulary(family, pieces[0], pieces[-1])
+
+    spec = ctranslate2.specs.TransformerSpec.from_config(layers, heads)
+    _fill_transformer(
+        spec, d_model=d_model, ffn=ffn, source_vocab=len(vocabulary), target_vocab=len(vocabulary), tied=True,
+        seed=seed, heads=heads, length_ratio=length_ratio, eos_id=vocabulary.index("</s>"),
+    )
+    spec.decoder.start_from_zero_embedding = family == "marian"
+    spec.config.decoder_start_token = "</s>"
+    spec.config.add_source_eos = add_source_eos
+    spec.register_source_vocabulary(vocabulary)
+    spec.register_target_vocabulary(vocabulary)
+    spec.validate()
+    spec.optimize(quantization=quantization)
+
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    spec.save(str(dest_dir))
+    for file_name, data in models.items():
+        (dest_dir / file_name).write_bytes(data)
+    return dest_dir
+
+
+def cached_ct2_model(cache_dir: Path, family: str, **kwargs: Any) -> Path:
+    """:func:`build_ct2_model` once per distinct set of arguments, into
+    ``cache_dir/<hash of the arguments>/<family>/``."""
+    key = hashlib.sha256(
+        json.dumps([_BUILDER_VERSION, family, kwargs], sort_keys=True, default=list).encode("utf-8")
+    ).hexdigest()[:16]
+    folder = Path(cache_dir) / key / family
+    if not (folder / "model.bin").is_file():
+        partial = folder.parent / ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        build_ct2_model(partial, family, **kwargs)
+        partial.replace(folder)
+    return folder
 
 
 def cached_argos_package(cache_dir: Path, **kwargs: Any) -> Path:

@@ -41,6 +41,14 @@ def seed_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def seed_sentences() -> list[str]:
+    """The 148 sentences of the seed article, line by line (tests/reference.py)."""
+    import reference
+
+    return reference.seed_sentences()
+
+
+@pytest.fixture(scope="session")
 def argos_package(tmp_path_factory) -> Path:
     """A small genuine zh→en ``.argosmodel`` (random weights; placeholders ⟦T0⟧…⟦T9⟧
     are single pieces), built once per session. Not installed anywhere."""

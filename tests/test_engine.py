@@ -14,6 +14,7 @@ from pathlib import Path
 
 import ctranslate2
 import pytest
+import reference
 import sentencepiece
 
 from pipeline.engines import DecodeOptions, Engine, EngineError, BrokenPackageError, create_engine
@@ -183,7 +184,7 @@ def test_an_unknown_engine_name_lists_the_known_ones():
 
 def test_importing_engines_loads_no_model_library():
     code = (
-        "import sys, pipeline.engines, pipeline.testing;"
+        "import sys, pipeline.engines, pipeline.engines.argos, pipeline.engines.ctranslate2, pipeline.testing;"
         "print(sorted(m for m in ('ctranslate2', 'sentencepiece', 'argostranslate', 'numpy')"
         " if m in sys.modules))"
     )
@@ -246,44 +247,6 @@ _ENDINGS = {
 }
 
 
-@pytest.fixture(scope="session")
-def seed_sentences() -> list[str]:
-    from pipeline.sentences import split_sentences
-
-    text = (Path(__file__).resolve().parent.parent / "sources" / "taizhou.txt").read_text(encoding="utf-8")
-    return [s for line in text.splitlines() if line.strip() for s in split_sentences(line.strip())]
-
-
-class _Recording:
-    """A CTranslate2 translator that records each call's batch size and limit."""
-
-    def __init__(self, translator):
-        self.translator = translator
-        self.calls: list[tuple[int, int]] = []
-
-    def translate_batch(self, source, **kwargs):
-        self.calls.append((len(source), kwargs["max_decoding_length"]))
-        return self.translator.translate_batch(source, **kwargs)
-
-
-def _own_limit(folder: Path, engine: ArgosEngine, sentences: list[str]) -> list[list[str]]:
-    """Each sentence decoded alone with its own length limit: what batching must give."""
-    options = engine.options
-    # One thread: OpenMP's spinning threads make one-sentence calls crawl on a busy machine.
-    translator = ctranslate2.Translator(str(folder / "model"), intra_threads=1)
-    prefix = [engine.target_prefix] if engine.target_prefix else []
-    out = []
-    for tokens in engine.tokenize(sentences):
-        (result,) = translator.translate_batch(
-            [tokens], target_prefix=[prefix] if prefix else None, beam_size=options.beam_size,
-            length_penalty=options.length_penalty, repetition_penalty=options.repetition_penalty,
-            no_repeat_ngram_size=options.no_repeat_ngram_size, replace_unknowns=options.replace_unknowns,
-            max_decoding_length=options.max_decoding_length(len(tokens)) + len(prefix),
-        )
-        out.append(result.hypotheses[0][len(prefix):])
-    return out
-
-
 @pytest.mark.parametrize(
     ("ending", "change"),
     [
@@ -307,7 +270,7 @@ def test_shared_limits_give_every_sentence_the_text_of_its_own_limit(
 ):
     folder = _installed(engine_builds, **{**_TINY, **_ENDINGS[ending]})
     engine = ArgosEngine(folder, replace(DecodeOptions(), **change))
-    assert engine.translate_pieces(seed_sentences) == _own_limit(folder, engine, seed_sentences)
+    assert engine.translate_pieces(seed_sentences) == reference.own_limit_pieces(engine, seed_sentences)
 
 
 @pytest.mark.parametrize("ending", ["ends-early", "never-ends"], ids=["early", "never"])
@@ -315,15 +278,14 @@ def test_batches_of_similar_lengths_share_the_largest_limit(engine_builds, seed_
     """A model that ends its sentences needs one call per 24 sentences; one that never
     ends needs a second call for every sentence whose limit is below its batch's."""
     engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS[ending]}))
-    engine._load()
-    engine._translator = recording = _Recording(engine._translator)
+    recorded = reference.recording(engine)
     engine.translate_pieces(seed_sentences)
     limits = sorted(engine.options.max_decoding_length(len(t)) for t in engine.tokenize(seed_sentences))
     batches = [limits[start:start + 24] for start in range(0, len(limits), 24)]
     first_pass = [(len(batch), batch[-1]) for batch in batches]
-    assert recording.calls[: len(batches)] == first_pass
+    assert recorded.calls[: len(batches)] == first_pass
     again = sum(limit < batch[-1] for batch in batches for limit in batch)
-    assert sum(size for size, _ in recording.calls[len(batches):]) == (0 if ending == "ends-early" else again)
+    assert sum(size for size, _ in recorded.calls[len(batches):]) == (0 if ending == "ends-early" else again)
     assert len(set(limits)) > 3 * len(batches)  # the old way: one batch per distinct limit
 
 
@@ -333,8 +295,8 @@ def test_the_test_model_tells_a_shared_limit_from_an_own_one(engine_builds, seed
     the own limit, and cutting what a larger limit gave. So the test above can fail."""
     folder = _installed(engine_builds, **{**_TINY, **_ENDINGS["ends-at-random"]})
     engine = ArgosEngine(folder)
-    own = _own_limit(folder, engine, seed_sentences)
-    larger = _own_limit(folder, ArgosEngine(folder, DecodeOptions(max_decoding_base=50)), seed_sentences)
+    own = reference.own_limit_pieces(engine, seed_sentences)
+    larger = reference.own_limit_pieces(ArgosEngine(folder, DecodeOptions(max_decoding_base=50)), seed_sentences)
     limits = [engine.options.max_decoding_length(len(t)) for t in engine.tokenize(seed_sentences)]
     kept_shorter = [big if len(big) < limit else mine for big, mine, limit in zip(larger, own, limits)]
     cut = [big[:limit] for big, limit in zip(larger, limits)]

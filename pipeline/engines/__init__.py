@@ -217,6 +217,7 @@ def signature_string(data: dict[str, Any]) -> str:
 #: Engine name → "module:class", imported on first use.
 _ENGINES = {
     "argos": "pipeline.engines.argos:ArgosEngine",
+    "ctranslate2": "pipeline.engines.ctranslate2:CTranslate2Engine",
     "openai": "pipeline.engines.openai:OpenAIEngine",
 }
 
