@@ -54,7 +54,9 @@ _BRACKETS_IN_ENGLISH = (
     "translation (a copy of leaked engine output?); write the rendering without them"
 )
 #: A placeholder or any broken part of one: ⟦T3⟧, ⟦T, T3⟧, ⟦ 3 ⟧, a lone bracket.
-_PLACEHOLDER_PARTS = regex.compile(r"⟦\s*T?\s*\d*\s*⟧?|T?\s*\d*\s*⟧")
+#: Possessive: the runs are of disjoint classes, so giving one back never helps, and
+#: backtracking made a long digit run (random models emit them) cubic.
+_PLACEHOLDER_PARTS = regex.compile(r"⟦\s*+T?\s*+\d*+\s*+⟧?|T?\s*+\d*+\s*+⟧")
 #: What punctuation between two terms becomes when a sentence is rebuilt from pieces.
 _PUNCTUATION_EN = {
     "，": ",", ",": ",", "、": ",", "；": ";", ";": ";", "：": ":", ":": ":", "。": ".", "！": "!",

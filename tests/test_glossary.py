@@ -24,6 +24,7 @@ from pipeline.glossary import (
     complies,
     load_glossaries,
     restore_terms,
+    strip_placeholders,
 )
 from pipeline.model import Sentence
 from pipeline.run import load_document, translate_document
@@ -299,3 +300,23 @@ def test_renderings_of_glued_placeholders_are_separate_words(tmp_path):
     document = run_with(FakeEngine(), tmp_path, "台州\tTaizhou\n玉环\tYuhuan\n大麦屿港\tDamaiyu Port\n",
                         "台州玉环大麦屿港很大。\n")
     assert document.sentences()[0].translation == "Taizhou Yuhuan Damaiyu Port word ."
+
+
+@pytest.mark.parametrize(
+    "english, expected",
+    [
+        ("Port ⟦T0⟧ grew", "Port grew"),
+        ("a broken ⟦T1 mark", "a broken mark"),
+        ("half T2⟧ here", "half here"),
+        ("⟦ 3 ⟧ spaced", "spaced"),
+        ("7" * 3000 + " ⟦", "7" * 3000),
+    ],
+    ids=["whole", "open-only", "close-only", "spaced", "long-digit-run"],
+)
+def test_strip_placeholders_removes_every_part_and_keeps_the_text(english, expected):
+    assert strip_placeholders(english) == expected
+
+
+@given(st.text(alphabet="⟦⟧T 0123ab\n", max_size=40))
+def test_stripped_text_has_no_bracket_left(english):
+    assert not set("⟦⟧") & set(strip_placeholders(english))
