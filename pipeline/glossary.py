@@ -113,7 +113,12 @@ class Glossary:
         for entry in entries:
             for form in entry.forms():
                 self.by_key[match_key(form)] = entry
-        self._longest = max((len(k) for k in self.by_key), default=0)
+        # The key lengths that start with each character, longest first: most
+        # characters start no key, so most positions cost one dictionary look-up.
+        lengths: dict[str, set[int]] = {}
+        for key in self.by_key:
+            lengths.setdefault(key[0], set()).add(len(key))
+        self._lengths = {char: sorted(found, reverse=True) for char, found in lengths.items()}
 
     @property
     def entries(self) -> list[Entry]:
@@ -125,10 +130,11 @@ class Glossary:
     def find(self, text: str) -> list[tuple[int, int, Entry]]:
         """Leftmost-longest, non-overlapping matches in ``text`` (a matching form)."""
         found = []
-        i = 0
-        while i < len(text):
-            for length in range(min(self._longest, len(text) - i), 0, -1):
-                entry = self.by_key.get(text[i : i + length])
+        by_key, lengths = self.by_key, self._lengths
+        i, size = 0, len(text)
+        while i < size:
+            for length in lengths.get(text[i], ()):
+                entry = by_key.get(text[i : i + length]) if i + length <= size else None
                 if entry is not None:
                     found.append((i, i + length, entry))
                     i += length

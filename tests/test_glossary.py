@@ -166,6 +166,26 @@ def test_mask_then_restore_is_lossless(text, terms):
     assert restore_terms(sentence.mt_input or text, sentence) == text
 
 
+@settings(max_examples=300, deadline=None)
+@given(_ZH, st.lists(st.text(alphabet="台州湾玉环临海", min_size=1, max_size=4), max_size=6, unique=True))
+def test_find_is_leftmost_longest_without_overlaps(text, terms):
+    """At each position the longest term there wins and matching resumes after it;
+    a position where no term starts is passed over."""
+    from pipeline.glossary import Entry, Glossary
+
+    glossary = Glossary([Entry(t, "=", "", (), "g.tsv", n) for n, t in enumerate(terms, start=2)])
+    expected, i = [], 0
+    while i < len(text):
+        here = [t for t in terms if text.startswith(t, i)]
+        if here:
+            longest = max(here, key=len)
+            expected.append((i, i + len(longest), longest))
+            i += len(longest)
+        else:
+            i += 1
+    assert [(a, b, e.zh) for a, b, e in glossary.find(text)] == expected
+
+
 # -- enforcement through the engine ------------------------------------------------------------
 
 
