@@ -37,8 +37,7 @@ from pipeline.model import Document
 from pipeline.qa import check_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import write_index
-from pipeline.segment import segment
-from pipeline.source import read_source
+from pipeline.segment import load_document
 from pipeline.translate import Backend, TranslateStats, Translator
 
 #: Sentences per window of :func:`run_many`: large enough for full engine batches
@@ -54,12 +53,6 @@ class RunResult:
     document: Document
     stats: TranslateStats
     outputs: list[Path]
-
-
-def load_document(path: str | Path, front_matter: Sequence[str] = ()) -> Document:
-    """Read ``path`` and cut it into blocks and sentences (nothing translated yet);
-    the values of a Markdown source's ``front_matter`` keys are translated too."""
-    return segment(read_source(path), front_matter)
 
 
 def translate_document(

@@ -37,12 +37,13 @@ import bisect
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import regex
 
 from pipeline.model import ATOMIC_MARKS, VERBATIM_KINDS, Block, Document, Dropped, Flag, Mark, Sentence
 from pipeline.sentences import NOTE_MARKER, split_sentences
-from pipeline.source import SourceText, to_simplified
+from pipeline.source import SourceText, read_source, to_simplified
 
 #: Sentence-final marks, full-width and the ASCII forms used in Chinese text.
 FINAL_MARKS = "。！？!?…"
@@ -168,6 +169,14 @@ class Piece:
     @property
     def key(self) -> str:
         return _SPACE.sub("", self.text)
+
+
+def load_document(path: str | Path, front_matter: Sequence[str] = ()) -> Document:
+    """Read ``path`` and cut it into blocks and sentences (nothing translated yet);
+    the values of a Markdown source's ``front_matter`` keys are translated too.
+    Here rather than in :mod:`pipeline.run`, so ``duizhao segment`` imports no more
+    than reading needs."""
+    return segment(read_source(path), front_matter)
 
 
 def segment(source: SourceText, front_matter: Sequence[str] = ()) -> Document:

@@ -126,8 +126,12 @@ def detect_script(text: str) -> str:
     than converting to Traditional does, else ``"simplified"``."""
     sample = text[:20000]
     to_s = _converter("t2s").convert(sample)
-    to_t = _converter("s2t").convert(sample)
     changed_by_t2s = sum(a != b for a, b in zip(sample, to_s))
+    if not changed_by_t2s:
+        # Nothing Traditional-only: Simplified, whatever s2t would change. This
+        # spares building the s2t converter (~45 ms, 20x t2s) for most sources.
+        return "simplified"
+    to_t = _converter("s2t").convert(sample)
     changed_by_s2t = sum(a != b for a, b in zip(sample, to_t))
     return "traditional" if changed_by_t2s > changed_by_s2t else "simplified"
 

@@ -51,6 +51,22 @@ def test_help_does_not_import_heavy_libraries():
     assert out.strip().splitlines()[-1] == "[]"
 
 
+def test_segment_loads_only_what_reading_needs(tmp_path):
+    """`duizhao segment` of a Simplified file builds one OpenCC converter and imports
+    none of the translation stages (glossary, cache, engines, checks, rendering)."""
+    source = tmp_path / "small.txt"
+    source.write_text("台州市域铁路S1线正式开通运营。\n", encoding="utf-8")
+    stages = ("pipeline.glossary", "pipeline.cache", "pipeline.engines.argos", "pipeline.qa", "pipeline.render",
+              "pipeline.run", "jieba", "ctranslate2")
+    code = (
+        "import sys; from pipeline.cli import cli; from pipeline import source\n"
+        f"try:\n    cli(['segment', {str(source)!r}], prog_name='duizhao')\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {stages!r} if m in sys.modules], source._converter.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[] 1"
+
+
 def test_python_dash_m_works():
     result = subprocess.run([sys.executable, "-m", "pipeline", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and __version__ in result.stdout
