@@ -478,3 +478,16 @@ def test_run_format_is_passed_to_watch_mode(seed_path, tmp_path, monkeypatch, ar
     result = invoke("run", seed_path, "-o", tmp_path / "out", "--port", "0", *args)
     assert result.exit_code == 0, result.output
     assert tuple(seen["formats"]) == expected
+
+
+def test_document_json_has_one_line_per_block_and_reads_back(seed_path):
+    """A diff of two runs' JSON shows the blocks that changed, line by line."""
+    from pipeline.render.formats import document_json
+    from pipeline.segment import load_document
+
+    document = load_document(seed_path)
+    text = document_json(document)
+    assert json.loads(text) == document.to_json()
+    block_lines = [line for line in text.splitlines() if line.startswith('  {"id": ')]
+    assert len(block_lines) == len(document.blocks)
+    assert all(json.loads(line.rstrip(",")) == block.to_json() for line, block in zip(block_lines, document.blocks))

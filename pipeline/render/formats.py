@@ -124,8 +124,19 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
 
 
 def document_json(document: Document) -> str:
-    """The document model as JSON text (``schema_version`` and all)."""
-    return json.dumps(document.to_json(), ensure_ascii=False, indent=1) + "\n"
+    """The document model as JSON text (``schema_version`` and all): one line per
+    top-level key and per block, so a diff of two runs shows the blocks that
+    changed. Each line is written by json's C encoder (``indent`` would select
+    the pure-Python one, several times slower on a long document)."""
+    compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    lines = []
+    for key, value in document.to_json().items():
+        if key == "blocks" and isinstance(value, list) and value:
+            inner = ",\n".join(f"  {compact(block)}" for block in value)
+            lines.append(f' {compact(key)}: [\n{inner}\n ]')
+        else:
+            lines.append(f" {compact(key)}: {compact(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def schema() -> dict:
