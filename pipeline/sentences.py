@@ -34,6 +34,10 @@ NOTE_MARKER = regex.compile(
     r"|[\[［〔]注?\s*\d{1,3}[\]］〕]"
     r"|[\N{SUPERSCRIPT ONE}\N{SUPERSCRIPT TWO}\N{SUPERSCRIPT THREE}\N{SUPERSCRIPT FOUR}-\N{SUPERSCRIPT NINE}]+"
 )
+#: The characters the splitter acts on; the text between them is skipped in one search.
+_SIGNIFICANT = regex.compile(
+    "[" + regex.escape("".join(sorted(FINAL_MARKS | set(OPENERS) | CLOSERS)) + ".．") + "]"
+)
 #: A quotation up to this long is never split inside.
 SHORT_QUOTE_CHARS = 40
 MAX_SENTENCE_CHARS = 150
@@ -86,6 +90,10 @@ def _split_at_final_marks(text: str) -> list[str]:
     start = 0
     i = 0
     while i < len(text):
+        significant = _SIGNIFICANT.search(text, i)
+        if significant is None:
+            break
+        i = significant.start()
         char = text[i]
         if char in OPENERS:
             stack.append(i)
