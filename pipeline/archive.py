@@ -43,10 +43,12 @@ class Job:
     output_dir: Path | None
     #: A Markdown source's front matter keys whose values are translated too.
     front_matter: tuple[str, ...] = ()
+    #: The reader's Traditional script (an OpenCC configuration; ``None``: the default).
+    variant: str | None = None
 
 
 def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
-             front_matter: Sequence[str] = ()) -> list[Job]:
+             front_matter: Sequence[str] = (), variant: str | None = None) -> list[Job]:
     """The jobs for ``sources``: files as given, folders searched recursively.
 
     A file given by name is used whatever its suffix; a folder contributes its
@@ -71,7 +73,8 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
             if key in seen:
                 continue
             seen.add(key)
-            jobs.append(Job(path, None if output_root is None else output_root / relative, tuple(front_matter)))
+            jobs.append(Job(path, None if output_root is None else output_root / relative, tuple(front_matter),
+                            variant))
     check_clashes(jobs)
     return jobs
 

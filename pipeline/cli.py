@@ -33,6 +33,16 @@ def cli() -> None:
     """
 
 
+def _variant_option(command):
+    """--variant, the reader's Traditional script (the ``variant`` setting)."""
+    from pipeline.config import VARIANTS
+
+    return click.option(
+        "--variant", type=click.Choice(VARIANTS), default=None,
+        help="The reader's Traditional script (OpenCC): s2t (OpenCC's standard), s2tw (Taiwan), s2twp (Taiwan, "
+             "with Taiwan's words) or s2hk (Hong Kong) [duizhao.toml: variant; default: s2t].")(command)
+
+
 _front_matter_option = click.option(
     "--front-matter", "front_matter", default="", callback=lambda ctx, param, value: tuple(
         k.strip() for k in value.split(",") if k.strip()), metavar="KEYS",
@@ -74,6 +84,7 @@ _SETTING_PARAMS = {
     "output": "output_dir",
     "glossary": "glossaries",
     "cache": "cache_path",
+    "variant": "variant",
 }
 
 
@@ -171,7 +182,8 @@ def _engine_factory(config, offline: bool, name: str | None = None, model: str |
 
 
 def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
-           glossaries: tuple[str, ...] | None, port: int | None, formats, front_matter: tuple[str, ...] = ()) -> None:
+           glossaries: tuple[str, ...] | None, port: int | None, formats, front_matter: tuple[str, ...] = (),
+           variant: str | None = None) -> None:
     """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0."""
     from pathlib import Path
 
@@ -187,7 +199,7 @@ def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
                 server = ReaderServer(output_dir, port).start()
                 click.echo(f"Open {server.url(Path(source).stem + '.html')} (reloads itself after every run)")
             watch(source, output_dir, make_engine, cache, glossaries, formats=formats, front_matter=front_matter,
-                  report=click.echo,
+                  variant=variant, report=click.echo,
                   report_error=lambda m: click.echo(m, err=True), progress=lambda: _ProgressBar("Translating"))
     except KeyboardInterrupt:
         click.echo("Stopped watching.")
@@ -234,6 +246,7 @@ def serve(output_dir: str, port: int) -> None:
 @_cache_option
 @_glossary_option
 @_front_matter_option
+@_variant_option
 @click.option("--watch", is_flag=True,
               help="Keep running: run again whenever the source, a glossary file or the edits file changes.")
 @click.option("--serve", is_flag=True,
@@ -248,7 +261,8 @@ def serve(output_dir: str, port: int) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(1), default=1, show_default=True,
               help="Processes for reading, checking and rendering documents (several sources or a folder).")
 def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ...], offline: bool, config,
-        cache_path: str | None, glossaries: tuple[str, ...], front_matter: tuple[str, ...], watch: bool, serve: bool,
+        cache_path: str | None, glossaries: tuple[str, ...], front_matter: tuple[str, ...], variant: str | None,
+        watch: bool, serve: bool,
         port: int, backend: str, ray_actors: int | None, jobs: int) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html
     (or the --format files: .md, .en.md, .tmx).
@@ -280,7 +294,7 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
         if not single:
             raise click.UsageError("--watch and --serve take one source file and the local backend")
         return _watch(sources[0], output_dir, make_engine, cache_path, glossaries, port if serve else None, formats,
-                      front_matter)
+                      front_matter, config["variant"])
     if not single:
         ray = None
         if backend == "ray":
@@ -288,14 +302,14 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
             ray = RayBackend(make_engine.settings, actors=ray_actors)
         summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats, backend=ray,
-                            jobs=jobs, front_matter=front_matter)
+                            jobs=jobs, front_matter=front_matter, variant=config["variant"])
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats,
-                              front_matter=front_matter)
+                              front_matter=front_matter, variant=config["variant"])
     from pipeline.report import flag_summary, orphaned_edits, run_summary
 
     for line in orphaned_edits(result.document):
@@ -306,7 +320,7 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
 def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cache_path: str | None,
               glossaries: tuple[str, ...] | None, formats, on_document=None, backend=None, jobs: int = 1,
-              front_matter: tuple[str, ...] = ()):
+              front_matter: tuple[str, ...] = (), variant: str | None = None):
     """`run` (or `check`, with no ``output_dir``) of several documents: failures
     and orphaned edits on stderr as they happen, a progress line on a terminal,
     the counts last. ``on_document(result, echo)`` may print lines of its own;
@@ -321,7 +335,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
     from pipeline.run import run_many
 
     started = time.perf_counter()
-    documents = discover(sources, output_dir, front_matter)
+    documents = discover(sources, output_dir, front_matter, variant)
     display = _RunProgress(len(documents))
 
     def done(result) -> None:
@@ -425,8 +439,10 @@ def _render_formats(ctx: click.Context, param: click.Parameter, values: tuple[st
               help="Folder to write to [default: the folder of OUTPUT.json].")
 @click.option("-f", "--format", "formats", multiple=True, callback=_render_formats, metavar="FMT",
               help="Output format: html, md, en.md, tmx, json; repeat or separate by commas. Default: html.")
+@_variant_option
 @_cache_option
-def render(document_json: str, output_dir: str | None, formats: tuple[str, ...], cache_path: str | None) -> None:
+def render(document_json: str, output_dir: str | None, formats: tuple[str, ...], variant: str | None,
+           cache_path: str | None) -> None:
     """Render OUTPUT.json again: the document model a run wrote (or another tool
     edited, or a newer duizhao made) becomes the reader and the other formats
     again, without translating anything. The page is the one the run made from it."""
@@ -439,10 +455,11 @@ def render(document_json: str, output_dir: str | None, formats: tuple[str, ...],
 
     document = read_document_json(document_json)
     out = Path(output_dir) if output_dir is not None else Path(document_json).parent
-    _, cache_path, _ = _paths(_config({"cache_path": cache_path}))
+    config = _config({"cache_path": cache_path, "variant": variant})
+    _, cache_path, _ = _paths(config)
     library = out if (out / INDEX_NAME).exists() else None  # as the run linked to it
     with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
-        written = write_outputs(document, out, formats, cache=cache, library=library)
+        written = write_outputs(document, out, formats, cache=cache, library=library, variant=config["variant"])
     click.echo("Wrote " + ", ".join(str(p) for p in written))
 
 

@@ -73,7 +73,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache", "path", None, "Translation cache file (default: the user cache folder).",
             option="--cache", env="DUIZHAO_CACHE"),
     Setting("variant", "choice", "s2t", "Traditional script the reader shows: OpenCC's s2t, s2tw (Taiwan), "
-            "s2twp (Taiwan, with phrases) or s2hk (Hong Kong).", choices=VARIANTS),
+            "s2twp (Taiwan, with phrases) or s2hk (Hong Kong).", option="--variant", choices=VARIANTS),
     Setting("engine.name", "choice", "argos", "Translation engine.", option="--engine", choices=ENGINE_NAMES),
     Setting("engine.model", "str", None,
             "argos: package folder (default: the installed zh→en package); ctranslate2: model folder; "

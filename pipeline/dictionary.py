@@ -66,6 +66,18 @@ class DictEntry:
     senses: tuple[str, ...]
 
 
+def convert_script(text: str, config: str) -> str:
+    """``text`` converted by OpenCC's ``config`` (``s2t``, ``s2tw``, ``t2s``, ...)."""
+    return _opencc(config).convert(text) if text else text
+
+
+@lru_cache(maxsize=None)
+def _opencc(config: str):
+    import opencc  # loaded on first use
+
+    return opencc.OpenCC(config)
+
+
 def is_han(text: str) -> bool:
     return bool(text) and all(_HAN.match(ch) for ch in text)
 

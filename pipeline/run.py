@@ -129,12 +129,14 @@ def write_outputs(
     *,
     cache: TranslationCache | None = None,
     library: str | Path | None = None,
+    variant: str | None = None,
 ) -> list[Path]:
     """``<stem>.<format>`` for each of ``formats`` (:mod:`pipeline.render.formats`;
     by default ``.json``, the document model, and ``.html``, the reader), atomically.
     With ``cache``, the reader reuses the reading aids kept there and adds new ones;
-    with ``library`` (the output folder), it links to the library page there."""
-    return write_formats(document, output_dir, formats, cache=cache, library=library)
+    with ``library`` (the output folder), it links to the library page there;
+    ``variant`` is its Traditional script (an OpenCC configuration)."""
+    return write_formats(document, output_dir, formats, cache=cache, library=library, variant=variant)
 
 
 def run(
@@ -147,6 +149,7 @@ def run(
     *,
     formats: Sequence[str] = DEFAULT_FORMATS,
     front_matter: Sequence[str] = (),
+    variant: str | None = None,
 ) -> RunResult:
     """Read, segment and translate ``source``, check the result, and write its
     outputs to ``output_dir`` (nothing is written when it is ``None``): a
@@ -159,7 +162,7 @@ def run(
     at once, before a model is loaded or downloaded.
     """
     results: list[RunResult] = []
-    job = Job(Path(source), None if output_dir is None else Path(output_dir), tuple(front_matter))
+    job = Job(Path(source), None if output_dir is None else Path(output_dir), tuple(front_matter), variant)
     summary = run_many([job], make_engine, cache, glossaries, formats=formats, progress=progress,
                        on_document=results.append, library=job.output_dir)
     if summary.failures:
@@ -236,7 +239,7 @@ def _finish(item: _Loaded, formats: Sequence[str], library: str | Path | None,
         check_document(document)
         apply_resolved(document, item.edits or {})
         outputs = [] if job.output_dir is None else write_outputs(
-            document, job.output_dir, formats, cache=cache, library=library)
+            document, job.output_dir, formats, cache=cache, library=library, variant=job.variant)
     except Exception as exc:  # one document's failure must not stop the others
         return Failure(job.source, exc)
     return document, outputs

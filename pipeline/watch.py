@@ -118,6 +118,7 @@ def watch(
     *,
     formats: Sequence[str] = DEFAULT_FORMATS,
     front_matter: Sequence[str] = (),
+    variant: str | None = None,
     report: Callable[[str], None] = print,
     report_error: Callable[[str], None] | None = None,
     progress: Callable[[], AbstractContextManager] | None = None,
@@ -149,7 +150,7 @@ def watch(
         try:
             with (progress() if progress else nullcontext(None)) as bar:
                 result = run(source, output_dir, engine, cache, bar, glossaries, formats=formats,
-                             front_matter=front_matter)
+                             front_matter=front_matter, variant=variant)
         except DuizhaoError as exc:
             report_error(f"Error: {exc}")
             report_error("Outputs are left as they were; fix the input and save it to run again.")

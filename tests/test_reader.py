@@ -364,13 +364,14 @@ def test_flags_are_grouped_by_sentence_for_review_and_marked_with_the_worst_open
     document = small_document()
     sentence = document.blocks[1].sentences[1]
     sentence.flags = [Flag("repetition", "repeated phrase", "warning"), *sentence.flags,
-                      Flag("inconsistent-term", "“三比三看” rendered two ways", "info", resolved=True)]
+                      Flag("inconsistent-term", "“亮晒比拼” rendered two ways", "info", resolved=True)]
     html = render(document)
-    assert page_data(html)["review"] == [
-        ["p2", document.blocks[1].text, [["joined", "info", "joined from lines 3, 5", 0]]],
-        ["p2.2", "台州发展很快。", [["repetition", "warning", "repeated phrase", 0],
-                                  ["number-mismatch", "error", "the English has a number the Chinese has not", 0],
-                                  ["inconsistent-term", "info", "“三比三看” rendered two ways", 1]]],
+    assert page_data(html)["review"] == [  # each text also in the other script, when it differs
+        ["p2", document.blocks[1].text, [["joined", "info", "joined from lines 3, 5", 0, ""]], "台州集裝箱碼頭很忙。台州發展很快。"],
+        ["p2.2", "台州发展很快。", [["repetition", "warning", "repeated phrase", 0, ""],
+                                  ["number-mismatch", "error", "the English has a number the Chinese has not", 0, ""],
+                                  ["inconsistent-term", "info", "“亮晒比拼” rendered two ways", 1, "“亮曬比拼” rendered two ways"]],
+         "台州發展很快。"],
     ]
     # the error, though listed second, decides the marker; it follows the English and describes it
     assert re.search(r'<span class="s flagged" data-s="p2.2" tabindex="-1" aria-describedby="fm-p2.2">[^<]*(<mark[^>]*>[^<]*</mark>[^<]*)*'
@@ -468,7 +469,7 @@ def test_orphaned_edits_are_listed_for_review_with_the_closest_sentence():
     assert len(items) == 2
     assert "旧句子&lt;script&gt;alert(1)&lt;/script&gt;。" in items[0] and "Old &#34;&gt;&lt;img" in items[0]
     assert "small.edits.tsv:4" in items[0]
-    assert 'closest now: <a href="#p2" data-goto="p2.2" lang="zh-Hans">台州发展很快。</a>' in items[0]
+    assert 'closest now: <a href="#p2" data-goto="p2.2"><span lang="zh-Hans" data-alt="台州發展很快。">台州发展很快。</span></a>' in items[0]
     assert "small.edits.tsv:5" in items[1] and "closest now" not in items[1]
     assert "or fix sources/small.edits.tsv." in html
     assert 'class="orphans"' not in render(small_document())
@@ -559,3 +560,29 @@ def test_layout_kinds_render_tables_notes_subtitles_and_images(tmp_path):
     assert ".k-footnote" in html and ".k-subtitle" in html
     # Each block's anchor names the exact source lines it was built from.
     assert 'href="#p6" title="Link to this block (source lines 11, 12, 13)"' in html
+
+
+@pytest.mark.parametrize("variant", ["s2t", "s2tw", "s2twp", "s2hk"])
+def test_one_conversion_writes_each_term_one_way_wherever_it_stands(variant):
+    from pipeline.dictionary import convert_script
+    from pipeline.render.reader import Conversion
+
+    conversion = Conversion("simplified", variant, ["台湾", "台湾海峡", "发展"])
+    strait = conversion("台湾海峡")
+    taiwan = conversion("台湾")
+    assert strait.startswith(taiwan)  # the shorter term inside the longer is written as on its own
+    for text in ("台湾的发展", "在台湾海峡发展", "“台湾”", "台湾发展很快"):
+        converted = conversion(text)
+        assert converted.count(taiwan) == text.count("台湾"), (text, converted)
+    assert conversion("里面的软件") == convert_script("里面的软件", variant)  # no term: OpenCC as it is
+    assert Conversion("traditional", variant, []).config == "t2s"  # a Traditional text's other script
+
+
+def test_the_variant_decides_the_traditional_forms_on_the_page():
+    document = small_document()
+    document.blocks[1].sentences[0].text = document.blocks[1].sentences[0].simplified = "台州集装箱码头很忙，群众里面。"
+    forms = {}
+    for variant in ("s2t", "s2tw", "s2hk"):
+        tokens = page_data(render(document, variant=variant))["tokens"]["p2.1"]
+        forms[variant] = "".join(t[1] or t[0] if len(t) == 3 else t[0] for t in tokens)
+    assert "羣衆裏面" in forms["s2t"] and "群眾裡面" in forms["s2tw"] and "羣眾裏面" in forms["s2hk"]

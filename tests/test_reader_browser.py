@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from test_reader import REPO, hostile_document, long_document, seed_document, small_document, unbreakable_document
 
+from pipeline.config import VARIANTS
 from pipeline.render.reader import render
 from pipeline.run import load_document
 
@@ -36,6 +37,9 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     for name, document in documents.items():
         paths[name] = folder / f"{name}.html"
         paths[name].write_text(render(document), encoding="utf-8")
+    for variant in VARIANTS:
+        paths[f"seed-{variant}"] = folder / f"seed-{variant}.html"
+        paths[f"seed-{variant}"].write_text(render(documents["seed"], variant=variant), encoding="utf-8")
     paths.documents = documents
     return paths
 
@@ -523,6 +527,53 @@ def test_a_traditional_source_switches_to_simplified(open_page):
     assert page.get_attribute("#p1 > .zh", "lang") == "zh-Hans"
     page.click("#btn-pinyin")
     assert page.locator(f'{zh("p1.1")} ruby.w[data-w="台湾"] rt').all_inner_texts() == ["tái", "wān"]
+
+
+SHOWN_CHINESE = """() => {
+  const parts = [];
+  for (const el of document.querySelectorAll('.cell.zh, #panel-glossary, #panel-qa, .bar, footer')) {
+    const copy = el.cloneNode(true);
+    copy.querySelectorAll('rt').forEach(r => r.remove());
+    parts.push(copy.textContent);
+  }
+  return parts.join('\\n');
+}"""
+
+
+def term_forms(zh: str) -> set[str]:
+    """Every way the term could be written: as is, and each character in each
+    Traditional variant's form, in any combination, and OpenCC's whole-term forms."""
+    import itertools
+
+    from pipeline.dictionary import convert_script
+
+    configs = (*VARIANTS, "t2s")
+    chars = [{c, *(convert_script(c, config) for config in configs)} for c in zh]
+    forms = {"".join(p) for p in itertools.product(*chars)} if len(zh) <= 6 else set()
+    return forms | {zh} | {convert_script(zh, config) for config in configs}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_page_never_shows_two_forms_of_one_term(open_page, pages, variant):
+    from pipeline.render.reader import _View
+
+    terms = {t.zh for t in _View(pages.documents["seed"]).terms()}
+    page = open_page(f"seed-{variant}").page
+    page.click('[data-panel="qa"]')
+    page.click('[data-sev="info"]')
+    page.click('[data-panel="glossary"]')
+    for script in ("hans", "hant"):
+        page.click(f'[data-script="{script}"]')
+        page.click('[data-panel="qa"]')  # the review list is drawn in the script shown
+        shown = page.evaluate(SHOWN_CHINESE)
+        page.click('[data-panel="glossary"]')
+        shown += page.evaluate(SHOWN_CHINESE)
+        twice = {zh: found for zh in terms if len(found := {f for f in term_forms(zh) if f in shown}) > 1}
+        assert twice == {}, (script, twice)
+    # and the Traditional forms are the variant's: 群众 (five times in the seed) as Taiwan or Hong Kong write it
+    forms = {"s2t": "羣衆", "s2tw": "群眾", "s2twp": "群眾", "s2hk": "羣眾"}
+    shown = page.evaluate(SHOWN_CHINESE)
+    assert forms[variant] in shown and not [f for f in set(forms.values()) - {forms[variant]} if f in shown]
 
 
 def test_pinyin_switch(open_page):

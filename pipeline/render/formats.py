@@ -46,7 +46,8 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format("json", ".json", "pipeline.render.formats:document_json",
                "the document model (schema: pipeline/render/document.schema.json)"),
-        Format("html", ".html", "pipeline.render.reader:render", "the parallel-text reader", ("cache", "library")),
+        Format("html", ".html", "pipeline.render.reader:render", "the parallel-text reader",
+               ("cache", "library", "variant")),
         Format("md", ".md", "pipeline.render.markdown_export:bilingual_markdown",
                "bilingual Markdown: each block in Chinese, then its English as a block quote"),
         Format("en.md", ".en.md", "pipeline.render.markdown_export:english_markdown",
@@ -75,14 +76,15 @@ def parse_formats(values: Iterable[str]) -> tuple[str, ...]:
 
 def write_formats(
     document: Document, output_dir: str | Path, formats: Iterable[str] = DEFAULT_FORMATS, *, cache: Any = None,
-    library: str | Path | None = None,
+    library: str | Path | None = None, variant: str | None = None,
 ) -> list[Path]:
     """Write ``<output_dir>/<stem><suffix>`` for each format, as one atomic set:
     every output is rendered, then written to a temporary file, and only when all
     are complete are they renamed into place, so a failing exporter, a full disk
     or a kill leaves the previous files as they were. ``cache`` (a translation cache) goes to the
     exporters that take it; the reader links to the library page in the folder
-    ``library`` (:mod:`pipeline.render.index`)."""
+    ``library`` (:mod:`pipeline.render.index`) and shows Traditional script as
+    OpenCC's ``variant`` makes it."""
     from pipeline.atomic import write_texts_atomic
 
     chosen = [FORMATS[name] for name in parse_formats(formats)]
@@ -92,7 +94,7 @@ def write_formats(
         from pipeline.render.index import INDEX_NAME
 
         link = Path(os.path.relpath(Path(library) / INDEX_NAME, output_dir)).as_posix()
-    rendered = [(Path(output_dir) / f"{stem}{f.suffix}", f.render(document, cache=cache, library=link))
+    rendered = [(Path(output_dir) / f"{stem}{f.suffix}", f.render(document, cache=cache, library=link, variant=variant))
                 for f in chosen]
     return write_texts_atomic(rendered)
 

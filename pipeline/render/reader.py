@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -47,22 +47,31 @@ _STORAGE_KEY = "duizhao.reader"
 
 
 def render(document: Document, *, now: datetime | None = None, cache: AidsStore | None = None,
-           library: str | None = None) -> str:
+           library: str | None = None, variant: str | None = None) -> str:
     """The reader page for ``document`` as one HTML string. With a ``cache`` (the
     translation cache), reading aids computed before are reused and new ones kept.
-    ``library`` is the relative link to the library page (``index.html``)."""
+    ``library`` is the relative link to the library page (``index.html``);
+    ``variant`` the OpenCC configuration of a Simplified text's Traditional form
+    (``s2t``, ``s2tw``, ``s2twp``, ``s2hk``; default: the ``variant`` setting's)."""
     from markupsafe import Markup
 
+    from pipeline.config import setting
     from pipeline.qa import review_counts
 
+    variant = variant or setting("variant").default
+
     view = _View(document)
-    tokens, dictionary = _reading_aids(document, view, cache)
+    conversion = Conversion(document.script, variant, view.term_texts())
+    view.convert(conversion)
+    tokens, dictionary = _reading_aids(document, view, conversion, cache)
     data = {"script": document.script, "storageKey": _STORAGE_KEY, "tokens": tokens}
     data["edit"] = _edit_data(document, view)
-    data["review"] = [r.data() for r in view.reviews]
+    data["review"] = [r.data(conversion) for r in view.reviews]
     counts = review_counts(document)
     template = _environment().get_template("reader.html.j2")
     return template.render(
+        zh=lambda text: _zh_span(str(text), view.zh_lang, conversion),
+        zh_marked=lambda text: chinese_marked(str(text), view.zh_lang, conversion),
         title=next((b.text for b in document.blocks if b.kind == "title"), Path(document.source).name),
         library=library,
         zh_lang="zh-Hant" if document.script == "traditional" else "zh-Hans",
@@ -102,7 +111,6 @@ def _environment():
         lstrip_blocks=True,
         bytecode_cache=_bytecode_cache(),
     )
-    environment.filters["chinese_marked"] = chinese_marked
     return environment
 
 
@@ -168,10 +176,11 @@ class _Term:
     id: str
     zh: str
     en: str
-    note_html: Any
+    note: str
     file: str
     entry: str
     count: int = 0
+    note_html: Any = None
 
 
 @dataclass
@@ -248,10 +257,12 @@ class _Review:
         listed = "; ".join(f"{f['code']} ({'resolved' if f['resolved'] else f['severity']})" for f in self.flags)
         return f"{n} flag{'s' if n > 1 else ''}: {listed}"
 
-    def data(self) -> list[Any]:
-        """``[where, source, [[code, severity, message, resolved 0/1], ...]]`` for the page's script."""
+    def data(self, conversion: Conversion) -> list[Any]:
+        """``[where, source, [[code, severity, message, resolved 0/1, message in the
+        other script], ...], source in the other script]`` for the page's script."""
         return [self.where, self.source,
-                [[f["code"], f["level"], f["message"], int(f["resolved"])] for f in self.flags]]
+                [[f["code"], f["level"], f["message"], int(f["resolved"]), _alt(f["message"], conversion)]
+                 for f in self.flags], _alt(self.source, conversion)]
 
 
 class _View:
@@ -266,6 +277,19 @@ class _View:
 
     def terms(self) -> list[_Term]:
         return sorted(self._terms.values(), key=lambda t: (-t.count, t.zh))
+
+    def term_texts(self) -> set[str]:
+        """Every glossary term as the page's text writes it."""
+        texts = {t.zh for t in self._terms.values()}
+        for row in self.rows:
+            for s in row.sentences:
+                texts.update(p.text for p in s.zh if p.term is not None)
+        return texts
+
+    def convert(self, conversion: Conversion) -> None:
+        """Render the notes, whose Chinese is marked with its other-script form."""
+        for term in self._terms.values():
+            term.note_html = note_html(term.note, self.zh_lang, conversion)
 
     def _row(self, block: Block) -> _Row:
         review = self._review(block.id, block.text, block.flags)
@@ -371,7 +395,7 @@ class _View:
                 id=f"g{n + 1}",
                 zh=zh,
                 en=en,
-                note_html=note_html(str(_get(match, "note", "") or ""), self.zh_lang),
+                note=str(_get(match, "note", "") or ""),
                 file=str(_get(match, "file", "") or entry.rpartition(":")[0]),
                 entry=entry,
             )
@@ -497,32 +521,108 @@ def _wrapped(pieces: list[_Piece], marks: list[tuple[int, int, tuple[str, str, s
     return out
 
 
-def note_html(text: str, zh_lang: str = "zh-Hans"):
+def note_html(text: str, zh_lang: str = "zh-Hans", conversion: Conversion | None = None):
     """A glossary note rendered from Markdown, safe to embed: raw HTML in the note
     shows as text, and links and images become plain text (the page loads nothing).
-    Chinese in it is marked with ``zh_lang``."""
+    Chinese in it is marked with ``zh_lang`` (and its other-script form)."""
     from markupsafe import Markup
 
     if not text.strip():
         return None
-    return Markup(_HTML_TEXT.sub(lambda m: _mark_chinese(m.group(0), zh_lang), _notes_markdown().reset().convert(text)))
+    html = _notes_markdown().reset().convert(text)
+    return Markup(_HTML_TEXT.sub(lambda m: _mark_chinese(m.group(0), zh_lang, conversion), html))
 
 
 _HTML_TEXT = regex.compile(r"(?<=^|>)[^<]+")
 _HAN_RUN = regex.compile(r"\p{Han}[\p{Han}“”‘’「」『』《》（）【】，。、：；！？·…—]*")
 
 
-def _mark_chinese(text: str, zh_lang: str) -> str:
-    """``text`` (already escaped) with each run of Chinese in a ``<span lang>``."""
-    return _HAN_RUN.sub(lambda m: f'<span lang="{zh_lang}">{m.group(0)}</span>', text)
+def _mark_chinese(text: str, zh_lang: str, conversion: Conversion | None = None) -> str:
+    """``text`` (already escaped) with each run of Chinese in a ``<span lang>``, with
+    its other-script form as ``data-alt`` when it has one."""
+    def span(match) -> str:
+        run = match.group(0)
+        alt = _alt(run, conversion) if conversion is not None else ""
+        return f'<span lang="{zh_lang}"{_alt_attribute(alt)}>{run}</span>'
+
+    return _HAN_RUN.sub(span, text)
 
 
-def chinese_marked(text: str, zh_lang: str):
+def chinese_marked(text: str, zh_lang: str, conversion: Conversion | None = None):
     """``text`` escaped, with each run of Chinese in a ``<span lang>`` (for English
     text that quotes Chinese: review messages, glossary notes)."""
     from markupsafe import Markup, escape
 
-    return Markup(_mark_chinese(str(escape(text)), zh_lang))
+    return Markup(_mark_chinese(str(escape(text)), zh_lang, conversion))
+
+
+def _zh_span(text: str, zh_lang: str, conversion: Conversion):
+    """Chinese text shown outside the sentences (a term in the Glossary panel, an
+    orphaned edit): a ``<span lang>`` with its other-script form as ``data-alt``."""
+    from markupsafe import Markup, escape
+
+    return Markup(f'<span lang="{zh_lang}"{_alt_attribute(_alt(text, conversion))}>{escape(text)}</span>')
+
+
+def _alt(text: str, conversion: Conversion) -> str:
+    """``text`` in the page's other script, or ``""`` when it reads the same."""
+    other = conversion(text)
+    return "" if other == text else other
+
+
+def _alt_attribute(alt: str) -> str:
+    from markupsafe import escape
+
+    return f' data-alt="{escape(alt)}"' if alt else ""
+
+
+class Conversion:
+    """The page's one conversion into its other script: OpenCC's ``variant``
+    (``s2t``, ``s2tw``, ``s2twp``, ``s2hk``) for a Simplified text, ``t2s`` for a
+    Traditional one, applied to everything the page shows in Chinese (sentences,
+    terms, notes, review messages). Glossary terms are converted on their own, once,
+    and their form put in wherever they occur, so a term never reads two ways on one
+    page (a term inside a longer term is put in the longer one's form the same way)."""
+
+    def __init__(self, script: str, variant: str, terms: Iterable[str] = ()):
+        self.config = "t2s" if script == "traditional" else variant
+        self.terms = sorted({t for t in terms if t}, key=lambda t: (-len(t), t))
+        self._forms: dict[str, str] = {}
+        self._seen: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        if text not in self._seen:
+            self._seen[text] = self._convert(text, len(text) + 1)
+        return self._seen[text]
+
+    def key(self, text: str) -> list[Any]:
+        """What converting ``text`` depends on besides the libraries: the configuration
+        and the terms it holds."""
+        return [self.config, [t for t in self.terms if t in text]]
+
+    def _convert(self, text: str, shorter_than: int) -> str:
+        from pipeline.dictionary import convert_script
+
+        inside = [t for t in self.terms if len(t) < shorter_than and t in text]
+        if not inside:
+            return convert_script(text, self.config)
+        out, at = [], 0
+        for match in _alternation(tuple(inside)).finditer(text):
+            out += [convert_script(text[at:match.start()], self.config), self._term(match.group(0))]
+            at = match.end()
+        out.append(convert_script(text[at:], self.config))
+        return "".join(out)
+
+    def _term(self, term: str) -> str:
+        if term not in self._forms:
+            self._forms[term] = self._convert(term, len(term))
+        return self._forms[term]
+
+
+@lru_cache(maxsize=256)
+def _alternation(terms: tuple[str, ...]):
+    """Longest first, so the longest term starting at a place wins."""
+    return regex.compile("|".join(map(regex.escape, terms)))
 
 
 @lru_cache(maxsize=1)
@@ -568,7 +668,7 @@ def _safe_notes():
 
 
 def _reading_aids(
-    document: Document, view: _View, store: AidsStore | None = None
+    document: Document, view: _View, conversion: Conversion, store: AidsStore | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The tokens: per sentence id, the words of its original text (see :func:`_words`);
     and the dictionary: the CC-CEDICT entries of every stretch of the page's Chinese
@@ -585,11 +685,11 @@ def _reading_aids(
     sentences load jieba, pypinyin and the dictionary file."""
     sentences = [s for row in view.rows for s in row.sentences]
     if store is None:
-        return _compute_aids(document.script, sentences, None)
+        return _compute_aids(document.script, conversion, sentences, None)
     from pipeline.dictionary import aids_version
 
     version = aids_version()
-    page = {s.id: _words_key(document.script, s) for s in sentences}
+    page = {s.id: _words_key(document.script, conversion, s) for s in sentences}
     digest = hashlib.sha256(json.dumps(page, ensure_ascii=False).encode("utf-8")).hexdigest()
     source = str(document.source)
     stored = store.get_aids(version, "page", [source]).get(source)
@@ -597,7 +697,7 @@ def _reading_aids(
         last = json.loads(stored)
         if last["digest"] == digest:
             return last["tokens"], last["dict"]
-    tokens, dictionary = _compute_aids(document.script, sentences, store)
+    tokens, dictionary = _compute_aids(document.script, conversion, sentences, store)
     # One row per source, replaced on every change: the page's aids in one read.
     value = {"digest": digest, "tokens": tokens, "dict": dictionary}
     store.put_aids(version, "page", {source: json.dumps(value, ensure_ascii=False, separators=(",", ":"))})
@@ -610,7 +710,7 @@ _LOOKUP = 8
 
 
 def _compute_aids(
-    script: str, sentences: list[_SentenceView], store: AidsStore | None
+    script: str, conversion: Conversion, sentences: list[_SentenceView], store: AidsStore | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """:func:`_reading_aids` from the words and headword stretches of each sentence
     and the entries of each headword. The dictionary is read once: for the stretches
@@ -619,16 +719,14 @@ def _compute_aids(
     from pipeline.dictionary import aids_version, cedict_entries
 
     version = aids_version()
-    keys = {s.id: _words_key(script, s) for s in sentences}
+    keys = {s.id: _words_key(script, conversion, s) for s in sentences}
     stored = store.get_aids(version, "words", keys.values()) if store is not None else {}
     known = {key: json.loads(stored[key]) for key in set(keys.values()) & stored.keys()}
     new: dict[str, tuple[list[list[str]], list[frozenset[str]]]] = {}
-    other_script = None
     for sentence in sentences:
         key = keys[sentence.id]
         if key not in known and key not in new:
-            other_script = other_script or _other_script(script)
-            new[key] = (_words(sentence, other_script), _stretches(sentence, other_script))
+            new[key] = (_words(sentence, conversion), _stretches(sentence, conversion))
     tokens = {s.id: (known[keys[s.id]] if keys[s.id] in known else new[keys[s.id]])[0] for s in sentences}
     stretches = {(frozenset(forms), frozenset(hits)) for _, found in known.values() for forms, hits in found}
     headwords = {form for _, hits in stretches for form in hits}
@@ -698,20 +796,11 @@ def _is_term(sentence: _SentenceView, start: int, end: int) -> bool:
     return False
 
 
-def _words_key(script: str, sentence: _SentenceView) -> str:
+def _words_key(script: str, conversion: Conversion, sentence: _SentenceView) -> str:
     """Everything :func:`_words` depends on besides the libraries' versions."""
     simplified = "" if sentence.simplified == sentence.text else sentence.simplified
-    return json.dumps([script, sentence.text, simplified, sentence.cuts], ensure_ascii=False, separators=(",", ":"))
-
-
-def _other_script(script: str):
-    from pipeline.source import to_simplified, to_traditional
-
-    if script == "traditional":
-        def other_script(text: str) -> str:
-            return to_simplified(text, "traditional")
-        return other_script
-    return to_traditional
+    return json.dumps([script, conversion.key(sentence.text), sentence.text, simplified, sentence.cuts],
+                      ensure_ascii=False, separators=(",", ":"))
 
 
 def _words(sentence: _SentenceView, other_script) -> list[list[str]]:

@@ -72,6 +72,23 @@
     s.replaceChildren.apply(s, Array.prototype.slice.call(copy.childNodes));
   }
 
+  /* Chinese outside the sentences (glossary terms and notes, orphaned edits, review
+     messages) carries its other-script form, made by the page's one conversion, as
+     data-alt: the 简/繁 switch puts it in place. */
+  var altShown = false;
+  function swapAlt(other, lang) {
+    if (other !== altShown) {
+      altShown = other;
+      $$("[data-alt]").forEach(function (e) {
+        var now = e.textContent;
+        e.textContent = e.dataset.alt;
+        e.dataset.alt = now;
+      });
+      if (qaListed) listGroups();
+    }
+    $$("[data-alt]").forEach(function (e) { if (e.lang !== lang) e.lang = lang; });
+  }
+
   /* ---- applying the state ---- */
   function apply() {
     MODES.forEach(function (m) { body.classList.toggle("mode-" + m, state.mode === m); });
@@ -83,6 +100,7 @@
     body.classList.toggle("pinyin", state.pinyin);
     var lang = state.script === "hant" ? "zh-Hant" : "zh-Hans";
     $$(".cell.zh:not(.verbatim)").forEach(function (c) { if (c.lang !== lang) c.lang = lang; });
+    swapAlt(state.script !== ORIG, lang);
     var now = look();
     var stale = zhSentences.filter(function (s) {
       var drawn = drawnAs.get(s);
@@ -221,6 +239,18 @@
     var length = matches.length ? matches[0].length : 1;
     return { start: i, end: i + length, text: text.substr(i, length), matches: matches };
   }
+  function otherFormOf(s, start, end) { // characters start..end in the other script, from the words
+    var toks = DATA.tokens[s.dataset.s] || [], at = 0, out = "";
+    toks.forEach(function (tok) {
+      var shown = state.script === ORIG || !tok[1] ? tok[0] : tok[1], len = shown.length;
+      var other = state.script === ORIG ? (tok[1] || tok[0]) : tok[0];
+      if (at < end && at + len > start) {
+        out += other.length === len ? other.slice(Math.max(start, at) - at, Math.min(end, at + len) - at) : other;
+      }
+      at += len;
+    });
+    return out;
+  }
   function readingOf(s, start, end) { // pinyin of characters start..end as the page's words read them
     var toks = DATA.tokens[s.dataset.s] || [], at = 0, out = [];
     toks.forEach(function (tok) {
@@ -233,13 +263,10 @@
     });
     return out.join(" ");
   }
-  function entryNode(entry, shownScript) {
+  function entryNode(entry) { // its pinyin and senses (the headword is the page's own text, above)
     var box = el("div", "dict-entry");
     var head = el("p");
     head.append(el("span", "py", entry[2]));
-    var other = shownScript === "hant" ? entry[1] : entry[0];
-    var headword = shownScript === "hant" ? entry[0] : entry[1];
-    if (other !== headword) { head.append(" "); head.append(zhSpan(null, "(" + other + ")")); }
     box.append(head);
     var list = el("ol");
     entry[3].forEach(function (sense) { list.append(withLang(el("li"), sense)); });
@@ -265,8 +292,16 @@
     var title = zhSpan("dict-word", unit.text);
     var head = el("p");
     head.append(title);
-    var reading = readingOf(s, unit.start, unit.end);
+    var reading = readingOf(s, unit.start, unit.end), other = otherFormOf(s, unit.start, unit.end);
     if (reading) head.append(" ", el("span", "dict-py", reading));
+    if (other && other !== unit.text) { // as the page's 简/繁 switch writes it
+      var otherLang = state.script === "hant" ? "zh-Hans" : "zh-Hant";
+      var alt = el("span", "dict-alt", (state.script === "hant" ? "简 " : "繁 "));
+      var form = el("span", null, other);
+      form.lang = otherLang;
+      alt.append(form);
+      head.append(" ", alt);
+    }
     out.append(head);
     var whole = entriesOf(unit.text);
     if (unit.term) {
@@ -280,20 +315,20 @@
       }
       if (whole.length) {
         out.append(el("p", "dict-label", "CC-CEDICT"));
-        whole.forEach(function (e) { out.append(entryNode(e, state.script)); });
+        whole.forEach(function (e) { out.append(entryNode(e)); });
       } else {
         out.append(el("p", "dict-label", "Not in CC-CEDICT as one word; its parts (each on its own, not the term's meaning):"));
         partsOf(unit.text).forEach(function (part) {
           var found = entriesOf(part);
           out.append(zhSpan("dict-part", part));
-          if (found.length) found.forEach(function (e) { out.append(entryNode(e, state.script)); });
+          if (found.length) found.forEach(function (e) { out.append(entryNode(e)); });
           else out.append(el("p", "hint", "not in CC-CEDICT"));
         });
       }
     } else if (unit.matches.length) {
       unit.matches.forEach(function (word, n) {
         if (unit.matches.length > 1) out.append(zhSpan("dict-part" + (n ? "" : " first"), word));
-        entriesOf(word).forEach(function (e) { out.append(entryNode(e, state.script)); });
+        entriesOf(word).forEach(function (e) { out.append(entryNode(e)); });
       });
     } else {
       out.append(el("p", "hint", "Not in CC-CEDICT."));
@@ -751,8 +786,9 @@
     link.href = "#" + where.split(".")[0];
     link.dataset.goto = isSentence(where) ? where : "";
     head.append(link, " ");
-    var snip = el("span", "qa-snip", group[1].length > 48 ? group[1].slice(0, 47) + "…" : group[1]);
-    snip.lang = DATA.script === "traditional" ? "zh-Hant" : "zh-Hans";
+    var source = altShown && group[3] ? group[3] : group[1];
+    var snip = el("span", "qa-snip", source.length > 48 ? source.slice(0, 47) + "…" : source);
+    snip.lang = zhLang();
     head.append(snip);
     item.append(head);
     var list = el("ul", "qa-flags");
@@ -766,7 +802,7 @@
       box.checked = resolved;
       box.dataset.code = f[0];
       label.append(box, " ", el("span", "sev", f[1] === "info" ? "note" : f[1]), " ", el("code", null, f[0]));
-      line.append(label, " ", withLang(el("span", "msg"), f[2]));
+      line.append(label, " ", withLang(el("span", "msg"), altShown && f[4] ? f[4] : f[2]));
       list.append(line);
     });
     item.append(list);
