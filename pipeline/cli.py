@@ -13,14 +13,28 @@ from pipeline import __version__
 from pipeline.errors import DuizhaoError
 
 
+def _echo(message: object = None, **kwargs) -> None:
+    """``click.echo`` of text made safe for a terminal (:func:`pipeline.report.printable`):
+    a source, a file name or a glossary note can hold escape sequences."""
+    from pipeline.report import printable
+
+    click.echo(None if message is None else printable(str(message)), **kwargs)
+
+
 class _Group(click.Group):
-    """Turns :class:`DuizhaoError` into a clean one-line message and exit status 1."""
+    """Turns :class:`DuizhaoError` into a clean one-line message and exit status 1;
+    every error message is made safe for a terminal."""
 
     def invoke(self, ctx: click.Context):
+        from pipeline.report import printable
+
         try:
             return super().invoke(ctx)
         except DuizhaoError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(printable(str(exc))) from exc
+        except click.ClickException as exc:
+            exc.message = printable(exc.message)
+            raise
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,11 +80,11 @@ def segment(source: str, as_json: bool, front_matter: tuple[str, ...]) -> None:
     if as_json:
         import json
 
-        click.echo(json.dumps(document.to_json(), ensure_ascii=False, indent=2))
+        _echo(json.dumps(document.to_json(), ensure_ascii=False, indent=2))
         return
     from pipeline.report import describe_segmentation
 
-    click.echo(describe_segmentation(document))
+    _echo(describe_segmentation(document))
 
 
 #: Setting key → the command's parameter name, for the options every translating command shares.
@@ -176,7 +190,7 @@ def _engine_factory(config, offline: bool, name: str | None = None, model: str |
 
         with _ProgressBar("Downloading zh→en model") as bar:
             return engine_settings.build_engine(settings, offline=offline, progress=bar,
-                                                notify=lambda line: click.echo(line, err=True))
+                                                notify=lambda line: _echo(line, err=True))
     make_engine.settings = settings  # for the workers of --backend ray
     return make_engine
 
@@ -192,17 +206,17 @@ def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
 
     server = None
     try:
-        with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
+        with TranslationCache(cache_path, warn=lambda m: _echo(f"Warning: {m}", err=True)) as cache:
             if port is not None:
                 from pipeline.serve import ReaderServer
 
                 server = ReaderServer(output_dir, port).start()
-                click.echo(f"Open {server.url(Path(source).stem + '.html')} (reloads itself after every run)")
+                _echo(f"Open {server.url(Path(source).stem + '.html')} (reloads itself after every run)")
             watch(source, output_dir, make_engine, cache, glossaries, formats=formats, front_matter=front_matter,
-                  variant=variant, report=click.echo,
-                  report_error=lambda m: click.echo(m, err=True), progress=lambda: _ProgressBar("Translating"))
+                  variant=variant, report=_echo,
+                  report_error=lambda m: _echo(m, err=True), progress=lambda: _ProgressBar("Translating"))
     except KeyboardInterrupt:
-        click.echo("Stopped watching.")
+        _echo("Stopped watching.")
     finally:
         if server is not None:
             server.close()
@@ -222,12 +236,12 @@ def serve(output_dir: str, port: int) -> None:
 
     server = ReaderServer(output_dir, port).start()
     try:
-        click.echo(f"Serving {output_dir} on {server.url()} (Ctrl-C to stop)")
+        _echo(f"Serving {output_dir} on {server.url()} (Ctrl-C to stop)")
         for name in server.pages():
-            click.echo(f"  {server.url(name)}")
+            _echo(f"  {server.url(name)}")
         server.wait()
     except KeyboardInterrupt:
-        click.echo("Stopped serving.")
+        _echo("Stopped serving.")
     finally:
         server.close()
 
@@ -306,16 +320,16 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
-    with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
+    with TranslationCache(cache_path, warn=lambda m: _echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats,
                               front_matter=front_matter, variant=config["variant"])
-    from pipeline.report import flag_summary, orphaned_edits, run_summary
+    from pipeline.report import document_warnings, flag_summary, run_summary
 
-    for line in orphaned_edits(result.document):
-        click.echo(line, err=True)
-    click.echo(flag_summary(result.document))
-    click.echo(run_summary(result.document) + " → " + ", ".join(str(p) for p in result.outputs))
+    for line in document_warnings(result.document):
+        _echo(line, err=True)
+    _echo(flag_summary(result.document))
+    _echo(run_summary(result.document) + " → " + ", ".join(str(p) for p in result.outputs))
 
 
 def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cache_path: str | None,
@@ -331,7 +345,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
 
     from pipeline.archive import Workers, discover
     from pipeline.cache import TranslationCache
-    from pipeline.report import many_summary, orphaned_edits
+    from pipeline.report import document_warnings, many_summary
     from pipeline.run import run_many
 
     started = time.perf_counter()
@@ -339,7 +353,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
     display = _RunProgress(len(documents))
 
     def done(result) -> None:
-        for line in orphaned_edits(result.document):
+        for line in document_warnings(result.document):
             display.echo(line)
         if on_document is not None:
             on_document(result, display.echo)
@@ -356,10 +370,10 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
                            on_document=done, on_failure=failed, library=output_dir, backend=backend,
                            workers=workers, **windows)
     if summary.library is not None:
-        click.echo(f"Library: {summary.library}")
+        _echo(f"Library: {summary.library}")
     if summary.library_error is not None:
-        click.echo(f"Error: the library page was not rebuilt: {summary.library_error}", err=True)
-    click.echo(many_summary(summary, time.perf_counter() - started, "written" if output_dir else "checked"))
+        _echo(f"Error: the library page was not rebuilt: {summary.library_error}", err=True)
+    _echo(many_summary(summary, time.perf_counter() - started, "written" if output_dir else "checked"))
     return summary
 
 
@@ -406,19 +420,21 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
             counts["documents"] += bool(failing)
 
         summary = _run_many(sources, None, make_engine, cache_path, glossaries, ("json",), flags_of)
-        click.echo(f"{counts['shown']} flags, {counts['failing']} at {fail_on} or worse "
-                   f"in {counts['documents']} of {summary.written} documents")
+        from pipeline.report import plural
+
+        _echo(f"{plural(counts['shown'], 'flag')}, {counts['failing']} at {fail_on} or worse "
+              f"in {counts['documents']} of {plural(summary.written, 'document')}")
         if counts["failing"] or summary.failures:
             raise SystemExit(1)
         return
-    with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache, \
+    with TranslationCache(cache_path, warn=lambda m: _echo(f"Warning: {m}", err=True)) as cache, \
             _ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries)
     for where, flag in flags_at_least(result.document, "info"):
         resolved = " (resolved)" if flag.resolved else ""
-        click.echo(f"{where:<8} {flag.severity:<8} {flag.code}: {flag.message}{resolved}")
+        _echo(f"{where:<8} {flag.severity:<8} {flag.code}: {flag.message}{resolved}")
     failing = flags_at_least(result.document, fail_on, open_only=True)
-    click.echo(f"{review_counts(result.document).line()}; {len(failing)} open at {fail_on} or worse")
+    _echo(f"{review_counts(result.document).line()}; {len(failing)} open at {fail_on} or worse")
     if failing:
         raise SystemExit(1)
 
@@ -458,9 +474,9 @@ def render(document_json: str, output_dir: str | None, formats: tuple[str, ...],
     config = _config({"cache_path": cache_path, "variant": variant})
     _, cache_path, _ = _paths(config)
     library = out if (out / INDEX_NAME).exists() else None  # as the run linked to it
-    with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
+    with TranslationCache(cache_path, warn=lambda m: _echo(f"Warning: {m}", err=True)) as cache:
         written = write_outputs(document, out, formats, cache=cache, library=library, variant=config["variant"])
-    click.echo("Wrote " + ", ".join(str(p) for p in written))
+    _echo("Wrote " + ", ".join(str(p) for p in written))
 
 
 @cli.command("config")
@@ -478,11 +494,11 @@ def config_command(config, output_dir: str | None, cache_path: str | None, gloss
     those of `duizhao run`, to see what a run with them would use.
     """
     where = config.project_file or "none (defaults apply; put a duizhao.toml in the project folder)"
-    click.echo(f"Project file: {where}")
+    _echo(f"Project file: {where}")
     rows = config.describe()
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     for key, value, source in rows:
-        click.echo(f"{key.ljust(widths[0])}  {_terminal_safe(value).ljust(widths[1])}  {source}")
+        _echo(f"{key.ljust(widths[0])}  {_terminal_safe(value).ljust(widths[1])}  {source}")
 
 
 @cli.command("eval")
@@ -523,13 +539,13 @@ def eval_command(source: str, reference: str, engine_specs: tuple[str, ...], con
         chosen.append((spec, _engine_factory(config, offline, name, model or None)))
     _, cache_path, glossary_sources = _paths(config)
     glossary = load_glossaries(glossary_files(glossary_sources))
-    with TranslationCache(cache_path, warn=lambda m: click.echo(f"Warning: {m}", err=True)) as cache:
+    with TranslationCache(cache_path, warn=lambda m: _echo(f"Warning: {m}", err=True)) as cache:
         evaluation = evaluate(source, reference, chosen, cache, glossary)
     if as_json:
-        click.echo(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
+        _echo(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
     else:
         for line in table(evaluation):
-            click.echo(_terminal_safe(line))
+            _echo(_terminal_safe(line))
     if any(score.error for score in evaluation.engines):
         raise SystemExit(1)
 
@@ -556,7 +572,7 @@ def engines_command(config) -> None:
         rows.append(("*" if name == chosen else "", name, NEEDS[name], ("yes: " if ready else "no: ") + detail))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + _terminal_safe(row[3]))
+        _echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + _terminal_safe(row[3]))
     if not ready_in_force:
         raise SystemExit(1)
 
@@ -595,7 +611,9 @@ def glossary_check(files: tuple[str, ...]) -> None:
 
     chosen = _glossary_files(files)
     glossary = load_glossaries(chosen)
-    click.echo(f"OK: {len(glossary)} entries in {len(chosen)} file(s): {', '.join(chosen)}")
+    from pipeline.report import plural
+
+    _echo(f"OK: {plural(len(glossary), 'entry', 'entries')} in {plural(len(chosen), 'file')}: {', '.join(chosen)}")
 
 
 def _corpus(sources: tuple[str, ...]):
@@ -607,7 +625,7 @@ def _corpus(sources: tuple[str, ...]):
 
     def failed(failure) -> None:
         failures.append(failure)
-        click.echo(f"Error: {failure}", err=True)
+        _echo(f"Error: {failure}", err=True)
 
     return read_documents(sources, failed), failures
 
@@ -639,7 +657,7 @@ def glossary_list(files: tuple[str, ...], sources: tuple[str, ...]) -> None:
     entries = sorted(glossary.entries, key=lambda e: (e.file, e.line))
     if not sources:
         for entry in entries:
-            click.echo(f"{entry.zh}\t{entry.en}\t{entry.ref}")
+            _echo(f"{entry.zh}\t{entry.en}\t{entry.ref}")
         return
     documents, failures = _corpus(sources)
     counts: Counter = Counter()
@@ -653,11 +671,11 @@ def glossary_list(files: tuple[str, ...], sources: tuple[str, ...]) -> None:
     corpus = _is_corpus(sources)
     for entry in entries:
         where = f"{present[entry.ref]:>4} docs  " if corpus else ""
-        click.echo(f"{counts[entry.ref]:>4}  {where}{entry.zh}\t{entry.en}\t{entry.ref}")
+        _echo(f"{counts[entry.ref]:>4}  {where}{entry.zh}\t{entry.en}\t{entry.ref}")
     if corpus:
         nowhere = [e for e in entries if not counts[e.ref]]
         line = f"{plural(len(nowhere), 'entry', 'entries')} of {len(entries)} occur in none of the {plural(read, 'document')}"
-        click.echo(line + (": " + ", ".join(f"{e.zh} ({e.ref})" for e in nowhere) if nowhere else ""))
+        _echo(line + (": " + ", ".join(f"{e.zh} ({e.ref})" for e in nowhere) if nowhere else ""))
     if failures:
         raise SystemExit(1)
 
@@ -682,7 +700,7 @@ def glossary_add(zh: str, en: str, note: str, variants: str, path: str | None) -
         files = glossary_files(sources)
         path = str(files[-1] if files else (sources or [Path("glossary")])[0] / "glossary.tsv")
     line = add_entry(zh, en, note=note, variants=variants, path=path)
-    click.echo(f"Added {zh} → {en} as {line}")
+    _echo(f"Added {zh} → {en} as {line}")
 
 
 @glossary_group.command("suggest")
@@ -711,14 +729,17 @@ def glossary_suggest(sources: tuple[str, ...], glossaries: tuple[str, ...], limi
     corpus = _is_corpus(sources)
     for candidate in candidates:
         if not corpus:
-            click.echo(f"{candidate.count:>4}  {candidate.kind:<12}  {candidate.zh}\t{candidate.context}")
+            _echo(f"{candidate.count:>4}  {candidate.kind:<12}  {candidate.zh}\t{candidate.context}")
             continue
-        click.echo(f"{candidate.documents:>4} docs {candidate.count:>5}×  {candidate.kind:<12}  {candidate.zh}")
+        _echo(f"{candidate.documents:>4} docs {candidate.count:>5}×  {candidate.kind:<12}  {candidate.zh}")
         for source, context in candidate.contexts:
-            click.echo(f"        {source}: {context}")
+            _echo(f"        {source}: {context}")
     if tsv_path:
         append_drafts(tsv_path, candidates)
-        click.echo(f"Appended {len(candidates)} draft rows to {tsv_path}: remove the leading '# ' and fill in en.")
+        from pipeline.report import plural
+
+        _echo(f"Appended {plural(len(candidates), 'draft row')} to {tsv_path}: "
+              "remove the leading '# ' and fill in en.")
     if failures:
         raise SystemExit(1)
 
@@ -737,7 +758,9 @@ def glossary_export(files: tuple[str, ...], path: str, fmt: str | None) -> None:
     fmt = format_of(path, fmt)
     glossary = load_glossaries(_glossary_files(files))
     written = export_termbase(glossary, path, fmt)
-    click.echo(f"Wrote {len(glossary)} entries to {written} ({fmt})")
+    from pipeline.report import plural
+
+    _echo(f"Wrote {plural(len(glossary), 'entry', 'entries')} to {written} ({fmt})")
 
 
 @glossary_group.command("import")
@@ -755,8 +778,10 @@ def glossary_import(file: str, into: str | None, fmt: str | None) -> None:
 
     result = import_termbase(file, into, fmt)
     for message in result.skipped:
-        click.echo(f"Skipped {message}", err=True)
-    click.echo(f"{result.target}: {len(result.added)} entries added, "
+        _echo(f"Skipped {message}", err=True)
+    from pipeline.report import plural
+
+    _echo(f"{result.target}: {plural(len(result.added), 'entry', 'entries')} added, "
                f"{len(result.already_there)} already there, {len(result.skipped)} skipped")
 
 
@@ -784,7 +809,9 @@ def edits_import(file: str, source: str | None) -> None:
         source = str(next((c for c in candidates if c.exists()), candidates[0]))
     target = edits_path(source)
     added, replaced = import_edits(file, target)
-    click.echo(f"{target}: {added} edits added, {replaced} replaced; `duizhao run {source}` applies them")
+    from pipeline.report import plural
+
+    _echo(f"{target}: {plural(added, 'edit')} added, {replaced} replaced; `duizhao run {source}` applies them")
 
 
 # ---- models and cache commands (pipeline.packages, pipeline.cache) ---------------------
@@ -868,7 +895,7 @@ class _RunProgress:
 
     def echo(self, line: str, err: bool = True) -> None:
         self._clear()
-        click.echo(line, err=err)
+        _echo(line, err=err)
         self._draw(force=True)
 
     def line(self) -> str:
@@ -921,7 +948,7 @@ def models_list() -> None:
 
     installed = packages.installed_packages()
     if not installed:
-        click.echo(
+        _echo(
             f"No models installed in {packages.packages_dir()}. "
             "Install one with `duizhao models install`."
         )
@@ -931,7 +958,7 @@ def models_list() -> None:
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])
+        _echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])
 
 
 @models_group.command("install")
@@ -952,7 +979,7 @@ def models_install(from_code: str, to_code: str, package_file: str | None) -> No
     else:
         with _ProgressBar(f"Downloading {from_code}→{to_code} model") as bar:
             info = packages.install_from_index(from_code, to_code, bar)
-    click.echo(
+    _echo(
         f"Installed {info.pair} model {info.name} (version {info.package_version}, "
         f"{_human_size(info.size_bytes)}) in {info.path}"
     )
@@ -966,7 +993,7 @@ def models_remove(from_code: str, to_code: str) -> None:
     from pipeline import packages
 
     for info in packages.remove_package(from_code, to_code):
-        click.echo(f"Removed {info.pair} model {info.name} (version {info.package_version}) from {info.path}")
+        _echo(f"Removed {info.pair} model {info.name} (version {info.package_version}) from {info.path}")
 
 
 @cli.group("cache")
@@ -982,9 +1009,9 @@ def _existing_cache(cache_path: str | None, if_missing: str):
 
     path = load_config({"cache": cache_path}).path("cache") or default_path()
     if not path.exists():
-        click.echo(f"Cache: {path} ({if_missing})")
+        _echo(f"Cache: {path} ({if_missing})")
         return None
-    return TranslationCache(path, warn=lambda m: click.echo(f"Warning: {m}", err=True))
+    return TranslationCache(path, warn=lambda m: _echo(f"Warning: {m}", err=True))
 
 
 @cache_group.command("info")
@@ -996,10 +1023,10 @@ def cache_info(cache_path: str | None) -> None:
         return
     with cache:
         info = cache.info()
-    click.echo(f"Cache: {info.path}")
-    click.echo(f"Translations: {info.entries}  ({_human_size(info.size_bytes)} on disk)")
+    _echo(f"Cache: {info.path}")
+    _echo(f"Translations: {info.entries}  ({_human_size(info.size_bytes)} on disk)")
     for signature, count in info.by_signature.items():
-        click.echo(f"  {count:>8}  {signature}")
+        _echo(f"  {count:>8}  {signature}")
 
 
 @cache_group.command("clear")
@@ -1011,7 +1038,7 @@ def cache_clear(cache_path: str | None) -> None:
         return
     with cache:
         deleted = cache.clear()
-    click.echo(f"Removed {deleted} cached translations from {cache.path}")
+    _echo(f"Removed {deleted} cached translations from {cache.path}")
 
 
 # ---- end of models and cache commands -------------------------------------------------

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from pipeline.errors import DuizhaoError
 from pipeline.model import Document, Flag
+from pipeline.report import plural
 
 COLUMNS = ("source", "machine", "english")
 #: The optional column of flag codes marked resolved.
@@ -111,7 +112,7 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
                 )
             continue
         if len(cells) != len(header):
-            problems.append(f"{path}:{number}: {len(cells)} columns, expected {len(header)} (tab-separated)")
+            problems.append(f"{path}:{number}: {plural(len(cells), 'column')}, expected {len(header)} (tab-separated)")
             continue
         row = {name: _unescape(cell) for name, cell in zip(header, cells)}
         if not row["source"].strip() or not (row["english"].strip() or RESOLVED in header):

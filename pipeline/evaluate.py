@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import DuizhaoError, PathError
+from pipeline.report import plural
 
 #: File suffixes read as parallel text rather than as a document.
 PARALLEL_SUFFIXES = (".tmx", ".tsv")
@@ -178,7 +179,7 @@ def evaluate(
     sentences = len(probe.sentences())
     matched = sum(_key(s.text) in references for s in probe.sentences())
     if not matched:
-        raise ReferenceFileError(reference, f"none of the {sentences} sentences of {source} is in it",
+        raise ReferenceFileError(reference, f"none of the {plural(sentences, 'sentence')} of {source} is in it",
                              "the reference pairs must have the same Chinese sentences as the source")
     scores = []
     for label, make_engine in engines:
@@ -233,7 +234,7 @@ def table(evaluation: Evaluation) -> list[str]:
                      str(score.flags.get("error", 0)), str(score.flags.get("warning", 0)), seconds,
                      f"{score.translated}/{score.cached}"))
     widths = [max(len(row[i]) for row in rows if len(row) == len(header)) for i in range(len(header))]
-    lines = [f"{evaluation.with_reference} of {evaluation.sentences} sentences of {evaluation.source} have a "
+    lines = [f"{evaluation.with_reference} of {plural(evaluation.sentences, 'sentence')} of {evaluation.source} have a "
              f"reference in {evaluation.reference}"]
     for row in rows:
         if len(row) != len(header):

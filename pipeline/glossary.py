@@ -36,6 +36,7 @@ import regex
 
 from pipeline.errors import DuizhaoError
 from pipeline.model import ATOMIC_MARKS, Flag, Mark, Sentence, Slot, TermMatch
+from pipeline.report import plural
 from pipeline.segment import joiner
 from pipeline.source import to_simplified
 
@@ -233,7 +234,7 @@ def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
             continue
         if len(cells) > len(header) or len(cells) < header.index("en") + 1:
             problems.append(
-                f"{where}: {len(cells)} columns, expected {len(header)} ({', '.join(header)}) "
+                f"{where}: {plural(len(cells), 'column')}, expected {len(header)} ({', '.join(header)}) "
                 "separated by tabs"
             )
             continue

@@ -13,7 +13,10 @@ Each check looks at one thing a reviewer must know about:
   neural models that loop);
 - ``replacement-char``: U+FFFD in the source sentence (text lost before the file was made);
 - ``inconsistent-term``: a quoted phrase that is not in the glossary is rendered in
-  different ways in different sentences.
+  different ways in different sentences;
+- ``not-chinese`` (on the first block): the source does not look like Chinese
+  (under :data:`CHINESE_SHARE` of its letters are Han characters), yet it was
+  translated as Chinese.
 """
 
 from __future__ import annotations
@@ -63,16 +66,43 @@ _QUOTED_EN = regex.compile(r"[\"“]([^\"”]{1,80})[\"”]")
 
 #: Flags set by earlier stages (glossary enforcement, post-edits), kept on a re-check.
 _STAGE_FLAGS = frozenset({"term-fallback", "edit-stale"})
+#: A source with fewer Han characters among its letters than this is not Chinese
+#: (Japanese with kanji has more; Chinese quoting English rarely has less).
+CHINESE_SHARE = 0.2
+_LETTER = regex.compile(r"\p{L}")
+#: Flags about the whole document (kept on its first block), worth a line of their own.
+DOCUMENT_FLAGS = frozenset({"not-chinese"})
 
 
 def check_document(document: Document) -> None:
-    """Add QA flags to every translated sentence (replacing earlier QA flags)."""
+    """Add QA flags to every translated sentence (replacing earlier QA flags), and
+    the document's own (:data:`DOCUMENT_FLAGS`) to its first block."""
     sentences = [s for s in document.sentences() if s.translation is not None]
     for sentence in sentences:
         sentence.flags = [f for f in sentence.flags if f.code in _STAGE_FLAGS]
         sentence.flags += check_sentence(sentence)
     for sentence, flag in inconsistent_renderings(sentences):
         sentence.flags.append(flag)
+    for block in document.blocks:
+        block.flags = [f for f in block.flags if f.code not in DOCUMENT_FLAGS]
+    flag = not_chinese(sentences)
+    if flag is not None and document.blocks:
+        document.blocks[0].flags.append(flag)
+
+
+def not_chinese(sentences: Iterable[Sentence]) -> Flag | None:
+    """A ``not-chinese`` flag when the sentences' letters are mostly not Han characters."""
+    text = "".join(s.simplified for s in sentences)
+    letters = len(_LETTER.findall(text))
+    han = len(_HAN.findall(text))
+    if not letters or han >= CHINESE_SHARE * letters:
+        return None
+    return Flag(
+        "not-chinese",
+        f"the source does not look like Chinese (only {han} of its {letters} letters are Chinese "
+        "characters), but it was translated as Chinese; check that it is the right file and was "
+        "read with the right encoding",
+    )
 
 
 def check_sentence(sentence: Sentence) -> list[Flag]:

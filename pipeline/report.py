@@ -5,10 +5,24 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+import regex
+
 from pipeline.model import KINDS, Document
 
 if TYPE_CHECKING:
     from pipeline.run import RunSummary
+
+
+#: What a terminal must never receive raw: control characters (ESC sequences that
+#: retitle or clear it, carriage returns, C1 controls such as CSI) and the
+#: bidirectional controls that reorder what it shows. Line breaks and tabs stay.
+_UNPRINTABLE = regex.compile(r"[[\p{Cc}\p{Bidi_Control}]--[\n\t]]", flags=regex.V1)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: each character of :data:`_UNPRINTABLE` shown as an
+    escape (``\\u001b``), which also reads as the same character in JSON."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def summarize(document: Document) -> str:
@@ -17,7 +31,7 @@ def summarize(document: Document) -> str:
     kinds = ", ".join(f"{counts[kind]} {kind}" for kind in KINDS if counts[kind])
     return (
         f"{document.source}: {document.encoding}, {document.script}; "
-        f"{len(document.blocks)} blocks ({kinds}); {len(document.sentences())} sentences; "
+        f"{plural(len(document.blocks), 'block')} ({kinds}); {plural(len(document.sentences()), 'sentence')}; "
         f"{len(document.dropped)} dropped as duplicates"
     )
 
@@ -48,7 +62,7 @@ def run_summary(document: Document) -> str:
     """The run's last line: what was translated and what came from the cache."""
     stats = document.stats or {}
     line = (
-        f"{stats.get('sentences', 0)} sentences: {stats.get('translated', 0)} translated, "
+        f"{plural(stats.get('sentences', 0), 'sentence')}: {stats.get('translated', 0)} translated, "
         f"{stats.get('cached', 0)} from cache"
     )
     if stats.get("term_retried"):
@@ -56,13 +70,13 @@ def run_summary(document: Document) -> str:
     if stats.get("term_fallback"):
         line += (
             f", {stats['term_fallback']} rebuilt to keep glossary terms "
-            f"({stats.get('pieces_translated', 0)} pieces translated)"
+            f"({plural(stats.get('pieces_translated', 0), 'piece')} translated)"
         )
     if "requests" in stats:
         line += f", {requests_line(stats['requests'], stats.get('retried', 0))}"
     edits = document.edits
     if edits:
-        line += f", {edits['applied']} post-edits applied"
+        line += f", {plural(edits['applied'], 'post-edit')} applied"
         if edits["orphaned"]:
             line += f", {len(edits['orphaned'])} orphaned"
     return line + f", {stats.get('seconds', 0.0):.1f} s"
@@ -71,6 +85,16 @@ def run_summary(document: Document) -> str:
 def requests_line(made: int, retried: int) -> str:
     """``"57 requests (2 retried)"``: an HTTP engine's requests in a run."""
     return f"{plural(made, 'request')} ({retried} retried)"
+
+
+def document_warnings(document: Document) -> list[str]:
+    """A warning line for each flag about the whole document (``not-chinese``) and
+    each orphaned post-edit (:func:`orphaned_edits`)."""
+    from pipeline.qa import DOCUMENT_FLAGS
+
+    lines = [f"Warning: {document.source}: {flag.message}"
+             for block in document.blocks[:1] for flag in block.flags if flag.code in DOCUMENT_FLAGS]
+    return lines + orphaned_edits(document)
 
 
 def orphaned_edits(document: Document) -> list[str]:
@@ -110,13 +134,6 @@ def eta(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
-    """One line: the flags to do and the notes by code, worst first, and how many
-    are resolved (:func:`pipeline.qa.review_counts`, the count the reader shows)."""
-    from pipeline.qa import review_counts
-
-    counts = review_counts(document)
-    hint = " (duizhao check SOURCE lists them)" if counts.to_do_total or counts.notes_total else ""
-    return counts.line() + hint
 
 
 def flag_summary(document: Document) -> str:

@@ -34,6 +34,7 @@ from pipeline import __version__
 from pipeline.errors import DuizhaoError
 from pipeline.glossary import COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, load_glossaries, match_key
 from pipeline.render.tmx import xml_text
+from pipeline.report import plural
 
 FORMATS = ("tbx", "csv")
 TBX_NAMESPACE = "urn:iso:std:iso:30042:ed-2"
@@ -218,7 +219,7 @@ def read_csv(data: bytes, name: str = "<csv>") -> tuple[list[Term], list[str]]:
         if not any(c.strip() for c in row):
             continue
         if len(row) > len(header):
-            raise TermbaseError(f"{where}: {len(row)} columns, the header names {len(header)}")
+            raise TermbaseError(f"{where}: {plural(len(row), 'column')}, the header names {len(header)}")
         cells = dict(zip(header, [_clean(c) for c in row] + [""] * (len(header) - len(row))))
         if not cells["zh"] or not cells["en"]:
             skipped.append(f"{where}: empty {'zh' if not cells['zh'] else 'en'}; skipped")

@@ -135,7 +135,7 @@ def watch(
     errors of failed runs; ``progress`` makes a fresh progress context for each
     run. Returns how many runs succeeded.
     """
-    from pipeline.report import flag_summary, orphaned_edits, run_summary
+    from pipeline.report import document_warnings, flag_summary, run_summary
     from pipeline.run import run
 
     report_error = report_error or report
@@ -160,7 +160,7 @@ def watch(
             report_error("Outputs are left as they were; waiting for the next change.")
             return
         succeeded += 1
-        for line in orphaned_edits(result.document):
+        for line in document_warnings(result.document):
             report_error(line)
         report(flag_summary(result.document))
         report(run_summary(result.document) + " → " + ", ".join(str(p) for p in result.outputs))

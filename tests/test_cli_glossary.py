@@ -26,7 +26,7 @@ def glossary_file(tmp_path):
 def test_check_accepts_a_valid_file(glossary_file):
     result = invoke("glossary", "check", glossary_file)
     assert result.exit_code == 0
-    assert "OK: 2 entries in 1 file(s)" in result.output
+    assert "OK: 2 entries in 1 file:" in result.output
 
 
 def test_check_lists_every_problem_with_file_and_line(tmp_path):
@@ -35,7 +35,7 @@ def test_check_lists_every_problem_with_file_and_line(tmp_path):
     result = invoke("glossary", "check", bad)
     assert result.exit_code == 1
     assert f"{bad}:3: 台州 is also on line 2" in result.output
-    assert f"{bad}:4: 1 columns, expected 4" in result.output
+    assert f"{bad}:4: 1 column, expected 4" in result.output
     assert "Traceback" not in result.output
 
 
@@ -44,7 +44,7 @@ def test_check_defaults_to_the_glossary_folder(tmp_path, monkeypatch):
     assert "no glossary files" in invoke("glossary", "check").output
     (tmp_path / "glossary").mkdir()
     (tmp_path / "glossary" / "a.tsv").write_text(HEADER + "台州\tTaizhou\n", encoding="utf-8")
-    assert "OK: 1 entries" in invoke("glossary", "check").output
+    assert "OK: 1 entry in" in invoke("glossary", "check").output
 
 
 def test_list_counts_occurrences_in_a_source(glossary_file, seed_path):

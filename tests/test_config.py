@@ -175,6 +175,6 @@ def test_glossary_files_and_folders_from_the_file_in_order(project, engines):
 def test_glossary_commands_use_the_files_glossary(project):
     write(project, 'glossary = "terms"\n')
     result = invoke("glossary", "check")
-    assert result.output.startswith(f"OK: 1 entries in 1 file(s): {project / 'terms' / 'a.tsv'}")
+    assert result.output.startswith(f"OK: 1 entry in 1 file: {project / 'terms' / 'a.tsv'}")
     result = invoke("glossary", "add", "港口", "port")
     assert result.exit_code == 0 and (project / "terms" / "a.tsv").read_text(encoding="utf-8").endswith("港口\tport\t\t\n")

@@ -140,7 +140,7 @@ def test_run_reports_applied_and_orphaned_edits(tmp_path, fake_engine):
                                       str(write_glossary(tmp_path)), "--cache", str(tmp_path / "c.sqlite3")])
     assert result.exit_code == 0, result.output
     assert f"{edits_path(source)}:3: orphaned edit, no sentence reads '杭州很美。' any more" in result.output
-    assert "1 post-edits applied, 1 orphaned" in result.output.splitlines()[-1]
+    assert "1 post-edit applied, 1 orphaned" in result.output.splitlines()[-1]
 
 
 def test_edits_import_merges_into_the_file_beside_the_source(tmp_path, monkeypatch):
@@ -153,7 +153,7 @@ def test_edits_import_merges_into_the_file_beside_the_source(tmp_path, monkeypat
     write_edits(download, [Edit("台州很美。", "m", "New.", 0), Edit("临海也很美。", "m", "Added.", 0)], "sources/doc.txt")
     result = CliRunner().invoke(cli, ["edits", "import", str(download)])
     assert result.exit_code == 0, result.output
-    assert "1 edits added, 1 replaced" in result.output
+    assert "1 edit added, 1 replaced" in result.output
     merged = read_edits(edits_path(source))
     assert {k: e.english for k, e in merged.items()} == {"台州很美。": "New.", "玉环在海边。": "Kept.", "临海也很美。": "Added."}
 
