@@ -63,7 +63,7 @@ def test_loads_entries_with_notes_variants_comments_and_blank_lines(tmp_path):
     ("body", "header", "expected"),
     [
         pytest.param("台州\tTaizhou\tnote\tvar\textra\n", HEADER, ["g.tsv:2: 5 columns, expected 4"], id="too-many-columns"),
-        pytest.param("台州 Taizhou\n", HEADER, ["g.tsv:2: 1 columns, expected 4"], id="spaces-not-tabs"),
+        pytest.param("台州 Taizhou\n", HEADER, ["g.tsv:2: 1 column, expected 4"], id="spaces-not-tabs"),
         pytest.param("台州\tTaizhou\n", "", ["g.tsv:1: the first row must be a header"], id="missing-header"),
         pytest.param("\tTaizhou\n", HEADER, ["g.tsv:2: empty zh"], id="empty-zh"),
         pytest.param("台州\t\tnote\n", HEADER, ["g.tsv:2: empty en"], id="empty-en"),
