@@ -498,7 +498,7 @@ def config_command(config, output_dir: str | None, cache_path: str | None, gloss
     rows = config.describe()
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     for key, value, source in rows:
-        _echo(f"{key.ljust(widths[0])}  {_terminal_safe(value).ljust(widths[1])}  {source}")
+        _echo(f"{key.ljust(widths[0])}  {value.ljust(widths[1])}  {source}")
 
 
 @cli.command("eval")
@@ -545,7 +545,7 @@ def eval_command(source: str, reference: str, engine_specs: tuple[str, ...], con
         _echo(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
     else:
         for line in table(evaluation):
-            _echo(_terminal_safe(line))
+            _echo(line)
     if any(score.error for score in evaluation.engines):
         raise SystemExit(1)
 
@@ -572,14 +572,9 @@ def engines_command(config) -> None:
         rows.append(("*" if name == chosen else "", name, NEEDS[name], ("yes: " if ready else "no: ") + detail))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        _echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + _terminal_safe(row[3]))
+        _echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
     if not ready_in_force:
         raise SystemExit(1)
-
-
-def _terminal_safe(text: str) -> str:
-    """``text`` with control characters shown as escapes, so a value cannot drive the terminal."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @cli.group("glossary")
