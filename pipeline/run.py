@@ -22,7 +22,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -245,6 +245,21 @@ def _finish(item: _Loaded, formats: Sequence[str], library: str | Path | None,
     return document, outputs
 
 
+def _return_freed_memory() -> None:
+    """Hand the memory freed by the model back to the system (glibc keeps freed
+    blocks of its thread arenas for reuse; they would count in the run's peak)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):  # not glibc: nothing to hand back
+        pass
+
+
 def run_many(
     jobs: Iterable[Job],
     make_engine: Callable[[], Translator],
@@ -294,8 +309,12 @@ def run_many(
         if on_failure is not None:
             on_failure(failure)
 
+    # When the jobs are counted, the last window is known: see below.
+    remaining = len(jobs) if isinstance(jobs, Sized) else None
     loading = workers.map(load_in_worker, jobs) if workers else map(_load, jobs)
     for window in windows(loading, lambda item: item.sentences, window_sentences):
+        if remaining is not None:
+            remaining -= len(window)
         for item in window:
             if item.failure is not None:
                 failed(item.failure)
@@ -306,6 +325,13 @@ def run_many(
             engine = make_engine()
         stats = translate_documents([item.document for item in loaded], engine, cache, progress, glossary,
                                     backend)
+        if remaining == 0:
+            # Nothing is left to translate: let the model go before the reading aids
+            # (jieba, pypinyin, CC-CEDICT) are loaded, so the run's peak memory is the
+            # larger of the two, not their sum. An engine kept by the caller (watch
+            # mode) stays loaded.
+            engine = None
+            _return_freed_memory()
         summary.sentences += stats.sentences
         summary.translated += stats.translated
         summary.cached += stats.cached

@@ -123,3 +123,41 @@ def test_a_failed_write_leaves_the_previous_output_whole(installed, seed_path, t
     assert (out / "taizhou.json").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == [".duizhao-library.json", "index.html", "taizhou.html",
                                                      "taizhou.json"]
+
+
+@pytest.mark.parametrize("watching", [False, True], ids=["one-run", "engine-kept-by-watch"])
+def test_the_model_is_let_go_before_the_outputs_and_reading_aids_are_made(seed_path, tmp_path, monkeypatch,
+                                                                            watching):
+    """A run's peak memory is the model's or the reading aids', not both: once
+    nothing is left to translate, the run holds the engine no longer (watch mode
+    keeps its own)."""
+    import gc
+    import weakref
+
+    from fakes import FakeEngine
+
+    import pipeline.run as run_module
+    from pipeline.cache import TranslationCache
+
+    made: list[weakref.ref] = []
+    kept = []
+
+    def make_engine():
+        engine = FakeEngine()
+        made.append(weakref.ref(engine))
+        if watching:
+            kept.append(engine)
+        return engine
+
+    alive_at_write = []
+    write_outputs = run_module.write_outputs
+
+    def spy(*args, **kwargs):
+        gc.collect()
+        alive_at_write.append(made[0]() is not None)
+        return write_outputs(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "write_outputs", spy)
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        run_module.run(seed_path, tmp_path / "out", make_engine, cache, glossaries=[])
+    assert alive_at_write == [watching]
