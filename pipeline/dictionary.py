@@ -82,8 +82,61 @@ def is_han(text: str) -> bool:
     return bool(text) and all(_HAN.match(ch) for ch in text)
 
 
-@lru_cache(maxsize=1)
-def _jieba():
+class _Lexicons:
+    """jieba's word list and pypinyin's phrase list, loaded once per process.
+
+    Loaded whole they take about 140 MB, more than the translation model. The
+    first page of a process needs only the entries its own characters can make, so
+    :meth:`prepare` loads just those (a tenth of the memory; same words and pinyin,
+    because neither library ever looks up a string with another character in it:
+    jieba scores paths with the whole list's total, which is kept). Text with
+    characters outside that set (a later document of a run) loads both whole, once.
+    """
+
+    def __init__(self) -> None:
+        self.tokenizer = None
+        self.chars: frozenset[str] | None = None  # None once loaded whole
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        chars = frozenset("".join(texts))
+        if self.tokenizer is None:
+            self.tokenizer = _restricted_jieba(chars)
+            _restricted_pypinyin(chars)
+            self.chars = chars
+        elif self.chars is not None and not chars <= self.chars:
+            self.load_whole()
+
+    def load_whole(self) -> None:
+        if self.tokenizer is not None and self.chars is None:
+            return
+        jieba = _import_jieba()
+        jieba.initialize()
+        if self.chars is not None:  # the restricted phrases are a subset: add the rest
+            _whole_pypinyin()
+        self.tokenizer, self.chars = jieba.dt, None
+
+    def cover(self, text: str) -> None:
+        """Make sure what is loaded knows every character of ``text``."""
+        if self.tokenizer is None:
+            self.prepare([text])
+        elif self.chars is not None and not self.chars.issuperset(text):
+            self.load_whole()
+
+    def words(self, text: str):
+        self.cover(text)
+        return self.tokenizer.cut(text, HMM=True)
+
+
+_LEXICONS = _Lexicons()
+
+
+def prepare(texts: Iterable[str]) -> None:
+    """Say which texts :func:`split_words` and :func:`pinyin` are about to be asked
+    for, so that only the dictionary entries they can use are loaded."""
+    _LEXICONS.prepare(texts)
+
+
+def _import_jieba():
     import logging
     import warnings
 
@@ -95,8 +148,61 @@ def _jieba():
 
     # jieba logs "Building prefix dict..." to stderr at DEBUG level on first use.
     jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
     return jieba
+
+
+def _restricted_jieba(chars: frozenset[str]):
+    """A jieba tokenizer whose prefix dictionary holds the words made of ``chars``
+    only, with the whole list's total count (jieba's path scores divide by it)."""
+    import re
+
+    jieba = _import_jieba()
+    tokenizer = jieba.Tokenizer()
+    with tokenizer.get_dict_file() as file:
+        data = file.read().decode("utf-8")
+    total = sum(map(int, re.findall(r"^\S+ (\d+)", data, re.MULTILINE)))
+    allowed = "".join(sorted(map(re.escape, chars)))
+    freq: dict[str, int] = {}
+    if allowed:
+        for word, count in re.findall(rf"^([{allowed}]+) (\d+)", data, re.MULTILINE):
+            freq[word] = int(count)
+    for word in list(freq):  # jieba's prefix entries, as Tokenizer.gen_pfdict makes them
+        for end in range(1, len(word)):
+            freq.setdefault(word[:end], 0)
+    tokenizer.FREQ, tokenizer.total, tokenizer.initialized = freq, total, True
+    return tokenizer
+
+
+def _phrases_file() -> Path:
+    spec = importlib.util.find_spec("pypinyin")
+    return Path(spec.origin).parent / "phrases_dict.json"
+
+
+def _restricted_pypinyin(chars: frozenset[str]) -> None:
+    """pypinyin with the phrases made of ``chars`` only, when this process has not
+    imported it yet (its phrase list is read at import unless told not to)."""
+    import os
+    import sys
+
+    if "pypinyin" in sys.modules:
+        return
+    os.environ["PYPINYIN_NO_PHRASES"] = "1"
+    try:
+        import pypinyin
+    finally:
+        del os.environ["PYPINYIN_NO_PHRASES"]
+    text = _phrases_file().read_text(encoding="utf-8")
+    decoder, phrases = json.JSONDecoder(), {}
+    for key in regex.finditer(r'^"([^"\n]+)": ', text, regex.MULTILINE):
+        if chars.issuperset(key.group(1)):
+            phrases[key.group(1)], _ = decoder.raw_decode(text, key.end())
+    pypinyin.load_phrases_dict(phrases)
+
+
+def _whole_pypinyin() -> None:
+    import pypinyin
+
+    pypinyin.load_phrases_dict(json.loads(_phrases_file().read_text(encoding="utf-8")))
 
 
 def split_words(text: str) -> list[Word]:
@@ -104,7 +210,7 @@ def split_words(text: str) -> list[Word]:
     if not text:
         return []
     words: list[Word] = []
-    for token in _jieba().cut(text, HMM=True):
+    for token in _LEXICONS.words(text):
         for piece in _HAN_RUN.split(token):
             if not piece:
                 continue
@@ -121,6 +227,7 @@ def split_words(text: str) -> list[Word]:
 def pinyin(word: str) -> tuple[str, ...]:
     """One tone-marked syllable per character of ``word`` (a run of Han characters).
     Kept per word: the documents of a run share most of their words."""
+    _LEXICONS.cover(word)
     from pypinyin import Style, lazy_pinyin
 
     syllables = lazy_pinyin(word, style=Style.TONE, errors=lambda chars: ["" for _ in chars])

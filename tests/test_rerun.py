@@ -32,7 +32,7 @@ def _forbid_computing(monkeypatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("reading aids computed although all were stored")
 
-    monkeypatch.setattr(dictionary, "_jieba", refuse)
+    monkeypatch.setattr(dictionary, "split_words", refuse)
     monkeypatch.setattr(dictionary, "pinyin", refuse)
     monkeypatch.setattr(dictionary, "_scan_cedict", refuse)
 

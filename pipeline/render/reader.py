@@ -716,14 +716,17 @@ def _compute_aids(
     and the entries of each headword. The dictionary is read once: for the stretches
     of new sentences and the headwords of the others together; when every sentence
     was seen before, their headwords' entries come from the store."""
-    from pipeline.dictionary import aids_version, cedict_entries
+    from pipeline.dictionary import aids_version, cedict_entries, prepare
 
     version = aids_version()
     keys = {s.id: _words_key(script, conversion, s) for s in sentences}
     stored = store.get_aids(version, "words", keys.values()) if store is not None else {}
     known = {key: json.loads(stored[key]) for key in set(keys.values()) & stored.keys()}
     new: dict[str, tuple[list[list[str]], list[frozenset[str]]]] = {}
-    for sentence in sentences:
+    todo = [s for s in sentences if keys[s.id] not in known]
+    if todo:
+        prepare(text for s in todo for text in (s.text, s.simplified))
+    for sentence in todo:
         key = keys[sentence.id]
         if key not in known and key not in new:
             new[key] = (_words(sentence, conversion), _stretches(sentence, conversion))
