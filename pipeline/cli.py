@@ -788,24 +788,15 @@ def edits_group() -> None:
 
 @edits_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=str))
-@click.option("--source", type=click.Path(path_type=str),
-              help="The source the edits belong to (default: the one named in FILE, looked up in sources/).")
+@click.option("--source", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="The source the edits belong to (default: the one named in FILE, there or in sources/).")
 def edits_import(file: str, source: str | None) -> None:
     """Merge FILE (saved from the reader) into <stem>.edits.tsv beside its source."""
-    from pathlib import Path
-
-    from pipeline.edits import edits_path, import_edits, source_named_in
-
-    if source is None:
-        named = source_named_in(file)
-        if named is None:
-            raise click.ClickException(f"{file}: does not say which source it belongs to; give --source SOURCE")
-        candidates = [Path(named), Path("sources") / Path(named).name]
-        source = str(next((c for c in candidates if c.exists()), candidates[0]))
-    target = edits_path(source)
-    added, replaced = import_edits(file, target)
+    from pipeline.edits import import_edits, source_of
     from pipeline.report import plural
 
+    source = source if source is not None else str(source_of(file))
+    target, added, replaced = import_edits(file, source)
     _echo(f"{target}: {plural(added, 'edit')} added, {replaced} replaced; `duizhao run {source}` applies them")
 
 

@@ -75,25 +75,33 @@ def _escape(cell: str) -> str:
     return cell.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-def read_edits(path: str | Path) -> dict[str, Edit]:
-    """The edits in ``path`` by source sentence (a later line wins); ``{}`` when
-    the file does not exist."""
-    path = Path(path)
+def _read_text(path: Path) -> str | None:
+    """The text of the edits file ``path``; None when there is none (no file, or a
+    name no file can have); :class:`EditsError` when it cannot be read."""
     try:
         data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
-        return {}
+        return None
     except IsADirectoryError as exc:
         raise EditsError(f"{path}: is a folder, not an edits file (move it away; edits are read from there)") from exc
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
-            return {}  # no file of that name can exist
+            return None  # no file of that name can exist
         raise EditsError(f"{path}: the edits file cannot be read ({exc.strerror}): make it readable "
                          "or move it away") from exc
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise EditsError(f"{path}: not UTF-8 (save the edits file as UTF-8 TSV)") from exc
+
+
+def read_edits(path: str | Path) -> dict[str, Edit]:
+    """The edits in ``path`` by source sentence (a later line wins); ``{}`` when
+    the file does not exist."""
+    path = Path(path)
+    text = _read_text(path)
+    if text is None:
+        return {}
     edits: dict[str, Edit] = {}
     header: list[str] | None = None
     problems = []
@@ -142,25 +150,43 @@ def write_edits(path: str | Path, edits: Iterable[Edit], source_name: str = "") 
     return write_text_atomic(path, format_edits(edits, source_name))
 
 
-def import_edits(incoming: str | Path, target: str | Path) -> tuple[int, int]:
-    """Merge the edits of ``incoming`` into ``target`` (an edit for the same source
-    sentence is replaced by the incoming one). Returns (added, replaced)."""
+def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, int]:
+    """Merge the edits of ``incoming`` into the edits file of ``source`` (an edit
+    for the same source sentence is replaced by the incoming one), whose first
+    line then names ``source`` as the reader writes it. Returns (that file,
+    added, replaced)."""
     new = read_edits(incoming)
     if not new:
         raise EditsError(f"{incoming}: no edits in this file (is it the file the reader saved?)")
+    target = edits_path(source)
     merged = read_edits(target)
     replaced = sum(1 for key in new if key in merged)
     merged.update(new)
-    write_edits(target, merged.values(), Path(target).name.removesuffix(SUFFIX))
-    return len(new) - replaced, replaced
+    write_edits(target, merged.values(), str(source))
+    return target, len(new) - replaced, replaced
 
 
 def source_named_in(path: str | Path) -> str | None:
     """The source recorded in an edits file's first comment (``# duizhao edits for X``)."""
-    for line in Path(path).read_text(encoding="utf-8-sig").splitlines()[:3]:
+    for line in (_read_text(Path(path)) or "").splitlines()[:3]:
         if line.startswith("# duizhao edits for "):
             return line.removeprefix("# duizhao edits for ").strip() or None
     return None
+
+
+def source_of(path: str | Path) -> Path:
+    """The source the edits file ``path`` belongs to: the one its first comment
+    names, at that path or else in ``sources/``; :class:`EditsError` when it names
+    none or neither exists."""
+    named = source_named_in(path)
+    if named is None:
+        raise EditsError(f"{path}: does not say which source it belongs to; give --source SOURCE")
+    candidates = [Path(named), Path("sources") / Path(named).name]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise EditsError(f"{path}: its source {named} is not there nor in sources/; run this in the folder "
+                         "the source was translated from, or give --source SOURCE")
+    return found
 
 
 def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) -> None:
