@@ -2,6 +2,8 @@
 separate runs, the pipeline's own share, --jobs, and the Ray backend.
 
 Prints figures; not a test. Run: .venv/bin/python bench/bench_archive.py [--rounds R] [--no-1000] [--no-ray]
+[--only N=100,ray] (only the runs named: N=10, N=100, jobs, ray, separate, N=1000; the base-size projection
+is printed when N=100 runs)
 
 The archive is made from the seed and the test article: document k is a run of
 the seed's paragraphs (a different run for each k, under the seed's title) or the
@@ -10,7 +12,9 @@ document is a sentence of another (neither segmentation nor the cache can dedupe
 Every timed command is a fresh ``python -m pipeline run`` on an empty translation
 cache, in a throw-away home (bench_rerun.isolated_env): wall time spawn to exit
 and the child's peak RSS (``ru_maxrss`` from ``wait4``). The child also reports
-the seconds spent inside the engine's ``translate`` and inside the translation
+the seconds during which the engine's ``translate`` runs (wall time with at least
+one call running: the local backend overlaps the calls of two chunks, whose summed
+durations would count the overlap twice) and inside the translation
 stage (``run.translate_documents``: cache look-ups, batching, restoring terms),
 so the pipeline's own overhead is wall time minus engine time.
 
@@ -45,12 +49,15 @@ ARTICLE = REPO / "tests" / "data" / "article.md"
 PARAGRAPHS = 14
 
 #: Run in the child in place of `python -m pipeline`: the CLI, with the time
-#: spent in the engine and in the translation stage written to $BENCH_TIMES at exit.
+#: spent in the engine (wall time while any engine call runs) and in the
+#: translation stage written to $BENCH_TIMES at exit.
 CHILD = """
-import atexit, json, os, sys, time
+import atexit, json, os, sys, threading, time
 from pipeline import run as stages
 from pipeline.engines import argos
-spent = {"engine": 0.0, "stage": 0.0}
+spent = {"engine": 0.0, "stage": 0.0, "engine_calls": 0.0}
+busy = {"calls": 0, "since": 0.0}
+lock = threading.Lock()
 def timing(function, key):
     def timed(*args, **kwargs):
         start = time.perf_counter()
@@ -59,7 +66,26 @@ def timing(function, key):
         finally:
             spent[key] += time.perf_counter() - start
     return timed
-argos.ArgosEngine.translate = timing(argos.ArgosEngine.translate, "engine")
+def engine_time(function):
+    # Wall time while at least one engine call runs: the local backend overlaps two
+    # chunks' calls, whose summed durations would count the overlap twice.
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        with lock:
+            busy["calls"] += 1
+            if busy["calls"] == 1:
+                busy["since"] = start
+        try:
+            return function(*args, **kwargs)
+        finally:
+            end = time.perf_counter()
+            with lock:
+                spent["engine_calls"] += end - start
+                busy["calls"] -= 1
+                if busy["calls"] == 0:
+                    spent["engine"] += end - busy["since"]
+    return timed
+argos.ArgosEngine.translate = engine_time(argos.ArgosEngine.translate)
 stages.translate_documents = timing(stages.translate_documents, "stage")
 atexit.register(lambda: open(os.environ["BENCH_TIMES"], "w").write(json.dumps(spent)))
 from pipeline.cli import main
@@ -155,19 +181,36 @@ def line(label: str, samples: list[dict[str, float]], sentences: int, documents:
     return text
 
 
+#: The runs --only can choose, by short name.
+RUNS = {"N=10": "N=10", "N=100": "N=100", "jobs": "N=100 --jobs 2", "ray": "N=100 --backend ray",
+        "separate": "N=100 separate processes", "N=1000": "N=1000"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2; N = 1000 runs once)")
     parser.add_argument("--no-1000", dest="big", action="store_false", help="skip N = 1000")
     parser.add_argument("--no-ray", dest="ray", action="store_false", help="skip the Ray backend")
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=None,
+                        help=f"comma-separated runs to make, of {','.join(RUNS)} (default: all)")
+    parser.add_argument("--no-projection", dest="projection", action="store_false",
+                        help="skip the base-size model's speed (its overhead projection and per-worker figure)")
     options = parser.parse_args()
+    wanted = set(RUNS) if options.only is None else options.only
+    if wanted - set(RUNS):
+        parser.error(f"--only: unknown run {', '.join(sorted(wanted - set(RUNS)))}; choose from {','.join(RUNS)}")
+    options.big = options.big and "N=1000" in wanted
+    options.ray = options.ray and "ray" in wanted
 
     load_before = os.getloadavg()
     home = WORK / "archive-home"
     shutil.rmtree(home, ignore_errors=True)
     small = build(f"Path({str(WORK / 'rerun-package')!r}), user_defined_symbols={PLACEHOLDERS!r}")
     install(small, isolated_env(home))
-    archives = {n: WORK / f"archive-{n}" for n in (10, 100, 1000) if n != 1000 or options.big}
+    needed = {10, 1000} if options.big else {10}
+    if wanted - {"N=10", "N=1000"}:
+        needed.add(100)
+    archives = {n: WORK / f"archive-{n}" for n in sorted(needed)}
     sentences = {n: made(folder, n) for n, folder in archives.items()}
     print("archives: " + ", ".join(f"N={n}: {sentences[n]} sentences" for n in archives))
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
@@ -179,12 +222,16 @@ def main() -> None:
     }
     if options.ray:
         variants["N=100 --backend ray"] = (100, [str(archives[100]), "--backend", "ray"])
+    variants = {name: value for name, value in variants.items() if name in {RUNS[w] for w in wanted}}
+    separate = "separate" in wanted
     run_once(home, [str(archives[10])])  # warm: imports, page caches, the model file
-    samples: dict[str, list[dict[str, float]]] = {name: [] for name in [*variants, "N=100 separate processes"]}
+    samples: dict[str, list[dict[str, float]]] = {
+        name: [] for name in [*variants, *(["N=100 separate processes"] if separate else [])]}
     for _ in range(options.rounds):
         for name, (_, args) in variants.items():
             samples[name].append(run_once(home, args))
-        samples["N=100 separate processes"].append(separate_runs(home, archives[100]))
+        if separate:
+            samples["N=100 separate processes"].append(separate_runs(home, archives[100]))
     if options.big:
         samples["N=1000"] = [run_once(home, [str(archives[1000])])]
         variants["N=1000"] = (1000, [str(archives[1000])])
@@ -198,15 +245,42 @@ def main() -> None:
     def best(name: str, key: str = "wall") -> float:
         return min(s[key] for s in samples[name])
 
-    one, apart = best("N=100"), best("N=100 separate processes")
     print()
-    print(f"one process vs separate processes at N=100: {apart / one:.1f}x faster (target >= 5x)")
-    if options.big:
+    one = best("N=100") if "N=100" in samples else None
+    if one is not None and separate:
+        print(f"one process vs separate processes at N=100: {best('N=100 separate processes') / one:.1f}x faster "
+              "(target >= 5x)")
+    if options.big and one is not None:
         ratio = (best("N=1000") / 1000) / (one / 100)
         print(f"time per document N=1000 / N=100: {ratio:.2f} (target <= 1.2)")
         print(f"peak RSS N=1000 / N=100: {best('N=1000', 'peak') / best('N=100', 'peak'):.2f} (target <= 1.5)")
-    print(f"--jobs 2 vs --jobs 1 at N=100: {one / best('N=100 --jobs 2'):.2f}x")
+    if one is not None and "N=100 --jobs 2" in samples:
+        print(f"--jobs 2 vs --jobs 1 at N=100: {one / best('N=100 --jobs 2'):.2f}x")
+    if one is not None:
+        projections(samples, sentences, archives, options.ray, options.projection)
+    load_after = os.getloadavg()
+    print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
 
+
+def projections(samples: dict[str, list[dict[str, float]]], sentences: dict[int, int], archives: dict[int, Path],
+                ray: bool, projection: bool) -> None:
+    """The overhead projected onto a base-size model, and Ray against the local backend."""
+
+    def best(name: str, key: str = "wall") -> float:
+        return min(s[key] for s in samples[name])
+
+    one = best("N=100")
+    fastest = min(samples["N=100"], key=lambda s: s["wall"])
+    own = fastest["wall"] - fastest["engine"]
+    print(f"pipeline's own time at N=100 (wall - engine): {own:.2f} s of {fastest['wall']:.2f} s "
+          f"({own / fastest['wall']:.1%} with the small model)")
+    if ray:
+        ray_stage, local_stage = best("N=100 --backend ray", "stage"), best("N=100", "stage")
+        print(f"Ray (local cluster, 1 actor of 2 CPUs) vs local backend at N=100: "
+              f"wall {one / best('N=100 --backend ray'):.2f}x, translation stage {local_stage / ray_stage:.2f}x "
+              f"(target >= 0.8)")
+    if not projection:
+        return
     # The pipeline's own share, projected onto a real model's speed.
     text = (f"Path({str(SEED)!r}).read_text(encoding='utf-8') + "
             "generated_training_text(lines=3000, han_chars=600)")
@@ -223,21 +297,13 @@ def main() -> None:
     speed = json.loads(subprocess.run([sys.executable, "-c", ENGINE_SPEED, str(package), str(archives[10])],
                                       cwd=REPO, check=True, capture_output=True, text=True).stdout)
     base_rate = speed["sentences"] / speed["seconds"]
-    fastest = min(samples["N=100"], key=lambda s: s["wall"])
-    own = fastest["wall"] - fastest["engine"]
     projected = sentences[100] / base_rate
-    print(f"pipeline's own time at N=100 (wall - engine): {own:.2f} s of {fastest['wall']:.2f} s "
-          f"({own / fastest['wall']:.1%} with the small model)")
     # own / (own + sentences / rate) < 15%  <=>  rate < sentences / (own * 85 / 15)
     print(f"base-size model (random weights decode to the length limit: a slow bound): {base_rate:.1f} sentences/s "
           f"on this archive's sentences ({speed['sentences']} timed); N=100 would spend {projected:.0f} s in it: "
           f"projected overhead {own / (own + projected):.1%}; the overhead stays under 15% for any engine slower "
           f"than {sentences[100] / (own * 85 / 15):.0f} sentences/s")
-    if options.ray:
-        ray_stage, local_stage = best("N=100 --backend ray", "stage"), best("N=100", "stage")
-        print(f"Ray (local cluster, 1 actor of 2 CPUs) vs local backend at N=100: "
-              f"wall {one / best('N=100 --backend ray'):.2f}x, translation stage {local_stage / ray_stage:.2f}x "
-              f"(target >= 0.8)")
+    if ray:
         actor_rate = sentences[100] / ray_stage
         driver_rate = sentences[100] / own
         print(f"per actor: {actor_rate:.0f} sentences/s in the translation stage with the small model; "
@@ -245,8 +311,6 @@ def main() -> None:
               f"worker of C cores adds about {base_rate / 2:.0f} x C sentences/s, until the driver's own "
               f"{driver_rate:.0f} sentences/s (reading, checking, rendering) is the limit: "
               f"about {driver_rate / base_rate:.0f} actors")
-    load_after = os.getloadavg()
-    print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
 
 
 if __name__ == "__main__":
