@@ -160,3 +160,29 @@ def test_a_cache_locked_by_another_process_is_a_clear_error(db_path: Path, monke
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+@pytest.mark.parametrize("rows", [2_000, 20_000], ids=["2k-rows", "20k-rows"])
+def test_storing_reading_aids_does_not_read_the_whole_table(db_path: Path, rows: int):
+    """put_aids drops the rows of other versions; with many rows stored (a run of
+    many documents) that purge must search the index, not scan every row, or each
+    document's write grows with all the documents before it."""
+    with TranslationCache(db_path) as cache:
+        cache.put_aids("v1", "cedict", {f"词{i}": "[]" for i in range(rows)})
+        steps = 0
+
+        def count() -> int:
+            nonlocal steps
+            steps += 1
+            return 0
+
+        cache._db.set_progress_handler(count, 10)
+        cache.put_aids("v1", "words", {"新": "[]"})
+        cache._db.set_progress_handler(None, 0)
+        assert cache.get_aids("v1", "words", ["新"]) == {"新": "[]"}
+        assert len(cache.get_aids("v1", "cedict", [f"词{i}" for i in range(rows)])) == rows
+    # A write of one row: a few dozen VM steps, whatever the table holds (a scan: rows / 10 or more).
+    assert steps < 50
+    with TranslationCache(db_path) as cache:  # and another version's rows are still dropped
+        cache.put_aids("v2", "words", {"新": "[]"})
+        assert cache.get_aids("v1", "cedict", ["词1"]) == {}
