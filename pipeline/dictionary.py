@@ -79,7 +79,8 @@ def _opencc(config: str):
 
 
 def is_han(text: str) -> bool:
-    return bool(text) and all(_HAN.match(ch) for ch in text)
+    """Whether ``text`` is one or more Han characters and nothing else."""
+    return _HAN_RUN.fullmatch(text) is not None
 
 
 class _Lexicons:
@@ -358,7 +359,8 @@ def _scan_cedict(wanted: set[str]) -> dict[str, list[DictEntry]]:
     found: dict[str, list[DictEntry]] = {}
     if _scans > 1:
         index = _cedict_index()
-        for headword in wanted:
+        # Most stretches of a page are no headword: drop them in one set operation.
+        for headword in wanted & index.keys():
             entries = [e for e in map(_parse_line, index.get(headword, ())) if e is not None]
             if entries:
                 found[headword] = entries

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import dictionary
 
@@ -68,3 +70,11 @@ def test_text_with_a_new_character_loads_the_lists_whole(ask):
             f"{ask}\nprint(before, dictionary._LEXICONS.chars is None)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "True"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("中文字𠀀〇a1 ，。·々ー"), max_size=12))
+def test_is_han_means_every_character_is_han(text: str):
+    import regex
+
+    assert dictionary.is_han(text) == (bool(text) and all(regex.match(r"\p{Han}", ch) for ch in text))

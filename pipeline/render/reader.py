@@ -743,7 +743,7 @@ def _compute_aids(
                                    ensure_ascii=False, separators=(",", ":"))
         if store is not None:
             store.put_aids(version, "words", rows)
-            store.put_aids(version, "cedict", {h: _entries_json(found[h]) for _, hs in stretches for h in hs})
+            store.put_aids(version, "cedict", {h: _entries_json(found[h]) for h in {h for _, hs in stretches for h in hs}})
     else:
         found = cedict_entries(headwords, store)
 
@@ -777,13 +777,12 @@ def _stretches(sentence: _SentenceView, other_script) -> list[frozenset[str]]:
     other = other_script(text)
     forms = [text] + [t for t in (other, sentence.simplified) if len(t) == len(text) and t != text]
     spans = {(start, end) for start, end in zip(sentence.cuts, sentence.cuts[1:]) if _is_term(sentence, start, end)}
+    han = [is_han(ch) for ch in text]
     for start in range(len(text)):
-        if not is_han(text[start]):
-            continue
-        end = start + 1
-        while end <= len(text) and end - start <= _LOOKUP and is_han(text[end - 1]):
-            spans.add((start, end))
+        end = start
+        while end < len(text) and end - start < _LOOKUP and han[end]:
             end += 1
+            spans.add((start, end))
     out = []
     for start, end in sorted(spans):
         out.append(frozenset(f[start:end] for f in forms) | ({other_script(text[start:end])} if len(other) != len(text) else set()))
