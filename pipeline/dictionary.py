@@ -224,6 +224,15 @@ def split_words(text: str) -> list[Word]:
     return words
 
 
+def word_ends(text: str) -> list[int]:
+    """Where each of jieba's words of ``text`` ends (the last is ``len(text)``)."""
+    ends, at = [], 0
+    for token in _LEXICONS.words(text):
+        at += len(token)
+        ends.append(at)
+    return ends
+
+
 @lru_cache(maxsize=1 << 16)
 def pinyin(word: str) -> tuple[str, ...]:
     """One tone-marked syllable per character of ``word`` (a run of Han characters).

@@ -11,8 +11,10 @@ Rules, in the order they apply:
 - a footnote marker right after a full stop (。①, 。[1]) ends the sentence before
   it: a sentence never starts with one;
 - a sentence longer than :data:`MAX_SENTENCE_CHARS` is cut again at ；, then at ，
-  (outside quotations and titles where possible), so no translation unit is too
-  long for the model.
+  (outside quotations and titles where possible), then between words (jieba), and
+  a single word longer than that between characters, so no translation unit is
+  ever too long for the model (an unpunctuated line of 200,000 characters is
+  about 1,400 units, not one).
 
 Concatenating the sentences gives the block text back, less whitespace between them.
 """
@@ -40,6 +42,8 @@ _SIGNIFICANT = regex.compile(
 )
 #: A quotation up to this long is never split inside.
 SHORT_QUOTE_CHARS = 40
+#: The longest translation unit: about 100-150 model pieces, the length of the
+#: long sentences NMT models are trained on.
 MAX_SENTENCE_CHARS = 150
 
 
@@ -148,14 +152,31 @@ def _may_split_inside(text: str, stack: list[int], closing: dict[int, int] | Non
     return True
 
 
-def _split_long(sentence: str, max_chars: int) -> list[str]:
-    if len(sentence) <= max_chars:
+def _split_long(sentence: str, max_chars: int, level: int = 0) -> list[str]:
+    """``sentence`` cut into pieces of at most ``max_chars``: at ；, what is still
+    too long at ，, then between words, and a word longer than that (a run of
+    Latin letters or digits) between characters, so no piece is ever longer."""
+    if len(sentence) <= max_chars or level == len(_CUTTERS):
         return [sentence]
-    for marks in ("；;", "，,"):
-        cuts = _cut_points(sentence, marks)
-        if cuts:
-            return _greedy_cut(sentence, cuts, max_chars)
-    return [sentence]
+    cuts = _CUTTERS[level](sentence)
+    pieces = _greedy_cut(sentence, cuts, max_chars) if cuts else [sentence]
+    return [short for piece in pieces for short in _split_long(piece, max_chars, level + 1)]
+
+
+def _word_cut_points(text: str) -> list[int]:
+    """Positions between jieba's words."""
+    from pipeline.dictionary import word_ends
+
+    return word_ends(text)[:-1]
+
+
+def _character_cut_points(text: str) -> list[int]:
+    """Positions between characters, never before a combining mark or joiner."""
+    return [i for i in range(1, len(text)) if not _joins_previous(text[i])]
+
+
+def _joins_previous(char: str) -> bool:
+    return unicodedata.category(char) in ("Mn", "Me", "Mc") or char == "\u200d"
 
 
 def _cut_points(text: str, marks: str) -> list[int]:
@@ -186,3 +207,12 @@ def _greedy_cut(text: str, cuts: list[int], max_chars: int) -> list[str]:
         previous = point
     pieces.append(text[start:])
     return [p.strip() for p in pieces if p.strip()]
+
+
+#: How a sentence that is too long is cut, in order (see :func:`_split_long`).
+_CUTTERS = (
+    lambda text: _cut_points(text, "；;"),
+    lambda text: _cut_points(text, "，,"),
+    _word_cut_points,
+    _character_cut_points,
+)

@@ -24,7 +24,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pipeline.errors import DuizhaoError, PathError
 
@@ -74,8 +74,9 @@ class DecodeOptions:
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
     #: Length limit for an input of n tokens:
-    #: ``max_decoding_base + ceil(max_decoding_ratio * n)`` tokens. Stops a model
-    #: that loops ("the the the ...") from decoding 256 tokens for a short sentence.
+    #: ``max_decoding_base + ceil(max_decoding_ratio * n)`` tokens, at most
+    #: :attr:`MAX_DECODING_TOKENS`. Stops a model that loops ("the the the ...")
+    #: from decoding 256 tokens for a short sentence.
     max_decoding_base: int = 10
     max_decoding_ratio: float = 2.0
     #: Unknown target tokens become the most attended source token (as in Argos).
@@ -105,9 +106,18 @@ class DecodeOptions:
         if problems:
             raise EngineError("invalid decoding options: " + "; ".join(problems))
 
+    #: The absolute cap, whatever the input: CTranslate2's own default, which Argos
+    #: Translate decodes with. Ample for a unit of the longest sentence
+    #: (pipeline.sentences.MAX_SENTENCE_CHARS: ~100 English words, ~150 pieces),
+    #: and it bounds the work of any input. Not in the signature: a translation
+    #: that ends before the cap is the same with or without it (beam search takes
+    #: the same steps up to the last), so only runaway translations change.
+    MAX_DECODING_TOKENS: ClassVar[int] = 256
+
     def max_decoding_length(self, input_tokens: int) -> int:
         """The most tokens a translation of ``input_tokens`` tokens may have."""
-        return self.max_decoding_base + math.ceil(self.max_decoding_ratio * input_tokens)
+        wanted = self.max_decoding_base + math.ceil(self.max_decoding_ratio * input_tokens)
+        return min(wanted, self.MAX_DECODING_TOKENS)
 
     def output_options(self) -> dict[str, Any]:
         """The options that change the text, for a signature."""
