@@ -110,7 +110,7 @@ class _Lexicons:
     def load_whole(self) -> None:
         if self.tokenizer is not None and self.chars is None:
             return
-        jieba = _import_jieba()
+        jieba = import_jieba()
         jieba.initialize()
         if self.chars is not None:  # the restricted phrases are a subset: add the rest
             _whole_pypinyin()
@@ -137,7 +137,9 @@ def prepare(texts: Iterable[str]) -> None:
     _LEXICONS.prepare(texts)
 
 
-def _import_jieba():
+def import_jieba():
+    """jieba, quiet, keeping its prefix dictionary cache (``jieba.cache``, ~9 MB)
+    in our cache folder rather than the shared temporary folder."""
     import logging
     import warnings
 
@@ -147,9 +149,26 @@ def _import_jieba():
         warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
         import jieba  # heavy: builds or loads its prefix dictionary
 
-    # jieba logs "Building prefix dict..." to stderr at DEBUG level on first use.
-    jieba.setLogLevel(logging.WARNING)
+    # jieba logs "Building prefix dict..." at DEBUG level, and a failure to write its
+    # cache file (which only costs time) as an error with a traceback.
+    jieba.setLogLevel(logging.CRITICAL)
+    jieba.dt.tmp_dir = _jieba_cache_folder()
     return jieba
+
+
+def _jieba_cache_folder() -> str | None:
+    """The translation cache's folder, made if need be; None (jieba's default, the
+    temporary folder) when it cannot be written."""
+    import os
+
+    from pipeline.cache import default_path
+
+    folder = default_path().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return str(folder) if os.access(folder, os.W_OK | os.X_OK) else None
 
 
 def _restricted_jieba(chars: frozenset[str]):
@@ -157,7 +176,7 @@ def _restricted_jieba(chars: frozenset[str]):
     only, with the whole list's total count (jieba's path scores divide by it)."""
     import re
 
-    jieba = _import_jieba()
+    jieba = import_jieba()
     tokenizer = jieba.Tokenizer()
     with tokenizer.get_dict_file() as file:
         data = file.read().decode("utf-8")

@@ -98,11 +98,9 @@ def suggest_terms(
 
 def _jieba_unknown(texts: list[str]) -> Counter:
     """Multi-character Han words of ``texts`` that jieba's dictionary lacks, counted."""
-    import logging
+    from pipeline.dictionary import import_jieba
 
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
+    jieba = import_jieba()
     jieba.initialize()
     known = jieba.dt.FREQ
     return Counter(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -32,6 +33,12 @@ for _name, _sub in {
 os.environ["ARGOS_PACKAGE_INDEX"] = "http://127.0.0.1:9/"
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_unconfigure(config):
+    """The session's home folder goes with the session (it held the packages, caches
+    and settings of its tests; tests/reliability/test_leftovers.py checks this)."""
+    shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 DATA = Path(__file__).resolve().parent / "data"
 
 
