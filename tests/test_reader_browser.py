@@ -90,6 +90,14 @@ def open_page(browser, pages):
         assert seen.clean(), (seen.requests, seen.errors, seen.dialogs)
 
 
+def choose(page, selector: str) -> None:
+    """Click a control of the View menu (layout, script, colours, ...), then close it."""
+    if page.is_hidden("#menu"):
+        page.click("#btn-menu")
+    page.click(selector)
+    page.keyboard.press("Escape")
+
+
 def zh(sid: str) -> str:
     return f'.cell.zh .s[data-s="{sid}"]'
 
@@ -120,7 +128,7 @@ def test_screenshots_with_aids_and_panels(open_page):
     page.hover(zh("p4.2"))
     page.screenshot(path=str(SHOTS / "reader-desktop-pinyin-glossary.png"))
     dark = open_page("seed", color_scheme="dark").page
-    dark.click('[data-mode="inter"]')
+    choose(dark, '[data-mode="inter"]')
     dark.click('[data-panel="qa"]')
     dark.screenshot(path=str(SHOTS / "reader-desktop-dark-interleaved-review.png"))
 
@@ -192,26 +200,106 @@ def columns(page, row: str = "#p4") -> int:
 ], ids=["side-by-side", "interleaved", "chinese", "english"])
 def test_layout_modes(open_page, mode, grid, zh_shown, en_shown):
     page = open_page("seed").page
-    page.click(f'[data-mode="{mode}"]')
+    choose(page, f'[data-mode="{mode}"]')
     assert page.get_attribute(f'[data-mode="{mode}"]', "aria-pressed") == "true"
     assert columns(page) == grid
     assert page.is_visible("#p4 > .zh") is zh_shown
     assert page.is_visible("#p4 > .en") is en_shown
     if mode == "inter":
-        zh_box, en_box = page.locator("#p4 > .zh").bounding_box(), page.locator("#p4 > .en").bounding_box()
-        assert en_box["y"] >= zh_box["y"] + zh_box["height"]
+        assert sentence_order(page, "#p4")[:6] == ["zh p4.1", "en p4.1", "zh p4.2", "en p4.2", "zh p4.3", "en p4.3"]
+
+
+SENTENCE_ORDER = """row => [...row.querySelectorAll('.cell .s')].map(s => [s.getBoundingClientRect().top, s.getBoundingClientRect().left,
+    (s.closest('.cell').classList.contains('zh') ? 'zh ' : 'en ') + s.dataset.s]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(x => x[2])"""
+
+
+def sentence_order(page, row: str) -> list[str]:
+    """The sentences of a block as they stand on the screen, top to bottom."""
+    page.locator(row).scroll_into_view_if_needed()
+    return page.eval_on_selector(row, SENTENCE_ORDER)
+
+
+@pytest.mark.parametrize("viewport, default", [(DESKTOP, "side"), (NARROW, "inter")], ids=["desktop", "phone"])
+def test_a_phone_reads_sentence_by_sentence_by_default(open_page, viewport, default):
+    page = open_page("seed", viewport).page
+    assert f"mode-{default}" in page.get_attribute("body", "class")
+    assert page.get_attribute(f'[data-mode="{default}"]', "aria-pressed") == "true"
+    if default == "inter":  # each Chinese sentence, then its English
+        assert sentence_order(page, "#p4")[:6] == ["zh p4.1", "en p4.1", "zh p4.2", "en p4.2", "zh p4.3", "en p4.3"]
+    else:
+        assert columns(page) == 2
+
+
+def test_a_chosen_layout_outlasts_the_phone_default(open_page):
+    page = open_page("seed", NARROW).page
+    choose(page, '[data-mode="side"]')
+    page.reload()
+    page.wait_for_function("document.body.classList.contains('ready')")
+    assert "mode-side" in page.get_attribute("body", "class")
+
+
+BAR = """() => {
+  const bar = document.querySelector('.bar'), row = document.querySelector('.bar-row');
+  const shown = [...row.querySelectorAll('button, a')].filter(b => b.getClientRects().length && !b.closest('.edits'));
+  return {height: bar.getBoundingClientRect().height, overflow: row.scrollWidth - row.clientWidth,
+          spread: Math.max(...shown.map(b => b.getBoundingClientRect().top)) - Math.min(...shown.map(b => b.getBoundingClientRect().top)),
+          controls: shown.map(b => b.id || b.dataset.panel || b.className)};
+}"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "phone"])
+def test_the_toolbar_is_one_row_and_the_rest_is_in_the_view_menu(open_page, viewport):
+    page = open_page("seed", viewport).page
+    bar = page.evaluate(BAR)
+    assert bar["spread"] < 4 and bar["overflow"] <= 0 and bar["height"] < 56, bar  # one row; was 134 px on a phone
+    assert bar["controls"] == ["btn-find", "btn-pinyin", "glossary", "qa", "btn-menu"]
+    for hidden in ('[data-mode="side"]', '[data-script="hant"]', '[data-size="1"]', "#btn-terms", "#btn-tones", "#btn-edit", "#btn-keys"):
+        assert not page.is_visible(hidden), hidden
+    page.click("#btn-menu")
+    assert page.get_attribute("#btn-menu", "aria-expanded") == "true"
+    assert page.evaluate("document.activeElement.dataset.mode") == "side"  # the menu takes the focus
+    for shown in ('[data-mode="inter"]', '[data-script="hant"]', '[data-size="1"]', "#btn-tones", "#btn-edit", "#btn-keys"):
+        assert page.is_visible(shown), shown
+    menu, row = page.locator("#menu").bounding_box(), page.locator(".bar-row").bounding_box()
+    assert menu["x"] >= 0 and menu["x"] + menu["width"] <= viewport["width"] and menu["y"] >= row["y"] + row["height"] - 4
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#menu") and page.evaluate("document.activeElement.id") == "btn-menu"  # and gives it back
+    page.click("#btn-menu")
+    page.mouse.click(viewport["width"] // 2, viewport["height"] - 20)  # a click elsewhere closes it
+    assert page.is_hidden("#menu")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "phone"])
+def test_edit_controls_show_only_in_edit_mode_or_with_unsaved_edits(open_page, viewport):
+    page = open_page("seed", viewport).page
+    assert not page.is_visible("#btn-save") and not page.is_visible("#btn-discard")
+    page.keyboard.press("e")
+    assert page.is_visible("#btn-save") and page.is_visible("#btn-discard")
+    bar = page.evaluate(BAR)
+    # nothing pushed off; on a phone the two edit controls take a second row while editing
+    assert bar["spread"] < 4 and bar["overflow"] <= 0 and bar["height"] < (56 if viewport == DESKTOP else 96), bar
+    page.keyboard.press("e")
+    assert not page.is_visible("#btn-save")
+    choose(page, "#btn-edit")
+    page.click(en("p4.1"))
+    page.keyboard.press("End")
+    page.keyboard.type(" More.")
+    page.keyboard.press("Enter")
+    choose(page, "#btn-edit")  # edit mode off, the edit not saved yet: Save stays in reach
+    assert page.get_attribute("#btn-edit", "aria-pressed") == "false"
+    assert page.is_visible("#btn-save") and page.inner_text("#btn-save") == "Save edits (1)"
 
 
 def test_side_by_side_is_stacked_on_a_narrow_screen(open_page):
     page = open_page("seed", NARROW).page
-    assert "mode-side" in page.get_attribute("body", "class")
+    choose(page, '[data-mode="side"]')
     assert columns(page) == 1
     assert page.is_visible("#p4 > .zh") and page.is_visible("#p4 > .en")
 
 
 def test_the_mode_is_remembered_and_m_cycles_it(open_page):
     page = open_page("seed").page
-    page.click('[data-mode="en"]')
+    choose(page, '[data-mode="en"]')
     page.reload()
     page.wait_for_function("document.body.classList.contains('ready')")
     assert "mode-en" in page.get_attribute("body", "class")
@@ -224,7 +312,7 @@ def test_the_mode_is_remembered_and_m_cycles_it(open_page):
 
 def test_print_is_side_by_side_whatever_the_mode(open_page):
     page = open_page("seed").page
-    page.click('[data-mode="zh"]')
+    choose(page, '[data-mode="zh"]')
     page.emulate_media(media="print")
     assert columns(page) == 2
     assert page.is_visible("#p4 > .en") and not page.is_visible(".bar")
@@ -290,7 +378,7 @@ def test_arrows_move_between_sentences_and_across_to_the_counterpart(open_page):
     assert roving(page)["at"] == "p1.1"
     page.keyboard.press("j")
     assert roving(page)["at"] == "p2.1" and roving(page)["stops"] == ["p2.1"]
-    page.click('[data-mode="en"]')  # the Chinese is hidden: the stop moves across
+    choose(page, '[data-mode="en"]')  # the Chinese is hidden: the stop moves across
     assert page.eval_on_selector("main", TABBABLE) == 1 and page.evaluate(
         "document.querySelector('main [tabindex=\"0\"]').closest('.cell').classList.contains('en')")
 
@@ -507,13 +595,13 @@ def test_simplified_traditional_switch(open_page):
     page = open_page("seed").page
     original = base_text(page, zh("p4.2"))
     assert "集装箱" in original
-    page.click('[data-script="hant"]')
+    choose(page, '[data-script="hant"]')
     assert "集裝箱" in base_text(page, zh("p4.2"))
     assert page.get_attribute("#p4 > .zh", "lang") == "zh-Hant"
     page.reload()
     page.wait_for_function("document.body.classList.contains('ready')")
     assert "集裝箱" in base_text(page, zh("p4.2"))  # remembered
-    page.click('[data-script="hans"]')
+    choose(page, '[data-script="hans"]')
     assert base_text(page, zh("p4.2")) == original
     assert page.get_attribute("#p4 > .zh", "lang") == "zh-Hans"
 
@@ -522,11 +610,11 @@ def test_a_traditional_source_switches_to_simplified(open_page):
     page = open_page("traditional").page
     assert page.get_attribute('[data-script="hant"]', "aria-pressed") == "true"
     assert base_text(page, zh("p1.1")) == "臺灣的經濟發展很快。"
-    page.click('[data-script="hans"]')
+    choose(page, '[data-script="hans"]')
     assert base_text(page, zh("p1.1")) == "台湾的经济发展很快。"
     assert page.get_attribute("#p1 > .zh", "lang") == "zh-Hans"
     page.click("#btn-pinyin")
-    assert page.locator(f'{zh("p1.1")} ruby.w[data-w="台湾"] rt').all_inner_texts() == ["tái", "wān"]
+    assert page.locator(f'{zh("p1.1")} ruby.w[data-w="台湾"] rt').all_inner_texts() == ["táiwān"]
 
 
 SHOWN_CHINESE = """() => {
@@ -563,7 +651,7 @@ def test_the_page_never_shows_two_forms_of_one_term(open_page, pages, variant):
     page.click('[data-sev="info"]')
     page.click('[data-panel="glossary"]')
     for script in ("hans", "hant"):
-        page.click(f'[data-script="{script}"]')
+        choose(page, f'[data-script="{script}"]')
         page.click('[data-panel="qa"]')  # the review list is drawn in the script shown
         shown = page.evaluate(SHOWN_CHINESE)
         page.click('[data-panel="glossary"]')
@@ -582,11 +670,58 @@ def test_pinyin_switch(open_page):
     page.click("#btn-pinyin")
     assert page.get_attribute("#btn-pinyin", "aria-pressed") == "true"
     ruby = page.locator(f'{zh("p4.2")} ruby.w[data-w="集装箱"]')
-    assert ruby.locator("rt").all_inner_texts() == ["jí", "zhuāng", "xiāng"]
+    # one annotation per word, its syllables written together as pinyin is
+    assert ruby.locator("rt").all_inner_texts() == ["jízhuāngxiāng"]
+    assert ruby.locator("rt span").all_inner_texts() == ["jí", "zhuāng", "xiāng"]
     assert ruby.locator("rt").first.is_visible()
     assert base_text(page, zh("p4.2")) == original
+    geometry = page.evaluate(RUBY_GEOMETRY, "p4.2")
+    assert geometry["rt_px"] >= 12  # was 9.5 px
+    assert geometry["inner_gaps"] and max(geometry["inner_gaps"]) < 1.5  # 集装箱 not pushed apart
+    assert geometry["word_gaps"] and min(geometry["word_gaps"]) >= 2  # neighbouring words' pinyin never run together
+    page.wait_for_function("document.body.dataset.drawn === 'hans|true'")  # the blocks off screen too, in the background
+    assert page.locator(".cell.zh .s").count() == page.locator(".cell.zh .s:has(ruby.w)").count()
     page.click("#btn-pinyin")
+    page.wait_for_function("document.body.dataset.drawn === 'hans|false'")
     assert page.locator(".cell.zh rt").count() == 0
+
+
+#: In sentence ``sid`` with pinyin: the annotation's font size, the gaps between
+#: neighbouring characters inside a word, and between neighbouring words' pinyin on a line.
+RUBY_GEOMETRY = """sid => {
+  const s = document.querySelector(`.cell.zh .s[data-s="${sid}"]`);
+  const inner = [], between = [];
+  let before = null;
+  for (const word of s.querySelectorAll('ruby.w')) {
+    const text = word.firstChild, letters = document.createRange();
+    letters.selectNodeContents(word.querySelector('rt'));
+    const rt = letters.getBoundingClientRect();
+    const boxes = [...text.data].map((_, i) => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1); return r.getBoundingClientRect(); });
+    for (let i = 1; i < boxes.length; i++) if (Math.abs(boxes[i].top - boxes[i - 1].top) < 2) inner.push(boxes[i].left - boxes[i - 1].right);
+    if (before && Math.abs(before.top - rt.top) < 2) between.push(rt.left - before.right);
+    before = rt;
+  }
+  return {rt_px: parseFloat(getComputedStyle(s.querySelector('rt')).fontSize), inner_gaps: inner, word_gaps: between};
+}"""
+
+
+def test_tone_colours_are_one_colour_per_tone_on_request_and_remembered(open_page):
+    page = open_page("seed").page
+    page.click("#btn-pinyin")
+    colours = """() => Object.fromEntries([1, 2, 3, 4, 5].map(t => [t, [...new Set([...document.querySelectorAll(
+        `.cell.zh rt .t${t}`)].slice(0, 30).map(e => getComputedStyle(e).color))]]))"""
+    plain = page.evaluate(colours)
+    assert len({c for cs in plain.values() for c in cs}) == 1  # off: the annotation in one colour
+    choose(page, "#btn-tones")
+    toned = page.evaluate(colours)
+    assert all(len(cs) == 1 for cs in toned.values()), toned
+    assert len({cs[0] for cs in toned.values()}) == 5  # five tones, five colours
+    spans = page.locator(f'{zh("p4.2")} ruby.w[data-w="集装箱"] rt span')
+    assert [spans.nth(i).get_attribute("class") for i in range(3)] == ["t2", "t1", "t1"]  # jí zhuāng xiāng
+    page.reload()
+    page.wait_for_function("document.body.classList.contains('ready')")
+    assert page.get_attribute("#btn-tones", "aria-pressed") == "true"
+    assert page.evaluate(colours) == toned
 
 
 CHAR_BOX = """([sid, text, n]) => {
@@ -691,7 +826,7 @@ def test_the_dictionary_from_the_keyboard(open_page):
 def test_the_dictionary_works_with_pinyin_and_in_traditional(open_page):
     page = open_page("seed").page
     page.click("#btn-pinyin")
-    page.click('[data-script="hant"]')
+    choose(page, '[data-script="hant"]')
     click_char(page, "p4.2", "集裝箱", 0)
     assert page.inner_text("#dict .dict-word") == "集裝箱"
     assert "container (for shipping)" in page.inner_text("#dict")
@@ -710,7 +845,7 @@ def test_injection_strings_render_as_text(open_page):
     page.locator(".cell.zh mark.term").hover()
     assert "<script>alert(1)</script>" in page.inner_text("#tip")
     page.click("#btn-pinyin")
-    page.click('[data-script="hant"]')
+    choose(page, '[data-script="hant"]')
     assert "<script>alert(1)</script>" in base_text(page, zh("p2.1"))
     page.click('[data-panel="qa"]')
     assert '"><img src=x onerror=alert(2)>' in page.inner_text("#panel-qa")
@@ -745,7 +880,7 @@ def test_text_contrast_meets_wcag_aa(open_page, scheme):
     page = open_page("seed", color_scheme=scheme).page
     page.click('[data-panel="qa"]')
     page.click("#btn-pinyin")
-    page.click("#btn-terms")  # every term coloured, the caption's too
+    choose(page, "#btn-terms")  # every term coloured, the caption's too
     page.click(en("p9.1"))
     page.hover(zh("p4.2"))
     page.locator(".cell.zh mark.term").first.hover()
@@ -786,10 +921,18 @@ def test_axe_finds_no_violation_with_every_panel_and_pop_up_open(open_page, view
     found["review"] = axe_violations(page)
     page.keyboard.press("Escape")
     page.click("#btn-pinyin")
-    page.click("#btn-terms")
+    choose(page, "#btn-terms")
     click_char(page, "p4.2", "大麦屿港", 1)
     found["pinyin, terms, dictionary"] = axe_violations(page)
     page.keyboard.press("Escape")
+    choose(page, "#btn-tones")
+    page.click("#btn-find")
+    page.keyboard.type("taizhou")
+    page.keyboard.press("Enter")
+    page.click("#btn-menu")
+    found["tones, find, view menu"] = axe_violations(page)
+    page.keyboard.press("Escape")
+    page.click("#find-close")
     if not narrow:
         page.locator(zh("p4.2")).locator("mark.term").first.hover()
         found["tooltip"] = axe_violations(page)
@@ -818,7 +961,7 @@ def test_terms_are_quiet_until_pointed_at_chosen_or_all_coloured(open_page):
         && !m.matches(':hover') && !m.closest('.s.pin, .s:focus')).map(m => m.dataset.term)""")
     assert chosen and set(chosen) == {term}  # every occurrence of the chosen term, and no other
     page.keyboard.press("Escape")
-    page.click("#btn-terms")
+    choose(page, "#btn-terms")
     assert page.eval_on_selector_all(".cell mark.term", f"ms => ms.every(m => ({colour})(m) !== '{clear}')")
     page.reload()
     page.wait_for_function("document.body.classList.contains('ready')")
@@ -830,7 +973,7 @@ def test_focus_is_visible(open_page):
     page.keyboard.press("Tab")  # skip link
     page.keyboard.press("Tab")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-    assert page.evaluate("document.activeElement.dataset.mode") == "side"
+    assert page.evaluate("document.activeElement.id") == "btn-find"  # the first control of the one-row toolbar
     assert outline != "none"
     # no toolbar control's ring is cut off: nothing between it and the page clips
     clipping = page.evaluate("""() => [...document.querySelectorAll('.bar button')].flatMap(b => {
@@ -848,3 +991,164 @@ def test_chinese_in_review_messages_and_notes_is_marked_as_chinese(open_page):
     assert message.locator('span[lang="zh-Hans"]').first.inner_text().endswith("万")
     note = page.locator('#panel-glossary .note span[lang="zh-Hans"]', has_text="三个")
     assert note.count() >= 1
+
+
+# ---- reading comfort: text size, find, position, scroll geometry, measure --------------------
+
+
+def test_the_text_size_is_chosen_in_steps_and_remembered(open_page):
+    page = open_page("seed").page
+    size = "() => [parseFloat(getComputedStyle(document.querySelector('#p4 .cell.en')).fontSize), " \
+           "parseFloat(getComputedStyle(document.querySelector('#p4 .cell.zh')).fontSize)]"
+    en_px, zh_px = page.evaluate(size)
+    page.click("#btn-menu")
+    page.click('[data-size="1"]')
+    page.click('[data-size="1"]')
+    assert page.inner_text("#size-now") == "130%"
+    assert page.evaluate(size) == pytest.approx([en_px * 1.3, zh_px * 1.3], abs=0.2)  # both languages
+    page.reload()
+    page.wait_for_function("document.body.classList.contains('ready')")
+    assert page.evaluate(size) == pytest.approx([en_px * 1.3, zh_px * 1.3], abs=0.2)  # remembered
+    page.click("#btn-menu")
+    assert page.inner_text("#size-now") == "130%"
+    for _ in range(8):
+        page.click('[data-size="-1"]')
+    assert page.inner_text("#size-now") == "85%"  # the smallest step, no further
+    assert page.evaluate(OVERFLOW) == []
+
+
+FOUND = """() => {
+  const all = CSS.highlights.get('find'), now = CSS.highlights.get('find-now'), out = {};
+  for (const r of [...(all || []), ...(now || [])]) { const t = r.toString(); out[t] = (out[t] || 0) + 1; }
+  return out;
+}"""
+COUNT_IN = """([selector, word]) => [...document.querySelectorAll(selector)].reduce((n, s) => {
+  const c = s.cloneNode(true); c.querySelectorAll('rt').forEach(r => r.remove());
+  return n + c.textContent.toLowerCase().split(word.toLowerCase()).length - 1; }, 0)"""
+
+
+def find(page, query: str) -> str:
+    page.fill("#find-q", query)
+    return page.inner_text("#find-n")
+
+
+def test_find_searches_both_languages_and_toneless_pinyin_with_next_and_previous(open_page):
+    page = open_page("seed").page
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "find-q"
+    in_chinese = page.evaluate(COUNT_IN, [".cell.zh .s", "台州"])
+    in_english = page.evaluate(COUNT_IN, [".cell.en .s", "taizhou"])
+    assert in_chinese > 20 and in_english > 20
+    total = in_chinese + in_english
+    assert find(page, "taizhou") == f"{total} matches"  # 台州 by its pinyin, and Taizhou in the English
+    assert page.evaluate(FOUND) == {"台州": in_chinese, "Taizhou": in_english}
+    assert find(page, "TAIZHOU") == f"{total} matches"
+    for spelled in ("Tái zhōu", "tai zhou", "táizhou"):  # pinyin with or without tones and spaces: the Chinese
+        assert find(page, spelled) == f"{in_chinese} matches", spelled
+    containers = page.evaluate(COUNT_IN, [".cell.zh .s", "集装箱"])
+    assert find(page, "集装箱") == f"{containers} match" + ("es" if containers != 1 else "")
+    assert page.evaluate(FOUND) == {"集装箱": containers}
+    assert find(page, "container") == f"{page.evaluate(COUNT_IN, ['.cell.en .s', 'container'])} matches"
+    assert find(page, "qwxz") == "no match"
+    find(page, "taizhou")
+    page.keyboard.press("Enter")
+    assert page.inner_text("#find-n") == f"1 of {total}"
+    page.keyboard.press("Enter")
+    assert page.inner_text("#find-n") == f"2 of {total}"
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.press("Shift+Enter")
+    assert page.inner_text("#find-n") == f"{total} of {total}"  # round to the last
+    now = page.evaluate("() => { const r = [...CSS.highlights.get('find-now')][0]; const b = r.getBoundingClientRect(); "
+                        "return [r.toString(), b.top, b.bottom, innerHeight]; }")
+    assert now[0] in ("台州", "Taizhou") and 0 < now[1] and now[2] < now[3]  # the current one is on screen
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#find") and page.evaluate(FOUND) == {}
+
+
+def test_find_works_in_the_other_script_and_with_pinyin_shown(open_page):
+    page = open_page("seed").page
+    choose(page, '[data-script="hant"]')
+    page.click("#btn-pinyin")
+    page.click("#btn-find")
+    containers = page.evaluate(COUNT_IN, [".cell.zh .s", "集裝箱"])
+    assert containers and find(page, "集裝箱") == f"{containers} match" + ("es" if containers != 1 else "")
+    page.wait_for_function("document.body.dataset.drawn === 'hant|true'")
+    assert page.evaluate(FOUND) == {"集裝箱": containers}  # the pinyin is not part of a match
+    assert find(page, "jizhuangxiang") == f"{containers} match" + ("es" if containers != 1 else "")
+
+
+PROGRESS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(" \
+           "new DOMMatrix(getComputedStyle(document.querySelector('.progress-done')).transform).a))))"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "phone"])
+def test_a_bar_under_the_toolbar_shows_how_far_the_reader_is(open_page, viewport):
+    page = open_page("seed", viewport).page
+    assert page.evaluate(PROGRESS) == pytest.approx(0, abs=0.01)
+    page.evaluate("window.scrollTo(0, (document.documentElement.scrollHeight - innerHeight) / 2)")
+    assert page.evaluate(PROGRESS) == pytest.approx(0.5, abs=0.05)
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    assert page.evaluate(PROGRESS) == pytest.approx(1, abs=0.01)
+
+
+SCROLL_THROUGH = """async () => {
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const heights = [document.documentElement.scrollHeight];
+  for (let y = 0; y < document.documentElement.scrollHeight; y += innerHeight / 2) {
+    window.scrollTo(0, y); await frame();
+    heights.push(document.documentElement.scrollHeight);
+  }
+  return heights;
+}"""
+#: The block at the middle of the screen once scrolled to half the page.
+AT_HALF = """async () => {
+  window.scrollTo(0, (document.documentElement.scrollHeight - innerHeight) / 2);
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const rows = [...document.querySelectorAll('.row')];
+  return rows.findIndex(r => r.getBoundingClientRect().bottom > innerHeight / 2);
+}"""
+
+
+@pytest.mark.parametrize("mode", ["side", "inter"])
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "phone"])
+def test_the_page_height_stays_put_while_scrolling(open_page, viewport, mode):
+    page = open_page("seed", viewport).page
+    page.evaluate("m => document.querySelector(`[data-mode='${m}']`).click()", mode)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    guessed = page.evaluate(AT_HALF)  # from the estimated heights of blocks never shown
+    page.evaluate("window.scrollTo(0, 0)")
+    heights = page.evaluate(SCROLL_THROUGH)  # every block shown once: real heights from now on
+    first, real = heights[0], heights[-1]
+    assert max(heights) / first < 1.05 and min(heights) / first > 0.95, (first, min(heights), max(heights))
+    assert abs(real - first) / real < 0.05  # was +59% on a desktop, +142% on a phone
+    assert abs(page.evaluate(AT_HALF) - guessed) <= 3  # dragging to 50% lands where it will stay (was block 20 of 67)
+
+
+LINE_LENGTHS = """selector => {
+  const out = [];
+  for (const s of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(s, NodeFilter.SHOW_TEXT), lines = new Map();
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      if (node.parentNode.closest('rt')) continue;
+      for (let i = 0; i < node.data.length; i++) {
+        const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+        const b = r.getBoundingClientRect();
+        if (b.width) lines.set(Math.round(b.top), (lines.get(Math.round(b.top)) || 0) + 1);
+      }
+    }
+    out.push(...lines.values());
+  }
+  return Math.max(...out);
+}"""
+
+
+@pytest.mark.parametrize("mode", ["inter", "zh", "en"])
+def test_one_column_of_text_has_a_readable_measure_on_a_wide_screen(open_page, mode):
+    page = open_page("seed", DESKTOP).page
+    choose(page, f'[data-mode="{mode}"]')
+    rows = ", ".join(f"#p{n}" for n in range(4, 14))
+    if mode != "zh":
+        assert 60 <= page.evaluate(LINE_LENGTHS, f"{rows.replace(',', ' .cell.en .s,')} .cell.en .s") <= 90  # was ~163
+    if mode != "en":
+        assert page.evaluate(LINE_LENGTHS, f"{rows.replace(',', ' .cell.zh .s,')} .cell.zh .s") <= 40

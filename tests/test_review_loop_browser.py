@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from test_reader import REPO, SEED, edited_document
-from test_reader_browser import CONTRAST, DESKTOP, NARROW, SHOTS
+from test_reader_browser import CONTRAST, DESKTOP, NARROW, SHOTS, choose
 
 from fakes import FakeEngine
 from pipeline.cache import TranslationCache
@@ -206,6 +206,8 @@ def test_edit_save_import_rerun_stale_and_orphaned(tmp_path, context):
     assert marker.is_visible() and marker.inner_text() == "✎"
     assert marker.get_attribute("title") == f"post-edited; machine said: {machine[first_id]}"
     assert page.inner_text(en(first_id)) == FIRST
+    assert not page.is_visible("#btn-save")  # nothing unsaved: the edit controls wait for edit mode
+    page.keyboard.press("e")
     with page.expect_download() as download_info:
         page.click("#btn-save")
     again = tmp_path / "again.tsv"
@@ -227,6 +229,8 @@ def test_edit_save_import_rerun_stale_and_orphaned(tmp_path, context):
     assert page.locator("#qa-list .qa-flags li", has_text="edit-stale").count() == 2
     # Saving the untouched stale edits keeps the machine output they were made against,
     # so importing the file again does not hide that they are stale.
+    page.keyboard.press("Escape")
+    page.keyboard.press("e")
     with page.expect_download() as download_info:
         page.click("#btn-save")
     stale_save = tmp_path / "stale.tsv"
@@ -372,7 +376,7 @@ def test_discard_asks_twice_and_restores_the_page(tmp_path, context):
     ((sid, sentence),) = unique_sentences(document, 1)
     page = open_reader(context, loop.html)
     terms = page.locator(f"{en(sid)} mark.term").count()
-    page.click("#btn-edit")
+    choose(page, "#btn-edit")
     type_into(page, sid, "Something else entirely.")
     page.keyboard.press("Tab")
     assert page.inner_text("#btn-save") == "Save edits (1)"
@@ -433,12 +437,12 @@ def test_edit_marks_and_controls_meet_wcag_aa_contrast(tmp_path, browser, scheme
         page = open_reader(context, html)
         page.keyboard.press("e")
         type_into(page, "p1.1", "Taizhou City")
-        page.click("#btn-edit")
+        choose(page, "#btn-edit")
         page.click('[data-panel="qa"]')
         page.screenshot(path=str(SHOTS / f"reader-edits-narrow-{scheme}.png"))
         checked = [".em", ".em.stale", ".s.changed", "#btn-save", "#btn-discard",
                    ".orphans .o-src", ".orphans .o-line", ".orphans .o-near a"]
-        page.click("#btn-edit")
+        choose(page, "#btn-edit")
         checked.append("#btn-edit[aria-pressed=true]")
         ratios = dict(page.evaluate(CONTRAST, checked))
         assert None not in ratios.values(), ratios

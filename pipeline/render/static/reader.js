@@ -7,13 +7,19 @@
   var MODES = ["side", "inter", "zh", "en"];
   var MODE_NAMES = { side: "side by side", inter: "interleaved", zh: "Chinese only", en: "English only" };
   var ORIG = DATA.script === "traditional" ? "hant" : "hans";
-  var state = { mode: "side", script: ORIG, pinyin: false, terms: false };
+  var SCALES = [0.85, 1, 1.15, 1.3, 1.5, 1.75];
+  var NARROW = window.matchMedia("(max-width: 760px)");
+  /* On a phone, sentence by sentence (each Chinese sentence followed by its English)
+     unless the reader chose otherwise. */
+  var state = { mode: NARROW.matches ? "inter" : "side", script: ORIG, pinyin: false, terms: false, tones: false, scale: 1 };
   try {
     var saved = JSON.parse(localStorage.getItem(DATA.storageKey) || "{}");
     if (MODES.indexOf(saved.mode) >= 0) state.mode = saved.mode;
     if (saved.script === "hans" || saved.script === "hant") state.script = saved.script;
     state.pinyin = saved.pinyin === true;
     state.terms = saved.terms === true;
+    state.tones = saved.tones === true;
+    if (SCALES.indexOf(saved.scale) >= 0) state.scale = saved.scale;
   } catch (e) { /* storage unavailable: defaults */ }
 
   var $ = function (sel, root) { return (root || document).querySelector(sel); };
@@ -34,23 +40,36 @@
   function pair(id) { return $$('.s[data-s="' + CSS.escape(id) + '"]'); }
 
   /* ---- Chinese sentences: words, script and pinyin from DATA.tokens ----
-     The page arrives as plain text in the original script. A sentence is cut into
-     word elements only when needed: when it is pointed at (for the dictionary) or
-     when pinyin or the other script is switched on, which redraws every sentence. */
+     The page arrives as plain text in the original script. When pinyin or the other
+     script is switched on, each sentence is redrawn as words from its tokens (see
+     "drawing" below for when). */
   var pristine = new Map(), drawnAs = new Map();
   var PLAIN = ORIG + "|false";
   function look() { return state.script + "|" + state.pinyin; }
 
+  var TONE_MARKS = { "\u0304": 1, "\u0301": 2, "\u030c": 3, "\u0300": 4 };
+  function tone(syllable) {
+    var marks = syllable.normalize("NFD").match(/[\u0300\u0301\u0304\u030c]/);
+    return marks ? TONE_MARKS[marks[0]] : 5;
+  }
   function wordNode(tok) {
     if (tok.length < 3) return document.createTextNode(tok[0]);
     var shown = state.script === ORIG ? tok[0] : (tok[1] || tok[0]);
     var node = el(state.pinyin ? "ruby" : "span", "w");
     node.dataset.w = shown;
     node.dataset.py = tok[2];
-    if (!state.pinyin) { node.textContent = shown; return node; }
-    var chars = Array.from(shown), syllables = tok[2].split(" ");
-    if (chars.length !== syllables.length) { chars = [shown]; syllables = [tok[2]]; }
-    chars.forEach(function (ch, i) { node.append(ch); node.append(el("rt", null, syllables[i])); });
+    node.append(shown);
+    if (!state.pinyin) return node;
+    // One annotation per word, its syllables joined as pinyin is written (xī'ān:
+    // an apostrophe before a syllable that starts with a, o or e), each marked
+    // with its tone for the tone colours.
+    var rt = el("rt");
+    tok[2].split(" ").forEach(function (syllable, i) {
+      if (!syllable) return;
+      var text = i && /^[aoeāáǎàōóǒòēéěè]/i.test(syllable) ? "'" + syllable : syllable;
+      rt.append(el("span", "t" + tone(syllable), text));
+    });
+    node.append(rt);
     return node;
   }
 
@@ -101,15 +120,152 @@
     var lang = state.script === "hant" ? "zh-Hant" : "zh-Hans";
     $$(".cell.zh:not(.verbatim)").forEach(function (c) { if (c.lang !== lang) c.lang = lang; });
     swapAlt(state.script !== ORIG, lang);
-    var now = look();
-    var stale = zhSentences.filter(function (s) {
-      var drawn = drawnAs.get(s);
-      return drawn ? drawn !== now : now !== PLAIN;
-    });
-    if (stale.length) hideDict();
-    stale.forEach(draw);
+    body.classList.toggle("tones", state.tones);
+    $("#btn-tones").setAttribute("aria-pressed", String(state.tones));
+    document.documentElement.style.setProperty("--scale", String(state.scale));
+    $("#size-now").textContent = Math.round(state.scale * 100) + "%";
+    if (state.mode === "inter") orderSentences();
+    drawNear();
     keepRovingShown();
+    estimateHeights();
   }
+
+  /* ---- drawing: the blocks on or near the screen at once, the rest in the
+     background (a few milliseconds at a time, while the page is idle), so a switch
+     costs the same on a long page as on a short one and the input never waits;
+     a block that comes near before its turn is drawn then. body[data-drawn] says
+     which look every sentence has (for tests and for a printout). ---- */
+  var near = new Set(), ZH_OF = new Map(), drainAt = 0, drainPending = 0;
+  rows.forEach(function (r) { ZH_OF.set(r, $$(".cell.zh .s", r)); });
+  function stale(s) {
+    var drawn = drawnAs.get(s);
+    return drawn ? drawn !== look() : look() !== PLAIN;
+  }
+  function drawRow(row) {
+    var changed = false;
+    ZH_OF.get(row).forEach(function (s) {
+      if (!stale(s)) return;
+      if (looked && looked.s === s) hideDict();
+      draw(s);
+      changed = true;
+    });
+    return changed;
+  }
+  function drawNear() {
+    var changed = false;
+    near.forEach(function (row) { changed = drawRow(row) || changed; });
+    if (changed && findQuery) scheduleFindHighlights();
+    drainAt = 0;
+    delete body.dataset.drawn;
+    if (!drainPending) drainPending = idle(drain);
+  }
+  var idle = window.requestIdleCallback ? function (f) { return requestIdleCallback(f, { timeout: 100 }); }
+    : function (f) { return setTimeout(function () { f({ timeRemaining: function () { return 8; } }); }, 16); };
+  function drain(deadline) {
+    drainPending = 0;
+    var changed = false;
+    while (drainAt < rows.length && deadline.timeRemaining() > 1) changed = drawRow(rows[drainAt++]) || changed;
+    if (drainAt < rows.length) { drainPending = idle(drain); return; }
+    body.dataset.drawn = look();
+    if (findQuery) scheduleFindHighlights();
+  }
+  function drawAll() { rows.forEach(drawRow); body.dataset.drawn = look(); }
+  function ensureDrawn(s) { if (stale(s)) draw(s); }
+  var nearObserver = new IntersectionObserver(function (entries) {
+    var changed = false;
+    entries.forEach(function (e) {
+      if (e.isIntersecting) { near.add(e.target); changed = drawRow(e.target) || changed; } else near.delete(e.target);
+    });
+    if (changed && findQuery) scheduleFindHighlights();
+  }, { rootMargin: "100% 0px" });
+  rows.forEach(function (r) { nearObserver.observe(r); });
+  window.addEventListener("beforeprint", drawAll); // a printout shows every block as chosen
+
+  /* Interleaved: each Chinese sentence, then its English (grid order in the row). */
+  var ordered = false;
+  function orderSentences() {
+    if (ordered) return;
+    ordered = true;
+    rows.forEach(function (row) {
+      $$(".cell.zh > .s", row).forEach(function (s, i) { s.style.order = String(2 * i + 2); });
+      $$(".cell.en > .u", row).forEach(function (u, i) { u.style.order = String(2 * i + 3); });
+      var flags = $(".bflags", row);
+      if (flags) flags.style.order = "100000";
+    });
+  }
+
+  /* ---- stable scroll geometry: off-screen blocks are not laid out (content-visibility),
+     so each gets an estimated height from its text, the column width and the fonts,
+     and keeps its real one once it has been shown ---- */
+  var LENGTHS = new Map(), heightsPending = 0;
+  rows.forEach(function (row) {
+    LENGTHS.set(row, {
+      zh: $$(".cell.zh .s, pre.cell.zh", row).map(function (s) { return s.textContent.length; }),
+      en: $$(".cell.en .s, pre.cell.en", row).map(function (s) { return s.textContent.length; })
+    });
+  });
+  function estimateHeights() {
+    if (!heightsPending) heightsPending = requestAnimationFrame(function () { heightsPending = 0; setHeights(); });
+  }
+  /* With pinyin a word is as wide as its annotation when that is wider: measured on
+     the seed, a line holds about 1/1.3 of the characters it holds without. */
+  var PINYIN_SPREAD = 1.3, canvas = null;
+  function charWidth(cell) { // mean advance of a character of this cell's font, in px
+    var style = getComputedStyle(cell), size = parseFloat(style.fontSize);
+    if (cell.classList.contains("zh") && !cell.classList.contains("verbatim")) return size;
+    canvas = canvas || document.createElement("canvas").getContext("2d");
+    canvas.font = style.fontStyle + " " + style.fontWeight + " " + style.fontSize + " " + style.fontFamily;
+    var sample = "The port handled 500,000 containers in 2023, up 17.3 percent on the year before.";
+    return canvas.measureText(sample).width / sample.length;
+  }
+  function px(value) { return parseFloat(value) || 0; }
+  function setHeights() {
+    var metrics = {}, side = getComputedStyle(rows[0] || body).gridTemplateColumns.split(" ").length > 1;
+    rows.forEach(function (row) {
+      var kind = row.className.match(/\bk-[\w-]+/), key = (kind ? kind[0] : "") + (row.querySelector("pre.cell") ? "-pre" : "");
+      var m = metrics[key];
+      if (!m) {
+        var zh = $(".cell.zh", row), en = $(".cell.en", row);
+        m = metrics[key] = { cells: {} };
+        [["zh", zh], ["en", en]].forEach(function (pair) {
+          if (!pair[1]) return;
+          var cs = getComputedStyle(pair[1]);
+          m.cells[pair[0]] = { line: px(cs.lineHeight) || px(cs.fontSize) * 1.6, char: charWidth(pair[1]),
+            extra: px(cs.marginTop) + px(cs.marginBottom) + px(cs.paddingTop) + px(cs.paddingBottom) +
+                   (getComputedStyle(pair[1], "::before").content !== "none" ? px(cs.fontSize) : 0),
+            indent: px(cs.paddingLeft) + px(cs.paddingRight) + px(cs.borderLeftWidth) };
+        });
+      }
+      row.style.containIntrinsicSize = "auto " + Math.round(estimate(row, m, side)) + "px";
+    });
+  }
+  var widthOf = {};
+  function columnWidth(col, side) {
+    var key = col + side + state.mode + state.scale;
+    if (!widthOf[key]) {
+      var main = $("main"), ms = getComputedStyle(main);
+      var inner = Math.min(main.clientWidth, px(ms.maxWidth) || main.clientWidth) - px(ms.paddingLeft) - px(ms.paddingRight);
+      var rs = getComputedStyle(rows[0]);
+      inner -= px(rs.paddingLeft) + px(rs.paddingRight);
+      widthOf[key] = side ? (inner - px(rs.columnGap)) / 2 : inner;
+    }
+    return widthOf[key];
+  }
+  function estimate(row, m, side) {
+    var lengths = LENGTHS.get(row), inter = state.mode === "inter", h = { zh: 0, en: 0 };
+    ["zh", "en"].forEach(function (col) {
+      var c = m.cells[col];
+      if (!c || (state.mode === "zh" && col === "en") || (state.mode === "en" && col === "zh")) return;
+      var spread = state.pinyin && col === "zh" ? PINYIN_SPREAD : 1;
+      var perLine = Math.max(1, (columnWidth(col, side) - c.indent - (inter && col === "en" ? 16 : 0)) / (c.char * spread));
+      var lines = 0;
+      if (inter) lengths[col].forEach(function (n) { lines += Math.max(1, Math.ceil(n / perLine)); });
+      else lines = Math.max(lengths[col].length ? 1 : 0, Math.ceil(lengths[col].reduce(function (a, b) { return a + b; }, 0) / perLine));
+      h[col] = lines * c.line + c.extra + (inter && col === "en" ? lengths.en.length * 10 : 0);
+    });
+    return side ? Math.max(h.zh, h.en) : h.zh + h.en; // the content box: the row adds its padding
+  }
+  window.addEventListener("resize", function () { widthOf = {}; estimateHeights(); });
 
   /* ---- sentence pairs: hover/focus highlights, click pins ---- */
   var hovered = null, pinned = null;
@@ -543,6 +699,7 @@
   }
   function updateCount() {
     var total = fileRows().length, fresh = Object.keys(session).length;
+    body.classList.toggle("unsaved", fresh > 0 || Object.keys(marks).length > 0); // the Save control shows
     $("#btn-save .edits-n").textContent = String(total);
     $("#btn-save").disabled = total === 0;
     $("#btn-discard").disabled = fresh === 0;
@@ -992,8 +1149,10 @@
     if (t.tagName === "SELECT" && e.key !== "Escape") return;
     if (keys.open && e.key !== "Escape") return;
     if (e.key === "Escape") { // one layer at a time: the pop-up, then the panel, then the pin
-      if (!dict.hidden) hideDict();
+      if (!menuBox.hidden) menu(false);
+      else if (!dict.hidden) hideDict();
       else if (!tip.hidden) hideTip();
+      else if (!findBox.hidden) closeFind();
       else if (openPanel()) panel(null, false);
       else pin(null);
     } else if (e.key === "j" || e.key === "k") {
@@ -1004,7 +1163,7 @@
       e.preventDefault();
     } else if (e.key === "c" && current >= 0) {
       copyLink($(".copy", rows[current])); e.preventDefault();
-    } else if (e.key === "d" && t.classList && t.classList.contains("s") && t.parentNode.classList.contains("zh")) {
+    } else if (e.key === "d" && t.classList && t.classList.contains("s") && t.closest(".cell.zh")) {
       openLookup(t); e.preventDefault();
     } else if (e.key === "n" || e.key === "p") {
       nextFlag(e.key === "n" ? 1 : -1); e.preventDefault();
@@ -1014,6 +1173,8 @@
       setEditing(!editing); e.preventDefault();
     } else if (e.key === "?") {
       keys.showModal(); e.preventDefault();
+    } else if (e.key === "/") {
+      openFind(); e.preventDefault();
     } else if ((e.key === "Enter" || e.key === " ") && t.classList && t.classList.contains("s")) {
       pin(pinned === t.dataset.s ? null : t.dataset.s); e.preventDefault();
     }
@@ -1023,6 +1184,150 @@
     if (e.key === "ArrowRight" || e.key === "ArrowLeft") { stepLookup(e.key === "ArrowRight" ? 1 : -1); e.preventDefault(); }
     else if (e.key === "Escape") { hideDict(); e.preventDefault(); e.stopPropagation(); }
   });
+
+  /* ---- the View menu: a disclosure that takes the focus and gives it back ---- */
+  var menuBox = $("#menu"), menuButton = $("#btn-menu");
+  function menu(open, keepFocus) {
+    menuBox.hidden = !open;
+    menuButton.setAttribute("aria-expanded", String(open));
+    if (open) $("button", menuBox).focus();
+    else if (!keepFocus && menuBox.contains(document.activeElement)) menuButton.focus();
+    else if (!keepFocus && document.activeElement === body) menuButton.focus();
+  }
+  menuBox.addEventListener("focusout", function (e) {
+    if (!menuBox.hidden && e.relatedTarget && !menuBox.contains(e.relatedTarget) && e.relatedTarget !== menuButton) menu(false, true);
+  });
+  function resize(step) {
+    var at = SCALES.indexOf(state.scale) + step;
+    if (at < 0 || at >= SCALES.length) return;
+    var anchor = rows.find(function (r) { return r.getBoundingClientRect().bottom > $(".bar").getBoundingClientRect().bottom; });
+    state.scale = SCALES[at];
+    save();
+    widthOf = {};
+    apply();
+    if (anchor) anchor.scrollIntoView({ block: "start" }); // keep the place
+    status.textContent = "Text size " + Math.round(state.scale * 100) + "%";
+  }
+
+  /* ---- find in both languages and in pinyin (tones not needed) ----
+     Searched in the data, not the page: the Chinese as shown (either script), the
+     English as shown (edits too), and each sentence's pinyin without tones, where a
+     match starts at a syllable. Matches are highlighted with CSS highlights. */
+  var findBox = $("#find"), findInput = $("#find-q"), findCount = $("#find-n"), findOpener = null;
+  var findQuery = "", found = [], foundAt = -1, findPending = 0;
+  function toneless(text) { return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/v/g, "u"); }
+  function zhShown(sid) {
+    return (DATA.tokens[sid] || []).map(function (t) { return state.script === ORIG || !t[1] ? t[0] : t[1]; }).join("");
+  }
+  function pinyinIndex(sid) { // toneless letters, and the character each letter belongs to
+    var letters = "", chars = [], starts = {}, at = 0;
+    (DATA.tokens[sid] || []).forEach(function (t) {
+      var shown = state.script === ORIG || !t[1] ? t[0] : t[1];
+      if (t.length === 3 && t[2]) {
+        t[2].split(" ").forEach(function (syllable, i) {
+          starts[letters.length] = true;
+          var plain = toneless(syllable);
+          for (var c = 0; c < plain.length; c++) { letters += plain[c]; chars.push(at + Math.min(i, shown.length - 1)); }
+        });
+      }
+      at += shown.length;
+    });
+    return { letters: letters, chars: chars, starts: starts };
+  }
+  function search(query) {
+    var out = [], q = query.trim();
+    if (!q) return out;
+    var han = /\p{Script=Han}/u.test(q), lower = q.toLowerCase(), py = toneless(q).replace(/[\s']/g, "");
+    var latin = /^[a-z]+$/.test(py);
+    zhSentences.forEach(function (s) {
+      var sid = s.dataset.s;
+      if (han) {
+        var text = zhShown(sid);
+        for (var i = text.indexOf(q); i >= 0; i = text.indexOf(q, i + 1)) out.push({ sid: sid, col: "zh", start: i, end: i + q.length });
+      } else if (latin) {
+        var index = pinyinIndex(sid);
+        for (var j = index.letters.indexOf(py); j >= 0; j = index.letters.indexOf(py, j + 1)) {
+          if (index.starts[j]) out.push({ sid: sid, col: "zh", start: index.chars[j], end: index.chars[j + py.length - 1] + 1 });
+        }
+      }
+      if (!han) {
+        var en = pair(sid).filter(function (e) { return e.closest(".cell.en"); })[0];
+        var english = en ? en.textContent.toLowerCase() : "";
+        for (var k = english.indexOf(lower); k >= 0; k = english.indexOf(lower, k + 1)) out.push({ sid: sid, col: "en", start: k, end: k + lower.length });
+      }
+    });
+    return out;
+  }
+  function sentenceOf(match) { return $('.cell.' + match.col + ' .s[data-s="' + CSS.escape(match.sid) + '"]'); }
+  function matchRange(match) {
+    var s = sentenceOf(match);
+    if (!s) return null;
+    var text = match.col === "zh" ? shownText(s) : s.textContent;
+    if (match.col === "zh" && text !== zhShown(match.sid)) return null; // not drawn in this script yet
+    return rangeOf(s, match.start, match.end);
+  }
+  function scheduleFindHighlights() {
+    if (!findPending) findPending = requestAnimationFrame(function () { findPending = 0; findHighlights(); });
+  }
+  function findHighlights() {
+    if (!(window.CSS && CSS.highlights && window.Highlight)) return;
+    var all = new Highlight(), now = new Highlight();
+    found.forEach(function (m, i) { var r = matchRange(m); if (r) (i === foundAt ? now : all).add(r); });
+    CSS.highlights.set("find", all);
+    CSS.highlights.set("find-now", now);
+  }
+  function runFind() {
+    findQuery = findInput.value;
+    found = search(findQuery);
+    foundAt = -1; // Enter goes to the first
+    showFind(false);
+  }
+  function showFind(move) {
+    findCount.textContent = !findQuery.trim() ? "" : !found.length ? "no match" :
+      foundAt < 0 ? found.length + (found.length === 1 ? " match" : " matches") : (foundAt + 1) + " of " + found.length;
+    var m = found[foundAt], s = m && sentenceOf(m);
+    if (s && move) {
+      if (m.col === "zh") ensureDrawn(s);
+      s.scrollIntoView({ block: "center" });
+      pin(m.sid);
+    }
+    findHighlights();
+  }
+  function stepFind(step) {
+    if (!found.length) return;
+    foundAt = foundAt < 0 ? (step > 0 ? 0 : found.length - 1) : (foundAt + step + found.length) % found.length;
+    showFind(true);
+  }
+  function openFind() {
+    if (findBox.hidden) findOpener = document.activeElement;
+    findBox.hidden = false;
+    $("#btn-find").setAttribute("aria-expanded", "true");
+    measureBar();
+    findInput.focus();
+    findInput.select();
+  }
+  function closeFind() {
+    findBox.hidden = true;
+    $("#btn-find").setAttribute("aria-expanded", "false");
+    if (window.CSS && CSS.highlights) { CSS.highlights.delete("find"); CSS.highlights.delete("find-now"); }
+    findQuery = ""; found = []; foundAt = -1;
+    measureBar();
+    (findOpener && findOpener.isConnected && findOpener !== body ? findOpener : $("#btn-find")).focus();
+  }
+  findInput.addEventListener("input", runFind);
+  findInput.addEventListener("keydown", function (e) {
+    if (e.key === "Enter") { e.preventDefault(); if (findQuery !== findInput.value) runFind(); stepFind(e.shiftKey ? -1 : 1); }
+    else if (e.key === "Escape") { e.preventDefault(); closeFind(); }
+  });
+
+  /* ---- reading position: a thin bar under the toolbar ---- */
+  var progressDone = $(".progress-done"), progressPending = 0;
+  function progress() {
+    progressPending = 0;
+    var most = document.documentElement.scrollHeight - window.innerHeight;
+    progressDone.style.transform = "scaleX(" + (most > 0 ? Math.min(1, window.scrollY / most) : 1) + ")";
+  }
+  window.addEventListener("scroll", function () { if (!progressPending) progressPending = requestAnimationFrame(progress); }, { passive: true });
 
   /* ---- pointer and focus ---- */
   document.addEventListener("mouseover", function (e) {
@@ -1047,10 +1352,18 @@
   document.addEventListener("click", function (e) {
     var t = e.target, hit;
     if (!dict.hidden && !dict.contains(t)) hideDict();
+    if (!menuBox.hidden && !menuBox.contains(t) && !t.closest("#btn-menu")) menu(false, true);
     if ((hit = t.closest("[data-mode]"))) { state.mode = hit.dataset.mode; save(); apply(); return; }
     if ((hit = t.closest("[data-script]"))) { state.script = hit.dataset.script; save(); apply(); return; }
     if (t.closest("#btn-pinyin")) { state.pinyin = !state.pinyin; save(); apply(); return; }
     if (t.closest("#btn-terms")) { state.terms = !state.terms; save(); apply(); return; }
+    if (t.closest("#btn-tones")) { state.tones = !state.tones; if (state.tones && !state.pinyin) state.pinyin = true; save(); apply(); return; }
+    if ((hit = t.closest("[data-size]"))) { resize(+hit.dataset.size); return; }
+    if (t.closest("#btn-menu")) { menu(menuBox.hidden); return; }
+    if (t.closest("#btn-find")) { if (findBox.hidden) openFind(); else closeFind(); return; }
+    if (t.closest("#find-next")) { stepFind(1); return; }
+    if (t.closest("#find-prev")) { stepFind(-1); return; }
+    if (t.closest("#find-close")) { closeFind(); return; }
     if ((hit = t.closest("[data-panel]"))) { panel(hit.dataset.panel, openPanel() !== hit.dataset.panel); return; }
     if ((hit = t.closest("[data-close]"))) { panel(null, false); return; }
     if (t.closest("#btn-keys")) { keys.showModal(); return; }
@@ -1084,7 +1397,7 @@
     var s = t.closest(".s");
     if (!s) return;
     if (editable(s)) { pin(s.dataset.s); return; } // a click places the caret: pinned, never unpinned
-    if (s.parentNode.classList.contains("zh") && showLookup(s, charAtPoint(s, e.clientX, e.clientY))) {
+    if (s.closest(".cell.zh") && showLookup(s, charAtPoint(s, e.clientX, e.clientY))) {
       lookupHome = s;
       pin(s.dataset.s);
       return;
@@ -1094,7 +1407,7 @@
 
   apply();
   setRoving(units(column())[0] || units("zh")[0]);
-  requestAnimationFrame(measureBar); // after the first layout, not forcing one now
+  requestAnimationFrame(function () { measureBar(); progress(); }); // after the first layout, not forcing one now
   body.classList.add("ready");
   performance.mark("duizhao-ready");
 })();
