@@ -803,15 +803,6 @@ def edits_import(file: str, source: str | None) -> None:
 # ---- models and cache commands (pipeline.packages, pipeline.cache) ---------------------
 
 
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB"):
-        if value < 1000:
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
-
-
 class _ProgressBar:
     """A click progress bar on stderr for ``progress(done, total)`` callbacks,
     opened on the first call (when the total is known) and only on a terminal."""
@@ -939,8 +930,10 @@ def models_list() -> None:
             "Install one with `duizhao models install`."
         )
         return
+    from pipeline.report import human_size
+
     rows = [("LANGUAGES", "VERSION", "SIZE", "PATH")] + [
-        (p.pair, p.package_version, _human_size(p.size_bytes), str(p.path)) for p in installed
+        (p.pair, p.package_version, human_size(p.size_bytes), str(p.path)) for p in installed
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
@@ -965,9 +958,11 @@ def models_install(from_code: str, to_code: str, package_file: str | None) -> No
     else:
         with _ProgressBar(f"Downloading {from_code}→{to_code} model") as bar:
             info = packages.install_from_index(from_code, to_code, bar)
+    from pipeline.report import human_size
+
     _echo(
         f"Installed {info.pair} model {info.name} (version {info.package_version}, "
-        f"{_human_size(info.size_bytes)}) in {info.path}"
+        f"{human_size(info.size_bytes)}) in {info.path}"
     )
 
 
@@ -1009,8 +1004,10 @@ def cache_info(cache_path: str | None) -> None:
         return
     with cache:
         info = cache.info()
+    from pipeline.report import human_size
+
     _echo(f"Cache: {info.path}")
-    _echo(f"Translations: {info.entries}  ({_human_size(info.size_bytes)} on disk)")
+    _echo(f"Translations: {info.entries}  ({human_size(info.size_bytes)} on disk)")
     for signature, count in info.by_signature.items():
         _echo(f"  {count:>8}  {signature}")
 

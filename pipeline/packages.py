@@ -7,9 +7,12 @@ else ``$XDG_DATA_HOME/argos-translate/packages`` (``~/.local/share/...``).
 :func:`packages_dir` mirrors that rule without importing ``argostranslate``,
 whose import creates folders in the home directory.
 
-Installing never leaves a half-installed package: the archive is checked, then
-extracted into a temporary folder beside the packages folder, and only then
-renamed into place. A package for the same language pair is replaced.
+Installing never leaves a half-installed package: the archive is checked (its
+expanded size at most :data:`MAX_EXPANDED_BYTES`), extracted into a temporary
+folder beside the packages folder, its models are loaded once (a package with a
+garbage ``model.bin`` never replaces a working one), and only then is it renamed
+into place. A package for the same language pair is replaced. A temporary folder
+left by an install that was killed is removed by the next one.
 
 The index is Argos's own (``$ARGOS_PACKAGE_INDEX`` + ``index.json``) and its entries
 are read with ``argostranslate.package.AvailablePackage``. The index and the package
@@ -20,6 +23,7 @@ download left in the cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -29,7 +33,7 @@ import tempfile
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -47,6 +51,16 @@ RESOLVE_TIMEOUT = 8.0
 USER_AGENT = "duizhao (ArgosTranslate)"
 #: Files every package must hold (``model/`` is a CTranslate2 model folder).
 REQUIRED_FILES = ("metadata.json", "model/model.bin", "sentencepiece.model")
+
+#: The most a package may hold once extracted. The real zh→en package
+#: (translate-zh_en-1_9) is a ~62 MB archive of ~100 MB (model.bin ~100 MB);
+#: the largest Argos packages are a few hundred MB. 1 GiB leaves a tenfold margin
+#: and refuses a zip bomb (3 MB that expand to 2 GB) before a byte is written.
+MAX_EXPANDED_BYTES = 1 << 30
+#: What a temporary install folder is called, beside the packages folder.
+_STAGING = ".{root}-install-"
+#: The lock a running install holds inside its temporary folder.
+_STAGING_LOCK = ".in-use"
 
 #: ``progress(bytes_done, bytes_total_or_None)`` during a download.
 Progress = Callable[[int, "int | None"], None]
@@ -188,20 +202,84 @@ def _how_to_install(from_code: str, to_code: str) -> str:
     )
 
 
-def _staging_dir(root: Path) -> Path:
-    """A temporary folder beside ``root``: same file system, so renames are atomic,
-    and outside it, so Argos never sees a half-extracted package."""
+@contextlib.contextmanager
+def _staging(root: Path) -> Iterator[Path]:
+    """A temporary folder beside ``root`` for the time of the block, then removed:
+    same file system, so renames are atomic, and outside it, so Argos never sees
+    a half-extracted package. It holds a lock while in use, so folders left by an
+    install that was killed (the lock went with its process) are removed first."""
     root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{root.name}-install-", dir=root.parent))
+    _remove_stale_staging(root)
+    staging = Path(tempfile.mkdtemp(prefix=_STAGING.format(root=root.name), dir=root.parent))
+    try:
+        with open(staging / _STAGING_LOCK, "w") as lock:
+            _lock(lock, blocking=True)
+            yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
-def _extract_checked(archive: Path, into: Path, from_code: str, to_code: str, label: str) -> Path:
-    """Check ``archive`` is a usable package for the pair, extract it under ``into``
-    and return the package folder. ``label`` names the archive in messages."""
+def _lock(handle, blocking: bool) -> bool:
+    """Take an exclusive lock on ``handle``; False if another process holds it."""
+    import fcntl
+
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _remove_stale_staging(root: Path) -> None:
+    """Remove the temporary install folders beside ``root`` that no running
+    install holds (a killed install left one of up to ~1 GB)."""
+    import time
+
+    for folder in root.parent.glob(_STAGING.format(root=root.name) + "*"):
+        lock_path = folder / _STAGING_LOCK
+        try:
+            with open(lock_path, "r+") as lock:
+                stale = _lock(lock, blocking=False)
+        except FileNotFoundError:
+            # No lock yet: a folder being made this instant, or one left before
+            # its lock was taken (or by an older version).
+            try:
+                stale = time.time() - folder.stat().st_mtime > 60
+            except OSError:
+                continue
+        except OSError:
+            continue
+        if stale:
+            log.info("removing %s, left by an install that did not finish", folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _extract_checked(
+    archive: Path, into: Path, from_code: str, to_code: str, label: str, max_bytes: int = MAX_EXPANDED_BYTES
+) -> Path:
+    """Check ``archive`` is a usable package for the pair of at most ``max_bytes``
+    extracted, extract it under ``into``, load its models once and return the
+    package folder. ``label`` names the archive in messages."""
+    from pipeline.report import human_size
+
     fix = "download the .argosmodel file again, or run `duizhao models install` to fetch it"
     try:
         with zipfile.ZipFile(archive) as zf:
             names = zf.namelist()
+            # zipfile never writes more than an entry's declared size (a longer
+            # stream fails its CRC), so the declared sizes bound the extraction.
+            expanded = sum(info.file_size for info in zf.infolist())
+            if expanded > max_bytes:
+                raise PackageError(
+                    f"{label}: refusing a package that expands to {human_size(expanded)}, more than the "
+                    f"{human_size(max_bytes)} any model package needs (a damaged or hostile archive; {fix})"
+                )
+            free = shutil.disk_usage(into.parent).free
+            if expanded > free:
+                raise PackageError(
+                    f"{label}: extracting needs {human_size(expanded)} but {into.parent} has "
+                    f"{human_size(free)} free (free some space and install again)"
+                )
             top, prefix = _package_root(names, archive, label, fix)
             missing = [f for f in REQUIRED_FILES if prefix + f not in names]
             if missing:
@@ -231,10 +309,39 @@ def _extract_checked(archive: Path, into: Path, from_code: str, to_code: str, la
             if bad is not None:
                 raise PackageError(f"{label}: damaged archive: {bad} fails its checksum ({fix})")
             # A flat archive is extracted into a folder of its own.
-            zf.extractall(into if prefix else into / top)
+            try:
+                zf.extractall(into if prefix else into / top)
+            except OSError as exc:
+                raise PackageError(
+                    f"{label}: cannot extract into {into.parent}: {exc.strerror or exc} (free some space, "
+                    "or make the packages folder writable, and install again)"
+                ) from exc
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise PackageError(f"{label}: not a valid .argosmodel zip archive ({exc}; {fix})") from exc
+    _load_checked(into / top, label, fix)
     return into / top
+
+
+def _load_checked(folder: Path, label: str, fix: str) -> None:
+    """Load the package's SentencePiece and CTranslate2 models once, as a run
+    would, so one that cannot be loaded never replaces the installed model."""
+    import ctranslate2
+    import sentencepiece
+
+    def refuse(what: str, exc: BaseException) -> PackageError:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return PackageError(f"{label}: its {what} cannot be loaded ({reason}); the installed model is "
+                            f"unchanged ({fix})")
+
+    try:
+        sentencepiece.SentencePieceProcessor(model_file=str(folder / "sentencepiece.model"))
+    except (OSError, RuntimeError) as exc:
+        raise refuse("sentencepiece.model", exc) from exc
+    try:
+        translator = ctranslate2.Translator(str(folder / "model"), device="cpu", inter_threads=1, intra_threads=1)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise refuse("CTranslate2 model (model/model.bin)", exc) from exc
+    del translator
 
 
 def _package_root(names: list[str], archive: Path, label: str, fix: str) -> tuple[str, str]:
@@ -283,18 +390,17 @@ def install_from_file(
     from_code: str = "zh",
     to_code: str = "en",
     root: Path | None = None,
+    max_bytes: int = MAX_EXPANDED_BYTES,
 ) -> PackageInfo:
-    """Install a ``.argosmodel`` file for ``from_code``→``to_code`` into ``root``."""
+    """Install a ``.argosmodel`` file for ``from_code``→``to_code`` into ``root``
+    (refused when it would expand to more than ``max_bytes``)."""
     archive = Path(path)
     if not archive.is_file():
         raise PackageError(f"{archive}: no such file (give the path of a .argosmodel package)")
     root = Path(root) if root is not None else packages_dir()
-    staging = _staging_dir(root)
-    try:
-        folder = _extract_checked(archive, staging / "unpacked", from_code, to_code, str(archive))
+    with _staging(root) as staging:
+        folder = _extract_checked(archive, staging / "unpacked", from_code, to_code, str(archive), max_bytes)
         return _place(folder, root, staging, from_code, to_code)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 # -- the package index -------------------------------------------------------------
@@ -461,8 +567,7 @@ def _install_from_index(
         raise PackageError(f"the package index {base} lists no download link for {chosen.argospm_name}")
 
     root = Path(root) if root is not None else packages_dir()
-    staging = _staging_dir(root)
-    try:
+    with _staging(root) as staging:
         archive = staging / f"{chosen.argospm_name}.argosmodel"
         failures = []
         for link in chosen.links:
@@ -480,8 +585,6 @@ def _install_from_index(
         raise DownloadError(
             f"could not download {chosen.argospm_name}: " + "; ".join(failures)
         )
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def ensure_package(
@@ -527,13 +630,11 @@ def remove_package(from_code: str = "zh", to_code: str = "en", root: Path | None
             f"no {from_code}→{to_code} model is installed in {root} "
             "(`duizhao models list` shows what is)"
         )
-    staging = _staging_dir(root)
-    try:
-        # Renamed out first, so an interrupted delete never leaves a broken package.
-        for n, info in enumerate(matches):
-            os.replace(info.path, staging / f"removed-{n}")
-    except OSError as exc:
-        raise PackageError(f"cannot remove {info.path}: {exc}") from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with _staging(root) as staging:
+        try:
+            # Renamed out first, so an interrupted delete never leaves a broken package.
+            for n, info in enumerate(matches):
+                os.replace(info.path, staging / f"removed-{n}")
+        except OSError as exc:
+            raise PackageError(f"cannot remove {info.path}: {exc}") from exc
     return matches

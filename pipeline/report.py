@@ -112,6 +112,16 @@ def orphaned_edits(document: Document) -> list[str]:
     return lines
 
 
+def human_size(size: int) -> str:
+    """``size`` bytes as the CLI shows sizes: ``512 B``, ``253.0 KB``, ``1.1 GB``."""
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1000:
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``"1 document"``, ``"2 documents"``."""
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
