@@ -57,6 +57,11 @@ REQUIRED_FILES = ("metadata.json", "model/model.bin", "sentencepiece.model")
 #: the largest Argos packages are a few hundred MB. 1 GiB leaves a tenfold margin
 #: and refuses a zip bomb (3 MB that expand to 2 GB) before a byte is written.
 MAX_EXPANDED_BYTES = 1 << 30
+#: The public index's entries (argospm-index's index.json), named when no index
+#: can be read here (offline, or no network): what to fetch on another machine.
+PUBLIC_DOWNLOADS = {
+    ("zh", "en"): ("translate-zh_en", "1.9", "https://argos-net.com/v1/translate-zh_en-1_9.argosmodel"),
+}
 #: What a temporary install folder is called, beside the packages folder.
 _STAGING = ".{root}-install-"
 #: The lock a running install holds inside its temporary folder.
@@ -130,6 +135,13 @@ def packages_dir() -> Path:
     return data_home / "argos-translate" / "packages"
 
 
+def local_index_path() -> Path:
+    """Argos's copy of the package index (``argospm update`` writes it; so does
+    :func:`available_packages`), read when the index cannot be."""
+    data_home = Path(os.getenv("XDG_DATA_HOME", str(_argos_home() / ".local" / "share")))
+    return data_home / "argos-translate" / "index.json"
+
+
 def package_index_url() -> str:
     """The base URL of the package index (``index.json`` is fetched from under it)."""
     base = _argos_setting("ARGOS_PACKAGE_INDEX") or DEFAULT_INDEX
@@ -198,8 +210,28 @@ def _how_to_install(from_code: str, to_code: str) -> str:
     return (
         f"Install one with `duizhao models install{pair}` (downloads it; needs the internet) "
         f"or `duizhao models install{pair} --file PATH.argosmodel` (a package file copied "
-        "from elsewhere)"
+        f"from elsewhere: {where_to_download(from_code, to_code)})"
     )
+
+
+def where_to_download(from_code: str, to_code: str) -> str:
+    """Which package file to fetch for the pair and from where, for a machine with
+    no index: the newest entry of the index as last read (:func:`local_index_path`),
+    else the public index's entry, else the index to look in."""
+    try:
+        entries = _index_entries(json.loads(local_index_path().read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, AttributeError):  # no copy, or not one of an index
+        entries = []
+    known = [e for e in entries if (e.from_code, e.to_code) == (from_code, to_code) and e.links]
+    if known:
+        chosen = max(known, key=lambda p: _version_key(p.package_version))
+        name, version, link, source = chosen.argospm_name, chosen.package_version, chosen.links[0], "the package index"
+    elif (from_code, to_code) in PUBLIC_DOWNLOADS:
+        (name, version, link), source = PUBLIC_DOWNLOADS[from_code, to_code], f"the public index {DEFAULT_INDEX}"
+    else:
+        return (f"the {from_code}→{to_code} entry of {DEFAULT_INDEX}index.json links to it; "
+                "download it on a machine with the internet")
+    return f"{source} lists {name} {version} at {link}; download it on a machine with the internet"
 
 
 @contextlib.contextmanager
@@ -455,8 +487,6 @@ def available_packages(index_url: str | None = None, timeout: float = DEFAULT_TI
     import http.client
     import urllib.error
 
-    from argostranslate import package as argos_package
-
     base = index_url or package_index_url()
     url = (base if base.endswith("/") else base + "/") + "index.json"
     try:
@@ -472,9 +502,30 @@ def available_packages(index_url: str | None = None, timeout: float = DEFAULT_TI
         raise PackageIndexError(f"package index {url} is not valid JSON ({exc})") from exc
     if not isinstance(data, list):
         raise PackageIndexError(f"package index {url} is not a list of packages")
+    entries = _index_entries(data)
+    _keep_local_index(data)
+    return entries
+
+
+def _keep_local_index(data: list) -> None:
+    """Keep the index just read where Argos keeps its copy, for the next time there
+    is no network (a copy that cannot be written only costs that hint)."""
+    from pipeline.atomic import write_text_atomic
+
+    path = local_index_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    except (OSError, DuizhaoError) as exc:
+        log.info("could not keep a copy of the package index in %s: %s", path, exc)
+
+
+def _index_entries(data: object) -> list[AvailablePackage]:
+    """The entries of an index in Argos's format (a list of package metadata)."""
+    from argostranslate import package as argos_package
 
     entries = []
-    for metadata in data:
+    for metadata in data if isinstance(data, list) else ():
         if not isinstance(metadata, dict):
             continue
         argos = argos_package.AvailablePackage(metadata)
@@ -544,7 +595,7 @@ def install_from_index(
         pair = "" if (from_code, to_code) == ("zh", "en") else f" --from {from_code} --to {to_code}"
         raise type(exc)(
             f"{exc} (without the index, install a package file copied from elsewhere: "
-            f"`duizhao models install{pair} --file PATH.argosmodel`)"
+            f"`duizhao models install{pair} --file PATH.argosmodel`; {where_to_download(from_code, to_code)})"
         ) from exc
 
 
@@ -604,11 +655,10 @@ def ensure_package(
     found = find_package(from_code, to_code, root)
     if found is not None:
         return found
-    how = _how_to_install(from_code, to_code)
     if offline:
         raise ModelMissingError(
             f"No {from_code}→{to_code} translation model is installed in {root}, and "
-            f"offline mode does not download one. {how}."
+            f"offline mode does not download one. {_how_to_install(from_code, to_code)}."
         )
     base = index_url or package_index_url()
     notify(f"No {from_code}→{to_code} model installed: downloading one from {base} into {root} (first use only)")
@@ -617,7 +667,7 @@ def ensure_package(
     except PackageError as exc:
         raise ModelMissingError(
             f"No {from_code}→{to_code} translation model is installed in {root}, and "
-            f"downloading one failed: {exc}. {how}."
+            f"downloading one failed: {exc}. {_how_to_install(from_code, to_code)}."
         ) from exc
 
 
