@@ -143,3 +143,20 @@ def test_a_package_that_does_not_fit_on_the_disk_is_refused_before_extracting(tm
         message = str(caught.value)
         assert "extracting needs" in message and str(disk) in message and "free some space" in message
         assert list(root.iterdir()) == [] and beside(root) == []
+
+
+@clean_error
+@pytest.mark.parametrize("name", ["translate-zh_en/../../escaped.txt", "/tmp/duizhao-escaped.txt",
+                                  "\\duizhao-escaped.txt", "C:duizhao-escaped.txt"],
+                         ids=["dot-dot", "absolute", "backslash", "drive"])
+def test_a_zip_slip_package_is_refused_and_writes_nothing_outside(project, run_package, working, name):
+    slip = project / "slip.argosmodel"
+    with zipfile.ZipFile(run_package) as zin, zipfile.ZipFile(slip, "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, zin.read(item))
+        zout.writestr(name, "written outside the package\n")
+    result = duizhao("models", "install", "--file", "slip.argosmodel", cwd=project)
+    assert_clean_error(result, "slip.argosmodel", "refusing unsafe path")
+    assert not (project / "escaped.txt").exists() and not Path("/tmp/duizhao-escaped.txt").exists()
+    assert not list(project.rglob("*escaped.txt"))
+    assert find_package().path == working and beside(working.parent) == []
