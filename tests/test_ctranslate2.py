@@ -309,3 +309,45 @@ def test_every_glossary_term_is_rendered_and_a_rerun_asks_the_engine_nothing(bui
     assert engine.asked == asked  # the rerun: every text from the cache
     assert second.document.stats["translated"] == 0
     assert [s.translation for s in second.document.sentences()] == [s.translation for s in first.document.sentences()]
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["options", "project-file"])
+def test_duizhao_run_with_a_ctranslate2_model_folder(builds, tmp_path, monkeypatch, how):
+    """`duizhao run --engine ctranslate2 --model DIR` (or duizhao.toml's [engine])
+    end to end: the family told by the folder, every glossary term rendered, the
+    signature in the JSON, and a rerun from the cache."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    folder = model(builds, "nllb")
+    project = tmp_path / "project"
+    shutil.copytree(folder, project / "models" / "nllb")
+    monkeypatch.chdir(project)
+    args = ["run", str(SEED), "-o", "out", "--offline", "-g", str(GLOSSARY)]
+    if how == "options":
+        args += ["--engine", "ctranslate2", "--model", str(project / "models" / "nllb")]
+    else:
+        (project / "duizhao.toml").write_text('[engine]\nname = "ctranslate2"\nmodel = "models/nllb"\n',
+                                              encoding="utf-8")
+
+    def invoke():
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        return result.output, json.loads((project / "out" / "taizhou.json").read_text(encoding="utf-8"))
+
+    output, document = invoke()
+    signature = json.loads(document["signature"])
+    assert signature["engine"] == "ctranslate2" and signature["family"] == "nllb"
+    sentences = [s for b in document["blocks"] for s in b.get("sentences", [])]
+    with_terms = [s for s in sentences if s.get("terms")]
+    assert len(with_terms) == 100
+    # (a rendering that starts the sentence is capitalised)
+    assert all(t["en"].lower() in s["translation"].lower() for s in with_terms for t in s["terms"])
+    assert "translated" in output and "Error" not in output
+    again, document = invoke()
+    assert document["stats"]["translated"] == 0 and document["stats"]["cached"] > 0
+    assert json.loads(document["signature"]) == signature
