@@ -273,20 +273,58 @@ def test_shared_limits_give_every_sentence_the_text_of_its_own_limit(
     assert engine.translate_pieces(seed_sentences) == reference.own_limit_pieces(engine, seed_sentences)
 
 
-@pytest.mark.parametrize("ending", ["ends-early", "never-ends"], ids=["early", "never"])
-def test_batches_of_similar_lengths_share_the_largest_limit(engine_builds, seed_sentences, ending):
-    """A model that ends its sentences needs one call per 24 sentences; one that never
-    ends needs a second call for every sentence whose limit is below its batch's."""
-    engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS[ending]}))
+def _decoding_work(calls) -> int:
+    """Steps of decoding the calls asked for at most: batch size x length limit."""
+    return sum(size * limit for size, limit in calls)
+
+
+def _runs_of_one_limit(batch: list[int]) -> list[tuple[int, int]]:
+    return [(batch.count(limit), limit) for limit in sorted(set(batch))]
+
+
+def test_batches_of_similar_lengths_share_the_largest_limit(engine_builds, seed_sentences):
+    """A model that ends its sentences needs one call per 24 sentences (the old way
+    made one batch per distinct limit), but for the one queued while the first
+    batch was showing that the model ends its sentences; in a later call, none."""
+    engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["ends-early"]}))
     recorded = reference.recording(engine)
     engine.translate_pieces(seed_sentences)
     limits = sorted(engine.options.max_decoding_length(len(t)) for t in engine.tokenize(seed_sentences))
     batches = [limits[start:start + 24] for start in range(0, len(limits), 24)]
-    first_pass = [(len(batch), batch[-1]) for batch in batches]
-    assert recorded.calls[: len(batches)] == first_pass
-    again = sum(limit < batch[-1] for batch in batches for limit in batch)
-    assert sum(size for size, _ in recorded.calls[len(batches):]) == (0 if ending == "ends-early" else again)
-    assert len(set(limits)) > 3 * len(batches)  # the old way: one batch per distinct limit
+    shared = [(len(batch), batch[-1]) for batch in batches]
+    assert recorded.calls == [shared[0], *_runs_of_one_limit(batches[1]), *shared[2:]]
+    assert len(set(limits)) > 3 * len(batches)
+    recorded.calls.clear()
+    engine.translate_pieces(seed_sentences)
+    assert recorded.calls == shared
+
+
+def test_a_model_that_runs_to_its_limits_stops_sharing_them(engine_builds, seed_sentences):
+    """Random weights never end a sentence: sharing limits would decode each
+    sentence below its batch's limit twice (2.1x the work of its own limit on the
+    seed). Once the first batch shows it, the rest hold one limit each, also in
+    later calls."""
+    engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["never-ends"]}))
+    recorded = reference.recording(engine)
+    half = len(seed_sentences) // 2
+    engine.translate_pieces(seed_sentences[:half])
+    first = list(recorded.calls)
+    engine.translate_pieces(seed_sentences[half:])
+    later = recorded.calls[len(first):]
+
+    def own_work(sentences):
+        return sum(engine.options.max_decoding_length(len(t)) for t in engine.tokenize(sentences))
+
+    def always_shared(sentences):
+        limits = sorted(engine.options.max_decoding_length(len(t)) for t in engine.tokenize(sentences))
+        batches = [limits[start:start + 24] for start in range(0, len(limits), 24)]
+        return sum(len(b) * b[-1] + sum(limit for limit in b if limit < b[-1]) for b in batches)
+
+    assert always_shared(seed_sentences) > 1.9 * own_work(seed_sentences)
+    # The first call paid for the probe, one batch decoded twice (1.2x in all) ...
+    assert _decoding_work(first) < 1.25 * own_work(seed_sentences[:half])
+    # ... the second call shares nothing: each sentence is decoded once, to its own limit.
+    assert _decoding_work(later) == own_work(seed_sentences[half:])
 
 
 def test_the_test_model_tells_a_shared_limit_from_an_own_one(engine_builds, seed_sentences):

@@ -12,8 +12,9 @@ sentence: NLLB-200 wants ``zho_Hans`` before the source and ``</s>`` after it, a
   ``DecodeOptions.max_batch_size``, decoded with the batch's largest length limit,
   and what reached a smaller limit of its own is decoded again with it
   (:func:`decode_batched`), so every sentence gets the text of its own limit;
-- every batch is queued at once on CTranslate2's pool of ``inter_threads``
-  translators of ``intra_threads`` threads each;
+- batches are queued a few at a time on CTranslate2's pool of ``inter_threads``
+  translators of ``intra_threads`` threads each (a model that keeps running to
+  its limit gets batches of one limit each: :class:`LimitLog`);
 - the forced target prefix is removed and the pieces are joined by the target
   SentencePiece model.
 
@@ -32,7 +33,7 @@ from typing import Any
 
 from pipeline.engines import BrokenPackageError, DecodeOptions, EngineError
 
-__all__ = ["Framing", "Seq2SeqEngine", "decode_batched", "length_sorted_batches", "read_vocabulary"]
+__all__ = ["Framing", "LimitLog", "Seq2SeqEngine", "decode_batched", "length_sorted_batches", "read_vocabulary"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Seq2SeqEngine:
         self._source: Any = None
         self._target: Any = None
         self._placeholders: bool | None = None
+        self._limits = LimitLog()
         self._lock = threading.Lock()
 
     def _load_sentencepiece(self, path: Path) -> Any:
@@ -184,7 +186,9 @@ class Seq2SeqEngine:
         translator = self._load()
         framing = self.framing
         pieces = dict(zip(todo, self.tokenize([sentences[i] for i in todo])))
-        decoded = decode_batched(translator, pieces, framing, self.options, progress, str(self.model_dir))
+        decoded = decode_batched(
+            translator, pieces, framing, self.options, progress, str(self.model_dir), self._limits
+        )
         target = list(framing.target)
         for index, hypothesis in decoded.items():
             results[index] = hypothesis[len(target):] if hypothesis[: len(target)] == target else hypothesis
@@ -221,6 +225,50 @@ def _split_by_limit(batch: list[int], caps: dict[int, int]) -> list[list[int]]:
     return runs
 
 
+class LimitLog:
+    """What sharing a length limit has cost a model so far, kept across calls: of
+    the sentences decoded with a larger limit than their own (``shared``), how many
+    reached their own last step and were decoded again (``again``).
+
+    A trained model ends nearly every sentence well before its limit, so sharing
+    costs nothing; a model that runs to the limit (a looping one, or random
+    weights) would decode most sentences twice. Until :attr:`EVIDENCE` sentences
+    have shown which it is, one batch at a time shares its limit (the others hold
+    one limit each); then batches share limits unless more than a third came back.
+    Either way every sentence gets the text of its own limit: this only decides
+    how much decoding that takes.
+    """
+
+    EVIDENCE = 8
+
+    def __init__(self) -> None:
+        self.shared = 0
+        self.again = 0
+        self._probing = 0
+        self._lock = threading.Lock()
+
+    def decide(self, observable: bool) -> tuple[bool, bool]:
+        """Whether the next batch of several limits shares its largest one, and
+        whether it is the probe (while the evidence is out: then :meth:`add` must be
+        called with ``probe=True`` when it is done). ``observable``: whether the
+        hypotheses show where a search ended (see :func:`decode_batched`)."""
+        if not observable:
+            return False, False
+        with self._lock:
+            if self.shared >= self.EVIDENCE:
+                return 3 * self.again <= self.shared, False
+            if self._probing:
+                return False, False
+            self._probing += 1
+            return True, True
+
+    def add(self, shared: int, again: int, probe: bool) -> None:
+        with self._lock:
+            self.shared += shared
+            self.again += again
+            self._probing -= probe
+
+
 def decode_batched(
     translator: Any,
     pieces: dict[int, list[str]],
@@ -228,6 +276,7 @@ def decode_batched(
     options: DecodeOptions,
     progress: Callable[[int], None] | None,
     what: str,
+    log: LimitLog | None = None,
 ) -> dict[int, list[str]]:
     """Decode every sentence of ``pieces`` (framed by ``framing``) exactly as if it
     were decoded with its own length limit, in batches of similar lengths that
@@ -248,6 +297,12 @@ def decode_batched(
     on timing. (tests/test_engine.py checks all of this against decoding each
     sentence alone.)
 
+    ``log`` (the engine's :class:`LimitLog`, kept across calls) decides whether a
+    batch shares its largest limit or is cut into runs of one limit: a model that
+    keeps running to its limits would decode most sentences twice. Batches are
+    queued a few at a time (enough for every translator of the pool), so the ones
+    not yet queued follow what the log has learnt.
+
     With ``length_penalty`` 0 and a beam, CTranslate2 may stop a sentence as soon
     as its best hypothesis ends, which the hypotheses returned do not show: then
     every batch holds one limit only.
@@ -257,8 +312,9 @@ def decode_batched(
     caps = {i: options.max_decoding_length(len(p)) + len(target) for i, p in pieces.items()}
     observable = options.beam_size == 1 or options.length_penalty != 0
     hypotheses = options.beam_size if observable else 1
+    log = log if log is not None else LimitLog()
 
-    def submit(batch: list[int]) -> tuple[list[int], int, Any]:
+    def submit(batch: list[int], probe: bool = False) -> tuple[list[int], int, bool, Any]:
         limit = max(caps[i] for i in batch)
         try:
             handles = translator.translate_batch(
@@ -275,29 +331,41 @@ def decode_batched(
             )
         except (RuntimeError, ValueError) as exc:
             raise EngineError(f"{what}: translation failed: {exc}") from exc
-        return batch, limit, handles
+        return batch, limit, probe, handles
 
-    # Every batch is queued at once so that inter_threads > 1 runs them in parallel.
     lengths = {i: len(s) for i, s in source.items()}
-    pending = deque(
-        submit(run)
-        for batch in length_sorted_batches(lengths, options)
-        for run in ([batch] if observable else _split_by_limit(batch, caps))
-    )
+    planned = deque(length_sorted_batches(lengths, options))
+    # Enough batches queued to keep every translator of the pool busy, and no more,
+    # so the ones not yet queued can still be cut by limit.
+    ahead = options.inter_threads + 1
+    pending: deque[tuple[list[int], int, bool, Any]] = deque()
     decoded: dict[int, list[str]] = {}
-    while pending:
-        batch, limit, handles = pending.popleft()
-        again = []
-        for index, handle in zip(batch, handles):
-            try:
-                found = handle.result().hypotheses
-            except (RuntimeError, ValueError) as exc:
-                raise EngineError(f"{what}: translation failed: {exc}") from exc
-            if caps[index] == limit or max(map(len, found)) <= caps[index] - 2:
-                decoded[index] = found[0]
-            else:
-                again.append(index)
-        pending.extend(submit(run) for run in _split_by_limit(again, caps))
-        if progress is not None and len(batch) > len(again):
-            progress(len(batch) - len(again))
+    probes = 0  # probes of this call not yet reported to the log
+    try:
+        while planned or pending:
+            while planned and len(pending) < ahead:
+                batch = planned.popleft()
+                share, probe = (True, False) if len({caps[i] for i in batch}) == 1 else log.decide(observable)
+                probes += probe
+                runs = [batch] if share else _split_by_limit(batch, caps)
+                pending.extend(submit(run, probe) for run in runs)
+            batch, limit, probe, handles = pending.popleft()
+            again = []
+            for index, handle in zip(batch, handles):
+                try:
+                    found = handle.result().hypotheses
+                except (RuntimeError, ValueError) as exc:
+                    raise EngineError(f"{what}: translation failed: {exc}") from exc
+                if caps[index] == limit or max(map(len, found)) <= caps[index] - 2:
+                    decoded[index] = found[0]
+                else:
+                    again.append(index)
+            log.add(sum(caps[i] < limit for i in batch), len(again), probe)
+            probes -= probe
+            pending.extend(submit(run) for run in _split_by_limit(again, caps))
+            if progress is not None and len(batch) > len(again):
+                progress(len(batch) - len(again))
+    finally:
+        for _ in range(probes):  # a probe that failed gives its turn back
+            log.add(0, 0, True)
     return decoded
