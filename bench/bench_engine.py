@@ -1,286 +1,413 @@
-"""Translation throughput: argostranslate.translate vs ArgosEngine vs bare CTranslate2.
+"""Translation throughput: the engine and `duizhao run`'s translation stage against
+CTranslate2's own ceiling, on a generated model of a real model's size.
 
-Prints figures; not a test. Run: .venv/bin/python bench/bench_engine.py [--sweep]
+Prints figures; not a test. Run: .venv/bin/python bench/bench_engine.py [--rounds N]
+[--quick] [--never-ends] [--compare CHECKOUT] [--argos]
 
-A package with a real model's shape (Transformer base: 6+6 layers, d_model 512, 8
-heads, FFN 2048, 32k vocabulary, int8, random weights) is generated once into
-bench/.work/. The sentences of sources/taizhou.txt are translated three ways, each
-in its own subprocess so that peak memory (maxrss) is per way:
+Model: a generated Argos package with the shape of the published zh→en one
+(Transformer base: 6+6 layers, d_model 512, 8 heads, FFN 2048, 32,000-token shared
+vocabulary, int8), built once into bench/.work/ by pipeline.testing. Its weights are
+random, but it ends each translation after about 1.2x the source's tokens, as a
+trained model does (``length_ratio``); ``--never-ends`` uses plain random weights,
+which never emit the end token and so decode every sentence to its length limit.
 
-(a) ``argostranslate.translate.translate`` paragraph by paragraph, as a user of
-    Argos would; its sentence splitter (MiniSBD, which downloads a model) is
-    replaced by the same local splitter the other two use;
-(b) ``ArgosEngine.translate`` over the whole list of sentences;
-(c) ``Translator.translate_batch`` over pre-tokenised sentences, in one call: the
-    ceiling.
+Inputs: the 148 sentences of sources/taizhou.txt (pipeline.sentences), and the texts
+that `duizhao run` sends to the engine for the seed and for a 10x longer seed
+(bench/variants.py: masked sentences and glossary fallback pieces, shipped glossary).
 
-Random weights never emit end-of-sentence, so every way uses the same fixed
-``max_decoding_length`` (--max-length) and the same beam size. ``--sweep`` times
-ArgosEngine under thread and batch settings instead.
+Arms, all in this process, each warmed up before it is timed, interleaved over
+rounds (rotating their order), best and median reported:
+
+- ceiling: one bare ``Translator.translate_batch`` over pre-tokenised inputs, with
+  the same decoding options as the engine and a length limit no sentence reaches
+  before the engine's would; translators x threads x compute type, then batch size
+  in examples and in tokens, each timed once on the seed (:func:`sweep`); the
+  three fastest go into the rounds;
+- engine: ``ArgosEngine.translate_pieces`` over the whole input, default
+  ``DecodeOptions`` (pieces, as the ceiling returns them: detokenising is not timed);
+- run: ``pipeline.run.translate_documents``, the translation stage of `duizhao run`
+  (glossary masking, the translation cache in chunks, fallback pieces), on a fresh
+  cache each round, with the engine loaded beforehand;
+- ``--compare CHECKOUT``: the engine of another checkout (e.g. an older commit), for
+  before/after figures under the same conditions;
+- the ctranslate2 engine against the ceiling on a generated model folder in
+  NLLB-200's layout (language tokens, ``</s>``, forced ``eng_Latn``) of the same shape;
+- ``--argos``: ``argostranslate.translate`` paragraph by paragraph, once.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+import importlib.util
+import itertools
 import os
-import re
-import resource
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.glossary import placeholder_symbols
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from figures import figure  # noqa: E402
+from variants import longer  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / ".work"
 SOURCE = REPO / "sources" / "taizhou.txt"
+PLACEHOLDERS = placeholder_symbols()
 BASE_MODEL = dict(
     layers=6, d_model=512, heads=8, ffn=2048, vocab_size=4000, model_vocab_size=32000,
-    quantization="int8", user_defined_symbols=placeholder_symbols(),
+    quantization="int8", user_defined_symbols=PLACEHOLDERS,
 )
+#: Target tokens per source token of the generated model's translations.
+LENGTH_RATIO = 1.2
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def split_sentences(paragraph: str) -> list[str]:
-    """The project's splitter when present, else a cut after 。！？!?"""
-    try:
-        from pipeline.sentences import split_sentences as project_split
-    except ImportError:
-        return [s.strip() for s in re.split(r"(?<=[。！？!?])", paragraph) if s.strip()]
-    return project_split(paragraph)
+def seed_sentences() -> list[str]:
+    from pipeline.sentences import split_sentences
+
+    lines = [line.strip() for line in SOURCE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [s for line in lines for s in split_sentences(line)]
 
 
-def paragraphs() -> list[str]:
-    return [line.strip() for line in SOURCE.read_text(encoding="utf-8").splitlines() if line.strip()]
+def build_ct2(never_ends: bool) -> Path:
+    """A generated CTranslate2 folder in NLLB-200's layout, of the same Transformer
+    base shape (its own 4,000-piece vocabulary and language tokens)."""
+    from pipeline.testing import cached_ct2_model
+
+    kwargs = {k: v for k, v in BASE_MODEL.items() if k != "model_vocab_size"}
+    if not never_ends:
+        kwargs["length_ratio"] = LENGTH_RATIO
+    folder = cached_ct2_model(WORK / "ct2", "nllb", **kwargs)
+    size = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
+    print(f"\nmodel: {folder.relative_to(REPO)} (NLLB-200 layout, {size:.0f} MB)")
+    return folder
 
 
-def all_sentences() -> list[str]:
-    return [s for p in paragraphs() for s in split_sentences(p)]
-
-
-def maxrss_mb() -> float:
-    """Peak resident memory of this process. ru_maxrss survives exec on Linux (a child
-    would report its parent's peak), so the per-process VmHWM is read when present."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def build_package() -> Path:
-    from pipeline.testing import cached_argos_package, generated_training_text
+def build_package(never_ends: bool) -> Path:
+    """The generated package, unpacked; built once into bench/.work/packages."""
+    from pipeline.testing import cached_argos_package, extract_package, generated_training_text
 
     text = SOURCE.read_text(encoding="utf-8") + generated_training_text(lines=3000, han_chars=600)
+    kwargs = dict(BASE_MODEL, training_text=text)
+    if not never_ends:
+        kwargs["length_ratio"] = LENGTH_RATIO
     start = time.perf_counter()
-    archive = cached_argos_package(WORK / "packages", training_text=text, **BASE_MODEL)
-    print(f"package: {archive.relative_to(REPO)} ({archive.stat().st_size / 1e6:.0f} MB, "
-          f"ready in {time.perf_counter() - start:.1f} s)")
-    return archive
+    archive = cached_argos_package(WORK / "packages", **kwargs)
+    folder = archive.parent / "unpacked"
+    if not folder.is_dir():
+        extract_package(archive, folder)
+    print(f"model: {archive.relative_to(REPO)} ({archive.stat().st_size / 1e6:.0f} MB, ready in "
+          f"{time.perf_counter() - start:.1f} s), "
+          + ("random weights: decodes every sentence to its limit" if never_ends
+             else f"ends its translations after ~{LENGTH_RATIO}x the source's tokens"))
+    return next(folder.iterdir())
 
 
-# -- one way each, run in a subprocess ----------------------------------------------
+# -- timing ------------------------------------------------------------------------
 
 
-def run_argos(archive: Path, beam: int, max_length: int) -> dict:
-    # Argos reads its settings when first imported: the environment comes first.
-    home = Path(tempfile.mkdtemp(prefix="bench-argos-", dir=WORK))
-    os.environ.update(
-        ARGOS_PACKAGES_DIR=str(home / "packages"), XDG_DATA_HOME=str(home / "data"),
-        XDG_CACHE_HOME=str(home / "cache"), XDG_CONFIG_HOME=str(home / "config"),
-        ARGOS_PACKAGE_INDEX="http://127.0.0.1:9/", ARGOS_BEAM_SIZE=str(beam),
-    )
+@dataclass
+class Arm:
+    """Something timed: ``run()`` translates the arm's input once and returns the
+    number of target tokens it decoded (None when unknown). Wall time and this
+    process's CPU time (all threads) are kept for every timed run."""
+
+    label: str
+    run: Callable[[], int | None]
+    inputs: int
+    seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    tokens: int | None = None
+
+    def time_once(self) -> None:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        decoded = self.run()
+        self.seconds.append(time.perf_counter() - start)
+        self.cpu.append(time.process_time() - start_cpu)
+        if decoded is not None:
+            self.tokens = decoded
+
+    def rate(self, pick: Callable, cpu: bool = False) -> float:
+        """Inputs per second (or per CPU second) of the run ``pick`` chooses."""
+        return self.inputs / pick(self.cpu if cpu else self.seconds)
+
+
+def rounds(arms: list[Arm], count: int) -> None:
+    """Warm every arm, then time them ``count`` times, rotating their order."""
+    for arm in arms:
+        arm.run()
+    for number in range(count):
+        shift = number % len(arms)
+        for arm in arms[shift:] + arms[:shift]:
+            arm.time_once()
+
+
+def report(title: str, arms: list[Arm]) -> None:
+    print(f"\n{title}")
+    print(f"  {'':44} {'sentences/s':>17}  {'tokens/s':>15}  tokens/  {'sentences/CPU-s':>17}")
+    print(f"  {'':44} {'best':>8} {'median':>8}  {'best':>7} {'median':>7}  sentence  {'best':>8} {'median':>8}")
+    for arm in arms:
+        best, median = arm.rate(min), arm.rate(statistics.median)
+        if arm.tokens is None:
+            tokens = f"{'':7} {'':7}  {'':8}"
+        else:
+            per = arm.tokens / arm.inputs
+            tokens = f"{best * per:7.0f} {median * per:7.0f}  {per:8.1f}"
+        print(f"  {arm.label:44} {best:8.2f} {median:8.2f}  {tokens}  {arm.rate(min, True):8.2f} "
+              f"{arm.rate(statistics.median, True):8.2f}   ({len(arm.seconds)} runs)")
+
+
+def ratio_line(name: str, arm: Arm, ceilings: list[Arm], rounds: int) -> None:
+    """``arm`` against the fastest ceiling (by median), in wall time and in CPU time
+    (sentences per CPU second of this process: what a loaded machine disturbs least)."""
+    for cpu, unit in ((False, "wall"), (True, "CPU")):
+        median = arm.rate(statistics.median, cpu) / max(c.rate(statistics.median, cpu) for c in ceilings)
+        best = arm.rate(min, cpu) / max(c.rate(min, cpu) for c in ceilings)
+        print(f"  {name} / ceiling ({unit} time): median {median:.2f}, best {best:.2f}")
+        figure(f"{name} / ceiling, {unit} time", best, median, unit="ratio", target="≥ 0.9",
+               options=f"{rounds} rounds")
+
+
+# -- arms --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    inter: int
+    intra: int
+    batch: int
+    batch_type: str
+    compute: str
+
+    def __str__(self) -> str:
+        unit = "ex" if self.batch_type == "examples" else "tok"
+        return f"{self.inter}x{self.intra} threads, batch {self.batch} {unit}, {self.compute}"
+
+
+THREADS = [(2, 1), (1, 2), (2, 2), (1, 1)]
+BATCHES = [(8, "examples"), (16, "examples"), (24, "examples"), (32, "examples"), (64, "examples"),
+           (512, "tokens"), (1024, "tokens"), (2048, "tokens")]
+#: "default" keeps the model's int8 weights (int8 with float32 elsewhere on a CPU).
+COMPUTES = ["default", "float32"]
+
+
+def sweep(engine, texts: list[str], quick: bool) -> list[tuple[float, Setting]]:
+    """Time ceiling settings once each (warmed), in two passes: translators x
+    threads x compute type at batches of 16, then every batching with the best of
+    those. Returns (seconds, setting), fastest first."""
+    def timed(setting: Setting) -> tuple[float, Setting]:
+        arm = ceiling_arm(engine, setting, texts, "ceiling")
+        arm.run()
+        arm.time_once()
+        print(f"  {arm.rate(min):7.2f} sentences/s  {arm.rate(min, True):7.2f} per CPU-s  {setting}", flush=True)
+        return arm.seconds[0], setting
+
+    threads = THREADS[:2] if quick else THREADS
+    computes = COMPUTES[:1] if quick else COMPUTES
+    batches = [BATCHES[1], BATCHES[2], BATCHES[6]] if quick else BATCHES
+    first = [timed(Setting(i, t, 16, "examples", c)) for (i, t), c in itertools.product(threads, computes)]
+    best = min(first, key=lambda pair: pair[0])[1]
+    second = [timed(Setting(best.inter, best.intra, b, bt, best.compute)) for b, bt in batches if (b, bt) != (16, "examples")]
+    return sorted(first + second, key=lambda pair: pair[0])
+
+
+def ceiling_arm(engine, setting: Setting, texts: list[str], label: str) -> Arm:
+    """Bare translate_batch on ``engine``'s model with ``setting``: the inputs
+    tokenised and framed as the engine does (not timed), its decoding options, and
+    a length limit above every sentence's own (so it never stops one sooner)."""
     import ctranslate2
-    from argostranslate import package, sbd
+
+    options, framing = engine.options, engine.framing
+    translator = ctranslate2.Translator(str(engine.model_dir), compute_type=setting.compute,
+                                        inter_threads=setting.inter, intra_threads=setting.intra)
+    pieces = engine.tokenize(texts)
+    tokens = [[*framing.prefix, *p, *framing.suffix] for p in pieces]
+    target = list(framing.target)
+    limit = max(options.max_decoding_length(len(p)) for p in pieces) + len(target)
+
+    def run() -> int:
+        results = translator.translate_batch(
+            tokens, target_prefix=[target] * len(tokens) if target else None,
+            max_batch_size=setting.batch, batch_type=setting.batch_type,
+            beam_size=options.beam_size, length_penalty=options.length_penalty,
+            repetition_penalty=options.repetition_penalty, no_repeat_ngram_size=options.no_repeat_ngram_size,
+            replace_unknowns=options.replace_unknowns, max_decoding_length=limit,
+        )
+        return sum(len(r.hypotheses[0]) - len(target) for r in results)
+
+    return Arm(f"{label} {setting}", run, len(texts))
+
+
+def engine_module(checkout: Path | None):
+    """pipeline.engines.argos from this checkout, or from ``checkout``."""
+    if checkout is None:
+        from pipeline.engines import argos
+
+        return argos
+    spec = importlib.util.spec_from_file_location(
+        "compared_argos", checkout / "pipeline" / "engines" / "argos.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def engine_arm(engine, texts: list[str], label: str) -> Arm:
+    return Arm(label, lambda: sum(map(len, engine.translate_pieces(texts))), len(texts))
+
+
+class RecordingEngine:
+    """The engine, noting every text `duizhao run` sends it."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.texts: list[str] = []
+
+    def signature(self) -> str:
+        return self.engine.signature()
+
+    def translate(self, sentences, progress=None):
+        self.texts.extend(sentences)
+        return self.engine.translate(sentences, progress)
+
+
+def run_arm(engine, source: Path, label: str) -> tuple[Arm, list[str]]:
+    """translate_documents on ``source`` with a fresh cache per call; also returns
+    the texts it sends to the engine (recorded on a first run)."""
+    from pipeline.cache import TranslationCache
+    from pipeline.glossary import default_files, load_glossaries
+    from pipeline.run import load_document, translate_documents
+
+    glossary = load_glossaries(default_files(REPO / "glossary"))
+    scratch = Path(tempfile.mkdtemp(prefix="bench-engine-", dir=WORK))
+
+    def translate(using) -> None:
+        document = load_document(source)
+        with tempfile.NamedTemporaryFile(dir=scratch, suffix=".sqlite3") as db:
+            with contextlib.closing(TranslationCache(db.name)) as cache:
+                translate_documents([document], using, cache, glossary=glossary)
+
+    recorder = RecordingEngine(engine)
+    translate(recorder)  # also loads the model
+    return Arm(label, lambda: translate(engine), len(recorder.texts)), recorder.texts
+
+
+def argos_once(folder: Path) -> None:
+    """argostranslate.translate paragraph by paragraph, once (it is slow)."""
+    home = Path(tempfile.mkdtemp(prefix="bench-argos-", dir=WORK))
+    # Argos reads its settings when first imported: the environment comes first.
+    os.environ.update(ARGOS_PACKAGES_DIR=str(folder.parent), XDG_DATA_HOME=str(home / "data"),
+                      XDG_CACHE_HOME=str(home / "cache"), XDG_CONFIG_HOME=str(home / "config"),
+                      ARGOS_PACKAGE_INDEX="http://127.0.0.1:9/", ARGOS_BEAM_SIZE="2")
+    from argostranslate import sbd
     from argostranslate import translate as argos_translate
 
+    from pipeline.sentences import split_sentences
+
     class LocalSentencizer(sbd.ISentenceBoundaryDetectionModel):
+        """Argos's MiniSBD downloads a model: the project's splitter instead."""
+
         def __init__(self, pkg):
             self.pkg = pkg
 
         def split_sentences(self, text: str) -> list[str]:
             return split_sentences(text) or [text]
 
-    recorded: dict[tuple[str, ...], list[str]] = {}
-
-    class LimitedTranslator:
-        """Argos's translator with the bench's length limit, recording each sentence."""
-
-        def __init__(self, *args, **kwargs):
-            self._translator = ctranslate2.Translator(*args, **kwargs)
-
-        def translate_batch(self, source, **kwargs):
-            kwargs["max_decoding_length"] = max_length
-            results = self._translator.translate_batch(source, **kwargs)
-            for tokens, result in zip(source, results):
-                recorded[tuple(tokens)] = result.hypotheses[0]
-            return results
-
     argos_translate.MiniSBDSentencizer = LocalSentencizer
-    argos_translate.ctranslate2 = type("ctranslate2", (), {"Translator": LimitedTranslator})
-
-    package.install_from_path(archive)
-    paras = paragraphs()
+    paragraphs = [p.strip() for p in SOURCE.read_text(encoding="utf-8").splitlines() if p.strip()]
+    argos_translate.translate(paragraphs[0], "zh", "en")
     start = time.perf_counter()
-    translation = argos_translate.get_translation_from_codes("zh", "en")
-    translation.translate(paras[0])
-    load_s = time.perf_counter() - start  # package scan, tokenizer and model load, 1 paragraph
-    start = time.perf_counter()
-    for paragraph in paras:
+    for paragraph in paragraphs:
         argos_translate.translate(paragraph, "zh", "en")
-    elapsed = time.perf_counter() - start
-    pkg = translation.underlying.pkg
-
-    def sentence_output(sentence: str) -> str:
-        # As apply_packaged_translation builds the text of a one-sentence paragraph.
-        value = pkg.tokenizer.decode(recorded[tuple(pkg.tokenizer.encode(sentence))])
-        return value[1:] if value.startswith(" ") else value
-
-    sentences = all_sentences()
-    return dict(seconds=elapsed, load_s=load_s, sentences=len(sentences), maxrss_mb=maxrss_mb(),
-                outputs=[sentence_output(s) for s in sentences])
-
-
-def _engine_options(beam: int, max_length: int, **speed):
-    from pipeline.engines import DecodeOptions
-
-    return DecodeOptions(beam_size=beam, max_decoding_base=max_length, max_decoding_ratio=0.0, **speed)
-
-
-def unpack(archive: Path) -> Path:
-    from pipeline.testing import extract_package
-
-    folder = archive.parent / "unpacked"
-    if not folder.is_dir():
-        extract_package(archive, folder)
-    return next(folder.iterdir())
-
-
-def run_engine(archive: Path, beam: int, max_length: int, speed: dict | None = None) -> dict:
-    from pipeline.engines.argos import ArgosEngine
-
-    engine = ArgosEngine(unpack(archive), _engine_options(beam, max_length, **(speed or {})))
-    sentences = all_sentences()
-    start = time.perf_counter()
-    engine.translate(sentences[:1])
-    load_s = time.perf_counter() - start
-    start = time.perf_counter()
-    outputs = engine.translate(sentences)
-    elapsed = time.perf_counter() - start
-    return dict(seconds=elapsed, load_s=load_s, sentences=len(sentences), maxrss_mb=maxrss_mb(),
-                outputs=outputs)
-
-
-def run_ceiling(archive: Path, beam: int, max_length: int) -> dict:
-    import ctranslate2
-    import sentencepiece
-
-    from pipeline.engines import DecodeOptions
-
-    folder = unpack(archive)
-    defaults = DecodeOptions()
-    start = time.perf_counter()
-    translator = ctranslate2.Translator(
-        str(folder / "model"), inter_threads=defaults.inter_threads, intra_threads=defaults.intra_threads
-    )
-    processor = sentencepiece.SentencePieceProcessor(model_file=str(folder / "sentencepiece.model"))
-    load_s = time.perf_counter() - start
-    sentences = all_sentences()
-    tokens = processor.encode(sentences, out_type=str)
-    start = time.perf_counter()
-    translator.translate_batch(
-        tokens, max_batch_size=defaults.max_batch_size, batch_type=defaults.batch_type,
-        beam_size=beam, length_penalty=defaults.length_penalty, max_decoding_length=max_length,
-    )
-    elapsed = time.perf_counter() - start
-    return dict(seconds=elapsed, load_s=load_s, sentences=len(sentences), maxrss_mb=maxrss_mb())
-
-
-def run_sweep(archive: Path, beam: int, max_length: int, count: int) -> dict:
-    """ArgosEngine under thread/batch settings, each in this process, on ``count`` sentences."""
-    from pipeline.engines.argos import ArgosEngine
-
-    settings = [
-        dict(inter_threads=1, intra_threads=0, max_batch_size=32),
-        dict(inter_threads=1, intra_threads=2, max_batch_size=64),
-        dict(inter_threads=1, intra_threads=2, max_batch_size=2048, batch_type="tokens"),
-        dict(inter_threads=2, intra_threads=1, max_batch_size=8),
-        dict(inter_threads=2, intra_threads=1, max_batch_size=16),
-        dict(inter_threads=2, intra_threads=1, max_batch_size=24),
-        dict(inter_threads=2, intra_threads=1, max_batch_size=32),
-        dict(inter_threads=2, intra_threads=1, max_batch_size=48),
-        dict(inter_threads=2, intra_threads=1, max_batch_size=64),
-        dict(inter_threads=2, intra_threads=1, max_batch_size=512, batch_type="tokens"),
-        dict(inter_threads=2, intra_threads=1, max_batch_size=1024, batch_type="tokens"),
-        dict(inter_threads=2, intra_threads=1, max_batch_size=32, compute_type="int8_float32"),
-        dict(inter_threads=2, intra_threads=1, max_batch_size=32),  # repeat: noise
-    ]
-    sentences = all_sentences()[:count]
-    rows = []
-    for speed in settings:
-        engine = ArgosEngine(unpack(archive), _engine_options(beam, max_length, **speed))
-        engine.translate(sentences[:1])
-        start = time.perf_counter()
-        engine.translate(sentences)
-        rows.append(dict(speed, per_s=len(sentences) / (time.perf_counter() - start)))
-    return dict(rows=rows, sentences=len(sentences))
+    seconds = time.perf_counter() - start
+    count = len(seed_sentences())
+    print(f"\nargostranslate.translate, paragraph by paragraph (Argos defaults, its own length limit): "
+          f"{count / seconds:.2f} sentences/s ({seconds:.1f} s, once)")
 
 
 # -- the driver ---------------------------------------------------------------------
 
 
-def in_subprocess(mode: str, archive: Path, args: argparse.Namespace) -> dict:
-    command = [sys.executable, __file__, "--mode", mode, "--archive", str(archive),
-               "--beam", str(args.beam), "--max-length", str(args.max_length),
-               "--count", str(args.count)]
-    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--beam", type=int, default=2)
-    parser.add_argument("--max-length", type=int, default=24)
-    parser.add_argument("--sweep", action="store_true", help="time thread/batch settings instead")
-    parser.add_argument("--count", type=int, default=200, help="sentences for --sweep")
-    parser.add_argument("--mode", choices=["argos", "engine", "ceiling", "sweep"], help=argparse.SUPPRESS)
-    parser.add_argument("--archive", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per arm (default 5)")
+    parser.add_argument("--rounds-10x", type=int, default=3, help="timed rounds on the 10x seed (default 3)")
+    parser.add_argument("--quick", action="store_true", help="a smaller ceiling sweep, no 10x seed")
+    parser.add_argument("--never-ends", action="store_true", help="plain random weights (decode to the limit)")
+    parser.add_argument("--compare", type=Path, metavar="CHECKOUT", help="also time this checkout's engine")
+    parser.add_argument("--argos", action="store_true", help="also time argostranslate.translate once")
     args = parser.parse_args()
 
-    if args.mode:
-        run = {"argos": run_argos, "engine": run_engine, "ceiling": run_ceiling}.get(args.mode)
-        result = (run_sweep(args.archive, args.beam, args.max_length, args.count) if args.mode == "sweep"
-                  else run(args.archive, args.beam, args.max_length))
-        print(json.dumps(result, ensure_ascii=False))
-        return
-
     WORK.mkdir(parents=True, exist_ok=True)
-    archive = build_package()
-    print(f"cores: {os.cpu_count()}, beam {args.beam}, max_decoding_length {args.max_length}")
-    if args.sweep:
-        result = in_subprocess("sweep", archive, args)
-        print(f"ArgosEngine on {result['sentences']} sentences:")
-        for row in result["rows"]:
-            per_s = row.pop("per_s")
-            print(f"  {per_s:7.2f} sentences/s  {row}")
-        return
+    print(f"load average at start: {load_average()}   cores: {os.cpu_count()}")
+    folder = build_package(args.never_ends)
+    from pipeline.engines import DecodeOptions
 
-    results = {mode: in_subprocess(mode, archive, args) for mode in ("argos", "engine", "ceiling")}
-    a, b, c = (results[m]["sentences"] / results[m]["seconds"] for m in ("argos", "engine", "ceiling"))
-    n = results["engine"]["sentences"]
-    same = sum(x == y for x, y in zip(results["argos"]["outputs"], results["engine"]["outputs"]))
-    labels = {"argos": "(a) argostranslate.translate", "engine": "(b) ArgosEngine",
-              "ceiling": "(c) ctranslate2 translate_batch"}
-    print(f"{n} sentences from {SOURCE.relative_to(REPO)}")
-    for mode, label in labels.items():
-        r = results[mode]
-        print(f"{label:32} {r['sentences'] / r['seconds']:7.2f} sentences/s  "
-              f"{r['seconds']:6.1f} s  load {r['load_s']:5.2f} s  peak {r['maxrss_mb']:4.0f} MB")
-    print(f"b/a = {b / a:.1f}   b/c = {b / c:.2f}")
-    print(f"identical outputs (a) vs (b): {same}/{n}")
+    print(f"engine defaults: {DecodeOptions()}")
+    sentences = seed_sentences()
+    from pipeline.engines.argos import ArgosEngine
+
+    engine = ArgosEngine(folder)
+
+    print(f"\nceiling sweep on the {len(sentences)} seed sentences (warmed, once each):")
+    best_settings = [setting for _, setting in sweep(engine, sentences, args.quick)[:3]]
+    defaults = DecodeOptions()
+    own = Setting(defaults.inter_threads, defaults.intra_threads, defaults.max_batch_size, defaults.batch_type,
+                  defaults.compute_type)
+    if own not in best_settings:  # the engine's own settings, like for like
+        best_settings.append(own)
+    print("  into the rounds: " + "; ".join(map(str, best_settings)))
+
+    ceilings = [ceiling_arm(engine, s, sentences, "ceiling") for s in best_settings]
+    timed_engine = engine_arm(engine, sentences, "engine (defaults)")
+    arms = [*ceilings, timed_engine]
+    if args.compare:
+        old = engine_module(args.compare).ArgosEngine(folder)
+        arms.append(engine_arm(old, sentences, f"engine of {args.compare}"))
+    rounds(arms, args.rounds)
+    report(f"seed sentences ({len(sentences)}), load average now {load_average()}:", arms)
+    ratio_line("engine, seed sentences", timed_engine, ceilings, args.rounds)
+    if args.compare:
+        before = arms[-1].rate(statistics.median)
+        print(f"  engine / engine of {args.compare}: median {timed_engine.rate(statistics.median) / before:.2f}")
+    del arms, ceilings
+
+    documents = [("seed", SOURCE, args.rounds)]
+    if not args.quick:
+        ten = WORK / "taizhou10.txt"
+        ten.write_text(longer(SOURCE.read_text(encoding="utf-8"), 10), encoding="utf-8")
+        documents.append(("10x seed", ten, args.rounds_10x))
+    for name, source, count in documents:
+        run, texts = run_arm(engine, source, f"duizhao run's translation stage ({name})")
+        ceilings = [ceiling_arm(engine, s, texts, "ceiling") for s in [*best_settings[:2], own]]
+        arms = [*ceilings, engine_arm(engine, texts, "engine (defaults), one call"), run]
+        rounds(arms, count)
+        report(f"the {len(texts)} texts duizhao run translates for the {name} (load average now "
+               f"{load_average()}):", arms)
+        ratio_line(f"duizhao run's translation stage, {name}", run, ceilings, count)
+        del arms, ceilings, run
+
+    from pipeline.engines.ctranslate2 import CTranslate2Engine
+
+    nllb = CTranslate2Engine(build_ct2(args.never_ends))
+    ceilings = [ceiling_arm(nllb, s, sentences, "ceiling") for s in [*best_settings[:2], own]]
+    timed_nllb = engine_arm(nllb, sentences, "ctranslate2 engine (defaults)")
+    arms = [*ceilings, timed_nllb]
+    rounds(arms, args.rounds)
+    report(f"a generated NLLB-200 model folder, seed sentences (load average now {load_average()}):", arms)
+    ratio_line("ctranslate2 engine (NLLB-200 layout), seed", timed_nllb, ceilings, args.rounds)
+
+    if args.argos:
+        argos_once(folder)
+    print(f"\nload average at end: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+from figures import figure  # noqa: E402
 
 from pipeline.cache import TranslationCache  # noqa: E402
 from pipeline.engines.openai import OpenAIEngine  # noqa: E402
@@ -83,6 +85,8 @@ def main() -> None:
         best, median = min(measured), statistics.median(measured)
         best_rate[concurrency] = sentences / best
         print(f"{concurrency:>11}  {best:7.2f}  {median:8.2f}  {sentences / best:16.1f}  {sentences / median:7.1f}")
+        figure(f"openai engine, concurrency {concurrency}", sentences / best, sentences / median, unit="sentences/s",
+               options=f"{args.rounds} rounds, {args.latency * 1000:.0f} ms latency")
     base = min(args.concurrency)
     for concurrency in args.concurrency:
         if concurrency != base:

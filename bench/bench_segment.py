@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from figures import figure  # noqa: E402
 from variants import longer  # noqa: E402
 
 from pipeline.segment import segment  # noqa: E402
@@ -52,6 +53,8 @@ def main() -> None:
         per_mb = best / (len(text.encode("utf-8")) / 1e6)
         base = base or per_mb
         document = segment(source)
+        figure(f"segment {len(text.encode('utf-8')) / 1e6:.2f} MB ({copies} seeds)", best, median, unit="s",
+               options=f"{options.rounds} rounds")
         print(f"{len(text.encode('utf-8')) / 1e6:6.2f} MB ({copies:4d} copies, {len(document.blocks):6d} blocks)  "
               f"best {best:7.2f} s  median {median:7.2f} s  {per_mb:5.2f} s/MB  (x{per_mb / base:.2f} of the smallest)")
 
