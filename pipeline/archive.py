@@ -193,6 +193,10 @@ class Workers:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
 
+    def submit(self, function: Callable[[T], object], item: T):
+        """``function(item)`` started in a worker: its future."""
+        return self.pool.submit(function, item)
+
     def map(self, function: Callable[[T], object], items: Iterable[T]) -> Iterator:
         """``function`` over ``items`` in the workers, results in order, with at most
         four tasks per worker ahead of the consumer (so a stream of documents is

@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -131,6 +132,8 @@ class TranslationCache:
 
     Use as a context manager, or call :meth:`close`. ``warn`` receives a one-line
     message when a corrupt file is moved aside (default: the module logger).
+    One connection serves the threads of a process one operation at a time (a
+    run finishes one window's documents while it translates the next).
     """
 
     def __init__(
@@ -139,6 +142,7 @@ class TranslationCache:
         self.path = Path(path) if path is not None else default_path()
         self._warn = warn or log.warning
         self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
         #: False once a write failed: the cache is still read, new rows are dropped.
         self.writable = True
         if self.path.is_dir():
@@ -160,7 +164,8 @@ class TranslationCache:
 
     def _open(self) -> None:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        # check_same_thread=False: operations are serialised by self._lock instead.
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         try:
             # Before anything is written (journal_mode changes the file's header).
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -251,7 +256,8 @@ class TranslationCache:
 
     def _run(self, operation: Callable[[sqlite3.Connection], object]):
         """Run ``operation``; if the file turns out corrupt, rebuild and retry once."""
-        return self._guarded(lambda: operation(self._db))
+        with self._lock:
+            return self._guarded(lambda: operation(self._db))
 
     def _guarded(self, call: Callable[[], object], retry: bool = True):
         """``call()``, with a lock held past the busy timeout turned into a
@@ -307,9 +313,10 @@ class TranslationCache:
         )
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def __enter__(self) -> TranslationCache:
         return self

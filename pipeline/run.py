@@ -21,8 +21,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,8 +43,10 @@ from pipeline.segment import load_document
 from pipeline.translate import Backend, TranslateStats, Translator
 
 #: Sentences per window of :func:`run_many`: large enough for full engine batches
-#: across documents, small enough that a window's documents take little memory.
-WINDOW_SENTENCES = 2000
+#: across documents (eight chunks of 64), small enough that a window's documents
+#: take little memory and that finishing one window while the next is translated
+#: leaves little of either waiting at the start and end of a run.
+WINDOW_SENTENCES = 500
 
 
 @dataclass
@@ -245,6 +249,24 @@ def _finish(item: _Loaded, formats: Sequence[str], library: str | Path | None,
     return document, outputs
 
 
+@contextlib.contextmanager
+def _finisher(workers: Workers | None, formats: Sequence[str], library: str | Path | None,
+              cache: TranslationCache) -> Iterator[Callable[[_Loaded], Future]]:
+    """``finish(item)``: :func:`_finish` started for a translated document, in the
+    ``--jobs`` workers, else on one thread of this process (the engine's work and
+    the cache's waits release the GIL; the cache takes one caller at a time)."""
+    if workers:
+        from pipeline.archive import finish_in_worker
+
+        yield lambda item: workers.submit(finish_in_worker, (item, formats, library))
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="duizhao-finish") as pool:
+        try:
+            yield lambda item: pool.submit(_finish, item, formats, library, cache)
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
 def _return_freed_memory() -> None:
     """Hand the memory freed by the model back to the system (glibc keeps freed
     blocks of its thread arenas for reuse; they would count in the run's peak)."""
@@ -281,8 +303,9 @@ def run_many(
     need. Documents are read as a stream and grouped into windows of about
     ``window_sentences`` sentences (:func:`pipeline.archive.windows`); the
     sentences of a window's documents are translated together, then each document
-    gets its post-edits, checks and outputs, and the window is let go, so memory
-    stays flat however many documents there are.
+    gets its post-edits, checks and outputs while the next window is read and
+    translated, and the window is let go: at most two windows are alive, so
+    memory stays flat however many documents there are.
 
     With ``workers`` (:class:`pipeline.archive.Workers`, ``--jobs N``), reading
     and segmenting, and post-edits, checks and rendering, run in other processes;
@@ -295,7 +318,7 @@ def run_many(
     ``library`` is rebuilt from the JSON files there (:mod:`pipeline.render.index`),
     whatever failed, and the readers link to it.
     """
-    from pipeline.archive import finish_in_worker, load_in_worker, windows
+    from pipeline.archive import load_in_worker, windows
 
     formats = parse_formats(formats)
     if "json" not in formats:
@@ -312,35 +335,20 @@ def run_many(
     # When the jobs are counted, the last window is known: see below.
     remaining = len(jobs) if isinstance(jobs, Sized) else None
     loading = workers.map(load_in_worker, jobs) if workers else map(_load, jobs)
-    for window in windows(loading, lambda item: item.sentences, window_sentences):
-        if remaining is not None:
-            remaining -= len(window)
-        for item in window:
-            if item.failure is not None:
-                failed(item.failure)
-        loaded = [item for item in window if item.failure is None]
-        if not loaded:
-            continue
-        if engine is None:
-            engine = make_engine()
-        stats = translate_documents([item.document for item in loaded], engine, cache, progress, glossary,
-                                    backend)
-        if remaining == 0:
-            # Nothing is left to translate: let the model go before the reading aids
-            # (jieba, pypinyin, CC-CEDICT) are loaded, so the run's peak memory is the
-            # larger of the two, not their sum. An engine kept by the caller (watch
-            # mode) stays loaded.
-            engine = None
-            _return_freed_memory()
-        summary.sentences += stats.sentences
-        summary.translated += stats.translated
-        summary.cached += stats.cached
-        if stats.requests is not None:
-            made, retried = summary.requests or (0, 0)
-            summary.requests = (made + stats.requests[0], retried + stats.requests[1])
-        finished = (workers.map(finish_in_worker, [(item, formats, library) for item in loaded]) if workers
-                    else (_finish(item, formats, library, cache) for item in loaded))
-        for item, done in zip(loaded, finished):
+    # A window's post-edits, checks and outputs are made while the next window is
+    # read and translated; its results are taken, in order, once that is done.
+    finishing: tuple[TranslateStats, list[Failure], list[tuple[_Loaded, Future]]] | None = None
+
+    def collect() -> None:
+        nonlocal finishing
+        if finishing is None:
+            return
+        stats, unread, futures = finishing
+        finishing = None
+        for failure in unread:
+            failed(failure)
+        for item, future in futures:
+            done = future.result()
             if isinstance(done, Failure):
                 failed(done)
                 continue
@@ -348,6 +356,35 @@ def run_many(
             if on_document is not None:
                 document, outputs = done
                 on_document(RunResult(document, stats, outputs))
+
+    with _finisher(workers, formats, library, cache) as finish:
+        for window in windows(loading, lambda item: item.sentences, window_sentences):
+            if remaining is not None:
+                remaining -= len(window)
+            unread = [item.failure for item in window if item.failure is not None]
+            loaded = [item for item in window if item.failure is None]
+            stats = None
+            if loaded:
+                if engine is None:
+                    engine = make_engine()
+                stats = translate_documents([item.document for item in loaded], engine, cache, progress, glossary,
+                                            backend)
+                if remaining == 0:
+                    # Nothing is left to translate: let the model go before the last
+                    # reading aids (jieba, pypinyin, CC-CEDICT) are loaded, so a run of
+                    # one window peaks at the larger of the two, not their sum. An
+                    # engine kept by the caller (watch mode) stays loaded.
+                    engine = None
+                    _return_freed_memory()
+                summary.sentences += stats.sentences
+                summary.translated += stats.translated
+                summary.cached += stats.cached
+                if stats.requests is not None:
+                    made, retried = summary.requests or (0, 0)
+                    summary.requests = (made + stats.requests[0], retried + stats.requests[1])
+            collect()  # the previous window, finished while this one was translated
+            finishing = (stats, unread, [(item, finish(item)) for item in loaded])
+        collect()
     if library is not None and Path(library).is_dir():
         try:
             summary.library = write_index(library)

@@ -194,6 +194,40 @@ def test_documents_are_streamed_a_window_at_a_time(tmp_path):
     assert sentences == 4  # so a window of 15 holds 4 documents
 
 
+def test_a_window_is_finished_while_the_next_is_translated(tmp_path, monkeypatch):
+    """The checks of the first window's documents wait for the engine to be given
+    the second window: they run at the same time (with the stages one after the
+    other, the wait runs out first). The results still come back in order, each
+    document once."""
+    import threading
+
+    from pipeline import run as stages
+
+    paths = [write(tmp_path, f"src/{n:02}.txt", article(n)) for n in range(8)]
+    second = threading.Event()
+    overlapped: list[bool] = []
+    check = stages.check_document
+
+    def waiting_check(document):
+        if Path(document.source).stem == "00":  # the first window holds 00 to 03 (4 sentences each)
+            overlapped.append(second.wait(30))
+        return check(document)
+
+    class Engine(FakeEngine):
+        def translate(self, sentences, progress=None):
+            if any("第4号" in s for s in sentences):
+                second.set()
+            return super().translate(sentences, progress)
+
+    monkeypatch.setattr(stages, "check_document", waiting_check)
+    written: list[str] = []
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        summary = run_many([Job(p, tmp_path / "out") for p in paths], Engine, cache, [], window_sentences=15,
+                           on_document=lambda r: written.append(Path(r.document.source).stem))
+    assert overlapped == [True]
+    assert written == [f"{n:02}" for n in range(8)] and summary.written == 8
+
+
 # ---- failures ---------------------------------------------------------------------------
 
 

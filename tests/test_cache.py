@@ -186,3 +186,30 @@ def test_storing_reading_aids_does_not_read_the_whole_table(db_path: Path, rows:
     with TranslationCache(db_path) as cache:  # and another version's rows are still dropped
         cache.put_aids("v2", "words", {"新": "[]"})
         assert cache.get_aids("v1", "cedict", ["词1"]) == {}
+
+
+def test_one_cache_serves_two_threads_at_once(db_path: Path):
+    """A run translates on one thread (translations) while another finishes pages
+    (reading aids) through the same cache: every row of both is stored."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def translations(cache: TranslationCache) -> None:
+        try:
+            for n in range(200):
+                cache.put_many("sig", {f"第{n}句": f"Sentence {n}"})
+                cache.get_many("sig", [f"第{n}句"])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    with TranslationCache(db_path) as cache:
+        other = threading.Thread(target=translations, args=(cache,))
+        other.start()
+        for n in range(200):
+            cache.put_aids("v1", "words", {f"词{n}": "[]"})
+            cache.get_aids("v1", "words", [f"词{n}"])
+        other.join()
+        assert errors == []
+        assert len(cache.get_many("sig", [f"第{n}句" for n in range(200)])) == 200
+        assert len(cache.get_aids("v1", "words", [f"词{n}" for n in range(200)])) == 200
