@@ -253,12 +253,16 @@ class RayBackendError(DuizhaoError):
 
 
 class RayBackend:
-    """Translate the cache misses on a Ray cluster: Ray Data ``map_batches`` over
-    the chunks of texts, with a pool of actors each holding one loaded engine
-    (Ray's documented pattern for batch inference).
+    """Translate the cache misses on a Ray cluster: a pool of actors, each holding
+    one loaded engine, started once for the run and kept for all its windows;
+    each chunk of texts goes to the next free actor (two chunks in flight per
+    actor, so an actor never waits for the driver between chunks).
 
     The cluster is the one ``RAY_ADDRESS`` names, else a local one started for
-    the run (and stopped after it). Workers re-create the driver's engine from its
+    the run (and stopped after it). Connecting starts on entering, on a thread of
+    its own, so the driver reads, segments and loads its engine meanwhile (that
+    thread stays until the end: a local cluster's processes die with the thread
+    that started them). Workers re-create the driver's engine from its
     picklable :class:`~pipeline.engines.settings.EngineSettings`, with the model
     folder the driver resolved: the model is expected at the same path on every
     node (a shared or identically provisioned file system), not shipped, because
@@ -269,9 +273,8 @@ class RayBackend:
     cache and the outputs. Use as a context manager.
     """
 
-    #: Sentences per window of :func:`pipeline.run.run_many`: the actors are
-    #: started (and load the model) once per window, so windows are larger.
-    window_sentences = 10000
+    #: Chunks sent to an actor before it has answered: it starts the next at once.
+    in_flight = 2
 
     def __init__(self, settings, *, actors: int | None = None, address: str | None = None):
         import os
@@ -280,30 +283,61 @@ class RayBackend:
         self.actors = actors
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self._started = False
+        self._thread = None  # the thread that connects (and keeps a local cluster alive)
+        self._connecting = None
+        self._pool: list = []
+        self._pool_for = None  # (worker settings, signature) the pool's engines were built from
 
     def __enter__(self) -> RayBackend:
-        ray = _ray()
+        ray = _ray()  # a missing Ray is said at once, before anything runs
         if not ray.is_initialized():
-            try:
-                ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
-                         logging_level="WARNING", configure_logging=False)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                where = self.address or "a local cluster"
-                raise RayBackendError(f"Ray: cannot connect to {where} ({exc}); check RAY_ADDRESS") from exc
-            self._started = True
-        import logging
+            from concurrent.futures import ThreadPoolExecutor
 
-        # Ray Data reports every execution at INFO on stderr; the run has its own progress line.
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
-        context.print_on_execution_start = False
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="duizhao-ray")
+            self._connecting = self._thread.submit(self._connect)
         return self
 
+    def _connect(self) -> None:
+        import logging
+
+        ray = _ray()
+        # Ray says at WARNING that a thread other than the main one sets no SIGTERM handler.
+        quiet = logging.getLogger("ray._private.worker")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
+                     logging_level="WARNING", configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = self.address or "a local cluster"
+            raise RayBackendError(f"Ray: cannot connect to {where} ({exc}); check RAY_ADDRESS") from exc
+        finally:
+            quiet.setLevel(level)
+        self._started = True
+
+    def _ready(self) -> None:
+        """Wait for the connection started on entering; raise what it raised."""
+        if self._connecting is not None:
+            connecting, self._connecting = self._connecting, None
+            connecting.result()
+
     def __exit__(self, *exc_info: object) -> None:
-        if self._started:
-            _ray().shutdown()
-            self._started = False
+        ray = _ray()
+        try:
+            self._ready()
+        except RayBackendError:
+            pass  # it never connected: nothing to stop
+        finally:
+            if self._started:
+                ray.shutdown()
+                self._started = False
+            elif self._pool and ray.is_initialized():
+                for actor in self._pool:  # a cluster we joined keeps running; our actors go
+                    ray.kill(actor)
+            self._pool = []
+            if self._thread is not None:
+                self._thread.shutdown()
+                self._thread = None
 
     def worker_settings(self, engine):
         """The settings a worker builds the engine from: the driver's, with the
@@ -328,26 +362,46 @@ class RayBackend:
             wanted = max(1, cpus // self.cpus_per_actor())
         return max(1, min(wanted, chunks))
 
+    def _actors(self, engine, chunks: int) -> list:
+        """The pool, started on the first window (sized for its chunks) and kept."""
+        ray = _ray()
+        wanted = (self.worker_settings(engine), engine.signature())
+        if self._pool and self._pool_for != wanted:  # another engine (not in one run): start again
+            for actor in self._pool:
+                ray.kill(actor)
+            self._pool = []
+        if not self._pool:
+            remote = ray.remote(num_cpus=self.cpus_per_actor())(TranslateActor)
+            self._pool = [remote.remote(*wanted) for _ in range(self.actor_count(chunks))]
+            self._pool_for = wanted
+        return self._pool
+
     def translate_chunks(self, engine, chunks):
         """Each chunk with its translations, as the actors finish them."""
-        import json
+        from collections import deque
 
         if not chunks:
             return
+        self._ready()
         ray = _ray()
-        items = [{"chunk": i, "texts": json.dumps(chunk, ensure_ascii=False)} for i, chunk in enumerate(chunks)]
-        dataset = ray.data.from_items(items).map_batches(
-            TranslateActor,
-            fn_constructor_kwargs={"settings": self.worker_settings(engine), "signature": engine.signature()},
-            batch_size=1,  # one chunk per engine call, as in the local backend
-            batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=self.actor_count(len(chunks))),
-            num_cpus=self.cpus_per_actor(),
-        )
         try:
-            for row in dataset.iter_rows():
-                yield chunks[int(row["chunk"])], json.loads(row["translations"])
+            actors = self._actors(engine, len(chunks))
+            free = deque(actor for _ in range(self.in_flight) for actor in actors)
+            running: dict = {}
+            sent = 0
+            while sent < len(chunks) or running:
+                while free and sent < len(chunks):
+                    actor = free.popleft()
+                    running[actor.translate.remote(chunks[sent])] = (sent, actor)
+                    sent += 1
+                done, _ = ray.wait(list(running), num_returns=1)
+                index, actor = running.pop(done[0])
+                free.append(actor)
+                translations = ray.get(done[0])
+                yield chunks[index], translations
         except Exception as exc:  # Ray wraps what a worker raised
+            if isinstance(exc, DuizhaoError):
+                raise
             cause = _duizhao_cause(exc)
             if cause is not None:
                 raise RayBackendError(f"Ray worker: {cause}") from exc
@@ -355,7 +409,7 @@ class RayBackend:
 
 
 class TranslateActor:
-    """A Ray Data actor: one engine, built once from the driver's ``settings``,
+    """A Ray actor: one engine, built once from the driver's ``settings``,
     translating one chunk per call; it refuses to start when its engine's
     signature is not the driver's ``signature`` (another model at that path)."""
 
@@ -369,19 +423,13 @@ class TranslateActor:
                 f"driver {signature}); install the same model at {settings.model} on every node"
             )
 
-    def __call__(self, batch: dict) -> dict:
-        import json
-
-        import numpy as np
-
-        out = [json.dumps(self.engine.translate(json.loads(texts)), ensure_ascii=False) for texts in batch["texts"]]
-        return {"chunk": batch["chunk"], "translations": np.array(out, dtype=object)}
+    def translate(self, texts: list[str]) -> list[str]:
+        return self.engine.translate(texts)
 
 
 def _ray():
     try:
         import ray
-        import ray.data
     except ImportError as exc:
         raise RayBackendError(f"--backend ray needs Ray, which is not installed: {RAY_INSTALL}") from exc
     return ray

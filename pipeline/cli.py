@@ -363,12 +363,11 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
         display.echo(f"Error: {failure}")
         display.document_done()
 
-    windows = {} if backend is None else {"window_sentences": backend.window_sentences}
     with TranslationCache(cache_path, warn=display.echo) as cache, display, backend or contextlib.nullcontext(), \
             Workers(jobs, cache.path) if jobs > 1 else contextlib.nullcontext() as workers:
         summary = run_many(documents, make_engine, cache, glossaries, formats=formats, progress=display.translated,
                            on_document=done, on_failure=failed, library=output_dir, backend=backend,
-                           workers=workers, **windows)
+                           workers=workers)
     if summary.library is not None:
         _echo(f"Library: {summary.library}")
     if summary.library_error is not None:

@@ -82,6 +82,33 @@ def test_several_actors_share_the_chunks(installed, ray_cluster, tmp_path):
     assert got == expected and stats.translated == 300
 
 
+def test_one_pool_of_actors_serves_every_window_of_a_run(installed, ray_cluster, tmp_path):
+    """The actors (each loads the model) are started once per run, not per window."""
+    from pipeline.archive import Job, RayBackend
+    from pipeline.cache import TranslationCache
+    from pipeline.engines.settings import EngineSettings, build_engine
+    from pipeline.run import run_many
+
+    settings = EngineSettings()
+    paths = [write(tmp_path, f"src/{n}.txt", article(n)) for n in range(6)]
+    backend = RayBackend(settings, actors=1)
+    pools: list[list[str]] = []
+    started = backend._actors
+
+    def actors(engine, chunks):
+        pool = started(engine, chunks)
+        pools.append([actor._actor_id.hex() for actor in pool])
+        return pool
+
+    backend._actors = actors
+    with backend, TranslationCache(tmp_path / "c.sqlite3") as cache:
+        summary = run_many([Job(p, tmp_path / "out") for p in paths], lambda: build_engine(settings, offline=True),
+                           cache, [], backend=backend, window_sentences=8)
+    assert summary.written == 6 and summary.translated == 24
+    assert len(pools) == 3  # three windows of two documents (four sentences each)
+    assert len({actor for pool in pools for actor in pool}) == 1
+
+
 def test_a_worker_with_another_model_stops_the_run(installed, ray_cluster, tmp_path):
     from dataclasses import replace
 
@@ -111,3 +138,27 @@ def test_without_ray_the_backend_says_how_to_install_it(installed, tmp_path, mon
     assert result.exit_code == 1
     assert "--backend ray needs Ray, which is not installed: pip install -e '.[ray]'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_without_ray_address_the_run_starts_and_stops_a_local_cluster(installed, tmp_path):
+    """No RAY_ADDRESS: the backend starts a local cluster (on a thread of its own,
+    while the driver reads) and stops it; a process of its own, so no cluster of
+    this module is running in it. The outputs are the local backend's."""
+    import os
+    import subprocess
+
+    src = tmp_path / "src"
+    for n in range(3):
+        write(src, f"{n}.txt", article(n))
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    command = [sys.executable, "-m", "pipeline", "run", str(src), "--offline", "-g", str(tmp_path / "none.tsv")]
+    write(tmp_path, "none.tsv", "zh\ten\tnote\tvariants\n")
+    distributed = subprocess.run([*command, "-o", str(tmp_path / "ray"), "--cache", str(tmp_path / "ray.sqlite3"),
+                                  "--backend", "ray", "--ray-actors", "1"],
+                                 env=env, capture_output=True, text=True, timeout=300)
+    assert distributed.returncode == 0, distributed.stderr
+    assert "Traceback" not in distributed.stderr and "SIGTERM" not in distributed.stderr
+    local = subprocess.run([*command, "-o", str(tmp_path / "local"), "--cache", str(tmp_path / "local.sqlite3")],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert local.returncode == 0, local.stderr
+    assert documents(tmp_path / "ray") == documents(tmp_path / "local")
