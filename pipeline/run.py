@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -336,26 +337,23 @@ def run_many(
     remaining = len(jobs) if isinstance(jobs, Sized) else None
     loading = workers.map(load_in_worker, jobs) if workers else map(_load, jobs)
     # A window's post-edits, checks and outputs are made while the next window is
-    # read and translated; its results are taken, in order, once that is done.
-    finishing: tuple[TranslateStats, list[Failure], list[tuple[_Loaded, Future]]] | None = None
+    # read and translated; the results are taken in order, once that is done.
+    finishing: deque[tuple[TranslateStats | None, list[Failure], list[tuple[_Loaded, Future]]]] = deque()
 
-    def collect() -> None:
-        nonlocal finishing
-        if finishing is None:
-            return
-        stats, unread, futures = finishing
-        finishing = None
-        for failure in unread:
-            failed(failure)
-        for item, future in futures:
-            done = future.result()
-            if isinstance(done, Failure):
-                failed(done)
-                continue
-            summary.written += 1
-            if on_document is not None:
-                document, outputs = done
-                on_document(RunResult(document, stats, outputs))
+    def collect(keep: int) -> None:
+        while len(finishing) > keep:
+            stats, unread, futures = finishing.popleft()
+            for failure in unread:
+                failed(failure)
+            for item, future in futures:
+                done = future.result()
+                if isinstance(done, Failure):
+                    failed(done)
+                    continue
+                summary.written += 1
+                if on_document is not None:
+                    document, outputs = done
+                    on_document(RunResult(document, stats, outputs))
 
     with _finisher(workers, formats, library, cache) as finish:
         for window in windows(loading, lambda item: item.sentences, window_sentences):
@@ -382,9 +380,9 @@ def run_many(
                 if stats.requests is not None:
                     made, retried = summary.requests or (0, 0)
                     summary.requests = (made + stats.requests[0], retried + stats.requests[1])
-            collect()  # the previous window, finished while this one was translated
-            finishing = (stats, unread, [(item, finish(item)) for item in loaded])
-        collect()
+            finishing.append((stats, unread, [(item, finish(item)) for item in loaded]))
+            collect(keep=1)  # the previous window, finished while this one was translated
+        collect(keep=0)
     if library is not None and Path(library).is_dir():
         try:
             summary.library = write_index(library)
