@@ -260,7 +260,8 @@ class RayBackend:
 
     The cluster is the one ``RAY_ADDRESS`` names, else a local one started for
     the run (and stopped after it). Connecting starts on entering, on a thread of
-    its own, so the driver reads, segments and loads its engine meanwhile (that
+    its own, so the driver reads, segments and loads its engine meanwhile, and
+    until it is done the driver's engine translates the chunks itself (that
     thread stays until the end: a local cluster's processes die with the thread
     that started them). Workers re-create the driver's engine from its
     picklable :class:`~pipeline.engines.settings.EngineSettings`, with the model
@@ -287,6 +288,8 @@ class RayBackend:
         self._connecting = None
         self._pool: list = []
         self._pool_for = None  # (worker settings, signature) the pool's engines were built from
+        #: Chunks the driver's engine translated while the cluster was not yet there.
+        self.driver_chunks = 0
 
     def __enter__(self) -> RayBackend:
         ray = _ray()  # a missing Ray is said at once, before anything runs
@@ -382,13 +385,21 @@ class RayBackend:
 
         if not chunks:
             return
+        sent = 0
+        # Until the cluster is joined (or a local one started: seconds), the driver's
+        # own engine translates: the same engine, one call a chunk, so the same text.
+        while sent < len(chunks) and self._connecting is not None and not self._connecting.done():
+            yield chunks[sent], engine.translate(chunks[sent])
+            self.driver_chunks += 1
+            sent += 1
+        if sent == len(chunks):
+            return
         self._ready()
         ray = _ray()
         try:
-            actors = self._actors(engine, len(chunks))
+            actors = self._actors(engine, len(chunks) - sent)
             free = deque(actor for _ in range(self.in_flight) for actor in actors)
             running: dict = {}
-            sent = 0
             while sent < len(chunks) or running:
                 while free and sent < len(chunks):
                     actor = free.popleft()

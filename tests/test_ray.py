@@ -109,6 +109,42 @@ def test_one_pool_of_actors_serves_every_window_of_a_run(installed, ray_cluster,
     assert len({actor for pool in pools for actor in pool}) == 1
 
 
+def test_the_driver_translates_until_the_cluster_is_there(installed, ray_cluster, tmp_path):
+    """While the cluster is being joined, the driver's engine takes the chunks; the
+    actors take the rest once it is there. The text is the local backend's."""
+    from concurrent.futures import Future
+
+    from pipeline.archive import RayBackend
+    from pipeline.cache import TranslationCache
+    from pipeline.engines import DecodeOptions
+    from pipeline.engines.settings import EngineSettings, build_engine
+    from pipeline.translate import translate_texts
+
+    settings = EngineSettings(decode=DecodeOptions(inter_threads=1))
+    texts = [f"第{n}句话说台州。" for n in range(300)]  # five chunks of 64
+    engine = build_engine(settings, offline=True)
+    with TranslationCache(tmp_path / "local.sqlite3") as cache:
+        expected, _ = translate_texts(texts, engine, cache)
+    connecting: Future = Future()
+    calls = 0
+    translate = engine.translate
+
+    def driver(chunk, *args):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            connecting.set_result(None)  # connected after the driver's second chunk
+        return translate(chunk, *args)
+
+    engine.translate = driver
+    backend = RayBackend(settings, actors=1)
+    with backend, TranslationCache(tmp_path / "ray.sqlite3") as cache:
+        backend._connecting = connecting
+        got, stats = translate_texts(texts, engine, cache, backend=backend)
+    assert got == expected and stats.translated == 300
+    assert calls == 2 and backend.driver_chunks == 2  # the other three chunks went to the actor
+
+
 def test_a_worker_with_another_model_stops_the_run(installed, ray_cluster, tmp_path):
     from dataclasses import replace
 
