@@ -175,7 +175,8 @@ def line(label: str, samples: list[dict[str, float]], sentences: int, documents:
     best, median = min(walls), statistics.median(walls)
     text = (f"{label:<30} best {best:7.2f} s  median {median:7.2f} s  {sentences / best:7.1f} sentences/s  "
             f"{best / documents * 1000:6.1f} ms/document  peak {max(s['peak'] for s in samples):5.0f} MB")
-    if samples[0].get("engine"):  # not with Ray: the engine runs in the actors
+    if samples[0].get("engine") and "ray" not in label:  # with Ray the engine runs in the actors (and the
+        # driver's engine only until the cluster is there)
         overhead = [1 - s["engine"] / s["wall"] for s in samples]
         text += f"  overhead {min(overhead):5.1%}"
     return text
