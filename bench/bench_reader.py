@@ -12,7 +12,13 @@ Per page load: DOMContentLoaded, load, first contentful paint, time to interacti
 (the later of the page's ``duizhao-ready`` mark and the end of the last long task
 seen in the first second after load). Then, on the loaded page, the time from a
 click (or typing) to the next frame having been painted: opening the Review panel,
-turning pinyin on, and finding a word (when the page has a find box).
+turning pinyin on, and finding a word (when the page has a find box). A page that
+draws pinyin on the blocks near the screen first and the rest while idle also gets
+the time until every block has it (body[data-drawn]); an older page draws every
+block before its next frame, so both figures are that frame.
+
+Targets (issue 12), on the 10× page: the Review panel opens and pinyin shows in under
+100 ms.
 """
 
 from __future__ import annotations
@@ -53,6 +59,9 @@ FRAME = "() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))"
 ACT = """async ([kind, arg]) => {
   const frame = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
   await frame();
+  // A page that draws pinyin near the screen first says with body[data-drawn] when
+  // every block is drawn; a page without it draws them all before the next frame.
+  const lazy = "drawn" in document.body.dataset;
   const t0 = performance.now();
   if (kind === "click") {
     const target = document.querySelector(arg);
@@ -65,7 +74,9 @@ ACT = """async ([kind, arg]) => {
     box.dispatchEvent(new Event("input", {bubbles: true}));
   }
   await frame();
-  return performance.now() - t0;
+  const painted = performance.now() - t0;
+  if (lazy && arg === "#btn-pinyin") while (!document.body.dataset.drawn) await new Promise(r => setTimeout(r, 2));
+  return [painted, performance.now() - t0];
 }"""
 ACTIONS = {
     "review panel open": ("click", '[data-panel="qa"]'),
@@ -111,7 +122,11 @@ def measure(paths: dict[str, Path], rounds: int) -> dict[tuple[str, str], dict[s
                     for action, (kind, arg) in ACTIONS.items():
                         if action == "find a word":
                             page.keyboard.press("Escape")
-                        timings[action] = page.evaluate(ACT, [kind, arg])
+                        taken = page.evaluate(ACT, [kind, arg])
+                        if taken is not None:
+                            timings[action] = taken[0]
+                            if action == "pinyin on":
+                                timings["pinyin everywhere"] = taken[1]
                         page.evaluate(FRAME)
                     context.close()
                     if round_:  # the first round warms the browser and the file cache
@@ -133,7 +148,8 @@ def main() -> None:
         after = os.getloadavg()
     print(f"load average {before[0]:.2f} before, {after[0]:.2f} after; {rounds} rounds; milliseconds, median (best)")
     names = {"dcl": "DOMContentLoaded", "load": "load", "fcp": "first contentful paint", "tti": "time to interactive",
-             **{a: a for a in ACTIONS}}
+             "review panel open": "review panel open", "pinyin on": "pinyin on (the screen)",
+             "pinyin everywhere": "pinyin on every block (in the background)", "find a word": f"find {QUERY}"}
     for (page, viewport), values in figures.items():
         shown = []
         for key, label in names.items():

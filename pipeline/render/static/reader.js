@@ -37,7 +37,14 @@
     if (text != null) node.textContent = text;
     return node;
   }
-  function pair(id) { return $$('.s[data-s="' + CSS.escape(id) + '"]'); }
+  /* A sentence's two elements, Chinese then English, by id: looked up once (the
+     elements stay; a query of the whole page per look-up costs a long page dearly). */
+  var PAIRS = new Map();
+  $$("main .s[data-s]").forEach(function (s) {
+    var both = PAIRS.get(s.dataset.s);
+    if (both) both.push(s); else PAIRS.set(s.dataset.s, [s]);
+  });
+  function pair(id) { return (PAIRS.get(id) || []).slice(); }
 
   /* ---- Chinese sentences: words, script and pinyin from DATA.tokens ----
      The page arrives as plain text in the original script. When pinyin or the other
@@ -177,7 +184,7 @@
       if (e.isIntersecting) { near.add(e.target); changed = drawRow(e.target) || changed; } else near.delete(e.target);
     });
     if (changed && findQuery) scheduleFindHighlights();
-  }, { rootMargin: "100% 0px" });
+  }, { rootMargin: "50% 0px" }); // half a screen ahead: the rest while idle
   rows.forEach(function (r) { nearObserver.observe(r); });
   window.addEventListener("beforeprint", drawAll); // a printout shows every block as chosen
 
@@ -1251,14 +1258,14 @@
         }
       }
       if (!han) {
-        var en = pair(sid).filter(function (e) { return e.closest(".cell.en"); })[0];
+        var en = pair(sid)[1];
         var english = en ? en.textContent.toLowerCase() : "";
         for (var k = english.indexOf(lower); k >= 0; k = english.indexOf(lower, k + 1)) out.push({ sid: sid, col: "en", start: k, end: k + lower.length });
       }
     });
     return out;
   }
-  function sentenceOf(match) { return $('.cell.' + match.col + ' .s[data-s="' + CSS.escape(match.sid) + '"]'); }
+  function sentenceOf(match) { return pair(match.sid)[match.col === "zh" ? 0 : 1]; }
   function matchRange(match) {
     var s = sentenceOf(match);
     if (!s) return null;
