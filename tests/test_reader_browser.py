@@ -230,6 +230,16 @@ def test_a_phone_reads_sentence_by_sentence_by_default(open_page, viewport, defa
         assert columns(page) == 2
 
 
+@pytest.mark.parametrize("viewport, mode, twice", [(DESKTOP, "side", True), (DESKTOP, "inter", False), (NARROW, "side", False),
+                                                   (NARROW, "inter", False), (DESKTOP, "en", False)],
+                         ids=["desktop-side", "desktop-inter", "phone-side", "phone-inter", "english"])
+def test_a_verbatim_block_is_shown_twice_only_side_by_side(open_page, viewport, mode, twice):
+    page = open_page("unbreakable", viewport).page
+    page.evaluate("m => document.querySelector(`[data-mode='${m}']`).click()", mode)
+    shown = page.eval_on_selector_all("#p8 > pre.cell", "ps => ps.filter(p => p.getClientRects().length).length")
+    assert shown == (2 if twice else 1)
+
+
 def test_a_chosen_layout_outlasts_the_phone_default(open_page):
     page = open_page("seed", NARROW).page
     choose(page, '[data-mode="side"]')
