@@ -240,6 +240,16 @@ def test_a_verbatim_block_is_shown_twice_only_side_by_side(open_page, viewport, 
     assert shown == (2 if twice else 1)
 
 
+def test_interleaved_list_items_keep_their_bullet_on_the_first_line(open_page):
+    page = open_page("unbreakable").page
+    page.evaluate("() => document.querySelector(`[data-mode='inter']`).click()")
+    page.locator("#p7").scroll_into_view_if_needed()
+    gap = page.eval_on_selector("#p7", """row => row.querySelector('.cell.zh .s').getBoundingClientRect().top
+        - row.getBoundingClientRect().top - parseFloat(getComputedStyle(row).paddingTop)""")
+    assert gap < 8  # nothing above the first sentence
+    assert page.eval_on_selector("#p7 .cell.zh .s", "s => getComputedStyle(s, '::before').content") == '"•"'
+
+
 def test_a_chosen_layout_outlasts_the_phone_default(open_page):
     page = open_page("seed", NARROW).page
     choose(page, '[data-mode="side"]')
@@ -608,6 +618,7 @@ def test_simplified_traditional_switch(open_page):
     choose(page, '[data-script="hant"]')
     assert "集裝箱" in base_text(page, zh("p4.2"))
     assert page.get_attribute("#p4 > .zh", "lang") == "zh-Hant"
+    assert page.eval_on_selector("#p3 > .zh", "c => getComputedStyle(c, '::before').content") == '"圖片說明 · caption"'
     page.reload()
     page.wait_for_function("document.body.classList.contains('ready')")
     assert "集裝箱" in base_text(page, zh("p4.2"))  # remembered
