@@ -14,6 +14,8 @@ from types import SimpleNamespace
 
 import pytest
 import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.cache import TranslationCache
 from pipeline.dictionary import cedict_entries, split_words, tone_marks
@@ -586,3 +588,45 @@ def test_the_variant_decides_the_traditional_forms_on_the_page():
         tokens = page_data(render(document, variant=variant))["tokens"]["p2.1"]
         forms[variant] = "".join(t[1] or t[0] if len(t) == 3 else t[0] for t in tokens)
     assert "羣衆裏面" in forms["s2t"] and "群眾裡面" in forms["s2tw"] and "羣眾裏面" in forms["s2hk"]
+
+
+# -- term pieces: whole words, found without compiling a pattern per term ----------
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    english=st.text(alphabet="abAB é-_1", min_size=1, max_size=4).map(str.strip).filter(bool),
+    translation=st.lists(st.sampled_from(["a", "b", "A", " ", "-", "é", "e\u0301", "_", "1", "İ", "ß", "B"]),
+                         max_size=12).map("".join),
+)
+def test_whole_word_occurrences_are_those_of_the_whole_word_pattern(english, translation):
+    """The reader finds a term's English in a translation as the pattern
+    (?<!\\w)english(?!\\w), case-insensitive, would: same places, same order."""
+    from pipeline.render.reader import _whole_words
+
+    pattern = regex.compile(r"(?<!\w)" + regex.escape(english) + r"(?!\w)", regex.IGNORECASE)
+    assert list(_whole_words(english, translation)) == [m.span() for m in pattern.finditer(translation)]
+
+
+def test_a_term_inside_a_longer_term_reads_as_in_the_longer_one():
+    """Conversion puts each term's own form in, longest term first at each place."""
+    from pipeline.render.reader import Conversion
+
+    conversion = Conversion("simplified", "s2t", ["台州", "台州湾", "发展"])
+    assert conversion("台州湾发展台州") == conversion("台州湾") + conversion("发展") + conversion("台州")
+
+
+@pytest.mark.parametrize("variant", ["s2t", "s2twp"])
+def test_the_seed_page_compiles_a_fixed_number_of_patterns(tmp_path, monkeypatch, variant):
+    """Rendering the seed compiles no pattern per sentence or per term (it compiled
+    one alternation of the terms in each text and one whole-word pattern per term:
+    over 400, seconds of a rerun)."""
+    import regex as regex_module
+
+    document = seed_document(tmp_path)
+    render(document, variant=variant)  # every module imported and its patterns compiled
+    compiled = []
+    real = regex_module.compile
+    monkeypatch.setattr(regex_module, "compile", lambda *a, **k: compiled.append(a[0]) or real(*a, **k))
+    render(document, variant=variant)
+    assert len(compiled) <= 5, compiled[:10]

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -461,6 +462,29 @@ def _orphaned_edits(document: Document, view: _View) -> list[dict[str, Any]]:
     return orphans
 
 
+def _word_char(char: str) -> bool:
+    """Whether ``char`` is in ``\\w`` (letters, digits, marks, connectors, joiners)."""
+    return char.isalnum() or char in "\u200c\u200d" or unicodedata.category(char) in ("Mn", "Mc", "Me", "Pc")
+
+
+def _whole_words(english: str, translation: str) -> Iterator[tuple[int, int]]:
+    """Where ``english`` occurs in ``translation`` as whole words, ignoring case
+    (start, end), left to right."""
+    lowered, wanted = translation.lower(), english.lower()
+    if len(lowered) != len(translation) or not wanted:  # lowering moved the indexes
+        pattern = regex.compile(r"(?<!\w)" + regex.escape(english) + r"(?!\w)", regex.IGNORECASE)
+        yield from (m.span() for m in pattern.finditer(translation))
+        return
+    at = lowered.find(wanted)
+    while at >= 0:
+        end = at + len(wanted)
+        if (at == 0 or not _word_char(translation[at - 1])) and (end == len(translation) or not _word_char(translation[end])):
+            yield at, end
+            at = lowered.find(wanted, end)  # as a pattern's matches: one after the other
+        else:
+            at = lowered.find(wanted, at + 1)
+
+
 def _english_pieces(translation: str, terms: list[tuple[_Term, str]]) -> list[_Piece]:
     """The translation cut so each term's English (``en``) is a piece of its own:
     the first free whole-word, case-insensitive occurrence, in the terms' order."""
@@ -468,10 +492,9 @@ def _english_pieces(translation: str, terms: list[tuple[_Term, str]]) -> list[_P
     for term, occurrence in terms:
         if not term.en.strip():
             continue
-        pattern = regex.compile(r"(?<!\w)" + regex.escape(term.en.strip()) + r"(?!\w)", regex.IGNORECASE)
-        for found in pattern.finditer(translation):
-            if all(found.end() <= s or found.start() >= e for s, e, _, _ in taken):
-                taken.append((found.start(), found.end(), term, occurrence))
+        for start, end in _whole_words(term.en.strip(), translation):
+            if all(end <= s or start >= e for s, e, _, _ in taken):
+                taken.append((start, end, term, occurrence))
                 break
     pieces: list[_Piece] = []
     at = 0
@@ -587,6 +610,10 @@ class Conversion:
     def __init__(self, script: str, variant: str, terms: Iterable[str] = ()):
         self.config = "t2s" if script == "traditional" else variant
         self.terms = sorted({t for t in terms if t}, key=lambda t: (-len(t), t))
+        #: The terms by their first character, longest first.
+        self._starting: dict[str, list[str]] = {}
+        for term in self.terms:
+            self._starting.setdefault(term[0], []).append(term)
         self._forms: dict[str, str] = {}
         self._seen: dict[str, str] = {}
 
@@ -603,13 +630,15 @@ class Conversion:
     def _convert(self, text: str, shorter_than: int) -> str:
         from pipeline.dictionary import convert_script
 
-        inside = [t for t in self.terms if len(t) < shorter_than and t in text]
-        if not inside:
-            return convert_script(text, self.config)
-        out, at = [], 0
-        for match in _alternation(tuple(inside)).finditer(text):
-            out += [convert_script(text[at:match.start()], self.config), self._term(match.group(0))]
-            at = match.end()
+        out, at, here = [], 0, 0
+        while here < len(text):
+            term = next((t for t in self._starting.get(text[here], ())
+                         if len(t) < shorter_than and text.startswith(t, here)), None)
+            if term is None:
+                here += 1
+                continue
+            out += [convert_script(text[at:here], self.config), self._term(term)]
+            at = here = here + len(term)
         out.append(convert_script(text[at:], self.config))
         return "".join(out)
 
@@ -617,12 +646,6 @@ class Conversion:
         if term not in self._forms:
             self._forms[term] = self._convert(term, len(term))
         return self._forms[term]
-
-
-@lru_cache(maxsize=256)
-def _alternation(terms: tuple[str, ...]):
-    """Longest first, so the longest term starting at a place wins."""
-    return regex.compile("|".join(map(regex.escape, terms)))
 
 
 @lru_cache(maxsize=1)
