@@ -614,6 +614,9 @@ class Conversion:
         self._starting: dict[str, list[str]] = {}
         for term in self.terms:
             self._starting.setdefault(term[0], []).append(term)
+        #: Every term, longest first (so the longest term starting at a place wins):
+        #: one pattern for the page's texts, compiled once.
+        self._every = regex.compile("|".join(map(regex.escape, self.terms)) or r"(?!)")
         self._forms: dict[str, str] = {}
         self._seen: dict[str, str] = {}
 
@@ -630,17 +633,29 @@ class Conversion:
     def _convert(self, text: str, shorter_than: int) -> str:
         from pipeline.dictionary import convert_script
 
-        out, at, here = [], 0, 0
+        if not self.terms or shorter_than > len(self.terms[0]):  # any term may be in it
+            found = ((m.start(), m.group(0)) for m in self._every.finditer(text))
+        else:  # a term itself: the shorter terms inside it
+            found = self._shorter_terms(text, shorter_than)
+        out, at = [], 0
+        for start, term in found:
+            out += [convert_script(text[at:start], self.config), self._term(term)]
+            at = start + len(term)
+        out.append(convert_script(text[at:], self.config))
+        return "".join(out)
+
+    def _shorter_terms(self, text: str, shorter_than: int) -> Iterator[tuple[int, str]]:
+        """(start, term) of the terms shorter than ``shorter_than`` in ``text``, the
+        longest at each place, left to right, as the pattern of every term finds them."""
+        here = 0
         while here < len(text):
             term = next((t for t in self._starting.get(text[here], ())
                          if len(t) < shorter_than and text.startswith(t, here)), None)
             if term is None:
                 here += 1
-                continue
-            out += [convert_script(text[at:here], self.config), self._term(term)]
-            at = here = here + len(term)
-        out.append(convert_script(text[at:], self.config))
-        return "".join(out)
+            else:
+                yield here, term
+                here += len(term)
 
     def _term(self, term: str) -> str:
         if term not in self._forms:
