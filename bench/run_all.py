@@ -56,7 +56,7 @@ def table(rows: list[dict]) -> str:
     for row in rows:
         options = command(row["bench"]) + (f" ({row['options']})" if row["options"] else "")
         lines.append(f"| {row['name']} | {number(row['best'])} | {number(row['median'])} | {row['unit']} "
-                     f"| {row['target'] or '–'} | {row['load']:.1f} | `{options}` | {row['when']}, {row['commit']} |")
+                     f"| {row['target'] or '–'} | {row['load']:.1f} | `{options}` | {row.get('when', '–')}, {row.get('commit', '–')} |")
     return "\n".join(lines)
 
 
