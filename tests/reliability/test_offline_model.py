@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.packages import PUBLIC_DOWNLOADS
-from test_packages import IndexServer
+from test_packages import index_server  # noqa: F401 (the fixture)
 
 from .conftest import assert_clean_error, duizhao
 
@@ -25,18 +25,6 @@ def bare(tmp_path) -> tuple[Path, dict]:
     env = {"ARGOS_PACKAGES_DIR": str(tmp_path / "packages"), "XDG_DATA_HOME": str(tmp_path / "data"),
            "DUIZHAO_CACHE": str(tmp_path / "cache" / "t.sqlite3")}
     return tmp_path, env
-
-
-@pytest.fixture
-def index_server():
-    server = IndexServer()
-    server.thread.start()
-    try:
-        yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
-        server.thread.join()
 
 
 @clean_error
