@@ -371,9 +371,11 @@ def run_many(
                     # Nothing is left to translate: let the model go before the last
                     # reading aids (jieba, pypinyin, CC-CEDICT) are loaded, so a run of
                     # one window peaks at the larger of the two, not their sum. An
-                    # engine kept by the caller (watch mode) stays loaded.
+                    # engine kept by the caller (watch mode) stays loaded. A rerun
+                    # from the cache never loaded one: nothing to hand back.
                     engine = None
-                    _return_freed_memory()
+                    if stats.translated:
+                        _return_freed_memory()
                 summary.sentences += stats.sentences
                 summary.translated += stats.translated
                 summary.cached += stats.cached
