@@ -6,9 +6,9 @@ two ``duizhao`` processes can write at once; each :meth:`TranslationCache.put_ma
 is one transaction, so a run killed half way keeps every batch it finished.
 
 The same file keeps the reader's reading aids (table ``reading_aids``: words
-with pinyin per sentence, CC-CEDICT entries per headword; see
-:func:`pipeline.dictionary.aids_version`), so a rerun's page needs neither
-jieba, pypinyin nor the dictionary file.
+with pinyin per sentence, CC-CEDICT entries per headword, a page's other-script
+forms and rendered notes; see :func:`pipeline.dictionary.aids_version`), so a
+rerun's page needs neither jieba, pypinyin, OpenCC, Markdown nor the dictionary file.
 
 A cache is only a cache: a corrupt file is moved aside (``<name>.corrupt-<time>``)
 with a warning and rebuilt empty rather than stopping a run. A path that cannot

@@ -308,11 +308,11 @@ def aids_version() -> str:
     importing any of them (an upgrade of one makes every stored aid stale)."""
     parts = [f"aids {AIDS_FORMAT}"]
     for module, distribution in _AIDS_DISTRIBUTIONS.items():
-        parts.append(_installed_version(module, distribution))
+        parts.append(installed_version(module, distribution))
     return "; ".join(parts)
 
 
-def _installed_version(module: str, distribution: str) -> str:
+def installed_version(module: str, distribution: str) -> str:
     """``name-version`` from the ``.dist-info`` folder beside ``module``; else the
     size and time of the module's file (an editable or unusual install)."""
     spec = importlib.util.find_spec(module)

@@ -673,6 +673,7 @@ def test_the_page_never_shows_two_forms_of_one_term(open_page, pages, variant):
     page.click('[data-panel="glossary"]')
     for script in ("hans", "hant"):
         choose(page, f'[data-script="{script}"]')
+        page.wait_for_function("'drawn' in document.body.dataset")  # the blocks off screen too, in the background
         page.click('[data-panel="qa"]')  # the review list is drawn in the script shown
         shown = page.evaluate(SHOWN_CHINESE)
         page.click('[data-panel="glossary"]')

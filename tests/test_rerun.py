@@ -19,6 +19,7 @@ from test_reader import seed_document
 
 from pipeline import dictionary
 from pipeline.cache import MIGRATIONS, TranslationCache
+from pipeline.render import reader
 from pipeline.render.reader import render
 from pipeline.run import load_document
 
@@ -35,6 +36,9 @@ def _forbid_computing(monkeypatch) -> None:
     monkeypatch.setattr(dictionary, "split_words", refuse)
     monkeypatch.setattr(dictionary, "pinyin", refuse)
     monkeypatch.setattr(dictionary, "_scan_cedict", refuse)
+    # nor OpenCC (a Simplified→Traditional converter takes 70–150 ms to build) or Markdown
+    monkeypatch.setattr(dictionary, "convert_script", refuse)
+    monkeypatch.setattr(reader, "_notes_markdown", refuse)
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +94,27 @@ def test_only_new_sentences_and_headwords_are_computed(seed, tmp_path, monkeypat
     assert "鹉学" in headwords and all(look_up <= headwords and "鹉学" not in look_up for look_up in later)
     assert {"鹦鹉", "鸚鵡", "鹦鹉学舌", "学舌"} <= headwords and "鹉学舌。" not in headwords
     assert "鸚鵡" in html
+
+
+def test_the_last_pages_other_script_and_notes_are_used_only_while_they_hold(seed, tmp_path):
+    """A page's other-script forms and notes are kept for its rerun; another variant
+    or an edited note is made anew, not taken from the last page."""
+    import dataclasses
+
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        render(seed, now=NOW, cache=cache, variant="s2t")
+        hong_kong = render(seed, now=NOW, cache=cache, variant="s2hk")
+        assert hong_kong == render(seed, now=NOW, variant="s2hk")
+        assert "羣眾" in hong_kong and "羣衆" not in hong_kong
+        edited = copy.deepcopy(seed)
+        noted = next(t for b in edited.blocks for s in b.sentences for t in s.terms if t.note)
+        for block in edited.blocks:
+            for sentence in block.sentences:
+                sentence.terms = [dataclasses.replace(t, note="另见 **两山** 理念") if t.entry == noted.entry else t
+                                  for t in sentence.terms]
+        page = render(edited, now=NOW, cache=cache, variant="s2hk")
+        assert page == render(edited, now=NOW, variant="s2hk")
+        assert "<strong>" in page and "兩山" in page
 
 
 def test_an_upgraded_library_makes_stored_aids_stale(seed, tmp_path, monkeypatch):

@@ -63,14 +63,15 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
 
     view = _View(document)
     conversion = Conversion(document.script, variant, view.term_texts())
-    view.convert(conversion)
+    kept = _PageTexts.recall(cache, document, conversion, view.zh_lang)
+    view.convert(conversion, kept.notes)
     tokens, dictionary = _reading_aids(document, view, conversion, cache)
     data = {"script": document.script, "storageKey": _STORAGE_KEY, "tokens": tokens}
     data["edit"] = _edit_data(document, view)
     data["review"] = [r.data(conversion) for r in view.reviews]
     counts = review_counts(document)
     template = _environment().get_template("reader.html.j2")
-    return template.render(
+    html = template.render(
         zh=lambda text: _zh_span(str(text), view.zh_lang, conversion),
         zh_marked=lambda text: chinese_marked(str(text), view.zh_lang, conversion),
         title=next((b.text for b in document.blocks if b.kind == "title"), Path(document.source).name),
@@ -91,6 +92,8 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
         # Parsed by the script only when a word is first looked up: it is the bulk of the page.
         dict_json=Markup(script_json(dictionary)),
     )
+    kept.keep()
+    return html
 
 
 def script_json(data: Any) -> str:
@@ -287,10 +290,18 @@ class _View:
                 texts.update(p.text for p in s.zh if p.term is not None)
         return texts
 
-    def convert(self, conversion: Conversion) -> None:
-        """Render the notes, whose Chinese is marked with its other-script form."""
+    def convert(self, conversion: Conversion, notes: _Recalled | None = None) -> None:
+        """Render the notes, whose Chinese is marked with its other-script form (or
+        take them from ``notes``, the last page's, rendered with the same conversion)."""
+        from markupsafe import Markup
+
         for term in self._terms.values():
+            if notes is not None and (html := notes.get(term.note)) is not None:
+                term.note_html = Markup(html) if html else None
+                continue
             term.note_html = note_html(term.note, self.zh_lang, conversion)
+            if notes is not None:
+                notes.put(term.note, str(term.note_html or ""))
 
     def _row(self, block: Block) -> _Row:
         review = self._review(block.id, block.text, block.flags)
@@ -618,12 +629,15 @@ class Conversion:
         #: one pattern for the page's texts, compiled once.
         self._every = regex.compile("|".join(map(regex.escape, self.terms)) or r"(?!)")
         self._forms: dict[str, str] = {}
-        self._seen: dict[str, str] = {}
+        #: Every text converted for this page, computed or recalled.
+        self.seen = _Recalled()
 
     def __call__(self, text: str) -> str:
-        if text not in self._seen:
-            self._seen[text] = self._convert(text, len(text) + 1)
-        return self._seen[text]
+        other = self.seen.get(text)
+        if other is None:
+            other = self._convert(text, len(text) + 1)
+            self.seen.put(text, other)
+        return other
 
     def key(self, text: str) -> list[Any]:
         """What converting ``text`` depends on besides the libraries: the configuration
@@ -661,6 +675,72 @@ class Conversion:
         if term not in self._forms:
             self._forms[term] = self._convert(term, len(term))
         return self._forms[term]
+
+
+class _Recalled:
+    """Texts made for this page (``text → result``), taken first from those of the
+    document's last page (``before``): which of those were used, and whether any
+    was made anew, tell whether the page's row of them must be written again."""
+
+    def __init__(self, before: dict[str, str] | None = None):
+        self.before = before or {}
+        self.used: dict[str, str] = {}
+        self.made = False
+
+    def get(self, text: str) -> str | None:
+        found = self.used.get(text)
+        if found is None and (found := self.before.get(text)) is not None:
+            self.used[text] = found
+        return found
+
+    def put(self, text: str, result: str) -> None:
+        self.used[text] = result
+        self.made = True
+
+    def changed(self) -> bool:
+        return self.made or len(self.used) != len(self.before)
+
+
+class _PageTexts:
+    """The other-script forms and the rendered notes of a document's last page, kept
+    in the aids store (kind ``page-texts``, one row per source), so that a rerun of
+    an unchanged page loads neither OpenCC (building a Simplified→Traditional
+    converter alone takes 70–150 ms) nor Markdown. They hold while the conversion's
+    configuration and terms, the page's language and Markdown's version are the same
+    (and, as every stored aid, the libraries of :func:`~pipeline.dictionary.aids_version`)."""
+
+    KIND = "page-texts"
+
+    def __init__(self, store: AidsStore | None, source: str, key: list[Any], before: dict[str, Any]):
+        self.store, self.source, self.key = store, source, key
+        self.conversions = _Recalled(before.get("seen"))
+        self.notes = _Recalled(before.get("notes"))
+
+    @classmethod
+    def recall(cls, store: AidsStore | None, document: Document, conversion: Conversion,
+               zh_lang: str) -> _PageTexts:
+        from pipeline.dictionary import installed_version, aids_version
+
+        source = str(document.source)
+        key = [conversion.config, conversion.terms, zh_lang, installed_version("markdown", "Markdown")]
+        before: dict[str, Any] = {}
+        if store is not None and (stored := store.get_aids(aids_version(), cls.KIND, [source]).get(source)):
+            last = json.loads(stored)
+            if last.get("key") == key:
+                before = last
+        texts = cls(store, source, key, before)
+        conversion.seen = texts.conversions
+        return texts
+
+    def keep(self) -> None:
+        """Store this page's texts when they differ from the last page's."""
+        from pipeline.dictionary import aids_version
+
+        if self.store is None or not (self.conversions.changed() or self.notes.changed()):
+            return
+        value = {"key": self.key, "seen": self.conversions.used, "notes": self.notes.used}
+        self.store.put_aids(aids_version(), self.KIND,
+                            {self.source: json.dumps(value, ensure_ascii=False, separators=(",", ":"))})
 
 
 @lru_cache(maxsize=1)
