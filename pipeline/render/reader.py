@@ -115,6 +115,9 @@ def _environment():
         lstrip_blocks=True,
         bytecode_cache=_bytecode_cache(),
     )
+    from pipeline.render.markup import template_globals
+
+    environment.globals.update(template_globals())
     return environment
 
 
