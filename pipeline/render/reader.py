@@ -65,10 +65,12 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
     conversion = Conversion(document.script, variant, view.term_texts())
     kept = _PageTexts.recall(cache, document, conversion, view.zh_lang)
     view.convert(conversion, kept.notes)
-    tokens, dictionary = _reading_aids(document, view, conversion, cache)
-    data = {"script": document.script, "storageKey": _STORAGE_KEY, "tokens": tokens}
-    data["edit"] = _edit_data(document, view)
-    data["review"] = [r.data(conversion) for r in view.reviews]
+    tokens_json, dict_json = _reading_aids(document, view, conversion, cache)
+    edit = _edit_data(document, view)
+    # The page's data: {"script", "storageKey", "tokens", "edit", "review"}, the tokens as stored.
+    head = script_json({"script": document.script, "storageKey": _STORAGE_KEY})
+    tail = script_json({"edit": edit, "review": [r.data(conversion) for r in view.reviews]})
+    data_json = f'{head[:-1]},"tokens":{tokens_json},{tail[1:]}'
     counts = review_counts(document)
     template = _environment().get_template("reader.html.j2")
     html = template.render(
@@ -82,15 +84,15 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
         counts=counts,
         codes=_codes(view.reviews),
         orphaned=_orphaned_edits(document, view),
-        edit_file=data["edit"]["file"],
+        edit_file=edit["file"],
         edits_file=str(_get(getattr(document, "edits", None) or {}, "file", "") or ""),
         dropped=[_plain(d) for d in document.dropped],
         footer=_footer(document, view, counts, now or datetime.now().astimezone()),
         css=Markup(_asset("reader.css")),
         js=Markup(_asset("reader.js")),
-        data_json=Markup(script_json(data)),
+        data_json=Markup(data_json),
         # Parsed by the script only when a word is first looked up: it is the bulk of the page.
-        dict_json=Markup(script_json(dictionary)),
+        dict_json=Markup(dict_json),
     )
     kept.keep()
     return html
@@ -790,8 +792,8 @@ def _safe_notes():
 
 def _reading_aids(
     document: Document, view: _View, conversion: Conversion, store: AidsStore | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The tokens: per sentence id, the words of its original text (see :func:`_words`);
+) -> tuple[str, str]:
+    """As :func:`script_json` text, the tokens: per sentence id, the words of its original text (see :func:`_words`);
     and the dictionary: the CC-CEDICT entries of every stretch of the page's Chinese
     that is a headword (up to :data:`_LOOKUP` characters from any character, and each
     glossary term whole), as ``e`` (``[traditional, simplified, pinyin, senses]``) and
@@ -803,10 +805,11 @@ def _reading_aids(
     the ones of its last page; otherwise a sentence's words and its headwords are read
     from it when the same text (same script, simplified form and term cuts) was seen
     before under the same :func:`~pipeline.dictionary.aids_version`, and only new
-    sentences load jieba, pypinyin and the dictionary file."""
+    sentences load jieba, pypinyin and the dictionary file. The page's row is kept as
+    the text that goes into the page, so a rerun embeds it without parsing it."""
     sentences = [s for row in view.rows for s in row.sentences]
     if store is None:
-        return _compute_aids(document.script, conversion, sentences, None)
+        return tuple(map(script_json, _compute_aids(document.script, conversion, sentences, None)))
     from pipeline.dictionary import aids_version
 
     version = aids_version()
@@ -815,14 +818,14 @@ def _reading_aids(
     source = str(document.source)
     stored = store.get_aids(version, "page", [source]).get(source)
     if stored is not None:
-        last = json.loads(stored)
-        if last["digest"] == digest:
-            return last["tokens"], last["dict"]
-    tokens, dictionary = _compute_aids(document.script, conversion, sentences, store)
+        # digest, tokens, dictionary: one a line (JSON text holds no raw line break)
+        last_digest, tokens_json, dict_json = stored.split("\n", 2)
+        if last_digest == digest:
+            return tokens_json, dict_json
+    tokens_json, dict_json = map(script_json, _compute_aids(document.script, conversion, sentences, store))
     # One row per source, replaced on every change: the page's aids in one read.
-    value = {"digest": digest, "tokens": tokens, "dict": dictionary}
-    store.put_aids(version, "page", {source: json.dumps(value, ensure_ascii=False, separators=(",", ":"))})
-    return tokens, dictionary
+    store.put_aids(version, "page", {source: f"{digest}\n{tokens_json}\n{dict_json}"})
+    return tokens_json, dict_json
 
 
 #: The longest stretch of text looked up from a character (CC-CEDICT's idioms and
