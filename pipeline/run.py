@@ -317,7 +317,8 @@ def run_many(
     Errors that concern every document (glossary, engine, cache) stop the run.
     Last, when the run writes JSON, the library page of the output folder
     ``library`` is rebuilt from the JSON files there (:mod:`pipeline.render.index`),
-    whatever failed, and the readers link to it.
+    whatever else failed, and the readers link to it; a run that wrote no document
+    leaves it as it was (nothing it lists changed).
     """
     from pipeline.archive import load_in_worker, windows
 
@@ -385,7 +386,7 @@ def run_many(
             finishing.append((stats, unread, [(item, finish(item)) for item in loaded]))
             collect(keep=1)  # the previous window, finished while this one was translated
         collect(keep=0)
-    if library is not None and Path(library).is_dir():
+    if library is not None and summary.written and Path(library).is_dir():
         try:
             summary.library = write_index(library)
         except DuizhaoError as exc:  # the documents are written; say so rather than hide them

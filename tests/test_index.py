@@ -79,6 +79,21 @@ def test_a_run_of_one_document_keeps_the_page_complete(corpus, tmp_path):
     assert next(r for r in rows if r["source"].endswith("a.txt"))["terms"] == "0"  # this run had no glossary
 
 
+def test_a_run_that_writes_no_document_leaves_the_page_as_it_was(corpus, tmp_path):
+    """Nothing the page lists changed: it is not written again (its "built" time
+    would change, and on a full disk it may not fit)."""
+    page = corpus / "index.html"
+    before = (page.read_bytes(), page.stat().st_mtime_ns, page.stat().st_ino)
+    (tmp_path / "src" / "bad.txt").write_bytes(b"\xff\xfe\x00\xd8broken")
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        summary = run_many([Job(tmp_path / "src" / "bad.txt", corpus)], FakeEngine, cache, [], library=corpus)
+    assert summary.written == 0 and len(summary.failures) == 1 and summary.library is None
+    assert (page.read_bytes(), page.stat().st_mtime_ns, page.stat().st_ino) == before
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        run_many([Job(tmp_path / "src" / "a.txt", corpus)], FakeEngine, cache, [], library=corpus)
+    assert page.stat().st_ino != before[2]  # one document written: rebuilt
+
+
 def test_unchanged_documents_are_not_read_again(corpus, monkeypatch):
     read = []
     original = library.document_row
