@@ -79,6 +79,7 @@ class EngineSettings:
                 beam_size=config["engine.beam_size"],
                 repetition_penalty=config["engine.repetition_penalty"],
                 no_repeat_ngram_size=config["engine.no_repeat_ngram_size"],
+                max_batch_size=config["engine.max_batch_size"],
             ),
         )
 
