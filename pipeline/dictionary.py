@@ -411,15 +411,22 @@ def _cedict_lines() -> Iterator[str]:
 
 
 @lru_cache(maxsize=1)
-def _cedict_index() -> dict[str, tuple[str, ...]]:
-    """Every line of the dictionary file under each of its two headwords."""
+def _cedict_index() -> dict[str, list[str]]:
+    """Every line of the dictionary file under each of its two headwords (kept
+    for the process: read it, do not change it)."""
     index: dict[str, list[str]] = {}
     for line in _cedict_lines():
         traditional, simplified, _ = line.split(" ", 2)
-        index.setdefault(traditional, []).append(line)
+        if (lines := index.get(traditional)) is None:
+            index[traditional] = [line]
+        else:
+            lines.append(line)
         if simplified != traditional:
-            index.setdefault(simplified, []).append(line)
-    return {headword: tuple(lines) for headword, lines in index.items()}
+            if (lines := index.get(simplified)) is None:
+                index[simplified] = [line]
+            else:
+                lines.append(line)
+    return index
 
 
 @lru_cache(maxsize=1 << 17)
