@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import regex
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.model import Block, Document, Flag, Sentence, TermMatch
@@ -143,3 +143,16 @@ def test_review_counts_of_a_clean_document():
     counts = review_counts(_document(sentence("台州很美。", "Taizhou is beautiful.")))
     assert counts.line() == "Review: 0 flags to do, 0 notes, 0 resolved"
     assert review_counts(_document()).summary() == "0 flags to do, 0 notes, 0 resolved"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["the", "The", "THE", "port", "Port", "ß", "SS", "ss", "ſ", "s",
+                                           "\u212a", "k", "K", "1", "港"]),
+                          st.sampled_from([" ", ", ", "-", "  ", ". ", ""])), max_size=14))
+def test_the_repetition_check_finds_what_the_pattern_finds(words):
+    """The word-count shortcut before the repetition pattern never hides a match."""
+    from pipeline.qa import _REPEATED, repeated_phrase
+
+    english = "".join(word + gap for word, gap in words)
+    expected, found = _REPEATED.search(english), repeated_phrase(english)
+    assert (found and (found.span(), found.group(1))) == (expected and (expected.span(), expected.group(1)))
