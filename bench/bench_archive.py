@@ -42,6 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_rerun import BASE_MODEL, PLACEHOLDERS, REPO, SEED, WORK, build, install, isolated_env, timed  # noqa: E402
+from figures import figure  # noqa: E402
 from variants import variant  # noqa: E402
 
 ARTICLE = REPO / "tests" / "data" / "article.md"
@@ -242,6 +243,9 @@ def main() -> None:
     for name, values in samples.items():
         n = variants[name][0]
         print(line(name, values, sentences[n], n))
+        walls = [s["wall"] for s in values]
+        figure(f"archive {name}: wall time", min(walls), statistics.median(walls) if len(walls) > 1 else None,
+               unit="s", options=f"{len(walls)} runs, {n} documents, {sentences[n]} sentences")
 
     def best(name: str, key: str = "wall") -> float:
         return min(s[key] for s in samples[name])
@@ -251,10 +255,15 @@ def main() -> None:
     if one is not None and separate:
         print(f"one process vs separate processes at N=100: {best('N=100 separate processes') / one:.1f}x faster "
               "(target >= 5x)")
+        figure("archive N=100: one process vs separate processes", best("N=100 separate processes") / one,
+               unit="x faster", target="≥ 5", options="best of each")
     if options.big and one is not None:
         ratio = (best("N=1000") / 1000) / (one / 100)
         print(f"time per document N=1000 / N=100: {ratio:.2f} (target <= 1.2)")
         print(f"peak RSS N=1000 / N=100: {best('N=1000', 'peak') / best('N=100', 'peak'):.2f} (target <= 1.5)")
+        figure("archive: time per document, N=1000 / N=100", ratio, unit="ratio", target="≤ 1.2", options="best")
+        figure("archive: peak RSS, N=1000 / N=100", best("N=1000", "peak") / best("N=100", "peak"), unit="ratio",
+               target="≤ 1.5", options="best")
     if one is not None and "N=100 --jobs 2" in samples:
         print(f"--jobs 2 vs --jobs 1 at N=100: {one / best('N=100 --jobs 2'):.2f}x")
     if one is not None:
@@ -275,11 +284,17 @@ def projections(samples: dict[str, list[dict[str, float]]], sentences: dict[int,
     own = fastest["wall"] - fastest["engine"]
     print(f"pipeline's own time at N=100 (wall - engine): {own:.2f} s of {fastest['wall']:.2f} s "
           f"({own / fastest['wall']:.1%} with the small model)")
+    shares = [100 * (1 - s["engine"] / s["wall"]) for s in samples["N=100"]]
+    figure("archive N=100: pipeline's own share of the run (small model)", min(shares),
+           statistics.median(shares) if len(shares) > 1 else None, unit="%", target="< 15",
+           options="(wall - engine busy) / wall")
     if ray:
         ray_stage, local_stage = best("N=100 --backend ray", "stage"), best("N=100", "stage")
         print(f"Ray (local cluster, 1 actor of 2 CPUs) vs local backend at N=100: "
               f"wall {one / best('N=100 --backend ray'):.2f}x, translation stage {local_stage / ray_stage:.2f}x "
               f"(target >= 0.8)")
+        figure("archive N=100: Ray (local cluster) / local backend throughput", one / best("N=100 --backend ray"),
+               unit="ratio", target="≥ 0.8", options="wall, best of each")
     if not projection:
         return
     # The pipeline's own share, projected onto a real model's speed.
