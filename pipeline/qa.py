@@ -157,7 +157,7 @@ def missing_numbers(chinese: str, english: str) -> list[str]:
     the same value written with digits (500,000 / 500000), with a scale word
     (0.5 million, 148 billion), as a percentage (17.3% / 17.3 percent), a month as
     its name, a small number as a word."""
-    found = _english_values(english)
+    found: list[float] | None = None  # the English's numbers, read at the first Chinese one
     lowered = english.lower()
     missing = []
     for match in _ZH_NUMBER.finditer(chinese):
@@ -167,6 +167,8 @@ def missing_numbers(chinese: str, english: str) -> list[str]:
             value *= _MAGNITUDE_ZH[magnitude]
         if unit == "月" and not magnitude and 1 <= value <= 12 and _MONTHS[int(value) - 1] in lowered:
             continue
+        if found is None:
+            found = _english_values(english)
         if any(math.isclose(value, v, rel_tol=1e-9) for v in found):
             continue
         missing.append(match.group(0).strip())
