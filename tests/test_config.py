@@ -125,11 +125,11 @@ def test_the_files_model_belongs_to_the_files_engine(project, engines):
 def test_a_model_folder_in_the_file_is_relative_to_the_file(project, engines):
     (project / "models" / "nllb").mkdir(parents=True)
     write(project, '[engine]\nname = "ctranslate2"\nmodel = "models/nllb"\nfamily = "nllb"\nbeam_size = 4\n'
-                   'max_batch_size = 6\n')
+                   'max_batch_size = 600\nbatch_type = "tokens"\n')
     assert invoke("run", "../doc.txt").exit_code == 0
     settings = engines[-1]
     assert (settings.name, settings.model, settings.family) == ("ctranslate2", str(project / "models" / "nllb"), "nllb")
-    assert settings.decode == DecodeOptions(beam_size=4, max_batch_size=6)
+    assert settings.decode == DecodeOptions(beam_size=4, max_batch_size=600, batch_type="tokens")
     invoke("run", "../doc.txt", "--model", "elsewhere", "--beam-size", "3")
     assert engines[-1].model == str(Path.cwd() / "elsewhere") and engines[-1].decode.beam_size == 3
 

@@ -80,6 +80,7 @@ class EngineSettings:
                 repetition_penalty=config["engine.repetition_penalty"],
                 no_repeat_ngram_size=config["engine.no_repeat_ngram_size"],
                 max_batch_size=config["engine.max_batch_size"],
+                batch_type=config["engine.batch_type"],
             ),
         )
 
