@@ -233,8 +233,10 @@ class LimitLog:
     A trained model ends nearly every sentence well before its limit, so sharing
     costs nothing; a model that runs to the limit (a looping one, or random
     weights) would decode most sentences twice. Until :attr:`EVIDENCE` sentences
-    have shown which it is, one batch at a time shares its limit (the others hold
-    one limit each); then batches share limits unless more than a third came back.
+    have shown which it is, one probe at a time, the first :attr:`EVIDENCE`
+    sentences of a batch, shares its limit (the rest hold one limit each; a whole
+    batch at its largest limit would hold the run's largest decoding buffers); then
+    batches share limits unless more than a third came back.
     Either way every sentence gets the text of its own limit: this only decides
     how much decoding that takes.
     """
@@ -347,8 +349,16 @@ def decode_batched(
                 batch = planned.popleft()
                 share, probe = (True, False) if len({caps[i] for i in batch}) == 1 else log.decide(observable)
                 probes += probe
+                if probe:
+                    # The probe shares a limit among as few sentences as give the
+                    # evidence: on a model that runs to its limits, a whole batch at
+                    # its largest limit held the run's largest decoding buffers.
+                    head, rest = batch[:log.EVIDENCE], batch[log.EVIDENCE:]
+                    pending.append(submit(head, True))
+                    pending.extend(submit(run) for run in _split_by_limit(rest, caps))
+                    continue
                 runs = [batch] if share else _split_by_limit(batch, caps)
-                pending.extend(submit(run, probe) for run in runs)
+                pending.extend(submit(run) for run in runs)
             batch, limit, probe, handles = pending.popleft()
             again = []
             for index, handle in zip(batch, handles):
