@@ -106,8 +106,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("engine.no_repeat_ngram_size", "int", _DECODE.no_repeat_ngram_size, "argos, ctranslate2: never repeat an n-gram of this size "
             "(0 = off).", option="--no-repeat-ngram-size", minimum=0, maximum=10, engines=_NMT),
     Setting("engine.max_batch_size", "int", _DECODE.max_batch_size, "argos, ctranslate2: sentences (or tokens, "
-            "see batch_type) decoded together at most. Fewer take less memory for decoding (each holds its beams' states), more may "
-            "be faster; the text is the same whatever the value, so it is not part of the cache key.",
+            "see batch_type) decoded together at most. Fewer take less memory for decoding (each holds its "
+            "beams' states), more may be faster; the text is the same whatever the value, so it is not part of "
+            "the cache key.",
             minimum=1, maximum=4096, engines=_NMT),
     Setting("engine.batch_type", "choice", _DECODE.batch_type, "argos, ctranslate2: what max_batch_size counts: "
             "sentences (examples) or padded source tokens (tokens; bounds decoding memory on long sentences).",

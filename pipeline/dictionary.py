@@ -417,13 +417,9 @@ def _cedict_index() -> dict[str, list[str]]:
     index: dict[str, list[str]] = {}
     for line in _cedict_lines():
         traditional, simplified, _ = line.split(" ", 2)
-        if (lines := index.get(traditional)) is None:
-            index[traditional] = [line]
-        else:
-            lines.append(line)
-        if simplified != traditional:
-            if (lines := index.get(simplified)) is None:
-                index[simplified] = [line]
+        for headword in (traditional,) if simplified == traditional else (traditional, simplified):
+            if (lines := index.get(headword)) is None:
+                index[headword] = [line]
             else:
                 lines.append(line)
     return index

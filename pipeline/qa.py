@@ -130,7 +130,7 @@ def check_sentence(sentence: Sentence) -> list[Flag]:
     return flags
 
 
-def repeated_phrase(english: str):
+def repeated_phrase(english: str) -> regex.Match | None:
     """The first phrase of one to four words said three times or more in a row
     (a match of :data:`_REPEATED`), or None. The pattern's backtracking costs a
     tenth of a millisecond a sentence; a repeat needs a word three times, so the

@@ -349,16 +349,14 @@ def decode_batched(
                 batch = planned.popleft()
                 share, probe = (True, False) if len({caps[i] for i in batch}) == 1 else log.decide(observable)
                 probes += probe
-                if probe:
-                    # The probe shares a limit among as few sentences as give the
-                    # evidence: on a model that runs to its limits, a whole batch at
-                    # its largest limit held the run's largest decoding buffers.
-                    head, rest = batch[:log.EVIDENCE], batch[log.EVIDENCE:]
-                    pending.append(submit(head, True))
-                    pending.extend(submit(run) for run in _split_by_limit(rest, caps))
-                    continue
-                runs = [batch] if share else _split_by_limit(batch, caps)
-                pending.extend(submit(run) for run in runs)
+                # What shares the largest limit: the whole batch, or for a probe as
+                # few sentences as give the evidence (on a model that runs to its
+                # limits, a whole batch at its largest limit held the run's largest
+                # decoding buffers); the rest go in runs of one limit.
+                head = batch[:log.EVIDENCE] if probe else batch if share else []
+                if head:
+                    pending.append(submit(head, probe))
+                pending.extend(submit(run) for run in _split_by_limit(batch[len(head):], caps))
             batch, limit, probe, handles = pending.popleft()
             again = []
             for index, handle in zip(batch, handles):

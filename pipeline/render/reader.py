@@ -64,6 +64,7 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
     view = _View(document)
     conversion = Conversion(document.script, variant, view.term_texts())
     kept = _PageTexts.recall(cache, document, conversion, view.zh_lang)
+    conversion.seen = kept.conversions
     view.convert(conversion, kept.notes)
     tokens_json, dict_json = _reading_aids(document, view, conversion, cache)
     edit = _edit_data(document, view)
@@ -295,18 +296,17 @@ class _View:
                 texts.update(p.text for p in s.zh if p.term is not None)
         return texts
 
-    def convert(self, conversion: Conversion, notes: _Recalled | None = None) -> None:
+    def convert(self, conversion: Conversion, notes: _Recalled) -> None:
         """Render the notes, whose Chinese is marked with its other-script form (or
         take them from ``notes``, the last page's, rendered with the same conversion)."""
         from markupsafe import Markup
 
         for term in self._terms.values():
-            if notes is not None and (html := notes.get(term.note)) is not None:
+            if (html := notes.get(term.note)) is not None:
                 term.note_html = Markup(html) if html else None
                 continue
             term.note_html = note_html(term.note, self.zh_lang, conversion)
-            if notes is not None:
-                notes.put(term.note, str(term.note_html or ""))
+            notes.put(term.note, str(term.note_html or ""))
 
     def _row(self, block: Block) -> _Row:
         review = self._review(block.id, block.text, block.flags)
@@ -724,7 +724,7 @@ class _PageTexts:
     @classmethod
     def recall(cls, store: AidsStore | None, document: Document, conversion: Conversion,
                zh_lang: str) -> _PageTexts:
-        from pipeline.dictionary import installed_version, aids_version
+        from pipeline.dictionary import aids_version, installed_version
 
         source = str(document.source)
         key = [conversion.config, conversion.terms, zh_lang, installed_version("markdown", "Markdown")]
@@ -733,9 +733,7 @@ class _PageTexts:
             last = json.loads(stored)
             if last.get("key") == key:
                 before = last
-        texts = cls(store, source, key, before)
-        conversion.seen = texts.conversions
-        return texts
+        return cls(store, source, key, before)
 
     def keep(self) -> None:
         """Store this page's texts when they differ from the last page's."""
