@@ -13,10 +13,12 @@ printed with the load average.
 
 - reruns use a small generated Argos package (:func:`pipeline.testing.cached_argos_package`):
   after one run fills the caches, a rerun never calls the model;
-- the cold run uses a generated package of a real model's size (Transformer base,
-  int8, as in bench_engine.py) and an empty cache, so its peak holds the model, its
-  decoding buffers and the reading aids. Random weights decode to the length limit,
-  so its time is an upper bound; only its memory is reported.
+- the cold runs use generated packages of a real model's size (Transformer base,
+  int8, as in bench_engine.py) and empty caches, so their peak holds the model, its
+  decoding buffers and the reading aids: one wired to end its translations as a
+  trained model does, with the default batching and with batches of 512 tokens, and
+  one of plain random weights, which decodes every sentence to its length limit (so
+  its time is an upper bound).
 """
 
 from __future__ import annotations
@@ -66,10 +68,10 @@ def isolated_env(home: Path) -> dict[str, str]:
     return env
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+def timed(command: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float]:
     """Seconds from spawn to exit and the child's peak RSS in MB."""
     start = time.perf_counter()
-    child = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -134,28 +136,64 @@ def warm_paths(runs: int, home: Path) -> None:
         report(name, values)
 
 
+#: The cold runs: which generated model, and what batching (duizhao.toml's [engine]).
+#: A model that ends its translations (after ~1.2x the source's tokens, as a trained
+#: one does: bench_engine.py's) lets batches share their largest length limit, so it
+#: decodes full batches of the seed's longest sentences: its peak is what a user of a
+#: real model sees. Plain random weights decode to every limit, which splits batches
+#: into runs of one limit: slower (an upper bound on time), smaller buffers.
+COLD_RUNS = [
+    ("ends like a trained model", {"length_ratio": 1.2}, "", 3),
+    ("ends like a trained model", {"length_ratio": 1.2}, 'batch_type = "tokens"\nmax_batch_size = 512', 3),
+    ("random weights, decodes to its limits", {}, "", 2),
+]
+
+
 def cold_run(home: Path) -> None:
-    env = isolated_env(home)
+    """The seed on an empty cache with a base-size package, for each of
+    :data:`COLD_RUNS`: peak memory and time of the whole run (model, decoding
+    buffers, reading aids). Runs from a project folder holding the repository's
+    glossary and the run's duizhao.toml."""
     text = (f"Path({str(SEED)!r}).read_text(encoding='utf-8') + "
             "generated_training_text(lines=3000, han_chars=600)")
-    options = ", ".join(f"{k}={v!r}" for k, v in BASE_MODEL.items())
-    install(build(f"Path({str(WORK / 'packages')!r}), training_text={text}, {options}"), env)
-    seconds, rss = timed([sys.executable, "-m", "pipeline", "run", str(SEED), "-o", str(home / "out"),
-                          "--offline"], env)
-    print(f"seed: cold run, base-size model    {seconds:5.2f} s (upper bound: random weights)   "
-          f"peak {rss:5.0f} MB")
-    figure("seed: cold run, peak memory (base-size model)", rss, unit="MB", target="≤ 170", options="1 run")
-    figure("seed: cold run, time (random weights: an upper bound)", seconds, unit="s", options="1 run")
+    top = home
+    for number, (model, extra, engine, runs) in enumerate(COLD_RUNS):
+        home = top / f"model-{number}"
+        env = isolated_env(home)
+        options = ", ".join(f"{k}={v!r}" for k, v in {**BASE_MODEL, **extra}.items())
+        install(build(f"Path({str(WORK / 'packages')!r}), training_text={text}, {options}"), env)
+        project = home / "project"
+        shutil.rmtree(project, ignore_errors=True)
+        shutil.copytree(REPO / "glossary", project / "glossary")
+        if engine:
+            (project / "duizhao.toml").write_text(f"[engine]\n{engine}\n", encoding="utf-8")
+        samples = []
+        for _ in range(runs):
+            shutil.rmtree(home / "cache", ignore_errors=True)  # translations, reading aids, jieba's cache
+            (home / "cache").mkdir()
+            samples.append(timed([sys.executable, "-m", "pipeline", "run", str(SEED), "-o", str(home / "out"),
+                                  "--offline"], env, cwd=project))
+        batching = engine.replace("\n", ", ") or "default batching"
+        label = f"seed: cold run, {model}, {batching}"
+        walls, peaks = [s for s, _ in samples], [r for _, r in samples]
+        print(f"{label}: time best {min(walls):5.2f} s median {statistics.median(walls):5.2f} s   "
+              f"peak best {min(peaks):5.0f} MB median {statistics.median(peaks):5.0f} MB   ({runs} runs)")
+        what = f"base-size model that {model.split(',')[0]}" if extra else "base-size model, random weights"
+        figure(f"seed: cold run, peak memory ({what}, {batching})", min(peaks), statistics.median(peaks),
+               unit="MB", target="≤ 170", options=f"{runs} runs")
+        figure(f"seed: cold run, time ({what}, {batching})", min(walls), statistics.median(walls), unit="s",
+               options=f"{runs} runs" + ("" if extra else "; an upper bound"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="interleaved rounds of timed runs (default 10)")
-    parser.add_argument("--no-cold", action="store_true", help="skip the cold run with the base-size model")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold runs with the base-size models")
+    parser.add_argument("--no-warm", action="store_true", help="skip the reruns and segment (cold runs only)")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    for step in (lambda h: warm_paths(args.runs, h), None if args.no_cold else cold_run):
+    for step in (None if args.no_warm else lambda h: warm_paths(args.runs, h), None if args.no_cold else cold_run):
         if step is None:
             continue
         home = Path(tempfile.mkdtemp(prefix="bench-rerun-", dir=WORK))
