@@ -2,8 +2,7 @@
 separate runs, the pipeline's own share, --jobs, and the Ray backend.
 
 Prints figures; not a test. Run: .venv/bin/python bench/bench_archive.py [--rounds R] [--no-1000] [--no-ray]
-[--only N=100,ray] (only the runs named: N=10, N=100, jobs, ray, separate, N=1000; the base-size projection
-is printed when N=100 runs)
+[--only N=100,base,ray] (only the runs named: N=10, N=100, base, jobs, ray, separate, N=1000)
 
 The archive is made from the seed and the test article: document k is a run of
 the seed's paragraphs (a different run for each k, under the seed's title) or the
@@ -18,11 +17,13 @@ durations would count the overlap twice) and inside the translation
 stage (``run.translate_documents``: cache look-ups, batching, restoring terms),
 so the pipeline's own overhead is wall time minus engine time.
 
-The model is the small generated package of bench_rerun.py: its translations take
-a few milliseconds a sentence, far less than a real model's, so the overhead share
-is also projected onto the throughput of a generated package of a real model's
-size (Transformer base, int8, as bench_engine.py builds), measured here on the
-archive's own sentences.
+The model of most runs is the small generated package of bench_rerun.py: its
+translations take a few milliseconds a sentence, far less than a real model's, so
+it shows the pipeline's own costs at their largest share. "N=100, base-size model"
+runs the same archive on a generated package of a real model's size and speed
+(Transformer base, int8, wired to end its translations after ~1.2x the source's
+tokens as a trained model does: bench_engine.py's): the pipeline's share of a run
+as a user of the default engine sees it.
 
 Rounds are interleaved (N = 10, 100, separate processes, --jobs 2, Ray, ...), so a
 change in machine load affects every figure alike; best and median are printed
@@ -41,6 +42,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import LENGTH_RATIO  # noqa: E402
 from bench_rerun import BASE_MODEL, PLACEHOLDERS, REPO, SEED, WORK, build, install, isolated_env, timed  # noqa: E402
 from figures import figure  # noqa: E402
 from variants import variant  # noqa: E402
@@ -93,21 +95,6 @@ from pipeline.cli import main
 sys.argv = ["duizhao", *sys.argv[1:]]
 main()
 """
-
-#: Sentences per second of the base-size model on the archive's sentences (child).
-ENGINE_SPEED = """
-import json, sys, time
-from pathlib import Path
-from pipeline.engines.argos import ArgosEngine
-from pipeline.run import load_document
-texts = [s.simplified for p in sorted(Path(sys.argv[2]).rglob("*.*"))[:8] for s in load_document(p).sentences()]
-engine = ArgosEngine(sys.argv[1])
-engine.translate(texts[:4])
-start = time.perf_counter()
-engine.translate(texts)
-print(json.dumps({"sentences": len(texts), "seconds": time.perf_counter() - start}))
-"""
-
 
 def make_archive(folder: Path, count: int) -> int:
     """``count`` documents under ``folder`` (ten per subfolder); returns their sentences."""
@@ -183,8 +170,9 @@ def line(label: str, samples: list[dict[str, float]], sentences: int, documents:
     return text
 
 
+BASE_RUN = "N=100, base-size model"
 #: The runs --only can choose, by short name.
-RUNS = {"N=10": "N=10", "N=100": "N=100", "jobs": "N=100 --jobs 2", "ray": "N=100 --backend ray",
+RUNS = {"N=10": "N=10", "N=100": "N=100", "base": BASE_RUN, "jobs": "N=100 --jobs 2", "ray": "N=100 --backend ray",
         "separate": "N=100 separate processes", "N=1000": "N=1000"}
 
 
@@ -195,8 +183,6 @@ def main() -> None:
     parser.add_argument("--no-ray", dest="ray", action="store_false", help="skip the Ray backend")
     parser.add_argument("--only", type=lambda text: set(text.split(",")), default=None,
                         help=f"comma-separated runs to make, of {','.join(RUNS)} (default: all)")
-    parser.add_argument("--no-projection", dest="projection", action="store_false",
-                        help="skip the base-size model's speed (its overhead projection and per-worker figure)")
     options = parser.parse_args()
     wanted = set(RUNS) if options.only is None else options.only
     if wanted - set(RUNS):
@@ -225,13 +211,23 @@ def main() -> None:
     if options.ray:
         variants["N=100 --backend ray"] = (100, [str(archives[100]), "--backend", "ray"])
     variants = {name: value for name, value in variants.items() if name in {RUNS[w] for w in wanted}}
+    homes = {name: home for name in variants}
+    if "base" in wanted:
+        variants[BASE_RUN] = (100, [str(archives[100])])
+        homes[BASE_RUN] = WORK / "archive-base-home"
+        shutil.rmtree(homes[BASE_RUN], ignore_errors=True)
+        text = (f"Path({str(SEED)!r}).read_text(encoding='utf-8') + "
+                "generated_training_text(lines=3000, han_chars=600)")
+        model = ", ".join(f"{k}={v!r}" for k, v in {**BASE_MODEL, "length_ratio": LENGTH_RATIO}.items())
+        install(build(f"Path({str(WORK / 'packages')!r}), training_text={text}, {model}"), isolated_env(homes[BASE_RUN]))
     separate = "separate" in wanted
-    run_once(home, [str(archives[10])])  # warm: imports, page caches, the model file
+    for warm in {*homes.values(), home}:
+        run_once(warm, [str(archives[10])])  # warm: imports, page caches, the model file
     samples: dict[str, list[dict[str, float]]] = {
         name: [] for name in [*variants, *(["N=100 separate processes"] if separate else [])]}
     for _ in range(options.rounds):
         for name, (_, args) in variants.items():
-            samples[name].append(run_once(home, args))
+            samples[name].append(run_once(homes[name], args))
         if separate:
             samples["N=100 separate processes"].append(separate_runs(home, archives[100]))
     if options.big:
@@ -267,66 +263,51 @@ def main() -> None:
     if one is not None and "N=100 --jobs 2" in samples:
         print(f"--jobs 2 vs --jobs 1 at N=100: {one / best('N=100 --jobs 2'):.2f}x")
     if one is not None:
-        projections(samples, sentences, archives, options.ray, options.projection)
+        shares(samples, sentences, options.ray)
     load_after = os.getloadavg()
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
 
 
-def projections(samples: dict[str, list[dict[str, float]]], sentences: dict[int, int], archives: dict[int, Path],
-                ray: bool, projection: bool) -> None:
-    """The overhead projected onto a base-size model, and Ray against the local backend."""
+def shares(samples: dict[str, list[dict[str, float]]], sentences: dict[int, int], ray: bool) -> None:
+    """The pipeline's own share of N=100 (small and base-size model), and Ray
+    against the local backend, with what an added worker gives."""
 
     def best(name: str, key: str = "wall") -> float:
         return min(s[key] for s in samples[name])
 
-    one = best("N=100")
-    fastest = min(samples["N=100"], key=lambda s: s["wall"])
-    own = fastest["wall"] - fastest["engine"]
-    print(f"pipeline's own time at N=100 (wall - engine): {own:.2f} s of {fastest['wall']:.2f} s "
-          f"({own / fastest['wall']:.1%} with the small model)")
-    shares = [100 * (1 - s["engine"] / s["wall"]) for s in samples["N=100"]]
-    figure("archive N=100: pipeline's own share of the run (small model)", min(shares),
-           statistics.median(shares) if len(shares) > 1 else None, unit="%", target="< 15",
-           options="(wall - engine busy) / wall")
-    if ray:
-        ray_stage, local_stage = best("N=100 --backend ray", "stage"), best("N=100", "stage")
-        print(f"Ray (local cluster, 1 actor of 2 CPUs) vs local backend at N=100: "
-              f"wall {one / best('N=100 --backend ray'):.2f}x, translation stage {local_stage / ray_stage:.2f}x "
-              f"(target >= 0.8)")
-        figure("archive N=100: Ray (local cluster) / local backend throughput", one / best("N=100 --backend ray"),
-               unit="ratio", target="≥ 0.8", options="wall, best of each")
-    if not projection:
+    def own(name: str, model: str, target: str) -> tuple[float, float]:
+        """The fastest run's own seconds and engine rate; the share as a figure."""
+        fastest = min(samples[name], key=lambda s: s["wall"])
+        seconds = fastest["wall"] - fastest["engine"]
+        print(f"pipeline's own time at N=100 (wall - engine), {model}: {seconds:.2f} s of {fastest['wall']:.2f} s "
+              f"({seconds / fastest['wall']:.1%}; the engine {sentences[100] / fastest['engine']:.0f} sentences/s)")
+        values = [100 * (1 - s["engine"] / s["wall"]) for s in samples[name]]
+        figure(f"archive N=100: pipeline's own share of the run ({model})", min(values),
+               statistics.median(values) if len(values) > 1 else None, unit="%", target=target,
+               options="(wall - engine busy) / wall")
+        return seconds, sentences[100] / fastest["engine"]
+
+    small_own, _ = own("N=100", "small model", "")
+    base_rate = None
+    if BASE_RUN in samples:
+        _, base_rate = own(BASE_RUN, "base-size model", "< 15")
+    if not ray:
         return
-    # The pipeline's own share, projected onto a real model's speed.
-    text = (f"Path({str(SEED)!r}).read_text(encoding='utf-8') + "
-            "generated_training_text(lines=3000, han_chars=600)")
-    base = build(f"Path({str(WORK / 'packages')!r}), training_text={text}, "
-                 + ", ".join(f"{k}={v!r}" for k, v in BASE_MODEL.items()))
-    from pipeline.testing import extract_package
-
-    unpacked = WORK / "base-unpacked"
-    if not unpacked.exists():
-        extract_package(base, unpacked)
-    package = next(unpacked.iterdir())
-    import subprocess
-
-    speed = json.loads(subprocess.run([sys.executable, "-c", ENGINE_SPEED, str(package), str(archives[10])],
-                                      cwd=REPO, check=True, capture_output=True, text=True).stdout)
-    base_rate = speed["sentences"] / speed["seconds"]
-    projected = sentences[100] / base_rate
-    # own / (own + sentences / rate) < 15%  <=>  rate < sentences / (own * 85 / 15)
-    print(f"base-size model (random weights decode to the length limit: a slow bound): {base_rate:.1f} sentences/s "
-          f"on this archive's sentences ({speed['sentences']} timed); N=100 would spend {projected:.0f} s in it: "
-          f"projected overhead {own / (own + projected):.1%}; the overhead stays under 15% for any engine slower "
-          f"than {sentences[100] / (own * 85 / 15):.0f} sentences/s")
-    if ray:
-        actor_rate = sentences[100] / ray_stage
-        driver_rate = sentences[100] / own
-        print(f"per actor: {actor_rate:.0f} sentences/s in the translation stage with the small model; "
-              f"with the base-size model an actor of 2 CPUs gives about {base_rate:.0f} sentences/s, so each added "
-              f"worker of C cores adds about {base_rate / 2:.0f} x C sentences/s, until the driver's own "
-              f"{driver_rate:.0f} sentences/s (reading, checking, rendering) is the limit: "
-              f"about {driver_rate / base_rate:.0f} actors")
+    ray_stage, local_stage = best("N=100 --backend ray", "stage"), best("N=100", "stage")
+    one = best("N=100")
+    print(f"Ray (local cluster, 1 actor of 2 CPUs) vs local backend at N=100: "
+          f"wall {one / best('N=100 --backend ray'):.2f}x, translation stage {local_stage / ray_stage:.2f}x "
+          f"(target >= 0.8)")
+    figure("archive N=100: Ray (local cluster) / local backend throughput", one / best("N=100 --backend ray"),
+           unit="ratio", target="≥ 0.8", options="wall, best of each")
+    actor_rate, driver_rate = sentences[100] / ray_stage, sentences[100] / small_own
+    text = (f"per actor: {actor_rate:.0f} sentences/s in the translation stage with the small model; the driver's "
+            f"own work (reading, checking, rendering) runs at {driver_rate:.0f} sentences/s")
+    if base_rate is not None:
+        text += (f"; with the base-size model an actor of 2 CPUs gives about {base_rate:.0f} sentences/s, so each "
+                 f"added worker of C cores adds about {base_rate / 2:.0f} x C sentences/s, until the driver is the "
+                 f"limit: about {driver_rate / base_rate:.0f} actors")
+    print(text)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ rounds (rotating their order), best and median reported:
   ``DecodeOptions`` (pieces, as the ceiling returns them: detokenising is not timed);
 - run: ``pipeline.run.translate_documents``, the translation stage of `duizhao run`
   (glossary masking, the translation cache in chunks, fallback pieces), on a fresh
-  cache each round, with the engine loaded beforehand;
+  cache each round, with the engine loaded beforehand; and the same with batches of
+  512 tokens (what README.md suggests to a user short of memory), for its cost;
 - ``--compare CHECKOUT``: the engine of another checkout (e.g. an older commit), for
   before/after figures under the same conditions;
 - the ctranslate2 engine against the ceiling on a generated model folder in
@@ -66,6 +67,8 @@ BASE_MODEL = dict(
 )
 #: Target tokens per source token of the generated model's translations.
 LENGTH_RATIO = 1.2
+#: The batches (in tokens) README.md suggests to a user short of memory.
+SAVING_TOKENS = 512
 
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -385,15 +388,22 @@ def main() -> None:
         ten = WORK / "taizhou10.txt"
         ten.write_text(longer(SOURCE.read_text(encoding="utf-8"), 10), encoding="utf-8")
         documents.append(("10x seed", ten, args.rounds_10x))
+    # The memory-saving batching README.md suggests (batches of 512 tokens), for its cost.
+    saving = ArgosEngine(folder, DecodeOptions(batch_type="tokens", max_batch_size=SAVING_TOKENS))
     for name, source, count in documents:
         run, texts = run_arm(engine, source, f"duizhao run's translation stage ({name})")
+        lean, _ = run_arm(saving, source, f"  the same, batches of {SAVING_TOKENS} tokens")
         ceilings = [ceiling_arm(engine, s, texts, "ceiling") for s in [*best_settings[:2], own]]
-        arms = [*ceilings, engine_arm(engine, texts, "engine (defaults), one call"), run]
+        arms = [*ceilings, engine_arm(engine, texts, "engine (defaults), one call"), run, lean]
         rounds(arms, count)
         report(f"the {len(texts)} texts duizhao run translates for the {name} (load average now "
                f"{load_average()}):", arms)
         ratio_line(f"duizhao run's translation stage, {name}", run, ceilings, count)
-        del arms, ceilings, run
+        cost = lean.rate(statistics.median) / run.rate(statistics.median)
+        print(f"  batches of {SAVING_TOKENS} tokens / default batching: median {cost:.2f}")
+        figure(f"duizhao run's translation stage, {name}: batches of {SAVING_TOKENS} tokens / default",
+               lean.rate(min) / run.rate(min), cost, unit="ratio", options=f"{count} rounds, wall time")
+        del arms, ceilings, run, lean
 
     from pipeline.engines.ctranslate2 import CTranslate2Engine
 
