@@ -42,8 +42,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import LENGTH_RATIO  # noqa: E402
-from bench_rerun import BASE_MODEL, PLACEHOLDERS, REPO, SEED, WORK, build, install, isolated_env, timed  # noqa: E402
+from bench_rerun import (  # noqa: E402
+    LENGTH_RATIO, PLACEHOLDERS, REPO, SEED, WORK, base_package, build, install, isolated_env, timed)
 from figures import figure  # noqa: E402
 from variants import variant  # noqa: E402
 
@@ -203,23 +203,17 @@ def main() -> None:
     print("archives: " + ", ".join(f"N={n}: {sentences[n]} sentences" for n in archives))
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
 
-    variants = {
-        "N=10": (10, [str(archives[10])]),
-        "N=100": (100, [str(archives[100])]),
-        "N=100 --jobs 2": (100, [str(archives[100]), "--jobs", "2"]),
-    }
+    runs = {"N=10": (10, []), "N=100": (100, []), "N=100 --jobs 2": (100, ["--jobs", "2"])}
     if options.ray:
-        variants["N=100 --backend ray"] = (100, [str(archives[100]), "--backend", "ray"])
-    variants = {name: value for name, value in variants.items() if name in {RUNS[w] for w in wanted}}
+        runs["N=100 --backend ray"] = (100, ["--backend", "ray"])
+    variants = {name: (n, [str(archives[n]), *args]) for name, (n, args) in runs.items()
+                if name in {RUNS[w] for w in wanted}}
     homes = {name: home for name in variants}
     if "base" in wanted:
         variants[BASE_RUN] = (100, [str(archives[100])])
         homes[BASE_RUN] = WORK / "archive-base-home"
         shutil.rmtree(homes[BASE_RUN], ignore_errors=True)
-        text = (f"Path({str(SEED)!r}).read_text(encoding='utf-8') + "
-                "generated_training_text(lines=3000, han_chars=600)")
-        model = ", ".join(f"{k}={v!r}" for k, v in {**BASE_MODEL, "length_ratio": LENGTH_RATIO}.items())
-        install(build(f"Path({str(WORK / 'packages')!r}), training_text={text}, {model}"), isolated_env(homes[BASE_RUN]))
+        install(base_package(length_ratio=LENGTH_RATIO), isolated_env(homes[BASE_RUN]))
     separate = "separate" in wanted
     for warm in {*homes.values(), home}:
         run_once(warm, [str(archives[10])])  # warm: imports, page caches, the model file

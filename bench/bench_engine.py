@@ -393,7 +393,7 @@ def main() -> None:
     for name, source, count in documents:
         run, texts = run_arm(engine, source, f"duizhao run's translation stage ({name})")
         lean, _ = run_arm(saving, source, f"  the same, batches of {SAVING_TOKENS} tokens")
-        ceilings = [ceiling_arm(engine, s, texts, "ceiling") for s in [*best_settings[:2], own]]
+        ceilings = [ceiling_arm(engine, s, texts, "ceiling") for s in dict.fromkeys([*best_settings[:2], own])]
         arms = [*ceilings, engine_arm(engine, texts, "engine (defaults), one call"), run, lean]
         rounds(arms, count)
         report(f"the {len(texts)} texts duizhao run translates for the {name} (load average now "
@@ -408,7 +408,7 @@ def main() -> None:
     from pipeline.engines.ctranslate2 import CTranslate2Engine
 
     nllb = CTranslate2Engine(build_ct2(args.never_ends))
-    ceilings = [ceiling_arm(nllb, s, sentences, "ceiling") for s in [*best_settings[:2], own]]
+    ceilings = [ceiling_arm(nllb, s, sentences, "ceiling") for s in dict.fromkeys([*best_settings[:2], own])]
     timed_nllb = engine_arm(nllb, sentences, "ctranslate2 engine (defaults)")
     arms = [*ceilings, timed_nllb]
     rounds(arms, args.rounds)

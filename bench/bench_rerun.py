@@ -40,14 +40,10 @@ REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / ".work"
 SEED = REPO / "sources" / "taizhou.txt"
 PLACEHOLDERS = placeholder_symbols()
-#: The shape of a real Argos zh→en model (bench_engine.py builds the same).
-BASE_MODEL = dict(
-    layers=6, d_model=512, heads=8, ffn=2048, vocab_size=4000, model_vocab_size=32000,
-    quantization="int8", user_defined_symbols=PLACEHOLDERS,
-)
 SMALL_FILE = "台州市域铁路S1线正式开通运营，全长52.4公里，设车站15座。\n"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import BASE_MODEL, LENGTH_RATIO  # noqa: E402  (the shape of a real Argos zh→en model)
 from figures import figure  # noqa: E402
 from variants import longer  # noqa: E402
 
@@ -90,6 +86,16 @@ def build(kwargs: str) -> Path:
             "generated_training_text; print(cached_argos_package(" + kwargs + "))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True)
     return Path(out.stdout.strip().splitlines()[-1])
+
+
+def base_package(**extra) -> Path:
+    """The generated package of a real model's shape (:data:`BASE_MODEL`, plus
+    ``extra``: ``length_ratio`` makes it end its translations), trained on the seed
+    and generated text, built once into bench/.work/packages (by :func:`build`)."""
+    text = (f"Path({str(SEED)!r}).read_text(encoding='utf-8') + "
+            "generated_training_text(lines=3000, han_chars=600)")
+    options = ", ".join(f"{k}={v!r}" for k, v in {**BASE_MODEL, **extra}.items())
+    return build(f"Path({str(WORK / 'packages')!r}), training_text={text}, {options}")
 
 
 def install(archive: Path, env: dict[str, str]) -> None:
@@ -143,8 +149,8 @@ def warm_paths(runs: int, home: Path) -> None:
 #: real model sees. Plain random weights decode to every limit, which splits batches
 #: into runs of one limit: slower (an upper bound on time), smaller buffers.
 COLD_RUNS = [
-    ("ends like a trained model", {"length_ratio": 1.2}, "", 3),
-    ("ends like a trained model", {"length_ratio": 1.2}, 'batch_type = "tokens"\nmax_batch_size = 512', 3),
+    ("ends like a trained model", {"length_ratio": LENGTH_RATIO}, "", 3),
+    ("ends like a trained model", {"length_ratio": LENGTH_RATIO}, 'batch_type = "tokens"\nmax_batch_size = 512', 3),
     ("random weights, decodes to its limits", {}, "", 2),
 ]
 
@@ -154,14 +160,11 @@ def cold_run(home: Path) -> None:
     :data:`COLD_RUNS`: peak memory and time of the whole run (model, decoding
     buffers, reading aids). Runs from a project folder holding the repository's
     glossary and the run's duizhao.toml."""
-    text = (f"Path({str(SEED)!r}).read_text(encoding='utf-8') + "
-            "generated_training_text(lines=3000, han_chars=600)")
     top = home
     for number, (model, extra, engine, runs) in enumerate(COLD_RUNS):
         home = top / f"model-{number}"
         env = isolated_env(home)
-        options = ", ".join(f"{k}={v!r}" for k, v in {**BASE_MODEL, **extra}.items())
-        install(build(f"Path({str(WORK / 'packages')!r}), training_text={text}, {options}"), env)
+        install(base_package(**extra), env)
         project = home / "project"
         shutil.rmtree(project, ignore_errors=True)
         shutil.copytree(REPO / "glossary", project / "glossary")
