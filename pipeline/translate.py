@@ -4,7 +4,9 @@
 
 1. deduplicate the texts (blank ones are returned as they are);
 2. look them up in the cache under ``engine.signature()``;
-3. sort the misses by length, so each engine batch holds similar lengths;
+3. sort the misses by length, longest first, so each engine batch holds similar
+   lengths and the longest work starts first: the last chunk, which runs while
+   nothing else is left to run beside it, is the shortest;
 4. send them to the engine ``chunk_size`` at a time (through a backend: by
    default the engine in this process; :mod:`pipeline.ray_backend` sends the
    chunks to a Ray cluster), storing each chunk in the cache as soon as it is
@@ -121,7 +123,7 @@ def translate_texts(
 
     known = cache.get_many(signature, unique)
     cached = len(known)
-    misses = sorted((t for t in unique if t not in known), key=lambda t: (len(t), t))
+    misses = sorted((t for t in unique if t not in known), key=lambda t: (-len(t), t))
     chunks = [misses[start : start + chunk_size] for start in range(0, len(misses), chunk_size)]
     done_count = 0
     within = 0  # sentences the engine reported finished in the current chunk

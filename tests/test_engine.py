@@ -279,32 +279,31 @@ def _decoding_work(calls) -> int:
     return sum(size * limit for size, limit in calls)
 
 
-def _runs_of_one_limit(batch: list[int]) -> list[tuple[int, int]]:
-    return [(batch.count(limit), limit) for limit in sorted(set(batch))]
-
-
 def test_batches_of_similar_lengths_share_the_largest_limit(engine_builds, seed_sentences):
     """A model that ends its sentences needs one call per 24 sentences (the old way
-    made one batch per distinct limit), but for the first batches, while small probes
-    show that the model ends its sentences; in a later call, none."""
+    made one batch per distinct limit), after a probe of the shortest sentences
+    shows that the model ends them; the longest batch goes first, so the last one
+    to run is the shortest. In a later call, no probe."""
     engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["ends-early"]}))
     recorded = reference.recording(engine)
     engine.translate_pieces(seed_sentences)
     limits = sorted(engine.options.max_decoding_length(len(t)) for t in engine.tokenize(seed_sentences))
-    batches = [limits[start:start + 24] for start in range(0, len(limits), 24)]
-    shared = [(len(batch), batch[-1]) for batch in batches]
-    # The evidence comes from probes of 8 sentences sharing a limit (the rest of their
-    # batch in runs of one limit): the first probe shows 6 sentences below its limit,
-    # the second 4 more, and from then on whole batches share their largest limit.
-    probe = LimitLog.EVIDENCE
-    first_probes = [item for batch in batches[:2] for item in
-                    [(probe, batch[probe - 1]), *_runs_of_one_limit(batch[probe:])]]
-    assert [sum(limit < batch[probe - 1] for limit in batch[:probe]) for batch in batches[:2]] == [6, 4]
-    assert recorded.calls == [*first_probes, *shared[2:]]
-    assert len(set(limits)) > 3 * len(batches)
+
+    def longest_first(limits):  # batches of 24 cut from the longest, each by increasing length
+        longest = limits[::-1]
+        return [(len(b), b[0]) for b in (longest[start:start + 24] for start in range(0, len(longest), 24))]
+
+    # The probe: the 9 shortest sentences, the fewest of which 8 (the evidence
+    # needed) have a smaller limit than the largest; the rest wait for its answer.
+    probe = 9
+    assert [sum(limit < limits[size - 1] for limit in limits[:size]) for size in (probe - 1, probe)] == [
+        6, LimitLog.EVIDENCE]
+    assert recorded.calls == [(probe, limits[probe - 1]), *longest_first(limits[probe:])]
+    assert recorded.calls[1][1] == limits[-1] and recorded.calls[-1][0] < 24
+    assert len(set(limits)) > 3 * len(recorded.calls)
     recorded.calls.clear()
     engine.translate_pieces(seed_sentences)
-    assert recorded.calls == shared
+    assert recorded.calls == longest_first(limits)
 
 
 def test_a_model_that_runs_to_its_limits_stops_sharing_them(engine_builds, seed_sentences):
@@ -333,7 +332,7 @@ def test_a_model_that_runs_to_its_limits_stops_sharing_them(engine_builds, seed_
     # not a whole batch, whose buffers at its largest limit were the run's largest)
     # shared a limit and were decoded again (1.1x in all) ...
     probe_size, _ = first[0]
-    assert probe_size <= LimitLog.EVIDENCE < 24
+    assert probe_size <= 2 * LimitLog.EVIDENCE < 24
     assert _decoding_work(first) < 1.15 * own_work(seed_sentences[:half])
     # ... the second call shares nothing: each sentence is decoded once, to its own limit.
     assert _decoding_work(later) == own_work(seed_sentences[half:])

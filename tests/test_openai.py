@@ -252,16 +252,18 @@ def test_a_429_asking_for_too_long_a_wait_is_an_error_naming_it(llm, doc, tmp_pa
     ids=["server-error", "connection-closed", "hangs-past-the-timeout"],
 )
 def test_what_keeps_failing_is_an_error_and_what_finished_is_kept(llm, doc, tmp_path, sleeps, behaviour, message):
-    """Requests go one at a time, shortest first; the failing sentence is the
+    """Requests go one at a time, longest first; the failing sentence is the
     third: the two before it are in the cache, and the rerun asks only for the rest."""
-    llm.fail_on["台州增长了50万。"] = behaviour
+    llm.fail_on["今年很好。"] = behaviour
     engine = engine_for(llm, concurrency=1, retries=2, timeout=1)
     with pytest.raises(EngineError) as raised:
         translate_doc(doc, engine, tmp_path)
     text = str(raised.value)
     assert text.startswith(f"{llm.url}: ") and "\n" not in text
     assert re.search(message, text), text
-    assert set(finished_of(raised.value)) == {Request("今年很好。").key(), Request("港口很新。").key()}
+    taizhou, port = ("台州", "Taizhou"), ("大麦屿港", "Damaiyu Port")
+    assert set(finished_of(raised.value)) == {Request("台州的大麦屿港很大。", (taizhou, port)).key(),
+                                              Request("台州增长了50万。", (taizhou,)).key()}
     with TranslationCache(tmp_path / "c.sqlite3") as cache:
         assert set(cache.get_many(engine.signature(), finished_of(raised.value))) == set(finished_of(raised.value))
     llm.fail_on.clear()

@@ -73,13 +73,15 @@ def test_second_run_translates_nothing(tmp_path: Path):
     assert (stats.translated, stats.cached) == (0, len(TEXTS))
 
 
-def test_misses_go_in_chunks_sorted_by_length(cache):
+def test_misses_go_in_chunks_longest_first(cache):
+    """The longest work starts first, so the last chunk, the remainder, is the
+    shortest."""
     engine = FakeEngine()
     calls: list[tuple[int, int]] = []
     translate_texts(TEXTS, engine, cache, chunk_size=6, progress=lambda d, t: calls.append((d, t)))
     assert [len(b) for b in engine.batches] == [6, 6, 6, 2]
     lengths = [len(s) for s in engine.sent]
-    assert lengths == sorted(lengths)
+    assert lengths == sorted(lengths, reverse=True) and lengths[0] > lengths[-1]
     assert calls == [(6, 20), (12, 20), (18, 20), (20, 20)]
 
 

@@ -9,9 +9,9 @@ sentence: NLLB-200 wants ``zho_Hans`` before the source and ``</s>`` after it, a
 
 - sentences are cut into SentencePiece pieces and framed;
 - they are sorted by length and cut into batches of at most
-  ``DecodeOptions.max_batch_size``, decoded with the batch's largest length limit,
-  and what reached a smaller limit of its own is decoded again with it
-  (:func:`decode_batched`), so every sentence gets the text of its own limit;
+  ``DecodeOptions.max_batch_size`` (the longest batch first), decoded with the
+  batch's largest length limit, and what reached a smaller limit of its own is
+  decoded again with it (:func:`decode_batched`), so every sentence gets the text of its own limit;
 - batches are queued a few at a time on CTranslate2's pool of ``inter_threads``
   translators of ``intra_threads`` threads each (a model that keeps running to
   its limit gets batches of one limit each: :class:`LimitLog`);
@@ -196,21 +196,29 @@ class Seq2SeqEngine:
 
 
 def length_sorted_batches(lengths: dict[int, int], options: DecodeOptions) -> list[list[int]]:
-    """The sentences of ``lengths`` (index → tokens) by increasing length, cut into
-    batches of at most ``options.max_batch_size`` examples (or padded tokens)."""
+    """The sentences of ``lengths`` (index → tokens) cut by length into batches of
+    at most ``options.max_batch_size`` examples (or padded tokens): the longest
+    batch first, each batch by increasing length.
+
+    Longest first is the order that ends soonest on a pool of translators: the
+    batches that take longest start first, and what is left at the end, when a
+    translator may have nothing else to do, is the shortest batch (the remainder
+    of the cut). In increasing order the last batch held the longest sentences and
+    one translator decoded them while the others waited.
+    """
     batches: list[list[int]] = []
     batch: list[int] = []
-    for index in sorted(lengths, key=lambda i: (lengths[i], i)):
+    for index in sorted(lengths, key=lambda i: (-lengths[i], i)):
         if options.batch_type == "examples":
             full = len(batch) >= options.max_batch_size
-        else:  # padded size: the sorted order puts the longest last
-            full = (len(batch) + 1) * lengths[index] > options.max_batch_size
+        else:  # padded size: the first member is the batch's longest
+            full = bool(batch) and (len(batch) + 1) * lengths[batch[0]] > options.max_batch_size
         if batch and full:
-            batches.append(batch)
+            batches.append(batch[::-1])
             batch = []
         batch.append(index)
     if batch:
-        batches.append(batch)
+        batches.append(batch[::-1])
     return batches
 
 
@@ -225,6 +233,19 @@ def _split_by_limit(batch: list[int], caps: dict[int, int]) -> list[list[int]]:
     return runs
 
 
+def probe_size(batch: list[int], caps: dict[int, int], evidence: int) -> int:
+    """How many sentences of ``batch`` (sorted by length) a probe of shared limits
+    takes: the fewest of which ``evidence`` have a smaller limit than the largest
+    of them, and no more than twice ``evidence``."""
+    below = 0  # members with a smaller limit than the current one
+    for size, index in enumerate(batch[:2 * evidence], 1):
+        if size > 1 and caps[index] > caps[batch[size - 2]]:
+            below = size - 1
+        if below >= evidence:
+            return size
+    return min(len(batch), 2 * evidence)
+
+
 class LimitLog:
     """What sharing a length limit has cost a model so far, kept across calls: of
     the sentences decoded with a larger limit than their own (``shared``), how many
@@ -233,10 +254,10 @@ class LimitLog:
     A trained model ends nearly every sentence well before its limit, so sharing
     costs nothing; a model that runs to the limit (a looping one, or random
     weights) would decode most sentences twice. Until :attr:`EVIDENCE` sentences
-    have shown which it is, one probe at a time, the first :attr:`EVIDENCE`
-    sentences of a batch, shares its limit (the rest hold one limit each; a whole
-    batch at its largest limit would hold the run's largest decoding buffers); then
-    batches share limits unless more than a third came back.
+    have shown which it is, one probe at a time shares its limit: a few short
+    sentences (:func:`probe_size`; a whole batch at its largest limit would hold the
+    run's largest decoding buffers); then batches share limits unless more than a
+    third came back.
     Either way every sentence gets the text of its own limit: this only decides
     how much decoding that takes.
     """
@@ -270,6 +291,12 @@ class LimitLog:
             self.again += again
             self._probing -= probe
 
+    @property
+    def learning(self) -> bool:
+        """Whether the evidence is still out (the next batch of several limits
+        may be a probe)."""
+        return self.shared < self.EVIDENCE
+
 
 def decode_batched(
     translator: Any,
@@ -302,8 +329,9 @@ def decode_batched(
     ``log`` (the engine's :class:`LimitLog`, kept across calls) decides whether a
     batch shares its largest limit or is cut into runs of one limit: a model that
     keeps running to its limits would decode most sentences twice. Batches are
-    queued a few at a time (enough for every translator of the pool), so the ones
-    not yet queued follow what the log has learnt.
+    queued a few at a time (enough for every translator of the pool), and none
+    while this call's probe is out, so the ones not yet queued follow what the log
+    has learnt.
 
     With ``length_penalty`` 0 and a beam, CTranslate2 may stop a sentence as soon
     as its best hypothesis ends, which the hypotheses returned do not show: then
@@ -336,7 +364,15 @@ def decode_batched(
         return batch, limit, probe, handles
 
     lengths = {i: len(s) for i, s in source.items()}
-    planned = deque(length_sorted_batches(lengths, options))
+    # While the log has no answer, the call's shortest sentences go first, alone,
+    # as the probe: it costs least (on a model that runs to its limits it is decoded
+    # twice) and comes back soonest, and the batches after it wait for its answer
+    # (else they would go out in runs of one limit).
+    order = sorted(lengths, key=lambda i: (lengths[i], i))
+    first = order[:probe_size(order, caps, log.EVIDENCE)] if observable and log.learning else []
+    planned = deque(length_sorted_batches({i: lengths[i] for i in order[len(first):]}, options))
+    if first:
+        planned.appendleft(first)
     # Enough batches queued to keep every translator of the pool busy, and no more,
     # so the ones not yet queued can still be cut by limit.
     ahead = options.inter_threads + 1
@@ -345,7 +381,7 @@ def decode_batched(
     probes = 0  # probes of this call not yet reported to the log
     try:
         while planned or pending:
-            while planned and len(pending) < ahead:
+            while planned and len(pending) < ahead and not probes:
                 batch = planned.popleft()
                 share, probe = (True, False) if len({caps[i] for i in batch}) == 1 else log.decide(observable)
                 probes += probe
@@ -353,7 +389,7 @@ def decode_batched(
                 # few sentences as give the evidence (on a model that runs to its
                 # limits, a whole batch at its largest limit held the run's largest
                 # decoding buffers); the rest go in runs of one limit.
-                head = batch[:log.EVIDENCE] if probe else batch if share else []
+                head = batch[:probe_size(batch, caps, log.EVIDENCE)] if probe else batch if share else []
                 if head:
                     pending.append(submit(head, probe))
                 pending.extend(submit(run) for run in _split_by_limit(batch[len(head):], caps))
