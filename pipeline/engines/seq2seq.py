@@ -209,11 +209,9 @@ def length_sorted_batches(lengths: dict[int, int], options: DecodeOptions) -> li
     batches: list[list[int]] = []
     batch: list[int] = []
     for index in sorted(lengths, key=lambda i: (-lengths[i], i)):
-        if options.batch_type == "examples":
-            full = len(batch) >= options.max_batch_size
-        else:  # padded size: the first member is the batch's longest
-            full = bool(batch) and (len(batch) + 1) * lengths[batch[0]] > options.max_batch_size
-        if batch and full:
+        if batch and (len(batch) >= options.max_batch_size if options.batch_type == "examples"
+                      # padded size: the first member is the batch's longest
+                      else (len(batch) + 1) * lengths[batch[0]] > options.max_batch_size):
             batches.append(batch[::-1])
             batch = []
         batch.append(index)
