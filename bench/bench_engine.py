@@ -28,7 +28,7 @@ rounds (rotating their order), best and median reported:
 - run: ``pipeline.run.translate_documents``, the translation stage of `duizhao run`
   (glossary masking, the translation cache in chunks, fallback pieces), on a fresh
   cache each round, with the engine loaded beforehand; and the same with batches of
-  512 tokens (what README.md suggests to a user short of memory), for its cost;
+  128 tokens (what README.md suggests to a user short of memory), for its cost;
 - ``--compare CHECKOUT``: the engine of another checkout (e.g. an older commit), for
   before/after figures under the same conditions;
 - the ctranslate2 engine against the ceiling on a generated model folder in
@@ -68,7 +68,7 @@ BASE_MODEL = dict(
 #: Target tokens per source token of the generated model's translations.
 LENGTH_RATIO = 1.2
 #: The batches (in tokens) README.md suggests to a user short of memory.
-SAVING_TOKENS = 512
+SAVING_TOKENS = 128
 
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -388,7 +388,7 @@ def main() -> None:
         ten = WORK / "taizhou10.txt"
         ten.write_text(longer(SOURCE.read_text(encoding="utf-8"), 10), encoding="utf-8")
         documents.append(("10x seed", ten, args.rounds_10x))
-    # The memory-saving batching README.md suggests (batches of 512 tokens), for its cost.
+    # The memory-saving batching README.md suggests (batches of SAVING_TOKENS tokens), for its cost.
     saving = ArgosEngine(folder, DecodeOptions(batch_type="tokens", max_batch_size=SAVING_TOKENS))
     for name, source, count in documents:
         run, texts = run_arm(engine, source, f"duizhao run's translation stage ({name})")

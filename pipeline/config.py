@@ -105,13 +105,14 @@ SETTINGS: tuple[Setting, ...] = (
             "(1.0 = off).", option="--repetition-penalty", minimum=1.0, maximum=3.0, engines=_NMT),
     Setting("engine.no_repeat_ngram_size", "int", _DECODE.no_repeat_ngram_size, "argos, ctranslate2: never repeat an n-gram of this size "
             "(0 = off).", option="--no-repeat-ngram-size", minimum=0, maximum=10, engines=_NMT),
-    Setting("engine.max_batch_size", "int", _DECODE.max_batch_size, "argos, ctranslate2: sentences (or tokens, "
-            "see batch_type) decoded together at most. Fewer take less memory for decoding (each holds its "
-            "beams' states), more may be faster; the text is the same whatever the value, so it is not part of "
-            "the cache key.",
+    Setting("engine.max_batch_size", "int", _DECODE.max_batch_size, "argos, ctranslate2: padded source tokens (or "
+            "sentences, see batch_type) decoded together at most. Fewer take less memory for decoding (each "
+            "position holds its beams' states), more may be faster; the text is the same whatever the value, so "
+            "it is not part of the cache key.",
             minimum=1, maximum=4096, engines=_NMT),
     Setting("engine.batch_type", "choice", _DECODE.batch_type, "argos, ctranslate2: what max_batch_size counts: "
-            "sentences (examples) or padded source tokens (tokens; bounds decoding memory on long sentences).",
+            "padded source tokens (tokens: a batch's size times its longest input, which bounds decoding memory "
+            "whatever the sentences' length) or sentences (examples).",
             choices=("examples", "tokens"), engines=_NMT),
 )
 

@@ -47,11 +47,13 @@ class Recording:
         self.translator = translator
         self.sources: list[list[str]] = []
         self.calls: list[tuple[int, int]] = []
+        self.batches: list[list[list[str]]] = []
         self.prefixes: list = []
 
     def translate_batch(self, source, **kwargs):
         self.sources.extend(source)
         self.calls.append((len(source), kwargs["max_decoding_length"]))
+        self.batches.append(list(source))
         self.prefixes.append(kwargs.get("target_prefix"))
         return self.translator.translate_batch(source, **kwargs)
 

@@ -159,8 +159,8 @@ def test_two_engine_instances_give_the_same_text(package_dir: Path):
 @pytest.mark.parametrize(
     "speed",
     [
-        dict(max_batch_size=1),
-        dict(max_batch_size=3),
+        dict(max_batch_size=1, batch_type="examples"),
+        dict(max_batch_size=3, batch_type="examples"),
         dict(max_batch_size=40, batch_type="tokens"),
         dict(inter_threads=2, intra_threads=1),
     ],
@@ -260,11 +260,12 @@ _ENDINGS = {
         ("ends-at-random", dict(length_penalty=0.0)),
         ("ends-at-random", dict(no_repeat_ngram_size=2, repetition_penalty=1.3)),
         ("ends-at-random", dict(max_batch_size=300, batch_type="tokens")),
-        ("ends-at-random", dict(max_batch_size=200)),
-        ("ends-at-random", dict(max_batch_size=200, beam_size=1)),
+        ("ends-at-random", dict(max_batch_size=24, batch_type="examples")),
+        ("ends-at-random", dict(max_batch_size=200, batch_type="examples")),
+        ("ends-at-random", dict(max_batch_size=200, batch_type="examples", beam_size=1)),
     ],
     ids=["by-length", "never", "prefix", "random", "greedy", "beam-4", "no-length-penalty",
-         "penalties", "tokens-300", "one-batch", "one-batch-greedy"],
+         "penalties", "tokens-300", "sentences-24", "one-batch", "one-batch-greedy"],
 )
 def test_shared_limits_give_every_sentence_the_text_of_its_own_limit(
     engine_builds, seed_sentences, ending, change
@@ -284,7 +285,8 @@ def test_batches_of_similar_lengths_share_the_largest_limit(engine_builds, seed_
     made one batch per distinct limit), after a probe of the shortest sentences
     shows that the model ends them; the longest batch goes first, so the last one
     to run is the shortest. In a later call, no probe."""
-    engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["ends-early"]}))
+    engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["ends-early"]}),
+                         DecodeOptions(max_batch_size=24, batch_type="examples"))
     recorded = reference.recording(engine)
     engine.translate_pieces(seed_sentences)
     limits = sorted(engine.options.max_decoding_length(len(t)) for t in engine.tokenize(seed_sentences))
@@ -304,6 +306,25 @@ def test_batches_of_similar_lengths_share_the_largest_limit(engine_builds, seed_
     recorded.calls.clear()
     engine.translate_pieces(seed_sentences)
     assert recorded.calls == longest_first(limits)
+
+
+def test_default_batches_hold_at_most_512_padded_tokens(engine_builds, seed_sentences):
+    """By default a batch is cut at 512 padded source tokens (its size times its
+    longest input), so a batch of long sentences holds as many positions as one of
+    short sentences, not 24 long ones; each batch is as full as that allows."""
+    engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["ends-early"]}))
+    assert (engine.options.batch_type, engine.options.max_batch_size) == ("tokens", 512)
+    recorded = reference.recording(engine)
+    engine.translate_pieces(seed_sentences)  # the first call has its probe
+    recorded.batches.clear()
+    engine.translate_pieces(seed_sentences)
+    padded = [len(batch) * max(map(len, batch)) for batch in recorded.batches]
+    assert max(padded) <= 512
+    assert sum(map(len, recorded.batches)) == len(seed_sentences)
+    # Full: one more input (the next batch's longest) would not have fitted; the last is the rest.
+    assert all((len(batch) + 1) * max(map(len, batch)) > 512 for batch in recorded.batches[:-1])
+    sizes = [len(batch) for batch in recorded.batches]
+    assert sizes[0] < sizes[-2], "the longest sentences go fewer to a batch"
 
 
 def test_a_model_that_runs_to_its_limits_stops_sharing_them(engine_builds, seed_sentences):

@@ -83,8 +83,12 @@ class DecodeOptions:
     replace_unknowns: bool = True
     #: CTranslate2 compute type; "default" keeps the weights as the package saved them.
     compute_type: str = "default"
-    max_batch_size: int = field(default=24, metadata=_SPEED_ONLY)
-    batch_type: str = field(default="examples", metadata=_SPEED_ONLY)
+    #: Batches of at most 512 padded source tokens: as fast as batches of 24
+    #: sentences on the seed (the longest batches go first, two at once) and half
+    #: the decoding memory, since a batch of long sentences holds no more
+    #: positions than one of short ones (bench/README.md).
+    max_batch_size: int = field(default=512, metadata=_SPEED_ONLY)
+    batch_type: str = field(default="tokens", metadata=_SPEED_ONLY)
     #: Two translators of one thread each beat one translator of two threads by
     #: about 1.5x on 2 cores: beam-search steps on small batches do not keep two
     #: threads busy.
