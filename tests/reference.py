@@ -45,13 +45,16 @@ class Recording:
 
     def __init__(self, translator):
         self.translator = translator
-        self.sources: list[list[str]] = []
         self.calls: list[tuple[int, int]] = []
         self.batches: list[list[list[str]]] = []
         self.prefixes: list = []
 
+    @property
+    def sources(self) -> list[list[str]]:
+        """Every source given, in call order."""
+        return [source for batch in self.batches for source in batch]
+
     def translate_batch(self, source, **kwargs):
-        self.sources.extend(source)
         self.calls.append((len(source), kwargs["max_decoding_length"]))
         self.batches.append(list(source))
         self.prefixes.append(kwargs.get("target_prefix"))
