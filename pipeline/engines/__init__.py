@@ -83,10 +83,10 @@ class DecodeOptions:
     replace_unknowns: bool = True
     #: CTranslate2 compute type; "default" keeps the weights as the package saved them.
     compute_type: str = "default"
-    #: Batches of at most 512 padded source tokens: as fast as batches of 24
-    #: sentences on the seed (the longest batches go first, two at once) and half
-    #: the decoding memory, since a batch of long sentences holds no more
-    #: positions than one of short ones (bench/README.md).
+    #: Batches of at most 512 padded source tokens: about half the peak memory of
+    #: batches of 24 sentences on the seed (the longest batches go first, two at
+    #: once), since a batch of long sentences holds no more positions than one of
+    #: short ones, at about 0.85x their translation speed (bench/README.md).
     max_batch_size: int = field(default=512, metadata=_SPEED_ONLY)
     batch_type: str = field(default="tokens", metadata=_SPEED_ONLY)
     #: Two translators of one thread each beat one translator of two threads by
