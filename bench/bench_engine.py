@@ -171,7 +171,7 @@ def report(title: str, arms: list[Arm]) -> None:
               f"{arm.rate(statistics.median, True):8.2f}   ({len(arm.seconds)} runs)")
 
 
-def ratio_line(name: str, arm: Arm, ceilings: list[Arm], rounds: int, target: str | None = "≥ 0.9") -> None:
+def ratio_line(name: str, arm: Arm, ceilings: list[Arm], rounds: int, target: str = "≥ 0.9") -> None:
     """``arm`` against the fastest ceiling (by median), in wall time and in CPU time
     (sentences per CPU second of this process: what a loaded machine disturbs least)."""
     for cpu, unit in ((False, "wall"), (True, "CPU")):
@@ -406,7 +406,7 @@ def main() -> None:
                f"{load_average()}):", arms)
         ratio_line(f"duizhao run's translation stage, {name}", run, ceilings, count)
         for label, arm in variants.items():
-            ratio_line(f"duizhao run's translation stage, {name}, {label}", arm, ceilings, count, target=None)
+            ratio_line(f"duizhao run's translation stage, {name}, {label}", arm, ceilings, count, target="")
             cost = arm.rate(statistics.median) / run.rate(statistics.median)
             print(f"  {label} / default batching: median {cost:.2f}")
             figure(f"duizhao run's translation stage, {name}: {label} / default",
