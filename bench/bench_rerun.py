@@ -18,8 +18,8 @@ printed with the load average.
   decoding buffers and the reading aids: one wired to end its translations as a
   trained model does, with the default batching (512 padded tokens), with batches of
   128 tokens (README.md's setting for a machine short of memory) and with the old
-  default of 24 sentences, and one of plain random weights, which decodes every sentence to its length limit (so
-  its time is an upper bound).
+  default of 24 sentences, and one of plain random weights, which decodes every
+  sentence to its length limit (so its time is an upper bound).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ PLACEHOLDERS = placeholder_symbols()
 SMALL_FILE = "台州市域铁路S1线正式开通运营，全长52.4公里，设车站15座。\n"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import BASE_MODEL, LENGTH_RATIO  # noqa: E402  (the shape of a real Argos zh→en model)
+from bench_engine import BASE_MODEL, LENGTH_RATIO, OLD_SENTENCES, SAVING_TOKENS  # noqa: E402  (the shape of a real Argos zh→en model)
 from figures import figure  # noqa: E402
 from variants import longer  # noqa: E402
 
@@ -151,8 +151,9 @@ def warm_paths(runs: int, home: Path) -> None:
 #: into runs of one limit: slower (an upper bound on time), smaller buffers.
 COLD_RUNS = [
     ("ends like a trained model", {"length_ratio": LENGTH_RATIO}, "", 3),
-    ("ends like a trained model", {"length_ratio": LENGTH_RATIO}, "max_batch_size = 128", 3),
-    ("ends like a trained model", {"length_ratio": LENGTH_RATIO}, 'batch_type = "examples"\nmax_batch_size = 24', 2),
+    ("ends like a trained model", {"length_ratio": LENGTH_RATIO}, f"max_batch_size = {SAVING_TOKENS}", 3),
+    ("ends like a trained model", {"length_ratio": LENGTH_RATIO},
+     f'batch_type = "examples"\nmax_batch_size = {OLD_SENTENCES}', 2),
     ("random weights, decodes to its limits", {}, "", 2),
 ]
 
