@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from pipeline.errors import DuizhaoError, SourceError
+from pipeline.core.errors import DuizhaoError, SourceError
 from pipeline.source import MARKDOWN_SUFFIXES
 
 T = TypeVar("T")

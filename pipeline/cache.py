@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import DuizhaoError
+from pipeline.core.config import default_cache_path
+from pipeline.core.errors import DuizhaoError
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +96,6 @@ class CacheInfo:
     by_signature: dict[str, int] = field(default_factory=dict)
 
 
-def default_path() -> Path:
-    """``$DUIZHAO_CACHE``, else ``<user cache dir>/duizhao/translations.sqlite3``."""
-    env = os.environ.get("DUIZHAO_CACHE")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("duizhao")) / "translations.sqlite3"
-
-
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
@@ -139,7 +130,7 @@ class TranslationCache:
     def __init__(
         self, path: str | os.PathLike[str] | None = None, *, warn: Callable[[str], None] | None = None
     ):
-        self.path = Path(path) if path is not None else default_path()
+        self.path = Path(path) if path is not None else default_cache_path()
         self._warn = warn or log.warning
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()

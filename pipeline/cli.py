@@ -10,13 +10,13 @@ import sys
 import click
 
 from pipeline import __version__
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 
 
 def _echo(message: object = None, **kwargs) -> None:
-    """``click.echo`` of text made safe for a terminal (:func:`pipeline.report.printable`):
+    """``click.echo`` of text made safe for a terminal (:func:`pipeline.core.text.printable`):
     a source, a file name or a glossary note can hold escape sequences."""
-    from pipeline.report import printable
+    from pipeline.core.text import printable
 
     click.echo(None if message is None else printable(str(message)), **kwargs)
 
@@ -26,7 +26,7 @@ class _Group(click.Group):
     every error message is made safe for a terminal."""
 
     def invoke(self, ctx: click.Context):
-        from pipeline.report import printable
+        from pipeline.core.text import printable
 
         try:
             return super().invoke(ctx)
@@ -49,7 +49,7 @@ def cli() -> None:
 
 def _variant_option(command):
     """--variant, the reader's Traditional script (the ``variant`` setting)."""
-    from pipeline.config import VARIANTS
+    from pipeline.core.config import VARIANTS
 
     return click.option(
         "--variant", type=click.Choice(VARIANTS), default=None,
@@ -105,11 +105,11 @@ _SETTING_PARAMS = {
 def _engine_options(command=None, *, engine: bool = True):
     """--engine, --model, --base-url and the decoding options; with the command's
     own -o/-g/--cache they become ``config``, the settings in force
-    (:func:`pipeline.config.load_config`: options over duizhao.toml over defaults).
+    (:func:`pipeline.core.config.load_config`: options over duizhao.toml over defaults).
     ``engine=False`` leaves --engine to the command."""
     if command is None:
         return functools.partial(_engine_options, engine=engine)
-    from pipeline.config import ENGINE_NAMES
+    from pipeline.core.config import ENGINE_NAMES
 
     options = [
         click.option("--engine", "engine_name", type=click.Choice(ENGINE_NAMES), default=None,
@@ -146,7 +146,7 @@ def _engine_options(command=None, *, engine: bool = True):
 def _config(params: dict):
     """The settings in force, with the options among ``params`` (command
     parameters, ``None`` when not given) over duizhao.toml."""
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
 
     return load_config({key: params.get(name) for key, name in _SETTING_PARAMS.items() if name in params})
 
@@ -419,7 +419,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
             counts["documents"] += bool(failing)
 
         summary = _run_many(sources, None, make_engine, cache_path, glossaries, ("json",), flags_of)
-        from pipeline.report import plural
+        from pipeline.core.text import plural
 
         _echo(f"{plural(counts['shown'], 'flag')}, {counts['failing']} at {fail_on} or worse "
               f"in {counts['documents']} of {plural(summary.written, 'document')}")
@@ -464,7 +464,7 @@ def render(document_json: str, output_dir: str | None, formats: tuple[str, ...],
     from pathlib import Path
 
     from pipeline.cache import TranslationCache
-    from pipeline.model import read_document_json
+    from pipeline.core.model import read_document_json
     from pipeline.render.index import INDEX_NAME
     from pipeline.run import write_outputs
 
@@ -525,7 +525,7 @@ def eval_command(source: str, reference: str, engine_specs: tuple[str, ...], con
     import json
 
     from pipeline.cache import TranslationCache
-    from pipeline.config import ENGINE_NAMES
+    from pipeline.core.config import ENGINE_NAMES
     from pipeline.evaluate import evaluate, table
     from pipeline.glossary import glossary_files, load_glossaries
 
@@ -559,7 +559,7 @@ def engines_command(config) -> None:
     force (--engine, duizhao.toml, default argos) is marked with *; the exit status
     is 1 when it is not ready.
     """
-    from pipeline.config import ENGINE_NAMES
+    from pipeline.core.config import ENGINE_NAMES
     from pipeline.engines.settings import NEEDS, EngineSettings, readiness
 
     chosen = config["engine.name"]
@@ -586,7 +586,7 @@ def glossary_group() -> None:
 
 def _glossary_files(files: tuple[str, ...]) -> list[str]:
     """FILES (files or folders), else the glossary in force; at least one file."""
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
     from pipeline.glossary import glossary_files
 
     sources = list(files) or load_config().paths("glossary")
@@ -605,7 +605,7 @@ def glossary_check(files: tuple[str, ...]) -> None:
 
     chosen = _glossary_files(files)
     glossary = load_glossaries(chosen)
-    from pipeline.report import plural
+    from pipeline.core.text import plural
 
     _echo(f"OK: {plural(len(glossary), 'entry', 'entries')} in {plural(len(chosen), 'file')}: {', '.join(chosen)}")
 
@@ -645,7 +645,7 @@ def glossary_list(files: tuple[str, ...], sources: tuple[str, ...]) -> None:
     from collections import Counter
 
     from pipeline.glossary import count_in, load_glossaries
-    from pipeline.report import plural
+    from pipeline.core.text import plural
 
     glossary = load_glossaries(_glossary_files(files))
     entries = sorted(glossary.entries, key=lambda e: (e.file, e.line))
@@ -686,7 +686,7 @@ def glossary_add(zh: str, en: str, note: str, variants: str, path: str | None) -
     """Append the entry ZH → EN to a glossary file without disturbing the rest of it."""
     from pathlib import Path
 
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
     from pipeline.glossary import add_entry, glossary_files
 
     if path is None:
@@ -713,7 +713,7 @@ def glossary_suggest(sources: tuple[str, ...], glossaries: tuple[str, ...], limi
     documents they occur in, then by count, with a context line from each of up
     to three documents.
     """
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
     from pipeline.glossary import append_drafts, glossary_files, load_glossaries
     from pipeline.suggest import suggest_terms
 
@@ -730,7 +730,7 @@ def glossary_suggest(sources: tuple[str, ...], glossaries: tuple[str, ...], limi
             _echo(f"        {source}: {context}")
     if tsv_path:
         append_drafts(tsv_path, candidates)
-        from pipeline.report import plural
+        from pipeline.core.text import plural
 
         _echo(f"Appended {plural(len(candidates), 'draft row')} to {tsv_path}: "
               "remove the leading '# ' and fill in en.")
@@ -752,7 +752,7 @@ def glossary_export(files: tuple[str, ...], path: str, fmt: str | None) -> None:
     fmt = format_of(path, fmt)
     glossary = load_glossaries(_glossary_files(files))
     written = export_termbase(glossary, path, fmt)
-    from pipeline.report import plural
+    from pipeline.core.text import plural
 
     _echo(f"Wrote {plural(len(glossary), 'entry', 'entries')} to {written} ({fmt})")
 
@@ -773,7 +773,7 @@ def glossary_import(file: str, into: str | None, fmt: str | None) -> None:
     result = import_termbase(file, into, fmt)
     for message in result.skipped:
         _echo(f"Skipped {message}", err=True)
-    from pipeline.report import plural
+    from pipeline.core.text import plural
 
     _echo(f"{result.target}: {plural(len(result.added), 'entry', 'entries')} added, "
                f"{len(result.already_there)} already there, {len(result.skipped)} skipped")
@@ -792,7 +792,7 @@ def edits_group() -> None:
 def edits_import(file: str, source: str | None) -> None:
     """Merge FILE (saved from the reader) into <stem>.edits.tsv beside its source."""
     from pipeline.edits import import_edits, source_of
-    from pipeline.report import plural
+    from pipeline.core.text import plural
 
     source = source if source is not None else str(source_of(file))
     target, added, replaced = import_edits(file, source)
@@ -875,7 +875,7 @@ class _RunProgress:
         self._draw(force=True)
 
     def line(self) -> str:
-        from pipeline.report import eta
+        from pipeline.core.text import eta
 
         elapsed = self.clock() - self.started
         rate = self.sentences / elapsed if elapsed > 0 else 0.0
@@ -929,7 +929,7 @@ def models_list() -> None:
             "Install one with `duizhao models install`."
         )
         return
-    from pipeline.report import human_size
+    from pipeline.core.text import human_size
 
     rows = [("LANGUAGES", "VERSION", "SIZE", "PATH")] + [
         (p.pair, p.package_version, human_size(p.size_bytes), str(p.path)) for p in installed
@@ -957,7 +957,7 @@ def models_install(from_code: str, to_code: str, package_file: str | None) -> No
     else:
         with _ProgressBar(f"Downloading {from_code}→{to_code} model") as bar:
             info = packages.install_from_index(from_code, to_code, bar)
-    from pipeline.report import human_size
+    from pipeline.core.text import human_size
 
     _echo(
         f"Installed {info.pair} model {info.name} (version {info.package_version}, "
@@ -984,10 +984,11 @@ def cache_group() -> None:
 def _existing_cache(cache_path: str | None, if_missing: str):
     """The translation cache at ``cache_path`` (or the default), or ``None`` after
     saying ``if_missing`` when no cache file exists yet (none is created)."""
-    from pipeline.cache import TranslationCache, default_path
-    from pipeline.config import load_config
+    from pipeline.cache import TranslationCache
+    from pipeline.core.config import default_cache_path
+    from pipeline.core.config import load_config
 
-    path = load_config({"cache": cache_path}).path("cache") or default_path()
+    path = load_config({"cache": cache_path}).path("cache") or default_cache_path()
     if not path.exists():
         _echo(f"Cache: {path} ({if_missing})")
         return None
@@ -1003,7 +1004,7 @@ def cache_info(cache_path: str | None) -> None:
         return
     with cache:
         info = cache.info()
-    from pipeline.report import human_size
+    from pipeline.core.text import human_size
 
     _echo(f"Cache: {info.path}")
     _echo(f"Translations: {info.entries}  ({human_size(info.size_bytes)} on disk)")

@@ -161,9 +161,9 @@ def _jieba_cache_folder() -> str | None:
     temporary folder) when it cannot be written."""
     import os
 
-    from pipeline.cache import default_path
+    from pipeline.core.config import default_cache_path
 
-    folder = default_path().parent
+    folder = default_cache_path().parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -32,9 +32,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.errors import DuizhaoError
-from pipeline.model import Document, Flag
-from pipeline.report import plural
+from pipeline.core.errors import DuizhaoError
+from pipeline.core.model import Document, Flag
+from pipeline.core.text import plural
 
 COLUMNS = ("source", "machine", "english")
 #: The optional column of flag codes marked resolved.
@@ -145,7 +145,7 @@ def format_edits(edits: Iterable[Edit], source_name: str = "") -> str:
 
 
 def write_edits(path: str | Path, edits: Iterable[Edit], source_name: str = "") -> Path:
-    from pipeline.atomic import write_text_atomic
+    from pipeline.core.atomic import write_text_atomic
 
     return write_text_atomic(path, format_edits(edits, source_name))
 

@@ -50,7 +50,7 @@ from pipeline.glossary import (
     settle_marks,
     strip_placeholders,
 )
-from pipeline.model import Document, Sentence
+from pipeline.core.model import Document, Sentence
 from pipeline.translate import Backend, TranslateStats, Translator, translate_texts
 
 

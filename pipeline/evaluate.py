@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import DuizhaoError, PathError
-from pipeline.report import plural
+from pipeline.core.errors import DuizhaoError, PathError
+from pipeline.core.text import plural
 
 #: File suffixes read as parallel text rather than as a document.
 PARALLEL_SUFFIXES = (".tmx", ".tsv")
@@ -139,7 +139,7 @@ def _read_tmx(data: bytes, path: Path) -> list[tuple[str, str]]:
 def load_source(path: str | Path):
     """The document to translate: a TMX or TSV file is a document of its Chinese
     segments, one paragraph each; anything else is read as ``duizhao run`` reads it."""
-    from pipeline.model import Block, Document, Sentence
+    from pipeline.core.model import Block, Document, Sentence
     from pipeline.run import load_document
     from pipeline.source import detect_script, to_simplified
 

@@ -34,9 +34,9 @@ from pathlib import Path
 
 import regex
 
-from pipeline.errors import DuizhaoError
-from pipeline.model import ATOMIC_MARKS, Flag, Mark, Sentence, Slot, TermMatch
-from pipeline.report import plural
+from pipeline.core.errors import DuizhaoError
+from pipeline.core.model import ATOMIC_MARKS, Flag, Mark, Sentence, Slot, TermMatch
+from pipeline.core.text import plural
 from pipeline.segment import joiner
 from pipeline.source import to_simplified
 
@@ -582,7 +582,7 @@ def count_in(text: str, glossary: Glossary) -> Counter:
 def add_entry(zh: str, en: str, *, note: str = "", variants: str = "", path: str | Path | None = None) -> str:
     """Append an entry to a glossary file, leaving every existing byte as it was.
     Returns the new entry's ``file:line``."""
-    from pipeline.atomic import write_text_atomic
+    from pipeline.core.atomic import write_text_atomic
 
     target = Path(path) if path is not None else (default_files() or [DEFAULT_DIR / "glossary.tsv"])[-1]
     values = {"zh": zh.strip(), "en": en.strip(), "note": note.strip(), "variants": variants.strip()}
@@ -620,7 +620,7 @@ def add_entry(zh: str, en: str, *, note: str = "", variants: str = "", path: str
 def append_drafts(path: str | Path, candidates: Iterable[object]) -> None:
     """Append candidates as commented-out rows (``# zh<TAB><TAB>note``) for the user
     to fill in: remove the ``# `` and write the English."""
-    from pipeline.atomic import write_text_atomic
+    from pipeline.core.atomic import write_text_atomic
 
     target = Path(path)
     text = target.read_text(encoding="utf-8-sig") if target.exists() else "\t".join(COLUMNS) + "\n"

@@ -10,7 +10,7 @@ footnote definitions, tables (one cell a unit), code and front matter
 (``continues``), so that a photo's image line, caption and credit can stand
 apart from the body; segmentation joins the other lines back.
 
-Inline structure becomes :class:`~pipeline.model.Mark` spans on the plain text:
+Inline structure becomes :class:`~pipeline.core.model.Mark` spans on the plain text:
 bold, italic, strikethrough and links (their text is translated), and inline
 code, images, footnote references, autolinks, inline HTML and hard breaks,
 which are kept as written. Every mark remembers its Markdown exactly as the
@@ -29,7 +29,7 @@ from functools import lru_cache
 
 import regex
 
-from pipeline.model import Mark
+from pipeline.core.model import Mark
 from pipeline.segment import Cell, Piece, Table, joiner
 
 #: A heading's trailing attribute list (VitePress, pandoc, markdown-it-attrs): {#id .class}.

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ def _extract_checked(
     """Check ``archive`` is a usable package for the pair of at most ``max_bytes``
     extracted, extract it under ``into``, load its models once and return the
     package folder. ``label`` names the archive in messages."""
-    from pipeline.report import human_size
+    from pipeline.core.text import human_size
 
     fix = "download the .argosmodel file again, or run `duizhao models install` to fetch it"
     try:
@@ -510,7 +510,7 @@ def available_packages(index_url: str | None = None, timeout: float = DEFAULT_TI
 def _keep_local_index(data: list) -> None:
     """Keep the index just read where Argos keeps its copy, for the next time there
     is no network (a copy that cannot be written only costs that hint)."""
-    from pipeline.atomic import write_text_atomic
+    from pipeline.core.atomic import write_text_atomic
 
     path = local_index_path()
     try:

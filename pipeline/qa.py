@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import regex
 
 from pipeline.glossary import complies
-from pipeline.model import ATOMIC_MARKS, Document, Flag, Sentence
+from pipeline.core.model import ATOMIC_MARKS, Document, Flag, Sentence
 
 SEVERITIES = ("info", "warning", "error")
 

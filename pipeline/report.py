@@ -5,24 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-import regex
 
-from pipeline.model import KINDS, Document
+from pipeline.core.model import KINDS, Document
+from pipeline.core.text import plural
 
 if TYPE_CHECKING:
     from pipeline.run import RunSummary
-
-
-#: What a terminal must never receive raw: control characters (ESC sequences that
-#: retitle or clear it, carriage returns, C1 controls such as CSI) and the
-#: bidirectional controls that reorder what it shows. Line breaks and tabs stay.
-_UNPRINTABLE = regex.compile(r"[[\p{Cc}\p{Bidi_Control}]--[\n\t]]", flags=regex.V1)
-
-
-def printable(text: str) -> str:
-    """``text`` safe to print: each character of :data:`_UNPRINTABLE` shown as an
-    escape (``\\u001b``), which also reads as the same character in JSON."""
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def summarize(document: Document) -> str:
@@ -112,21 +100,6 @@ def orphaned_edits(document: Document) -> list[str]:
     return lines
 
 
-def human_size(size: int) -> str:
-    """``size`` bytes as the CLI shows sizes: ``512 B``, ``253.0 KB``, ``1.1 GB``."""
-    value = float(size)
-    for unit in ("B", "KB", "MB"):
-        if value < 1000:
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``"1 document"``, ``"2 documents"``."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
-
-
 def many_summary(summary: RunSummary, seconds: float, verb: str = "written") -> str:
     """The last line of a run of many documents: documents written and failed,
     then what was translated and what came from the cache (each distinct text once)."""
@@ -136,14 +109,6 @@ def many_summary(summary: RunSummary, seconds: float, verb: str = "written") -> 
         f"{plural(summary.sentences, 'sentence')}: {summary.translated} translated, "
         f"{summary.cached} from cache{requests}, {seconds:.1f} s"
     )
-
-
-def eta(seconds: float) -> str:
-    """``"0:42"``, ``"12:05"``, ``"3:02:10"``."""
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
 def flag_summary(document: Document) -> str:

@@ -32,11 +32,11 @@ from pathlib import Path
 from pipeline.archive import Job, Workers
 from pipeline.cache import TranslationCache
 from pipeline.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 from pipeline.engines import glossary_mode, request_counts
 from pipeline.enforce import translate_with_glossary
 from pipeline.glossary import Glossary, annotate_terms, default_files, glossary_files, load_glossaries
-from pipeline.model import Document
+from pipeline.core.model import Document
 from pipeline.qa import check_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import write_index

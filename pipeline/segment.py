@@ -1,4 +1,4 @@
-"""Layout repair: a decoded source → a :class:`~pipeline.model.Document` of blocks.
+"""Layout repair: a decoded source → a :class:`~pipeline.core.model.Document` of blocks.
 
 Real sources are text pulled out of newspaper pages, PDFs and web CMSs, and web
 pages saved as Markdown. Both give the same kind of block stream (*pieces*),
@@ -41,7 +41,7 @@ from pathlib import Path
 
 import regex
 
-from pipeline.model import ATOMIC_MARKS, VERBATIM_KINDS, Block, Document, Dropped, Flag, Mark, Sentence
+from pipeline.core.model import ATOMIC_MARKS, VERBATIM_KINDS, Block, Document, Dropped, Flag, Mark, Sentence
 from pipeline.sentences import NOTE_MARKER, split_sentences
 from pipeline.source import SourceText, read_source, to_simplified
 

@@ -39,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.errors import SourceError
+from pipeline.core.errors import SourceError
 
 #: Legacy encodings tried after UTF-8, all strict. cp950 is Big5 with the
 #: Microsoft extensions most Big5 files written on Windows actually use.

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import regex
 
 from pipeline.glossary import Glossary, match_key
-from pipeline.model import Document
+from pipeline.core.model import Document
 
 # A quotation that is a term, not speech: no sentence-final marks inside.
 _QUOTED = regex.compile(r"[“「『]([^“”「」『』。！？!?]{2,12})[”」』]")

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 from pipeline.glossary import COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, load_glossaries, match_key
 from pipeline.render.tmx import xml_text
-from pipeline.report import plural
+from pipeline.core.text import plural
 
 FORMATS = ("tbx", "csv")
 TBX_NAMESPACE = "urn:iso:std:iso:30042:ed-2"
@@ -78,7 +78,7 @@ def format_of(path: str | Path, chosen: str | None = None) -> str:
 
 def export_termbase(glossary: Glossary, path: str | Path, fmt: str | None = None) -> Path:
     """Write ``glossary``'s entries to ``path`` as TBX or CSV (atomically)."""
-    from pipeline.atomic import write_text_atomic
+    from pipeline.core.atomic import write_text_atomic
 
     fmt = format_of(path, fmt)
     entries = ordered_entries(glossary)
@@ -237,7 +237,7 @@ def import_termbase(path: str | Path, into: str | Path | None = None, fmt: str |
     any other clash (the same Chinese with another English, a form that belongs to
     another entry) refuses the whole import and the file is not touched.
     """
-    from pipeline.atomic import write_text_atomic
+    from pipeline.core.atomic import write_text_atomic
 
     terms, skipped = read_termbase(path, fmt)
     target = Path(into) if into is not None else DEFAULT_DIR / f"{Path(path).stem}.tsv"

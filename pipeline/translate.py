@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipeline.cache import TranslationCache
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 
 
 class Translator(Protocol):

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.edits import edits_path
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 from pipeline.glossary import DEFAULT_DIR, glossary_files
 from pipeline.render.formats import DEFAULT_FORMATS
 

@@ -16,8 +16,8 @@ from fakes import FakeEngine
 from pipeline.archive import ClashError, Job, discover, windows
 from pipeline.cache import TranslationCache
 from pipeline.cli import cli
-from pipeline.errors import SourceError
-from pipeline.model import Document
+from pipeline.core.errors import SourceError
+from pipeline.core.model import Document
 from pipeline.run import load_document, run_many
 
 

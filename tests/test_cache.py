@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cache import MIGRATIONS, CacheError, TranslationCache, default_path
+from pipeline.cache import MIGRATIONS, CacheError, TranslationCache
+from pipeline.core.config import default_cache_path
 
 
 @pytest.fixture
@@ -139,10 +140,10 @@ def test_corruption_found_mid_run_is_logged_and_rebuilt(db_path: Path, caplog):
 
 def test_default_path_follows_env_then_user_cache_dir(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("DUIZHAO_CACHE", str(tmp_path / "mine.sqlite3"))
-    assert default_path() == tmp_path / "mine.sqlite3"
+    assert default_cache_path() == tmp_path / "mine.sqlite3"
     monkeypatch.delenv("DUIZHAO_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert default_path() == tmp_path / "xdg" / "duizhao" / "translations.sqlite3"
+    assert default_cache_path() == tmp_path / "xdg" / "duizhao" / "translations.sqlite3"
 
 
 def test_a_cache_locked_by_another_process_is_a_clear_error(db_path: Path, monkeypatch):

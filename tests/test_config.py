@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import pipeline.engines.settings
 from fakes import FakeEngine
 from pipeline.cli import cli
-from pipeline.config import SETTINGS, ConfigError, load_config
+from pipeline.core.config import SETTINGS, ConfigError, load_config
 from pipeline.engines import DecodeOptions
 from pipeline.engines.settings import EngineSettings
 

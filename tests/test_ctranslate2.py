@@ -19,7 +19,7 @@ from pipeline.engines import BrokenPackageError, DecodeOptions, Engine, EngineEr
 from pipeline.engines.ctranslate2 import CTranslate2Engine
 from pipeline.engines.seq2seq import Framing
 from pipeline.engines.settings import EngineSettings, readiness
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 from pipeline.glossary import complies, placeholder_symbols
 from pipeline.run import run
 from pipeline.testing import cached_ct2_model

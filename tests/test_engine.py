@@ -20,7 +20,7 @@ import sentencepiece
 from pipeline.engines import DecodeOptions, Engine, EngineError, BrokenPackageError, create_engine
 from pipeline.engines.argos import ArgosEngine
 from pipeline.engines.seq2seq import LimitLog
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 from pipeline.glossary import placeholder_symbols
 from pipeline.testing import build_argos_package, cached_argos_package, extract_package
 

@@ -27,7 +27,7 @@ from fakes import FakeEngine
 from pipeline.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.glossary import load_glossaries
-from pipeline.model import KINDS, Flag
+from pipeline.core.model import KINDS, Flag
 from pipeline.qa import check_document
 from pipeline.render.formats import (
     DEFAULT_FORMATS,

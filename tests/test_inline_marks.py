@@ -18,7 +18,7 @@ from fakes import DroppingEngine, DuplicatingEngine, FakeEngine, GarblingEngine,
 from pipeline.cache import TranslationCache
 from pipeline.engines import Request
 from pipeline.glossary import PLACEHOLDER_PATTERN, load_glossaries
-from pipeline.model import ATOMIC_MARKS, Mark
+from pipeline.core.model import ATOMIC_MARKS, Mark
 from pipeline.run import translate_document
 from pipeline.segment import segment
 from pipeline.source import SourceText, detect_script

@@ -7,7 +7,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.model import Block, Document, Flag, Sentence, TermMatch
+from pipeline.core.model import Block, Document, Flag, Sentence, TermMatch
 from pipeline.qa import _WORD_NUMBERS, _number_words, check_document, check_sentence, flags_at_least, missing_numbers
 
 

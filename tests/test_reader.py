@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from pipeline.cache import TranslationCache
 from pipeline.dictionary import cedict_entries, split_words, tone_marks
-from pipeline.model import Block, Document, Flag, Sentence, TermMatch
+from pipeline.core.model import Block, Document, Flag, Sentence, TermMatch
 from pipeline.render.reader import render, script_json
 from pipeline.run import load_document, translate_document
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_reader import REPO, hostile_document, long_document, seed_document, small_document, unbreakable_document
 
-from pipeline.config import VARIANTS
+from pipeline.core.config import VARIANTS
 from pipeline.render.reader import render
 from pipeline.run import load_document
 

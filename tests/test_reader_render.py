@@ -15,7 +15,7 @@ from test_reader import REPO, SEED, edited_document, hostile_document, seed_docu
 import pipeline.engines.settings
 from fakes import FakeEngine
 from pipeline.cli import cli
-from pipeline.model import SCHEMA_VERSION, Document, DocumentJSONError, read_document_json
+from pipeline.core.model import SCHEMA_VERSION, Document, DocumentJSONError, read_document_json
 
 GLOSSARY = REPO / "glossary" / "taizhou.tsv"
 MADE = re.compile(r"<dt>Made</dt><dd>[^<]*</dd>")

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from pipeline.model import Block, Document, Sentence
+from pipeline.core.model import Block, Document, Sentence
 from pipeline.render import reader
 
 NOW = datetime(2026, 12, 1, 12, 0)

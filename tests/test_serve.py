@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import INTERRUPTIBLE, child_process
 
-from pipeline.atomic import write_text_atomic
+from pipeline.core.atomic import write_text_atomic
 from pipeline.serve import ReaderServer, ServeError, content_version
 
 PAGE = "<!DOCTYPE html><html><head><title>t</title></head><body><p>第一版</p></body></html>\n"

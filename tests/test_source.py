@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from pipeline.errors import SourceError
+from pipeline.core.errors import SourceError
 from pipeline.run import load_document
 from pipeline.source import read_source, to_simplified
 

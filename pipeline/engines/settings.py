@@ -3,7 +3,7 @@
 :class:`EngineSettings` holds everything an engine is made from, as plain
 values: it is frozen and picklable, so a worker process (a Ray actor) can
 re-create the same engine with :func:`build_engine`. Its defaults are those of
-:data:`pipeline.config.SETTINGS`; :meth:`EngineSettings.from_config` takes the
+:data:`pipeline.core.config.SETTINGS`; :meth:`EngineSettings.from_config` takes the
 settings in force (project file, options).
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import Config, setting
+from pipeline.core.config import Config, setting
 from pipeline.engines import DecodeOptions, Engine, EngineError, create_engine
 
 __all__ = ["EngineSettings", "build_engine", "readiness", "NEEDS"]
@@ -33,7 +33,7 @@ def _default(key: str) -> Any:
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """What :func:`build_engine` needs; see :data:`pipeline.config.SETTINGS` for
+    """What :func:`build_engine` needs; see :data:`pipeline.core.config.SETTINGS` for
     the meaning of each field (``engine.<field>``). ``model`` is a folder for
     argos and ctranslate2 (absolute once resolved), a model name for openai."""
 
@@ -127,7 +127,7 @@ def readiness(settings: EngineSettings) -> tuple[bool, str]:
     """Whether the engine ``settings`` describe can translate now, and one line
     saying why (or why not): its model found, its server answering. Nothing is
     downloaded; the model is not loaded."""
-    from pipeline.errors import DuizhaoError
+    from pipeline.core.errors import DuizhaoError
 
     try:
         if settings.name == "openai" and not settings.model:

@@ -1,1 +1,1 @@
-"""Renderers of a translated :class:`~pipeline.model.Document`."""
+"""Renderers of a translated :class:`~pipeline.core.model.Document`."""

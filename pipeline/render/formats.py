@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import DuizhaoError
-from pipeline.model import Document
+from pipeline.core.errors import DuizhaoError
+from pipeline.core.model import Document
 
 
 class FormatError(DuizhaoError):
@@ -85,7 +85,7 @@ def write_formats(
     exporters that take it; the reader links to the library page in the folder
     ``library`` (:mod:`pipeline.render.index`) and shows Traditional script as
     OpenCC's ``variant`` makes it."""
-    from pipeline.atomic import write_texts_atomic
+    from pipeline.core.atomic import write_texts_atomic
 
     chosen = [FORMATS[name] for name in parse_formats(formats)]
     stem = Path(document.source).stem
@@ -103,7 +103,7 @@ def check_output_owner(source: str | Path, output_dir: str | Path) -> None:
     """Refuse to write ``source``'s outputs over those of another source that
     still exists (``x.md`` and ``x.txt`` both write ``x.json``): the existing
     ``<stem>.json`` names the source it was made from."""
-    from pipeline.atomic import OutputError
+    from pipeline.core.atomic import OutputError
 
     made = Path(output_dir) / f"{Path(source).stem}.json"
     try:

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pipeline import __version__
-from pipeline.model import VERBATIM_KINDS
+from pipeline.core.model import VERBATIM_KINDS
 
 INDEX_NAME = "index.html"
 #: Rows of the last build, by JSON file (size and mtime_ns): the page of a large
@@ -40,7 +40,7 @@ SEVERITIES = ("error", "warning", "info")
 
 def write_index(output_dir: str | Path, *, now: datetime | None = None) -> Path:
     """Rebuild ``<output_dir>/index.html`` from the document JSON files under it."""
-    from pipeline.atomic import write_text_atomic
+    from pipeline.core.atomic import write_text_atomic
 
     root = Path(output_dir)
     memo = _read_memo(root / MEMO_NAME)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import regex
 
-from pipeline.model import ATOMIC_MARKS, Block, Document, Mark, Sentence
+from pipeline.core.model import ATOMIC_MARKS, Block, Document, Mark, Sentence
 
 #: Escaped with a backslash (both Python-Markdown and GitHub honour these escapes).
 _BACKSLASHED = frozenset("\\`*_[]#")

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import regex
 
 from pipeline import __version__
-from pipeline.model import Block, Document, Sentence
+from pipeline.core.model import Block, Document, Sentence
 
 if TYPE_CHECKING:
     from pipeline.dictionary import AidsStore
@@ -56,7 +56,7 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
     (``s2t``, ``s2tw``, ``s2twp``, ``s2hk``; default: the ``variant`` setting's)."""
     from markupsafe import Markup
 
-    from pipeline.config import setting
+    from pipeline.core.config import setting
     from pipeline.qa import review_counts
 
     variant = variant or setting("variant").default
@@ -132,7 +132,7 @@ def _bytecode_cache():
     be written or a damaged file costs only the compile."""
     import jinja2
 
-    from pipeline.cache import default_path
+    from pipeline.core.config import default_cache_path
 
     class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
         def load_bytecode(self, bucket) -> None:
@@ -148,7 +148,7 @@ def _bytecode_cache():
             except OSError:
                 pass
 
-    return QuietBytecodeCache(str(default_path().parent / "templates"))
+    return QuietBytecodeCache(str(default_cache_path().parent / "templates"))
 
 
 @lru_cache(maxsize=None)

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import regex
 
 from pipeline import __version__
-from pipeline.model import Document
+from pipeline.core.model import Document
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 #: Characters that XML 1.0 does not allow in a document at all (its ``Char``

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.atomic import STALE_AFTER, OutputError, temporary_name, write_text_atomic, write_texts_atomic
+from pipeline.core.atomic import STALE_AFTER, OutputError, temporary_name, write_text_atomic, write_texts_atomic
 
 from .conftest import assert_clean_error, duizhao, fill, tiny_disk
 
@@ -114,7 +114,7 @@ def test_killed_between_two_outputs_the_old_pair_stays_and_the_next_write_cleans
     child = ("import os, signal, sys; real = os.fsync; calls = []\n"
              "def fsync(fd):\n    real(fd); calls.append(fd)\n"
              "    if len(calls) == 1: os.kill(os.getpid(), signal.SIGKILL)\n"
-             "import pipeline.atomic; pipeline.atomic.os.fsync = fsync\n"
+             "import pipeline.core.atomic; pipeline.core.atomic.os.fsync = fsync\n"
              "sys.argv[0] = 'duizhao'; from pipeline.cli import main; main()")
     killed = subprocess.run([sys.executable, "-c", child, "run", "sources/doc.txt"], cwd=done,
                             capture_output=True, text=True, timeout=120)

@@ -26,7 +26,7 @@ from pipeline.glossary import (
     restore_terms,
     unmask,
 )
-from pipeline.model import Sentence
+from pipeline.core.model import Sentence
 from pipeline.run import load_document, translate_document
 from pipeline.source import to_simplified
 

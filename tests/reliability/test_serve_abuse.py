@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from pipeline.atomic import write_text_atomic
+from pipeline.core.atomic import write_text_atomic
 from pipeline.serve import MAX_THREADS, ReaderServer
 
 survives = pytest.mark.outcome("survives")

@@ -11,7 +11,7 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.report import printable
+from pipeline.core.text import printable
 
 from .conftest import assert_clean_error, duizhao
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 
 
 class OutputError(DuizhaoError):

@@ -23,3 +23,7 @@ class PathError(DuizhaoError):
 
 class SourceError(PathError):
     """A source document cannot be read."""
+
+
+class EngineError(DuizhaoError):
+    """An engine cannot be created or cannot translate."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import DuizhaoError
+from pipeline.core.errors import DuizhaoError
 
 SCHEMA_VERSION = 1
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.engines import DecodeOptions
-from pipeline.errors import DuizhaoError
+from pipeline.core.decoding import DecodeOptions
+from pipeline.core.errors import DuizhaoError
 
 PROJECT_FILE = "duizhao.toml"
 
@@ -344,3 +344,13 @@ def _check(setting: Setting, raw: Any, where: str) -> Any:
 def setting(key: str) -> Setting:
     """The definition of the setting ``key``."""
     return _BY_KEY[key]
+
+
+def default_cache_path() -> Path:
+    """``$DUIZHAO_CACHE``, else ``<user cache dir>/duizhao/translations.sqlite3``."""
+    env = os.environ.get("DUIZHAO_CACHE")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("duizhao")) / "translations.sqlite3"

@@ -1,0 +1,40 @@
+"""Text as the command line and the messages show it: escaped for a terminal,
+counted, sized."""
+
+from __future__ import annotations
+
+import regex
+
+#: What a terminal must never receive raw: control characters (ESC sequences that
+#: retitle or clear it, carriage returns, C1 controls such as CSI) and the
+#: bidirectional controls that reorder what it shows. Line breaks and tabs stay.
+_UNPRINTABLE = regex.compile(r"[[\p{Cc}\p{Bidi_Control}]--[\n\t]]", flags=regex.V1)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: each character of :data:`_UNPRINTABLE` shown as an
+    escape (``\\u001b``), which also reads as the same character in JSON."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def human_size(size: int) -> str:
+    """``size`` bytes as the CLI shows sizes: ``512 B``, ``253.0 KB``, ``1.1 GB``."""
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1000:
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``"1 document"``, ``"2 documents"``."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def eta(seconds: float) -> str:
+    """``"0:42"``, ``"12:05"``, ``"3:02:10"``."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
