@@ -98,7 +98,7 @@ main()
 
 def make_archive(folder: Path, count: int) -> int:
     """``count`` documents under ``folder`` (ten per subfolder); returns their sentences."""
-    from pipeline.run import load_document
+    from pipeline.read import load_document
 
     shutil.rmtree(folder, ignore_errors=True)
     seed = SEED.read_text(encoding="utf-8").strip().split("\n\n")

@@ -11,7 +11,7 @@ random, but it ends each translation after about 1.2x the source's tokens, as a
 trained model does (``length_ratio``); ``--never-ends`` uses plain random weights,
 which never emit the end token and so decode every sentence to its length limit.
 
-Inputs: the 148 sentences of sources/taizhou.txt (pipeline.sentences), and the texts
+Inputs: the 148 sentences of sources/taizhou.txt (pipeline.read.sentences), and the texts
 that `duizhao run` sends to the engine for the seed and for a 10x longer seed
 (bench/variants.py: masked sentences and glossary fallback pieces, shipped glossary).
 
@@ -79,7 +79,7 @@ def load_average() -> str:
 
 
 def seed_sentences() -> list[str]:
-    from pipeline.sentences import split_sentences
+    from pipeline.read.sentences import split_sentences
 
     lines = [line.strip() for line in SOURCE.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [s for line in lines for s in split_sentences(line)]
@@ -291,7 +291,8 @@ def run_arm(engine, source: Path, label: str) -> tuple[Arm, list[str]]:
     the texts it sends to the engine (recorded on a first run)."""
     from pipeline.cache import TranslationCache
     from pipeline.glossary import default_files, load_glossaries
-    from pipeline.run import load_document, translate_documents
+    from pipeline.run import translate_documents
+    from pipeline.read import load_document
 
     glossary = load_glossaries(default_files(REPO / "glossary"))
     scratch = Path(tempfile.mkdtemp(prefix="bench-engine-", dir=WORK))
@@ -317,7 +318,7 @@ def argos_once(folder: Path) -> None:
     from argostranslate import sbd
     from argostranslate import translate as argos_translate
 
-    from pipeline.sentences import split_sentences
+    from pipeline.read.sentences import split_sentences
 
     class LocalSentencizer(sbd.ISentenceBoundaryDetectionModel):
         """Argos's MiniSBD downloads a model: the project's splitter instead."""

@@ -33,7 +33,8 @@ from figures import figure  # noqa: E402
 from pipeline.cache import TranslationCache  # noqa: E402
 from pipeline.engines.openai import OpenAIEngine  # noqa: E402
 from pipeline.glossary import load_glossaries  # noqa: E402
-from pipeline.run import load_document, translate_documents  # noqa: E402
+from pipeline.run import translate_documents  # noqa: E402
+from pipeline.read import load_document
 
 SEED = REPO / "sources" / "taizhou.txt"
 GLOSSARY = REPO / "glossary" / "taizhou.tsv"

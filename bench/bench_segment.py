@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import figure  # noqa: E402
 from variants import longer  # noqa: E402
 
-from pipeline.segment import segment  # noqa: E402
-from pipeline.source import SourceText  # noqa: E402
+from pipeline.read.layout import segment  # noqa: E402
+from pipeline.read.source import SourceText  # noqa: E402
 
 SEED = Path(__file__).resolve().parent.parent / "sources" / "taizhou.txt"
 

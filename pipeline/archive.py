@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pipeline.core.errors import DuizhaoError, SourceError
-from pipeline.source import MARKDOWN_SUFFIXES
+from pipeline.read.source import MARKDOWN_SUFFIXES
 
 T = TypeVar("T")
 
@@ -150,7 +150,8 @@ def read_documents(sources: Sequence[str | Path], on_failure: Callable[[object],
     time, in order; a document that cannot be read goes to ``on_failure`` as a
     :class:`~pipeline.run.Failure` and the others follow. For the corpus-wide
     commands (``glossary suggest``, ``glossary list --source``)."""
-    from pipeline.run import Failure, load_document
+    from pipeline.run import Failure
+    from pipeline.read import load_document
 
     for job in discover(sources, None):
         try:

@@ -7,7 +7,7 @@ is one transaction, so a run killed half way keeps every batch it finished.
 
 The same file keeps the reader's reading aids (table ``reading_aids``: words
 with pinyin per sentence, CC-CEDICT entries per headword, a page's other-script
-forms and rendered notes; see :func:`pipeline.dictionary.aids_version`), so a
+forms and rendered notes; see :func:`pipeline.read.dictionary.aids_version`), so a
 rerun's page needs neither jieba, pypinyin, OpenCC, Markdown nor the dictionary file.
 
 A cache is only a cache: a corrupt file is moved aside (``<name>.corrupt-<time>``)

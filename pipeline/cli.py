@@ -74,7 +74,7 @@ def segment(source: str, as_json: bool, front_matter: tuple[str, ...]) -> None:
     Prints every block with its id, kind and sentences, the flags raised for
     review, and the duplicated blocks that were dropped.
     """
-    from pipeline.segment import load_document
+    from pipeline.read import load_document
 
     document = load_document(source, front_matter)
     if as_json:

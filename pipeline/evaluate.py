@@ -140,8 +140,8 @@ def load_source(path: str | Path):
     """The document to translate: a TMX or TSV file is a document of its Chinese
     segments, one paragraph each; anything else is read as ``duizhao run`` reads it."""
     from pipeline.core.model import Block, Document, Sentence
-    from pipeline.run import load_document
-    from pipeline.source import detect_script, to_simplified
+    from pipeline.read import load_document
+    from pipeline.read.source import detect_script, to_simplified
 
     path = Path(path)
     if path.suffix.lower() not in PARALLEL_SUFFIXES:

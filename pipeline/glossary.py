@@ -37,8 +37,8 @@ import regex
 from pipeline.core.errors import DuizhaoError
 from pipeline.core.model import ATOMIC_MARKS, Flag, Mark, Sentence, Slot, TermMatch
 from pipeline.core.text import plural
-from pipeline.segment import joiner
-from pipeline.source import to_simplified
+from pipeline.read.pieces import joiner
+from pipeline.read.source import to_simplified
 
 COLUMNS = ("zh", "en", "note", "variants")
 REQUIRED_COLUMNS = ("zh", "en")

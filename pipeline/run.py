@@ -2,8 +2,8 @@
 
 :func:`run` does:
 
-1. read the source (:mod:`pipeline.source`): bytes → NFC text, encoding, script;
-2. repair the layout into blocks and cut sentences (:mod:`pipeline.segment`);
+1. read the source (:mod:`pipeline.read.source`): bytes → NFC text, encoding, script;
+2. repair the layout into blocks and cut sentences (:mod:`pipeline.read.layout`);
 3. create the engine, only now and only when a sentence needs it (the caller's
    ``make_engine``, usually :func:`pipeline.engines.settings.build_engine`, which
    installs the Argos package on first use unless offline);
@@ -40,7 +40,7 @@ from pipeline.core.model import Document
 from pipeline.qa import check_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import write_index
-from pipeline.segment import load_document
+from pipeline.read import load_document
 from pipeline.translate import Backend, TranslateStats, Translator
 
 #: Sentences per window of :func:`run_many`: large enough for full engine batches

@@ -98,7 +98,7 @@ def suggest_terms(
 
 def _jieba_unknown(texts: list[str]) -> Counter:
     """Multi-character Han words of ``texts`` that jieba's dictionary lacks, counted."""
-    from pipeline.dictionary import import_jieba
+    from pipeline.read.dictionary import import_jieba
 
     jieba = import_jieba()
     jieba.initialize()
@@ -110,7 +110,7 @@ def _jieba_unknown(texts: list[str]) -> Counter:
 
 def _not_in_cedict(counts: Counter) -> list[str]:
     """The words of ``counts``, most frequent first, that CC-CEDICT does not know either."""
-    from pipeline.dictionary import cedict_entries
+    from pipeline.read.dictionary import cedict_entries
 
     in_cedict = cedict_entries(counts)
     return [word for word, _ in counts.most_common() if not in_cedict.get(word)]

@@ -12,7 +12,7 @@ SEED = Path(__file__).resolve().parent.parent / "sources" / "taizhou.txt"
 
 def seed_sentences() -> list[str]:
     """The 148 sentences of the seed article, line by line."""
-    from pipeline.sentences import split_sentences
+    from pipeline.read.sentences import split_sentences
 
     text = SEED.read_text(encoding="utf-8")
     return [s for line in text.splitlines() if line.strip() for s in split_sentences(line.strip())]

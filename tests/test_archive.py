@@ -18,7 +18,8 @@ from pipeline.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.core.errors import SourceError
 from pipeline.core.model import Document
-from pipeline.run import load_document, run_many
+from pipeline.run import run_many
+from pipeline.read import load_document
 
 
 def article(n: int, shared: str = "") -> str:

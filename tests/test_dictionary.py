@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import dictionary
+from pipeline.read import dictionary
 
 
 @pytest.mark.parametrize(
@@ -26,8 +26,8 @@ def test_the_index_gives_what_the_scan_gives(monkeypatch, words):
 
 _AIDS_OF_SEED = """
 import json, sys
-from pipeline import dictionary
-from pipeline.segment import load_document
+from pipeline.read import dictionary
+from pipeline.read import load_document
 
 texts = [s.simplified for s in load_document(sys.argv[1]).sentences()]
 if sys.argv[2] == "whole":
@@ -65,7 +65,7 @@ def test_text_with_a_new_character_loads_the_lists_whole(ask):
     import subprocess
     import sys
 
-    code = ("from pipeline import dictionary\nfrom pipeline.dictionary import pinyin, split_words\n"
+    code = ("from pipeline.read import dictionary\nfrom pipeline.read.dictionary import pinyin, split_words\n"
             "dictionary.prepare(['台州'])\nbefore = dictionary._LEXICONS.chars is None\n"
             f"{ask}\nprint(before, dictionary._LEXICONS.chars is None)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -40,7 +40,8 @@ from pipeline.render.formats import (
 )
 from pipeline.render.markdown_export import bilingual_markdown, block_english, english_markdown, escape
 from pipeline.render.tmx import document_tmx
-from pipeline.run import load_document, translate_document
+from pipeline.run import translate_document
+from pipeline.read import load_document
 
 XML_LANG = f"{{{XML_NAMESPACE}}}lang"
 SHIPPED_GLOSSARY = REPO / "glossary" / "taizhou.tsv"
@@ -483,7 +484,7 @@ def test_run_format_is_passed_to_watch_mode(seed_path, tmp_path, monkeypatch, ar
 def test_document_json_has_one_line_per_block_and_reads_back(seed_path):
     """A diff of two runs' JSON shows the blocks that changed, line by line."""
     from pipeline.render.formats import document_json
-    from pipeline.segment import load_document
+    from pipeline.read import load_document
 
     document = load_document(seed_path)
     text = document_json(document)

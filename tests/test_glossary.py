@@ -27,7 +27,8 @@ from pipeline.glossary import (
     strip_placeholders,
 )
 from pipeline.core.model import Sentence
-from pipeline.run import load_document, translate_document
+from pipeline.run import translate_document
+from pipeline.read import load_document
 
 HEADER = "zh\ten\tnote\tvariants\n"
 

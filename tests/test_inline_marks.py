@@ -20,8 +20,8 @@ from pipeline.engines import Request
 from pipeline.glossary import PLACEHOLDER_PATTERN, load_glossaries
 from pipeline.core.model import ATOMIC_MARKS, Mark
 from pipeline.run import translate_document
-from pipeline.segment import segment
-from pipeline.source import SourceText, detect_script
+from pipeline.read.layout import segment
+from pipeline.read.source import SourceText, detect_script
 
 HEADER = "zh\ten\tnote\tvariants\n"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA
-from pipeline.run import load_document
-from pipeline.segment import segment
-from pipeline.source import SourceText, detect_script
+from pipeline.read import load_document
+from pipeline.read.layout import segment
+from pipeline.read.source import SourceText, detect_script
 
 LAYOUT = DATA / "layout"
 

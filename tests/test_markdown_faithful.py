@@ -17,7 +17,8 @@ import regex
 from conftest import DATA
 from fakes import FakeEngine
 from pipeline.cache import TranslationCache
-from pipeline.run import load_document, translate_document
+from pipeline.run import translate_document
+from pipeline.read import load_document
 from pipeline.render.markdown_export import bilingual_markdown, english_markdown
 
 LAYOUT = DATA / "layout"

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import DATA
-from pipeline.markdown_source import markdown_pieces
-from pipeline.run import load_document
-from pipeline.segment import segment
-from pipeline.source import SourceText, detect_script
+from pipeline.read.markdown import markdown_pieces
+from pipeline.read import load_document
+from pipeline.read.layout import segment
+from pipeline.read.source import SourceText, detect_script
 
 LAYOUT = DATA / "layout"
 MARKDOWN_FILES = sorted(LAYOUT.glob("*.md")) + [DATA / "article.md"]

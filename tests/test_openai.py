@@ -19,7 +19,8 @@ from pipeline.cli import cli
 from pipeline.engines import EngineError, Request, finished_of
 from pipeline.engines.openai import DEFAULT_PROMPT, OpenAIEngine, clean_answer
 from pipeline.glossary import load_glossaries
-from pipeline.run import load_document, translate_documents
+from pipeline.run import translate_documents
+from pipeline.read import load_document
 from pipeline.testing_llm import FakeLLM, fake_translate, parse_prompt
 
 REPO = Path(__file__).resolve().parent.parent

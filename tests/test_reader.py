@@ -18,10 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cache import TranslationCache
-from pipeline.dictionary import cedict_entries, split_words, tone_marks
+from pipeline.read.dictionary import cedict_entries, split_words, tone_marks
 from pipeline.core.model import Block, Document, Flag, Sentence, TermMatch
 from pipeline.render.reader import render, script_json
-from pipeline.run import load_document, translate_document
+from pipeline.run import translate_document
+from pipeline.read import load_document
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "sources" / "taizhou.txt"
@@ -528,7 +529,7 @@ def test_dictionary_has_only_the_words_asked_for():
 
 
 def test_reader_modules_import_nothing_heavy():
-    code = ("import sys, pipeline.render.reader, pipeline.dictionary\n"
+    code = ("import sys, pipeline.render.reader, pipeline.read.dictionary\n"
             "print([m for m in ('jieba', 'pypinyin', 'opencc', 'jinja2', 'markdown') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -566,7 +567,7 @@ def test_layout_kinds_render_tables_notes_subtitles_and_images(tmp_path):
 
 @pytest.mark.parametrize("variant", ["s2t", "s2tw", "s2twp", "s2hk"])
 def test_one_conversion_writes_each_term_one_way_wherever_it_stands(variant):
-    from pipeline.dictionary import convert_script
+    from pipeline.read.dictionary import convert_script
     from pipeline.render.reader import Conversion
 
     conversion = Conversion("simplified", variant, ["台湾", "台湾海峡", "发展"])

@@ -16,7 +16,7 @@ from test_reader import REPO, hostile_document, long_document, seed_document, sm
 
 from pipeline.core.config import VARIANTS
 from pipeline.render.reader import render
-from pipeline.run import load_document
+from pipeline.read import load_document
 
 DESKTOP = {"width": 1440, "height": 900}
 NARROW = {"width": 390, "height": 844}
@@ -654,7 +654,7 @@ def term_forms(zh: str) -> set[str]:
     Traditional variant's form, in any combination, and OpenCC's whole-term forms."""
     import itertools
 
-    from pipeline.dictionary import convert_script
+    from pipeline.read.dictionary import convert_script
 
     configs = (*VARIANTS, "t2s")
     chars = [{c, *(convert_script(c, config) for config in configs)} for c in zh]

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from test_reader import seed_document
 
-from pipeline import dictionary
+from pipeline.read import dictionary
 from pipeline.cache import MIGRATIONS, TranslationCache
 from pipeline.render import reader
 from pipeline.render.reader import render
-from pipeline.run import load_document
+from pipeline.read import load_document
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "sources" / "taizhou.txt"
@@ -130,7 +130,7 @@ def test_an_upgraded_library_makes_stored_aids_stale(seed, tmp_path, monkeypatch
 
 
 def test_aids_version_names_the_libraries_without_importing_them():
-    code = ("import sys\nfrom pipeline.dictionary import aids_version\nprint(aids_version())\n"
+    code = ("import sys\nfrom pipeline.read.dictionary import aids_version\nprint(aids_version())\n"
             "print([m for m in ('jieba', 'pypinyin', 'opencc') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     version, imported = out.strip().splitlines()

@@ -8,9 +8,9 @@ import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.run import load_document
-from pipeline.segment import segment
-from pipeline.source import SourceText
+from pipeline.read import load_document
+from pipeline.read.layout import segment
+from pipeline.read.source import SourceText
 
 P1 = "台州制造业家底厚实,拥有35个工业行业大类。"
 P2 = "为加快实现这一宏伟目标,台州加速布局打造新能源、新材料等产业链。"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.run import load_document
+from pipeline.read import load_document
 
 
 def segmentation(document) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.sentences import MAX_SENTENCE_CHARS, split_sentences
+from pipeline.read.sentences import MAX_SENTENCE_CHARS, split_sentences
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import unicodedata
 import pytest
 
 from pipeline.core.errors import SourceError
-from pipeline.run import load_document
-from pipeline.source import read_source, to_simplified
+from pipeline.read import load_document
+from pipeline.read.source import read_source, to_simplified
 
 SIMPLIFIED = "台州:聚力“三条路径” 奋进“三高三新”\n\n台湾的经济发展与东亚的贸易关系十分紧密。这里的产业链条长,企业数量多。\n"
 TRADITIONAL = "臺灣的經濟發展與東亞的貿易關係十分緊密。這裡的產業鏈條長,企業數量多。\n\n網路與軟體產業發達。\n"

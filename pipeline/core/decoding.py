@@ -69,7 +69,7 @@ class DecodeOptions:
 
     #: The absolute cap, whatever the input: CTranslate2's own default, which Argos
     #: Translate decodes with. Ample for a unit of the longest sentence
-    #: (pipeline.sentences.MAX_SENTENCE_CHARS: ~100 English words, ~150 pieces),
+    #: (pipeline.read.sentences.MAX_SENTENCE_CHARS: ~100 English words, ~150 pieces),
     #: and it bounds the work of any input. Not in the signature: a translation
     #: that ends before the cap is the same with or without it (beam search takes
     #: the same steps up to the last), so only runaway translations change.

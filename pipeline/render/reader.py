@@ -36,7 +36,7 @@ from pipeline import __version__
 from pipeline.core.model import Block, Document, Sentence
 
 if TYPE_CHECKING:
-    from pipeline.dictionary import AidsStore
+    from pipeline.read.dictionary import AidsStore
 
 #: Element that holds a block's text in each column, by kind (a heading's by its level).
 _TAGS = {"title": "h1", "heading": "h2", "quote": "blockquote", "code": "pre", "front_matter": "pre",
@@ -650,7 +650,7 @@ class Conversion:
         return [self.config, [t for t in self.terms if t in text]]
 
     def _convert(self, text: str, shorter_than: int) -> str:
-        from pipeline.dictionary import convert_script
+        from pipeline.read.dictionary import convert_script
 
         if not self.terms or shorter_than > len(self.terms[0]):  # any term may be in it
             found = ((m.start(), m.group(0)) for m in self._every.finditer(text))
@@ -712,7 +712,7 @@ class _PageTexts:
     an unchanged page loads neither OpenCC (building a Simplified→Traditional
     converter alone takes 70–150 ms) nor Markdown. They hold while the conversion's
     configuration and terms, the page's language and Markdown's version are the same
-    (and, as every stored aid, the libraries of :func:`~pipeline.dictionary.aids_version`)."""
+    (and, as every stored aid, the libraries of :func:`~pipeline.read.dictionary.aids_version`)."""
 
     KIND = "page-texts"
 
@@ -724,7 +724,7 @@ class _PageTexts:
     @classmethod
     def recall(cls, store: AidsStore | None, document: Document, conversion: Conversion,
                zh_lang: str) -> _PageTexts:
-        from pipeline.dictionary import aids_version, installed_version
+        from pipeline.read.dictionary import aids_version, installed_version
 
         source = str(document.source)
         key = [conversion.config, conversion.terms, zh_lang, installed_version("markdown", "Markdown")]
@@ -737,7 +737,7 @@ class _PageTexts:
 
     def keep(self) -> None:
         """Store this page's texts when they differ from the last page's."""
-        from pipeline.dictionary import aids_version
+        from pipeline.read.dictionary import aids_version
 
         if self.store is None or not (self.conversions.changed() or self.notes.changed()):
             return
@@ -802,13 +802,13 @@ def _reading_aids(
     With a ``store``, both are read from it whole when the document's sentences are
     the ones of its last page; otherwise a sentence's words and its headwords are read
     from it when the same text (same script, simplified form and term cuts) was seen
-    before under the same :func:`~pipeline.dictionary.aids_version`, and only new
+    before under the same :func:`~pipeline.read.dictionary.aids_version`, and only new
     sentences load jieba, pypinyin and the dictionary file. The page's row is kept as
     the text that goes into the page, so a rerun embeds it without parsing it."""
     sentences = [s for row in view.rows for s in row.sentences]
     if store is None:
         return tuple(map(script_json, _compute_aids(document.script, conversion, sentences, None)))
-    from pipeline.dictionary import aids_version
+    from pipeline.read.dictionary import aids_version
 
     version = aids_version()
     page = {s.id: _words_key(document.script, conversion, s) for s in sentences}
@@ -838,7 +838,7 @@ def _compute_aids(
     and the entries of each headword. The dictionary is read once: for the stretches
     of new sentences and the headwords of the others together; when every sentence
     was seen before, their headwords' entries come from the store."""
-    from pipeline.dictionary import aids_version, cedict_entries, prepare
+    from pipeline.read.dictionary import aids_version, cedict_entries, prepare
 
     version = aids_version()
     keys = {s.id: _words_key(script, conversion, s) for s in sentences}
@@ -893,7 +893,7 @@ def _stretches(sentence: _SentenceView, other_script) -> list[frozenset[str]]:
     """Every run of up to :data:`_LOOKUP` Han characters of the sentence, and every
     glossary term whole, as the set of its forms: as written, in the other script,
     and in the Simplified form given to the engine (where the lengths agree)."""
-    from pipeline.dictionary import is_han
+    from pipeline.read.dictionary import is_han
 
     text = sentence.text
     other = other_script(text)
@@ -931,7 +931,7 @@ def _words(sentence: _SentenceView, other_script) -> list[list[str]]:
     """The sentence's original text as words: ``[text, other-script form or "",
     pinyin]`` for a Han word, ``[text]`` for anything else. Words never cross a term
     boundary, so each lies inside one text node of the page's markup."""
-    from pipeline.dictionary import is_han, pinyin, split_words
+    from pipeline.read.dictionary import is_han, pinyin, split_words
 
     text = sentence.text
     # jieba and pypinyin know Simplified best; positions carry over when lengths agree.

@@ -32,7 +32,7 @@ def test_a_test_session_leaves_no_home_folder_behind(tmp_path):
 def test_jieba_keeps_its_cache_in_our_cache_folder(tmp_path):
     temp, cache = tmp_path / "temp", tmp_path / "cache"
     temp.mkdir()
-    code = ("from pipeline.dictionary import import_jieba, split_words; import_jieba().initialize(); "
+    code = ("from pipeline.read.dictionary import import_jieba, split_words; import_jieba().initialize(); "
             "print(len(split_words('台州港口很大')))")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "TMPDIR": str(temp), "DUIZHAO_CACHE": str(cache / "t.sqlite3")})
@@ -45,7 +45,7 @@ def test_jieba_keeps_its_cache_in_our_cache_folder(tmp_path):
 def test_an_unwritable_cache_folder_costs_jieba_only_its_cache(tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where the cache folder would be\n", encoding="utf-8")
-    code = "from pipeline.dictionary import import_jieba; import_jieba().initialize(); print('ok')"
+    code = "from pipeline.read.dictionary import import_jieba; import_jieba().initialize(); print('ok')"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "TMPDIR": str(tmp_path), "DUIZHAO_CACHE": str(blocker / "t.sqlite3")})
     assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")

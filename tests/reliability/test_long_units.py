@@ -12,12 +12,12 @@ import random
 
 import pytest
 
-from pipeline.dictionary import word_ends
+from pipeline.read.dictionary import word_ends
 from pipeline.engines import DecodeOptions
 from pipeline.engines.argos import ArgosEngine
 from pipeline.packages import find_package
-from pipeline.run import load_document
-from pipeline.sentences import MAX_SENTENCE_CHARS, split_sentences
+from pipeline.read import load_document
+from pipeline.read.sentences import MAX_SENTENCE_CHARS, split_sentences
 from reference import recording
 
 from .conftest import assert_no_traceback, duizhao

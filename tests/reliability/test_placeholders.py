@@ -27,8 +27,9 @@ from pipeline.glossary import (
     unmask,
 )
 from pipeline.core.model import Sentence
-from pipeline.run import load_document, translate_document
-from pipeline.source import to_simplified
+from pipeline.run import translate_document
+from pipeline.read import load_document
+from pipeline.read.source import to_simplified
 
 HEADER = "zh\ten\tnote\tvariants\n"
 survives = pytest.mark.outcome("survives")

@@ -165,7 +165,7 @@ def _split_long(sentence: str, max_chars: int, level: int = 0) -> list[str]:
 
 def _word_cut_points(text: str) -> list[int]:
     """Positions between jieba's words."""
-    from pipeline.dictionary import word_ends
+    from pipeline.read.dictionary import word_ends
 
     return word_ends(text)[:-1]
 

@@ -2,7 +2,7 @@
 
 markdown-it gives every block token the source lines it covers, so every piece
 knows its exact lines. The walk yields the same kind of pieces the plain-text
-path makes (:class:`pipeline.segment.Piece`), and :mod:`pipeline.segment`
+path makes (:class:`pipeline.read.pieces.Piece`), and :mod:`pipeline.read.layout`
 repairs them with the same rules. What the Markdown says is kept as given
 (``fixed``): headings with their level and ``{#id}``, list items, block quotes,
 footnote definitions, tables (one cell a unit), code and front matter
@@ -30,7 +30,7 @@ from functools import lru_cache
 import regex
 
 from pipeline.core.model import Mark
-from pipeline.segment import Cell, Piece, Table, joiner
+from pipeline.read.pieces import Cell, Piece, Table, joiner
 
 #: A heading's trailing attribute list (VitePress, pandoc, markdown-it-attrs): {#id .class}.
 _ATTRS = regex.compile(r"[ \t]+\{\s*((?:[#.][\w:-]+|[\w-]+=\S+)(?:\s+(?:[#.][\w:-]+|[\w-]+=\S+))*)\s*\}[ \t]*$")

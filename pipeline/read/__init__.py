@@ -1,0 +1,9 @@
+"""Reading: a source file becomes a :class:`~pipeline.core.model.Document` of
+blocks and sentences. :mod:`.source` decodes the bytes, :mod:`.markdown` and
+:mod:`.pieces` cut them into pieces, :mod:`.layout` repairs the layout,
+:mod:`.blocks` and :mod:`.sentences` make the blocks and their sentences;
+:mod:`.dictionary` holds the words, pinyin and dictionary the stages share."""
+
+from pipeline.read.layout import load_document, segment
+
+__all__ = ["load_document", "segment"]

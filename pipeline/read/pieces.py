@@ -1,0 +1,74 @@
+"""Pieces: runs of source text on their way to becoming blocks, as every reader
+gives them to the layout repair (:mod:`pipeline.read.layout`), each remembering its
+exact source lines and, for Markdown, its source offsets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import regex
+
+from pipeline.core.model import Mark
+
+_SPACE = regex.compile(r"\s+")
+
+
+@dataclass
+class Cell:
+    """A table cell: its text, the marks on it and its source span (Markdown)."""
+
+    text: str
+    marks: list[Mark]
+    spans: list[tuple[int, int]]
+
+
+@dataclass
+class Table:
+    header: int  # rows in the table's head
+    align: list[str]  # per column: "left", "center", "right" or ""
+    rows: list[list[Cell]]
+
+
+@dataclass
+class Piece:
+    """A run of source text on its way to becoming a block."""
+
+    text: str
+    lines: list[int]
+    kind: str = "paragraph"
+    marks: list[Mark] = field(default_factory=list)
+    #: Source offsets of the text's parts (Markdown): where the English goes.
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    level: int | None = None
+    anchor: str | None = None
+    #: The kind is what the source's Markdown says; classification keeps it.
+    fixed: bool = False
+    #: The next line of the previous piece's Markdown paragraph.
+    continues: bool = False
+    #: The hard line break before it in its Markdown paragraph, as written (kept when the lines are joined).
+    hard_break: str = ""
+    #: The Markdown containers it is in (blockquote, list_item, admonition, ...).
+    container: tuple[str, ...] = ()
+    table: Table | None = None
+    #: The Simplified form the rules read.
+    simple: str = ""
+    #: Repairs made to it, for its flags: "joined", "spacing".
+    repairs: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return _SPACE.sub("", self.text)
+
+
+def text_pieces(text: str) -> list[Piece]:
+    """Non-blank lines, stripped, with their 1-based line numbers."""
+    return [
+        Piece(line.strip(), [number])
+        for number, line in enumerate(text.split("\n"), start=1)
+        if line.strip()
+    ]
+
+
+def joiner(left: str, right: str) -> str:
+    """Chinese joins with nothing; two Latin words or numbers need a space."""
+    return " " if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() and right[:1].isalnum() else ""
