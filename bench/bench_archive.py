@@ -57,7 +57,7 @@ PARAGRAPHS = 14
 CHILD = """
 import atexit, json, os, sys, threading, time
 from pipeline import run as stages
-from pipeline.engines import argos
+from pipeline.translate.engines import argos
 spent = {"engine": 0.0, "stage": 0.0, "engine_calls": 0.0}
 busy = {"calls": 0, "since": 0.0}
 lock = threading.Lock()

@@ -25,7 +25,7 @@ rounds (rotating their order), best and median reported:
   three fastest go into the rounds;
 - engine: ``ArgosEngine.translate_pieces`` over the whole input, default
   ``DecodeOptions`` (pieces, as the ceiling returns them: detokenising is not timed);
-- run: ``pipeline.run.translate_documents``, the translation stage of `duizhao run`
+- run: ``pipeline.translate.documents.translate_documents``, the translation stage of `duizhao run`
   (glossary masking, the translation cache in chunks, fallback pieces), on a fresh
   cache each round, with the engine loaded beforehand; and the same with batches of
   128 tokens (what README.md suggests to a user short of memory) and with batches of
@@ -255,9 +255,9 @@ def ceiling_arm(engine, setting: Setting, texts: list[str], label: str) -> Arm:
 
 
 def engine_module(checkout: Path | None):
-    """pipeline.engines.argos from this checkout, or from ``checkout``."""
+    """pipeline.translate.engines.argos from this checkout, or from ``checkout``."""
     if checkout is None:
-        from pipeline.engines import argos
+        from pipeline.translate.engines import argos
 
         return argos
     spec = importlib.util.spec_from_file_location(
@@ -289,9 +289,9 @@ class RecordingEngine:
 def run_arm(engine, source: Path, label: str) -> tuple[Arm, list[str]]:
     """translate_documents on ``source`` with a fresh cache per call; also returns
     the texts it sends to the engine (recorded on a first run)."""
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
     from pipeline.glossary import default_files, load_glossaries
-    from pipeline.run import translate_documents
+    from pipeline.translate.documents import translate_documents
     from pipeline.read import load_document
 
     glossary = load_glossaries(default_files(REPO / "glossary"))
@@ -357,11 +357,11 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     print(f"load average at start: {load_average()}   cores: {os.cpu_count()}")
     folder = build_package(args.never_ends)
-    from pipeline.engines import DecodeOptions
+    from pipeline.translate.engines import DecodeOptions
 
     print(f"engine defaults: {DecodeOptions()}")
     sentences = seed_sentences()
-    from pipeline.engines.argos import ArgosEngine
+    from pipeline.translate.engines.argos import ArgosEngine
 
     engine = ArgosEngine(folder)
 
@@ -416,7 +416,7 @@ def main() -> None:
                    arm.rate(min) / run.rate(min), cost, unit="ratio", options=f"{count} rounds, wall time")
         del arms, ceilings, run, variants
 
-    from pipeline.engines.ctranslate2 import CTranslate2Engine
+    from pipeline.translate.engines.ctranslate2 import CTranslate2Engine
 
     nllb = CTranslate2Engine(build_ct2(args.never_ends))
     ceilings = [ceiling_arm(nllb, s, sentences, "ceiling") for s in dict.fromkeys([*best_settings[:2], own])]

@@ -4,7 +4,7 @@ fixed latency per request, at several concurrencies.
 The server (``python -m pipeline.testing_llm --latency S``) runs in its own
 process, so its threads do not share this process's interpreter lock. Each
 measured run translates ``sources/taizhou.txt`` with the shipped glossary through
-``pipeline.run.translate_documents`` into a fresh, empty cache: every sentence is
+``pipeline.translate.documents.translate_documents`` into a fresh, empty cache: every sentence is
 a request (plus the one ``/v1/models`` check). Concurrencies are interleaved over
 the rounds (the order rotates), after one warm-up run; best and median are
 printed with the load average, so the figures can be rerun on a quiet machine.
@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 from figures import figure  # noqa: E402
 
-from pipeline.cache import TranslationCache  # noqa: E402
-from pipeline.engines.openai import OpenAIEngine  # noqa: E402
+from pipeline.translate.cache import TranslationCache  # noqa: E402
+from pipeline.translate.engines.openai import OpenAIEngine  # noqa: E402
 from pipeline.glossary import load_glossaries  # noqa: E402
 from pipeline.run import translate_documents  # noqa: E402
 from pipeline.read import load_document

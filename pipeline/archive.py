@@ -215,7 +215,7 @@ class Workers:
 
 def _open_worker_cache(path: str) -> None:
     global _worker_cache
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
 
     _worker_cache = TranslationCache(path)
 
@@ -265,7 +265,7 @@ class RayBackend:
     until it is done the driver's engine translates the chunks itself (that
     thread stays until the end: a local cluster's processes die with the thread
     that started them). Workers re-create the driver's engine from its
-    picklable :class:`~pipeline.engines.settings.EngineSettings`, with the model
+    picklable :class:`~pipeline.translate.engines.settings.EngineSettings`, with the model
     folder the driver resolved: the model is expected at the same path on every
     node (a shared or identically provisioned file system), not shipped, because
     models are 0.1–3 GB and a cluster keeps them on its nodes; an actor whose
@@ -426,7 +426,7 @@ class TranslateActor:
     signature is not the driver's ``signature`` (another model at that path)."""
 
     def __init__(self, settings, signature: str):
-        from pipeline.engines.settings import build_engine
+        from pipeline.translate.engines.settings import build_engine
 
         self.engine = build_engine(settings, offline=True)
         if self.engine.signature() != signature:

@@ -181,12 +181,12 @@ def _output_formats(ctx: click.Context, param: click.Parameter, values: tuple[st
 def _engine_factory(config, offline: bool, name: str | None = None, model: str | None = None):
     """A callable creating the engine in force (or engine ``name`` with ``model``),
     with a download progress bar when the Argos package is installed on first use."""
-    from pipeline.engines.settings import EngineSettings
+    from pipeline.translate.engines.settings import EngineSettings
 
     settings = EngineSettings.from_config(config, name, model)
 
     def make_engine():
-        from pipeline.engines import settings as engine_settings
+        from pipeline.translate.engines import settings as engine_settings
 
         with _ProgressBar("Downloading zh→en model") as bar:
             return engine_settings.build_engine(settings, offline=offline, progress=bar,
@@ -201,7 +201,7 @@ def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
     """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0."""
     from pathlib import Path
 
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
     from pipeline.watch import watch
 
     server = None
@@ -296,7 +296,7 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
     """
     from pathlib import Path
 
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
     from pipeline.run import run as run_pipeline
 
     make_engine = _engine_factory(config, offline)
@@ -344,7 +344,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
     import time
 
     from pipeline.archive import Workers, discover
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
     from pipeline.report import document_warnings, many_summary
     from pipeline.run import run_many
 
@@ -398,7 +398,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
     """
     from pathlib import Path
 
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
     from pipeline.qa import flags_at_least, review_counts
     from pipeline.run import run as run_pipeline
 
@@ -463,7 +463,7 @@ def render(document_json: str, output_dir: str | None, formats: tuple[str, ...],
     again, without translating anything. The page is the one the run made from it."""
     from pathlib import Path
 
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
     from pipeline.core.model import read_document_json
     from pipeline.render.index import INDEX_NAME
     from pipeline.run import write_outputs
@@ -524,7 +524,7 @@ def eval_command(source: str, reference: str, engine_specs: tuple[str, ...], con
     """
     import json
 
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
     from pipeline.core.config import ENGINE_NAMES
     from pipeline.evaluate import evaluate, table
     from pipeline.glossary import glossary_files, load_glossaries
@@ -560,7 +560,7 @@ def engines_command(config) -> None:
     is 1 when it is not ready.
     """
     from pipeline.core.config import ENGINE_NAMES
-    from pipeline.engines.settings import NEEDS, EngineSettings, readiness
+    from pipeline.translate.engines.settings import NEEDS, EngineSettings, readiness
 
     chosen = config["engine.name"]
     rows = [("", "ENGINE", "NEEDS", "READY")]
@@ -799,7 +799,7 @@ def edits_import(file: str, source: str | None) -> None:
     _echo(f"{target}: {plural(added, 'edit')} added, {replaced} replaced; `duizhao run {source}` applies them")
 
 
-# ---- models and cache commands (pipeline.packages, pipeline.cache) ---------------------
+# ---- models and cache commands (pipeline.translate.packages, pipeline.translate.cache) ---------------------
 
 
 class _ProgressBar:
@@ -920,7 +920,7 @@ def models_group() -> None:
 @models_group.command("list")
 def models_list() -> None:
     """Show the installed models: languages, version, size and folder."""
-    from pipeline import packages
+    from pipeline.translate import packages
 
     installed = packages.installed_packages()
     if not installed:
@@ -950,7 +950,7 @@ def models_list() -> None:
 )
 def models_install(from_code: str, to_code: str, package_file: str | None) -> None:
     """Install a translation model, from the Argos package index or from a file."""
-    from pipeline import packages
+    from pipeline.translate import packages
 
     if package_file is not None:
         info = packages.install_from_file(package_file, from_code=from_code, to_code=to_code)
@@ -970,7 +970,7 @@ def models_install(from_code: str, to_code: str, package_file: str | None) -> No
 @_to_option
 def models_remove(from_code: str, to_code: str) -> None:
     """Uninstall the model for a language pair."""
-    from pipeline import packages
+    from pipeline.translate import packages
 
     for info in packages.remove_package(from_code, to_code):
         _echo(f"Removed {info.pair} model {info.name} (version {info.package_version}) from {info.path}")
@@ -984,7 +984,7 @@ def cache_group() -> None:
 def _existing_cache(cache_path: str | None, if_missing: str):
     """The translation cache at ``cache_path`` (or the default), or ``None`` after
     saying ``if_missing`` when no cache file exists yet (none is created)."""
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
     from pipeline.core.config import default_cache_path
     from pipeline.core.config import load_config
 

@@ -5,11 +5,11 @@
 1. read the source (:mod:`pipeline.read.source`): bytes → NFC text, encoding, script;
 2. repair the layout into blocks and cut sentences (:mod:`pipeline.read.layout`);
 3. create the engine, only now and only when a sentence needs it (the caller's
-   ``make_engine``, usually :func:`pipeline.engines.settings.build_engine`, which
+   ``make_engine``, usually :func:`pipeline.translate.engines.settings.build_engine`, which
    installs the Argos package on first use unless offline);
 4. find glossary terms and mask them, translate every sentence through the
    translation cache, put the renderings back (:mod:`pipeline.glossary`,
-   :mod:`pipeline.translate`, :mod:`pipeline.cache`);
+   :mod:`pipeline.translate.texts`, :mod:`pipeline.translate.cache`);
 5. apply the reviewer's post-edits (:mod:`pipeline.edits`), check the result and
    mark resolved the flags the reviewer resolved for the same English;
 6. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically, or
@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,18 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.archive import Job, Workers
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
 from pipeline.core.errors import DuizhaoError
-from pipeline.engines import glossary_mode, request_counts
-from pipeline.enforce import translate_with_glossary
-from pipeline.glossary import Glossary, annotate_terms, default_files, glossary_files, load_glossaries
+from pipeline.glossary import default_files, glossary_files, load_glossaries
 from pipeline.core.model import Document
 from pipeline.qa import check_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import write_index
 from pipeline.read import load_document
-from pipeline.translate import Backend, TranslateStats, Translator
+from pipeline.translate.documents import translate_documents
+from pipeline.translate.texts import Backend, TranslateStats, Translator
 
 #: Sentences per window of :func:`run_many`: large enough for full engine batches
 #: across documents (eight chunks of 64), small enough that a window's documents
@@ -58,73 +56,6 @@ class RunResult:
     document: Document
     stats: TranslateStats
     outputs: list[Path]
-
-
-def translate_document(
-    document: Document,
-    engine: Translator,
-    cache: TranslationCache,
-    progress: Callable[[int, int], None] | None = None,
-    glossary: Glossary | None = None,
-) -> TranslateStats:
-    """Fill in ``translation`` on every sentence of ``document``, enforcing the
-    glossary (:func:`translate_documents` for one document)."""
-    return translate_documents([document], engine, cache, progress, glossary)
-
-
-def translate_documents(
-    documents: Sequence[Document],
-    engine: Translator,
-    cache: TranslationCache,
-    progress: Callable[[int, int], None] | None = None,
-    glossary: Glossary | None = None,
-    backend: Backend | None = None,
-) -> TranslateStats:
-    """Fill in ``translation`` on every sentence of ``documents``, enforcing the
-    glossary (:func:`pipeline.enforce.translate_with_glossary`: for an NMT engine,
-    terms are masked before translation and their renderings put back after; an
-    LLM is given the renderings with the sentence; a sentence whose terms did not
-    come through is rebuilt from pieces).
-
-    The sentences of all the documents go to the engine together: a sentence
-    shared by two documents is translated once, and batches span documents.
-    Each document's ``stats`` count its own distinct sentences; the returned
-    stats count the whole set once. An engine that makes HTTP requests adds
-    ``requests`` and ``retried`` (those of the whole call, like ``seconds``)."""
-    started = time.perf_counter()
-    per_document = [d.sentences() for d in documents]
-    for document, sentences in zip(documents, per_document):
-        # Also without a glossary: brackets in the source are masked as placeholders.
-        annotate_terms(sentences, glossary or Glossary())
-        if glossary is not None:
-            document.glossary = [f.to_json() for f in glossary.files]
-    before = request_counts(engine)
-    outcome = translate_with_glossary(documents, engine, cache, progress=progress, backend=backend)
-    stats = outcome.stats
-    stats.seconds = time.perf_counter() - started
-    signature = engine.signature()
-    requests = request_counts(engine)
-    at = 0
-    for document, sentences in zip(documents, per_document):
-        positions = range(at, at + len(sentences))
-        at += len(sentences)
-        unique = {outcome.inputs[i] for i in positions if outcome.inputs[i].strip()}
-        fresh = len(unique & stats.fresh)
-        document.signature = signature
-        document.stats = {
-            "sentences": len(sentences),
-            "translated": fresh,
-            "cached": len(unique) - fresh,
-            "term_fallback": sum(i in outcome.rebuilt for i in positions),
-            "pieces_translated": len({p for i in positions for p in outcome.pieces.get(i, ())} & outcome.fresh_pieces),
-            "seconds": round(stats.seconds, 3),
-        }
-        if glossary_mode(engine) == "prompt":
-            document.stats["term_retried"] = sum(i in outcome.retried for i in positions)
-        if requests is not None:
-            stats.requests = (requests[0] - before[0], requests[1] - before[1])
-            document.stats["requests"], document.stats["retried"] = stats.requests
-    return stats
 
 
 def write_outputs(

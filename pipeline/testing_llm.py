@@ -3,7 +3,7 @@
 :class:`FakeLLM` serves ``/v1/models`` and ``/v1/chat/completions`` on
 127.0.0.1 (standard library :mod:`http.server`, a thread per request). Its
 "model" is deterministic: it reads the sentence, the glossary renderings and the
-placeholders from duizhao's prompt (:data:`pipeline.engines.openai.DEFAULT_PROMPT`,
+placeholders from duizhao's prompt (:data:`pipeline.translate.engines.openai.DEFAULT_PROMPT`,
 or any template that ends with ``Text:`` and the text), writes each listed term
 as its rendering, keeps each placeholder, and turns every other Han character
 into an English word. It can be told to misbehave, as real servers and models do:

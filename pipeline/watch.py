@@ -36,8 +36,8 @@ from pipeline.glossary import DEFAULT_DIR, glossary_files
 from pipeline.render.formats import DEFAULT_FORMATS
 
 if TYPE_CHECKING:
-    from pipeline.cache import TranslationCache
-    from pipeline.translate import Translator
+    from pipeline.translate.cache import TranslationCache
+    from pipeline.translate.texts import Translator
 
 #: Seconds between two looks at the watched files.
 POLL_INTERVAL = 0.25

@@ -89,7 +89,7 @@ def models(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def installed(models, run_package) -> Path:
     """:func:`run_package` installed in :func:`models`."""
-    from pipeline.packages import install_from_file
+    from pipeline.translate.packages import install_from_file
 
     install_from_file(run_package)
     return models

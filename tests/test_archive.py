@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from fakes import FakeEngine
 from pipeline.archive import ClashError, Job, discover, windows
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.core.errors import SourceError
 from pipeline.core.model import Document

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cache import MIGRATIONS, CacheError, TranslationCache
+from pipeline.translate.cache import MIGRATIONS, CacheError, TranslationCache
 from pipeline.core.config import default_cache_path
 
 
@@ -129,7 +129,7 @@ def test_corruption_found_mid_run_is_logged_and_rebuilt(db_path: Path, caplog):
         data[page + 8 : page + 200] = b"\xff" * 192
     db_path.write_bytes(bytes(data))
 
-    with caplog.at_level(logging.WARNING, logger="pipeline.cache"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.translate.cache"):
         with TranslationCache(db_path) as cache:
             assert cache.get_many("sig", [f"句{i}" for i in range(3000)]) == {}
             cache.put_many("sig", {"一": "one"})
@@ -147,11 +147,11 @@ def test_default_path_follows_env_then_user_cache_dir(monkeypatch, tmp_path: Pat
 
 
 def test_a_cache_locked_by_another_process_is_a_clear_error(db_path: Path, monkeypatch):
-    import pipeline.cache
+    import pipeline.translate.cache
 
     with TranslationCache(db_path) as cache:
         cache.put_many("sig", {"一": "one"})
-    monkeypatch.setattr(pipeline.cache, "BUSY_TIMEOUT", 0.1)
+    monkeypatch.setattr(pipeline.translate.cache, "BUSY_TIMEOUT", 0.1)
     holder = sqlite3.connect(db_path, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-import pipeline.engines.settings
+import pipeline.translate.engines.settings
 from fakes import DroppingEngine, FakeEngine
 from pipeline.cli import cli
 
@@ -115,7 +115,7 @@ def engine(monkeypatch):
     def fake_build_engine(settings, **kwargs):
         return chosen["engine"]
 
-    monkeypatch.setattr(pipeline.engines.settings, "build_engine", fake_build_engine)
+    monkeypatch.setattr(pipeline.translate.engines.settings, "build_engine", fake_build_engine)
     return chosen
 
 

@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
 from test_packages import (  # noqa: F401  (fixtures)
     en_zh_package,
@@ -35,7 +35,7 @@ def test_help_does_not_import_the_engine():
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "import pipeline.cache, pipeline.packages, pipeline.translate\n"
+        "import pipeline.translate.cache, pipeline.translate.packages, pipeline.translate.texts\n"
         "from pipeline.cli import cli\n"
         "for args in (['--help'], ['models', '--help'], ['models', 'install', '--help'], ['cache', '--help']):\n"
         "    assert CliRunner().invoke(cli, args).exit_code == 0\n"

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import pipeline.engines.settings
+import pipeline.translate.engines.settings
 from fakes import FakeEngine
 from pipeline.cli import cli
 from pipeline.core.config import SETTINGS, ConfigError, load_config
-from pipeline.engines import DecodeOptions
-from pipeline.engines.settings import EngineSettings
+from pipeline.translate.engines import DecodeOptions
+from pipeline.translate.engines.settings import EngineSettings
 
 HEADER = "zh\ten\tnote\tvariants\n"
 
@@ -47,7 +47,7 @@ def engines(monkeypatch) -> list[EngineSettings]:
         asked.append(settings)
         return FakeEngine()
 
-    monkeypatch.setattr(pipeline.engines.settings, "build_engine", build)
+    monkeypatch.setattr(pipeline.translate.engines.settings, "build_engine", build)
     return asked
 
 

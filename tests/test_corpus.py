@@ -8,7 +8,7 @@ import pytest
 import regex
 from click.testing import CliRunner
 
-import pipeline.engines.settings
+import pipeline.translate.engines.settings
 from fakes import PLACEHOLDER, FakeEngine
 from pipeline.cli import cli
 
@@ -96,7 +96,7 @@ class VariedDroppingEngine(VariedEngine):
 @pytest.fixture
 def engine(monkeypatch):
     chosen = {"engine": VariedEngine()}
-    monkeypatch.setattr(pipeline.engines.settings, "build_engine", lambda settings, **kwargs: chosen["engine"])
+    monkeypatch.setattr(pipeline.translate.engines.settings, "build_engine", lambda settings, **kwargs: chosen["engine"])
     return chosen
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import reference
 
-from pipeline.cache import TranslationCache
-from pipeline.engines import BrokenPackageError, DecodeOptions, Engine, EngineError, create_engine
-from pipeline.engines.ctranslate2 import CTranslate2Engine
-from pipeline.engines.seq2seq import Framing
-from pipeline.engines.settings import EngineSettings, readiness
+from pipeline.translate.cache import TranslationCache
+from pipeline.translate.engines import BrokenPackageError, DecodeOptions, Engine, EngineError, create_engine
+from pipeline.translate.engines.ctranslate2 import CTranslate2Engine
+from pipeline.translate.engines.seq2seq import Framing
+from pipeline.translate.engines.settings import EngineSettings, readiness
 from pipeline.core.errors import DuizhaoError
 from pipeline.glossary import complies, placeholder_symbols
 from pipeline.run import run

@@ -8,9 +8,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import pipeline.engines.settings
+import pipeline.translate.engines.settings
 from fakes import FakeEngine
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.edits import Edit, EditsError, edits_path, read_edits, write_edits
 from pipeline.run import run
@@ -127,7 +127,7 @@ def test_glossary_terms_in_edits_are_checked(tmp_path):
 
 @pytest.fixture
 def fake_engine(monkeypatch):
-    monkeypatch.setattr(pipeline.engines.settings, "build_engine", lambda settings, **kwargs: FakeEngine())
+    monkeypatch.setattr(pipeline.translate.engines.settings, "build_engine", lambda settings, **kwargs: FakeEngine())
 
 
 def test_run_reports_applied_and_orphaned_edits(tmp_path, fake_engine):

@@ -17,9 +17,9 @@ import pytest
 import reference
 import sentencepiece
 
-from pipeline.engines import DecodeOptions, Engine, EngineError, BrokenPackageError, create_engine
-from pipeline.engines.argos import ArgosEngine
-from pipeline.engines.seq2seq import LimitLog
+from pipeline.translate.engines import DecodeOptions, Engine, EngineError, BrokenPackageError, create_engine
+from pipeline.translate.engines.argos import ArgosEngine
+from pipeline.translate.engines.seq2seq import LimitLog
 from pipeline.core.errors import DuizhaoError
 from pipeline.glossary import placeholder_symbols
 from pipeline.testing import build_argos_package, cached_argos_package, extract_package
@@ -185,7 +185,7 @@ def test_an_unknown_engine_name_lists_the_known_ones():
 
 def test_importing_engines_loads_no_model_library():
     code = (
-        "import sys, pipeline.engines, pipeline.engines.argos, pipeline.engines.ctranslate2, pipeline.testing;"
+        "import sys, pipeline.translate.engines, pipeline.translate.engines.argos, pipeline.translate.engines.ctranslate2, pipeline.testing;"
         "print(sorted(m for m in ('ctranslate2', 'sentencepiece', 'argostranslate', 'numpy')"
         " if m in sys.modules))"
     )

@@ -19,12 +19,12 @@ import pytest
 import regex
 from click.testing import CliRunner
 
-import pipeline.engines.settings
+import pipeline.translate.engines.settings
 import pipeline.run
 from conftest import DATA, REPO
 from pipeline import __version__
 from fakes import FakeEngine
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.glossary import load_glossaries
 from pipeline.core.model import KINDS, Flag
@@ -40,7 +40,7 @@ from pipeline.render.formats import (
 )
 from pipeline.render.markdown_export import bilingual_markdown, block_english, english_markdown, escape
 from pipeline.render.tmx import document_tmx
-from pipeline.run import translate_document
+from pipeline.translate.documents import translate_document
 from pipeline.read import load_document
 
 XML_LANG = f"{{{XML_NAMESPACE}}}lang"
@@ -416,7 +416,7 @@ def fake_engine(monkeypatch):
         engines.append(FakeEngine())
         return engines[-1]
 
-    monkeypatch.setattr(pipeline.engines.settings, "build_engine", fake_build_engine)
+    monkeypatch.setattr(pipeline.translate.engines.settings, "build_engine", fake_build_engine)
     return engines
 
 

@@ -17,7 +17,7 @@ from fakes import (
     PlaceholderInventingEngine,
     ReorderingEngine,
 )
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.glossary import (
     GlossaryError,
     annotate_terms,
@@ -27,7 +27,7 @@ from pipeline.glossary import (
     strip_placeholders,
 )
 from pipeline.core.model import Sentence
-from pipeline.run import translate_document
+from pipeline.translate.documents import translate_document
 from pipeline.read import load_document
 
 HEADER = "zh\ten\tnote\tvariants\n"

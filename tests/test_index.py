@@ -12,7 +12,7 @@ import pytest
 
 from fakes import FakeEngine
 from pipeline.archive import Job
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.render import index as library
 from pipeline.run import run, run_many
 

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fakes import DroppingEngine, DuplicatingEngine, FakeEngine, GarblingEngine, ReorderingEngine, englishish
-from pipeline.cache import TranslationCache
-from pipeline.engines import Request
+from pipeline.translate.cache import TranslationCache
+from pipeline.translate.engines import Request
 from pipeline.glossary import PLACEHOLDER_PATTERN, load_glossaries
 from pipeline.core.model import ATOMIC_MARKS, Mark
-from pipeline.run import translate_document
+from pipeline.translate.documents import translate_document
 from pipeline.read.layout import segment
 from pipeline.read.source import SourceText, detect_script
 

@@ -16,8 +16,8 @@ import regex
 
 from conftest import DATA
 from fakes import FakeEngine
-from pipeline.cache import TranslationCache
-from pipeline.run import translate_document
+from pipeline.translate.cache import TranslationCache
+from pipeline.translate.documents import translate_document
 from pipeline.read import load_document
 from pipeline.render.markdown_export import bilingual_markdown, english_markdown
 
@@ -187,14 +187,14 @@ def test_front_matter_is_kept_byte_for_byte_unless_its_values_are_asked_for(tmp_
 
     from click.testing import CliRunner
 
-    import pipeline.engines.settings
+    import pipeline.translate.engines.settings
     from pipeline.cli import cli
 
     class Quoting(FakeEngine):
         def mangle(self, text):
             return text + ' "q" \\ it\'s: #x'
 
-    monkeypatch.setattr(pipeline.engines.settings, "build_engine", lambda settings, **kwargs: Quoting())
+    monkeypatch.setattr(pipeline.translate.engines.settings, "build_engine", lambda settings, **kwargs: Quoting())
     source = LAYOUT / "docs.md"
     text = source.read_text(encoding="utf-8")
     front = text[: text.index("\n---\n", 4) + 5]

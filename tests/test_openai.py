@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
-from pipeline.engines import EngineError, Request, finished_of
-from pipeline.engines.openai import DEFAULT_PROMPT, OpenAIEngine, clean_answer
+from pipeline.translate.engines import EngineError, Request, finished_of
+from pipeline.translate.engines.openai import DEFAULT_PROMPT, OpenAIEngine, clean_answer
 from pipeline.glossary import load_glossaries
-from pipeline.run import translate_documents
+from pipeline.translate.documents import translate_documents
 from pipeline.read import load_document
 from pipeline.testing_llm import FakeLLM, fake_translate, parse_prompt
 
@@ -37,7 +37,7 @@ def llm():
 def sleeps(monkeypatch) -> list[float]:
     """The engine's waits between retries, recorded instead of slept."""
     waited: list[float] = []
-    monkeypatch.setattr("pipeline.engines.openai._sleep", waited.append)
+    monkeypatch.setattr("pipeline.translate.engines.openai._sleep", waited.append)
     return waited
 
 
@@ -431,7 +431,7 @@ def test_a_request_survives_its_key(request_):
 def test_ctrl_c_keeps_what_finished_in_the_cache(llm, tmp_path):
     """Ctrl-C (here: raised from the progress callback, in the waiting thread) stops
     the run; the answers already back are attached and translate_texts caches them."""
-    from pipeline.translate import translate_texts
+    from pipeline.translate.texts import translate_texts
 
     sentences = [f"第{n}句很好。" for n in range(8)]
     engine = engine_for(llm, concurrency=1)
@@ -462,7 +462,7 @@ def test_settings_rebuild_the_same_engine_after_pickling(llm):
     """A worker process (Ray) re-creates the engine from the picklable settings."""
     import pickle
 
-    from pipeline.engines.settings import EngineSettings, build_engine
+    from pipeline.translate.engines.settings import EngineSettings, build_engine
 
     settings = EngineSettings(name="openai", model="test-model", base_url=llm.url, context=1, concurrency=2)
     engine = build_engine(pickle.loads(pickle.dumps(settings)))
@@ -481,7 +481,7 @@ def test_check_takes_the_same_engine_options(llm, doc, tmp_path):
 
 
 def test_progress_counts_each_answer_not_each_chunk(llm, tmp_path):
-    from pipeline.translate import translate_texts
+    from pipeline.translate.texts import translate_texts
 
     sentences = [f"第{n}句很好。" for n in range(6)]
     calls: list[tuple[int, int]] = []

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import packages
-from pipeline.packages import (
+from pipeline.translate import packages
+from pipeline.translate.packages import (
     DownloadError,
     ModelMissingError,
     PackageError,

@@ -65,10 +65,10 @@ def test_the_ray_backend_gives_the_local_backends_outputs_byte_for_byte(installe
 def test_several_actors_share_the_chunks(installed, ray_cluster, tmp_path):
     """Two actors of one CPU each on the two-CPU cluster, more chunks than actors."""
     from pipeline.archive import RayBackend
-    from pipeline.cache import TranslationCache
-    from pipeline.engines import DecodeOptions
-    from pipeline.engines.settings import EngineSettings, build_engine
-    from pipeline.translate import translate_texts
+    from pipeline.translate.cache import TranslationCache
+    from pipeline.translate.engines import DecodeOptions
+    from pipeline.translate.engines.settings import EngineSettings, build_engine
+    from pipeline.translate.texts import translate_texts
 
     settings = EngineSettings(decode=DecodeOptions(inter_threads=1))
     texts = [f"第{n}句话说台州。" for n in range(300)]
@@ -85,8 +85,8 @@ def test_several_actors_share_the_chunks(installed, ray_cluster, tmp_path):
 def test_one_pool_of_actors_serves_every_window_of_a_run(installed, ray_cluster, tmp_path):
     """The actors (each loads the model) are started once per run, not per window."""
     from pipeline.archive import Job, RayBackend
-    from pipeline.cache import TranslationCache
-    from pipeline.engines.settings import EngineSettings, build_engine
+    from pipeline.translate.cache import TranslationCache
+    from pipeline.translate.engines.settings import EngineSettings, build_engine
     from pipeline.run import run_many
 
     settings = EngineSettings()
@@ -115,10 +115,10 @@ def test_the_driver_translates_until_the_cluster_is_there(installed, ray_cluster
     from concurrent.futures import Future
 
     from pipeline.archive import RayBackend
-    from pipeline.cache import TranslationCache
-    from pipeline.engines import DecodeOptions
-    from pipeline.engines.settings import EngineSettings, build_engine
-    from pipeline.translate import translate_texts
+    from pipeline.translate.cache import TranslationCache
+    from pipeline.translate.engines import DecodeOptions
+    from pipeline.translate.engines.settings import EngineSettings, build_engine
+    from pipeline.translate.texts import translate_texts
 
     settings = EngineSettings(decode=DecodeOptions(inter_threads=1))
     texts = [f"第{n}句话说台州。" for n in range(300)]  # five chunks of 64
@@ -149,10 +149,10 @@ def test_a_worker_with_another_model_stops_the_run(installed, ray_cluster, tmp_p
     from dataclasses import replace
 
     from pipeline.archive import RayBackend, RayBackendError
-    from pipeline.cache import TranslationCache
-    from pipeline.engines import DecodeOptions
-    from pipeline.engines.settings import EngineSettings, build_engine
-    from pipeline.translate import translate_texts
+    from pipeline.translate.cache import TranslationCache
+    from pipeline.translate.engines import DecodeOptions
+    from pipeline.translate.engines.settings import EngineSettings, build_engine
+    from pipeline.translate.texts import translate_texts
 
     settings = EngineSettings(decode=DecodeOptions(inter_threads=1))
     engine = build_engine(settings, offline=True)

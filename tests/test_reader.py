@@ -17,11 +17,11 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.read.dictionary import cedict_entries, split_words, tone_marks
 from pipeline.core.model import Block, Document, Flag, Sentence, TermMatch
 from pipeline.render.reader import render, script_json
-from pipeline.run import translate_document
+from pipeline.translate.documents import translate_document
 from pipeline.read import load_document
 
 REPO = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from test_reader import REPO, SEED, edited_document, hostile_document, seed_document, small_document
 
-import pipeline.engines.settings
+import pipeline.translate.engines.settings
 from fakes import FakeEngine
 from pipeline.cli import cli
 from pipeline.core.model import SCHEMA_VERSION, Document, DocumentJSONError, read_document_json
@@ -27,7 +27,7 @@ def invoke(*args):
 
 @pytest.fixture
 def fake_engine(monkeypatch):
-    monkeypatch.setattr(pipeline.engines.settings, "build_engine", lambda settings, **kwargs: FakeEngine())
+    monkeypatch.setattr(pipeline.translate.engines.settings, "build_engine", lambda settings, **kwargs: FakeEngine())
 
 
 @pytest.mark.parametrize("make", [small_document, edited_document, hostile_document], ids=["small", "edited", "hostile"])

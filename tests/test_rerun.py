@@ -18,7 +18,7 @@ import pytest
 from test_reader import seed_document
 
 from pipeline.read import dictionary
-from pipeline.cache import MIGRATIONS, TranslationCache
+from pipeline.translate.cache import MIGRATIONS, TranslationCache
 from pipeline.render import reader
 from pipeline.render.reader import render
 from pipeline.read import load_document
@@ -175,7 +175,7 @@ def test_a_warm_rerun_imports_neither_jieba_nor_pypinyin(tmp_path):
         import json, sys
         sys.path.insert(0, {str(REPO / "tests")!r})
         from fakes import FakeEngine
-        from pipeline.cache import TranslationCache
+        from pipeline.translate.cache import TranslationCache
         from pipeline.run import run
 
         with TranslationCache({str(tmp_path / "c.sqlite3")!r}) as cache:

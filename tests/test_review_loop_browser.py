@@ -19,7 +19,7 @@ from test_reader import REPO, SEED, edited_document
 from test_reader_browser import CONTRAST, DESKTOP, NARROW, SHOTS, choose
 
 from fakes import FakeEngine
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.edits import edits_path, read_edits
 from pipeline.render.reader import render
@@ -277,10 +277,10 @@ def document_flags(data: dict) -> list[dict]:
 @pytest.fixture
 def cli_engine(monkeypatch):
     """`duizhao run` and `duizhao check` with a fake engine in place of the Argos model."""
-    import pipeline.engines.settings
+    import pipeline.translate.engines.settings
 
     chosen = {"engine": VersionedEngine("1")}
-    monkeypatch.setattr(pipeline.engines.settings, "build_engine", lambda settings, **kwargs: chosen["engine"])
+    monkeypatch.setattr(pipeline.translate.engines.settings, "build_engine", lambda settings, **kwargs: chosen["engine"])
     return chosen
 
 

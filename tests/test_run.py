@@ -137,7 +137,7 @@ def test_the_model_is_let_go_before_the_outputs_and_reading_aids_are_made(seed_p
     from fakes import FakeEngine
 
     import pipeline.run as run_module
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
 
     made: list[weakref.ref] = []
     kept = []

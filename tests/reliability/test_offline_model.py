@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.packages import PUBLIC_DOWNLOADS
+from pipeline.translate.packages import PUBLIC_DOWNLOADS
 from test_packages import index_server  # noqa: F401 (the fixture)
 
 from .conftest import assert_clean_error, duizhao

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.engines.argos import ArgosEngine
+from pipeline.translate.engines.argos import ArgosEngine
 
-from pipeline.packages import MAX_EXPANDED_BYTES, PackageError, find_package, install_from_file
+from pipeline.translate.packages import MAX_EXPANDED_BYTES, PackageError, find_package, install_from_file
 
 from .conftest import assert_clean_error, duizhao, fill, tiny_disk
 
@@ -92,7 +92,7 @@ def test_a_package_with_a_garbage_model_leaves_the_working_one(project, run_pack
 _HOLD_AN_INSTALL = """
 import sys, time
 from pathlib import Path
-from pipeline.packages import _staging
+from pipeline.translate.packages import _staging
 with _staging(Path(sys.argv[1])) as staging:
     (staging / "unpacked").mkdir()
     (staging / "unpacked" / "model.bin").write_bytes(bytes(4 << 20))

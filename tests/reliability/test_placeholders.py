@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fakes import DroppingEngine, FakeEngine
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.glossary import (
     Entry,
@@ -27,7 +27,7 @@ from pipeline.glossary import (
     unmask,
 )
 from pipeline.core.model import Sentence
-from pipeline.run import translate_document
+from pipeline.translate.documents import translate_document
 from pipeline.read import load_document
 from pipeline.read.source import to_simplified
 

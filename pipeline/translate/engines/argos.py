@@ -5,7 +5,7 @@ CTranslate2 and SentencePiece.
 sentence-boundary model that it downloads on first use, and it translates one
 paragraph per CTranslate2 call. Here the pipeline has already cut sentences, so a
 whole document goes to the model in a few large, length-sorted batches
-(:mod:`pipeline.engines.seq2seq`, shared with the ctranslate2 engine). The
+(:mod:`pipeline.translate.engines.seq2seq`, shared with the ctranslate2 engine). The
 ``argostranslate`` module is not imported either: importing it creates folders
 from the environment.
 """
@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.engines import BrokenPackageError, DecodeOptions, signature_string
-from pipeline.engines.seq2seq import Framing, Seq2SeqEngine
+from pipeline.translate.engines import BrokenPackageError, DecodeOptions, signature_string
+from pipeline.translate.engines.seq2seq import Framing, Seq2SeqEngine
 
 __all__ = ["ArgosEngine"]
 
@@ -53,11 +53,11 @@ def _read_metadata(package_path: Path) -> dict[str, Any]:
 class ArgosEngine(Seq2SeqEngine):
     """Translate with the installed Argos package in ``package_path``: its
     ``model/`` and ``sentencepiece.model`` (both sides), with the target prefix its
-    metadata names, through the shared core (:class:`~pipeline.engines.seq2seq.Seq2SeqEngine`)."""
+    metadata names, through the shared core (:class:`~pipeline.translate.engines.seq2seq.Seq2SeqEngine`)."""
 
     name = "argos"
     #: Its batches queue on a pool of translators: give it the next chunk early
-    #: (pipeline.translate.LocalBackend).
+    #: (pipeline.translate.texts.LocalBackend).
     pipelined = True
 
     def __init__(self, package_path: Path | str, options: DecodeOptions | None = None):

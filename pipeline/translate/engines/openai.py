@@ -1,7 +1,7 @@
 """The ``openai`` engine: any server with the OpenAI chat-completions API
 (llama.cpp's ``llama-server``, Ollama, vLLM, LM Studio), one request per sentence.
 
-- Each sentence is a :class:`~pipeline.engines.Request`: the text, the glossary
+- Each sentence is a :class:`~pipeline.translate.engines.Request`: the text, the glossary
   renderings it needs, the sentences before it when ``context`` > 0. The prompt
   template (Jinja2; :data:`DEFAULT_PROMPT`, or a file of the user's) turns it
   into the one user message of the request.
@@ -9,7 +9,7 @@
   and 5xx answers, timeouts and dropped connections are retried with backoff
   (honouring ``Retry-After``) up to ``retries`` times. Every other failure is one
   line naming the server and the fix; what finished before it is attached to the
-  exception (:func:`pipeline.engines.attach_finished`) so the cache keeps it.
+  exception (:func:`pipeline.translate.engines.attach_finished`) so the cache keeps it.
 - The answer is cleaned of the usual LLM wrapping (:func:`clean_answer`).
 - The API key is read from the environment variable named by ``api_key_env``
   and goes nowhere but the ``Authorization`` header: not into the signature, an
@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 import regex
 
-from pipeline.engines import EngineError, Request, attach_finished, signature_string
+from pipeline.translate.engines import EngineError, Request, attach_finished, signature_string
 
 __all__ = ["OpenAIEngine", "clean_answer", "served_models", "DEFAULT_PROMPT"]
 

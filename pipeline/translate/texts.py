@@ -12,7 +12,7 @@
    chunks to a Ray cluster), storing each chunk in the cache as soon as it is
    back, so a run killed half way resumes where it stopped (an engine that fails
    part way through a chunk may attach what it finished to its exception:
-   :func:`pipeline.engines.attach_finished`; that is stored too);
+   :func:`pipeline.translate.engines.attach_finished`; that is stored too);
 5. return the translations in input order, with counts.
 """
 
@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pipeline.cache import TranslationCache
+from pipeline.translate.cache import TranslationCache
 from pipeline.core.errors import DuizhaoError
 
 
@@ -96,7 +96,7 @@ class TranslateStats:
     #: The distinct texts the engine translated in this run (``translated`` of them).
     fresh: frozenset[str] = field(default=frozenset(), repr=False)
     #: (made, retried) HTTP requests, for an engine that makes them (set by
-    #: :func:`pipeline.run.translate_documents`).
+    #: :func:`pipeline.translate.documents.translate_documents`).
     requests: tuple[int, int] | None = None
 
 
@@ -150,7 +150,7 @@ def translate_texts(
             if progress is not None:
                 progress(done_count, len(misses))
     except BaseException as exc:  # also Ctrl-C: what the engine finished is kept
-        from pipeline.engines import finished_of
+        from pipeline.translate.engines import finished_of
 
         wanted = set(misses)
         finished = {text: english for text, english in finished_of(exc).items() if text in wanted}

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.engines import BrokenPackageError, DecodeOptions, EngineError
+from pipeline.translate.engines import BrokenPackageError, DecodeOptions, EngineError
 
 __all__ = ["Framing", "LimitLog", "Seq2SeqEngine", "decode_batched", "length_sorted_batches", "read_vocabulary"]
 
@@ -72,7 +72,7 @@ class Seq2SeqEngine:
 
     name = "seq2seq"
     #: Its batches queue on a pool of translators: give it the next chunk early
-    #: (pipeline.translate.LocalBackend).
+    #: (pipeline.translate.texts.LocalBackend).
     pipelined = True
 
     def __init__(
@@ -145,7 +145,7 @@ class Seq2SeqEngine:
         """Whether every glossary placeholder (``⟦T0⟧``...) is one piece that the
         model knows on both sides, so that it can pass through a translation. When
         not, a sentence with terms comes back without them and is rebuilt from
-        pieces (pipeline.enforce), which the flag then says."""
+        pieces (pipeline.translate.enforce), which the flag then says."""
         from pipeline.glossary import placeholder_symbols
 
         if self._placeholders is None:

@@ -19,7 +19,7 @@ terms are matched and masked on it, and the cache is keyed by it), so NLLB is to
 ``source_script="Hant"`` (``zho_Hant``) is only right for text kept in Traditional.
 
 Tokenising, batching, length limits, threads and decoding are the argos engine's
-(:mod:`pipeline.engines.seq2seq`). The signature names the model folder, a hash of
+(:mod:`pipeline.translate.engines.seq2seq`). The signature names the model folder, a hash of
 its small files (config, vocabulary, SentencePiece models) with the size and
 modification time of ``model.bin`` (hashing gigabytes on every run would cost
 seconds; a re-converted model has a new time), the family, the language tokens
@@ -33,8 +33,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.engines import BrokenPackageError, DecodeOptions, EngineError, signature_string
-from pipeline.engines.seq2seq import Framing, Seq2SeqEngine, read_vocabulary
+from pipeline.translate.engines import BrokenPackageError, DecodeOptions, EngineError, signature_string
+from pipeline.translate.engines.seq2seq import Framing, Seq2SeqEngine, read_vocabulary
 
 __all__ = ["CTranslate2Engine", "FAMILIES", "detect_family"]
 

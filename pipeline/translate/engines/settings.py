@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.config import Config, setting
-from pipeline.engines import DecodeOptions, Engine, EngineError, create_engine
+from pipeline.translate.engines import DecodeOptions, Engine, EngineError, create_engine
 
 __all__ = ["EngineSettings", "build_engine", "readiness", "NEEDS"]
 
@@ -104,7 +104,7 @@ def build_engine(
     if settings.name == "argos":
         package_path = settings.model
         if package_path is None:
-            from pipeline.packages import ensure_package
+            from pipeline.translate.packages import ensure_package
 
             package_path = ensure_package("zh", "en", offline=offline, progress=progress, notify=notify).path
         return create_engine("argos", package_path=Path(package_path), options=settings.decode)
@@ -131,7 +131,7 @@ def readiness(settings: EngineSettings) -> tuple[bool, str]:
 
     try:
         if settings.name == "openai" and not settings.model:
-            from pipeline.engines.openai import NoModelListError, served_models
+            from pipeline.translate.engines.openai import NoModelListError, served_models
 
             try:
                 served = ", ".join(served_models(settings.base_url, settings.api_key_env)) or "none"

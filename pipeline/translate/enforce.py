@@ -5,7 +5,7 @@ how its answer is checked, and the rebuild when the terms did not come through.
 terms already found by :func:`pipeline.glossary.annotate_terms`):
 
 1. ask the engine, through the translation cache, in the way the engine takes
-   terms (:func:`pipeline.engines.glossary_mode`):
+   terms (:func:`pipeline.translate.engines.glossary_mode`):
 
    - ``"masked"`` (the NMT engines): each term replaced by a placeholder
      (``Sentence.mt_input``); the renderings are put back in the answer
@@ -13,7 +13,7 @@ terms already found by :func:`pipeline.glossary.annotate_terms`):
      was dropped, repeated or garbled;
    - ``"prompt"`` (an LLM): the sentence as written, with the renderings it needs
      and, when the engine asks for it, the sentences before it in its block
-     (a :class:`~pipeline.engines.Request`); the answer must contain every
+     (a :class:`~pipeline.translate.engines.Request`); the answer must contain every
      rendering exactly as often as its term occurs
      (:func:`pipeline.glossary.complies`), the check the NMT path makes too;
 
@@ -36,8 +36,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pipeline.cache import TranslationCache
-from pipeline.engines import Request, glossary_mode
+from pipeline.translate.cache import TranslationCache
+from pipeline.translate.engines import Request, glossary_mode
 from pipeline.glossary import (
     assemble_fallback,
     complies,
@@ -51,7 +51,7 @@ from pipeline.glossary import (
     strip_placeholders,
 )
 from pipeline.core.model import Document, Sentence
-from pipeline.translate import Backend, TranslateStats, Translator, translate_texts
+from pipeline.translate.texts import Backend, TranslateStats, Translator, translate_texts
 
 
 @dataclass
@@ -118,7 +118,7 @@ def translate_with_glossary(
     translated, piece_stats = translate_texts(asked, engine, cache, backend=backend)
     table = dict(zip(flat, map(strip_placeholders, translated)))
     outcome.fresh_pieces = frozenset(p for p, a in zip(flat, asked) if a in piece_stats.fresh)
-    # An NMT model without placeholder tokens (pipeline.engines.seq2seq) never carries terms.
+    # An NMT model without placeholder tokens (pipeline.translate.engines.seq2seq) never carries terms.
     placeholders = getattr(engine, "placeholder_tokens", None)
     no_placeholders = bool(outcome.pieces) and not prompt and callable(placeholders) and not placeholders()
     for index in outcome.pieces:

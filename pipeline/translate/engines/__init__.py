@@ -8,7 +8,7 @@ stale text. Engines are imported on first use, so importing this package does no
 import ctranslate2 or sentencepiece.
 
 An engine also says how glossary terms reach it (:attr:`Engine.glossary`, see
-:mod:`pipeline.enforce`): ``"masked"`` (the NMT engines) means it is given each
+:mod:`pipeline.translate.enforce`): ``"masked"`` (the NMT engines) means it is given each
 sentence with its terms replaced by placeholders; ``"prompt"`` (an LLM) means it
 is given a :class:`Request` (encoded by :meth:`Request.key`): the sentence as
 written, the renderings it must use, and the sentences before it as context.
@@ -145,9 +145,9 @@ def signature_string(data: dict[str, Any]) -> str:
 
 #: Engine name → "module:class", imported on first use.
 _ENGINES = {
-    "argos": "pipeline.engines.argos:ArgosEngine",
-    "ctranslate2": "pipeline.engines.ctranslate2:CTranslate2Engine",
-    "openai": "pipeline.engines.openai:OpenAIEngine",
+    "argos": "pipeline.translate.engines.argos:ArgosEngine",
+    "ctranslate2": "pipeline.translate.engines.ctranslate2:CTranslate2Engine",
+    "openai": "pipeline.translate.engines.openai:OpenAIEngine",
 }
 
 

@@ -1,0 +1,81 @@
+"""The translation stage for whole documents: their sentences, with the
+glossary enforced, through the cache and the engine, and each document's counts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from pipeline.core.model import Document
+from pipeline.glossary import Glossary, annotate_terms
+from pipeline.translate.cache import TranslationCache
+from pipeline.translate.engines import glossary_mode, request_counts
+from pipeline.translate.enforce import translate_with_glossary
+from pipeline.translate.texts import Backend, TranslateStats, Translator
+
+
+def translate_document(
+    document: Document,
+    engine: Translator,
+    cache: TranslationCache,
+    progress: Callable[[int, int], None] | None = None,
+    glossary: Glossary | None = None,
+) -> TranslateStats:
+    """Fill in ``translation`` on every sentence of ``document``, enforcing the
+    glossary (:func:`translate_documents` for one document)."""
+    return translate_documents([document], engine, cache, progress, glossary)
+
+
+def translate_documents(
+    documents: Sequence[Document],
+    engine: Translator,
+    cache: TranslationCache,
+    progress: Callable[[int, int], None] | None = None,
+    glossary: Glossary | None = None,
+    backend: Backend | None = None,
+) -> TranslateStats:
+    """Fill in ``translation`` on every sentence of ``documents``, enforcing the
+    glossary (:func:`pipeline.translate.enforce.translate_with_glossary`: for an NMT engine,
+    terms are masked before translation and their renderings put back after; an
+    LLM is given the renderings with the sentence; a sentence whose terms did not
+    come through is rebuilt from pieces).
+
+    The sentences of all the documents go to the engine together: a sentence
+    shared by two documents is translated once, and batches span documents.
+    Each document's ``stats`` count its own distinct sentences; the returned
+    stats count the whole set once. An engine that makes HTTP requests adds
+    ``requests`` and ``retried`` (those of the whole call, like ``seconds``)."""
+    started = time.perf_counter()
+    per_document = [d.sentences() for d in documents]
+    for document, sentences in zip(documents, per_document):
+        # Also without a glossary: brackets in the source are masked as placeholders.
+        annotate_terms(sentences, glossary or Glossary())
+        if glossary is not None:
+            document.glossary = [f.to_json() for f in glossary.files]
+    before = request_counts(engine)
+    outcome = translate_with_glossary(documents, engine, cache, progress=progress, backend=backend)
+    stats = outcome.stats
+    stats.seconds = time.perf_counter() - started
+    signature = engine.signature()
+    requests = request_counts(engine)
+    at = 0
+    for document, sentences in zip(documents, per_document):
+        positions = range(at, at + len(sentences))
+        at += len(sentences)
+        unique = {outcome.inputs[i] for i in positions if outcome.inputs[i].strip()}
+        fresh = len(unique & stats.fresh)
+        document.signature = signature
+        document.stats = {
+            "sentences": len(sentences),
+            "translated": fresh,
+            "cached": len(unique) - fresh,
+            "term_fallback": sum(i in outcome.rebuilt for i in positions),
+            "pieces_translated": len({p for i in positions for p in outcome.pieces.get(i, ())} & outcome.fresh_pieces),
+            "seconds": round(stats.seconds, 3),
+        }
+        if glossary_mode(engine) == "prompt":
+            document.stats["term_retried"] = sum(i in outcome.retried for i in positions)
+        if requests is not None:
+            stats.requests = (requests[0] - before[0], requests[1] - before[1])
+            document.stats["requests"], document.stats["retried"] = stats.requests
+    return stats
