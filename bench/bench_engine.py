@@ -53,7 +53,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.glossary import placeholder_symbols
+from pipeline.terms.glossary import placeholder_symbols
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import figure  # noqa: E402
@@ -290,7 +290,7 @@ def run_arm(engine, source: Path, label: str) -> tuple[Arm, list[str]]:
     """translate_documents on ``source`` with a fresh cache per call; also returns
     the texts it sends to the engine (recorded on a first run)."""
     from pipeline.translate.cache import TranslationCache
-    from pipeline.glossary import default_files, load_glossaries
+    from pipeline.terms.glossary import default_files, load_glossaries
     from pipeline.translate.documents import translate_documents
     from pipeline.read import load_document
 

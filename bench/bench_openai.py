@@ -32,7 +32,7 @@ from figures import figure  # noqa: E402
 
 from pipeline.translate.cache import TranslationCache  # noqa: E402
 from pipeline.translate.engines.openai import OpenAIEngine  # noqa: E402
-from pipeline.glossary import load_glossaries  # noqa: E402
+from pipeline.terms.glossary import load_glossaries  # noqa: E402
 from pipeline.run import translate_documents  # noqa: E402
 from pipeline.read import load_document
 

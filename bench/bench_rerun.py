@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.glossary import placeholder_symbols
+from pipeline.terms.glossary import placeholder_symbols
 
 
 REPO = Path(__file__).resolve().parent.parent

@@ -527,7 +527,7 @@ def eval_command(source: str, reference: str, engine_specs: tuple[str, ...], con
     from pipeline.translate.cache import TranslationCache
     from pipeline.core.config import ENGINE_NAMES
     from pipeline.evaluate import evaluate, table
-    from pipeline.glossary import glossary_files, load_glossaries
+    from pipeline.terms.glossary import glossary_files, load_glossaries
 
     chosen = []
     for spec in engine_specs or (config["engine.name"],):
@@ -587,7 +587,7 @@ def glossary_group() -> None:
 def _glossary_files(files: tuple[str, ...]) -> list[str]:
     """FILES (files or folders), else the glossary in force; at least one file."""
     from pipeline.core.config import load_config
-    from pipeline.glossary import glossary_files
+    from pipeline.terms.glossary import glossary_files
 
     sources = list(files) or load_config().paths("glossary")
     chosen = [str(p) for p in glossary_files(sources)]
@@ -601,7 +601,7 @@ def _glossary_files(files: tuple[str, ...]) -> list[str]:
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
 def glossary_check(files: tuple[str, ...]) -> None:
     """Validate glossary FILES (default: glossary/*.tsv); errors name file:line."""
-    from pipeline.glossary import load_glossaries
+    from pipeline.terms.glossary import load_glossaries
 
     chosen = _glossary_files(files)
     glossary = load_glossaries(chosen)
@@ -644,7 +644,7 @@ def glossary_list(files: tuple[str, ...], sources: tuple[str, ...]) -> None:
     """
     from collections import Counter
 
-    from pipeline.glossary import count_in, load_glossaries
+    from pipeline.terms.glossary import count_in, load_glossaries
     from pipeline.core.text import plural
 
     glossary = load_glossaries(_glossary_files(files))
@@ -687,7 +687,7 @@ def glossary_add(zh: str, en: str, note: str, variants: str, path: str | None) -
     from pathlib import Path
 
     from pipeline.core.config import load_config
-    from pipeline.glossary import add_entry, glossary_files
+    from pipeline.terms.glossary import add_entry, glossary_files
 
     if path is None:
         sources = load_config().paths("glossary")
@@ -714,8 +714,8 @@ def glossary_suggest(sources: tuple[str, ...], glossaries: tuple[str, ...], limi
     to three documents.
     """
     from pipeline.core.config import load_config
-    from pipeline.glossary import append_drafts, glossary_files, load_glossaries
-    from pipeline.suggest import suggest_terms
+    from pipeline.terms.glossary import append_drafts, glossary_files, load_glossaries
+    from pipeline.terms.suggest import suggest_terms
 
     glossary = load_glossaries(glossary_files(list(glossaries) or load_config().paths("glossary")))
     documents, failures = _corpus(sources)
@@ -746,8 +746,8 @@ def glossary_suggest(sources: tuple[str, ...], glossaries: tuple[str, ...], limi
               help="tbx (TBX-Basic, for CAT tools) or csv (zh,en,note,variants). Default: from the -o suffix.")
 def glossary_export(files: tuple[str, ...], path: str, fmt: str | None) -> None:
     """Write the entries of FILES (default: glossary/*.tsv) as TBX or CSV."""
-    from pipeline.glossary import load_glossaries
-    from pipeline.termbase import export_termbase, format_of
+    from pipeline.terms.glossary import load_glossaries
+    from pipeline.terms.termbase import export_termbase, format_of
 
     fmt = format_of(path, fmt)
     glossary = load_glossaries(_glossary_files(files))
@@ -768,7 +768,7 @@ def glossary_import(file: str, into: str | None, fmt: str | None) -> None:
     Terms already there unchanged are left alone; a clash with an entry there
     refuses the whole import and leaves the file as it was.
     """
-    from pipeline.termbase import import_termbase
+    from pipeline.terms.termbase import import_termbase
 
     result = import_termbase(file, into, fmt)
     for message in result.skipped:

@@ -74,7 +74,7 @@ class Evaluation:
 
 
 def _key(text: str) -> str:
-    from pipeline.glossary import match_key
+    from pipeline.terms.glossary import match_key
 
     return "".join(match_key(unicodedata.normalize("NFC", text)).split())
 
@@ -168,7 +168,7 @@ def evaluate(
         import sacrebleu
     except ImportError:
         raise DuizhaoError("duizhao eval needs sacrebleu: pip install 'duizhao[eval]' (or pip install sacrebleu)") from None
-    from pipeline.glossary import term_counts
+    from pipeline.terms.glossary import term_counts
     from pipeline.qa import check_document, review_counts
     from pipeline.translate.documents import translate_documents
 

@@ -2,7 +2,7 @@
 
 Each check looks at one thing a reviewer must know about:
 
-- ``term-fallback`` (set by :mod:`pipeline.glossary`): terms were enforced by rebuilding;
+- ``term-fallback`` (set by :mod:`pipeline.terms.glossary`): terms were enforced by rebuilding;
 - ``term-missing``: a glossary rendering is missing or repeated (only a post-edit can
   do that: machine output complies by construction);
 - ``edit-stale`` (set by :mod:`pipeline.edits`): the machine output changed since the edit;
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import regex
 
-from pipeline.glossary import complies
+from pipeline.terms.glossary import complies
 from pipeline.core.model import ATOMIC_MARKS, Document, Flag, Sentence
 
 SEVERITIES = ("info", "warning", "error")

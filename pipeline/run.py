@@ -8,7 +8,7 @@
    ``make_engine``, usually :func:`pipeline.translate.engines.settings.build_engine`, which
    installs the Argos package on first use unless offline);
 4. find glossary terms and mask them, translate every sentence through the
-   translation cache, put the renderings back (:mod:`pipeline.glossary`,
+   translation cache, put the renderings back (:mod:`pipeline.terms.glossary`,
    :mod:`pipeline.translate.texts`, :mod:`pipeline.translate.cache`);
 5. apply the reviewer's post-edits (:mod:`pipeline.edits`), check the result and
    mark resolved the flags the reviewer resolved for the same English;
@@ -32,7 +32,7 @@ from pipeline.archive import Job, Workers
 from pipeline.translate.cache import TranslationCache
 from pipeline.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
 from pipeline.core.errors import DuizhaoError
-from pipeline.glossary import default_files, glossary_files, load_glossaries
+from pipeline.terms.glossary import default_files, glossary_files, load_glossaries
 from pipeline.core.model import Document
 from pipeline.qa import check_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats

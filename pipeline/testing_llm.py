@@ -39,7 +39,7 @@ from typing import Any
 
 import regex
 
-from pipeline.glossary import PLACEHOLDER_PATTERN
+from pipeline.terms.glossary import PLACEHOLDER_PATTERN
 
 _HAN = regex.compile(r"\p{Han}")
 _TERM_LINE = regex.compile(r'^(.+?) → "(.*)"$')

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.edits import edits_path
 from pipeline.core.errors import DuizhaoError
-from pipeline.glossary import DEFAULT_DIR, glossary_files
+from pipeline.terms.glossary import DEFAULT_DIR, glossary_files
 from pipeline.render.formats import DEFAULT_FORMATS
 
 if TYPE_CHECKING:

@@ -59,7 +59,7 @@ def seed_sentences() -> list[str]:
 def argos_package(tmp_path_factory) -> Path:
     """A small genuine zh→en ``.argosmodel`` (random weights; placeholders ⟦T0⟧…⟦T9⟧
     are single pieces), built once per session. Not installed anywhere."""
-    from pipeline.glossary import placeholder_symbols
+    from pipeline.terms.glossary import placeholder_symbols
     from pipeline.testing import cached_argos_package
 
     return cached_argos_package(tmp_path_factory.mktemp("argos-package"), user_defined_symbols=placeholder_symbols())

@@ -7,7 +7,7 @@ import json
 
 import regex
 
-from pipeline.glossary import PLACEHOLDER_PATTERN
+from pipeline.terms.glossary import PLACEHOLDER_PATTERN
 
 PLACEHOLDER = PLACEHOLDER_PATTERN
 _HAN = regex.compile(r"\p{Han}+")

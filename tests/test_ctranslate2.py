@@ -20,7 +20,7 @@ from pipeline.translate.engines.ctranslate2 import CTranslate2Engine
 from pipeline.translate.engines.seq2seq import Framing
 from pipeline.translate.engines.settings import EngineSettings, readiness
 from pipeline.core.errors import DuizhaoError
-from pipeline.glossary import complies, placeholder_symbols
+from pipeline.terms.glossary import complies, placeholder_symbols
 from pipeline.run import run
 from pipeline.testing import cached_ct2_model
 

@@ -21,7 +21,7 @@ from pipeline.translate.engines import DecodeOptions, Engine, EngineError, Broke
 from pipeline.translate.engines.argos import ArgosEngine
 from pipeline.translate.engines.seq2seq import LimitLog
 from pipeline.core.errors import DuizhaoError
-from pipeline.glossary import placeholder_symbols
+from pipeline.terms.glossary import placeholder_symbols
 from pipeline.testing import build_argos_package, cached_argos_package, extract_package
 
 PLACEHOLDERS = placeholder_symbols(3)

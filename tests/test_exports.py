@@ -26,7 +26,7 @@ from pipeline import __version__
 from fakes import FakeEngine
 from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
-from pipeline.glossary import load_glossaries
+from pipeline.terms.glossary import load_glossaries
 from pipeline.core.model import KINDS, Flag
 from pipeline.qa import check_document
 from pipeline.render.formats import (

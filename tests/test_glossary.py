@@ -18,7 +18,7 @@ from fakes import (
     ReorderingEngine,
 )
 from pipeline.translate.cache import TranslationCache
-from pipeline.glossary import (
+from pipeline.terms.glossary import (
     GlossaryError,
     annotate_terms,
     complies,
@@ -159,7 +159,7 @@ _ZH = st.text(alphabet="台州湾玉环临海发展经济,。", max_size=30)
 @settings(max_examples=200, deadline=None)
 @given(_ZH, st.lists(st.text(alphabet="台州湾玉环临海", min_size=1, max_size=4), max_size=5, unique=True))
 def test_mask_then_restore_is_lossless(text, terms):
-    from pipeline.glossary import Entry, Glossary
+    from pipeline.terms.glossary import Entry, Glossary
 
     glossary = Glossary([Entry(t, "=", "", (), "g.tsv", n) for n, t in enumerate(terms, start=2)])
     sentence = Sentence(text, text)
@@ -172,7 +172,7 @@ def test_mask_then_restore_is_lossless(text, terms):
 def test_find_is_leftmost_longest_without_overlaps(text, terms):
     """At each position the longest term there wins and matching resumes after it;
     a position where no term starts is passed over."""
-    from pipeline.glossary import Entry, Glossary
+    from pipeline.terms.glossary import Entry, Glossary
 
     glossary = Glossary([Entry(t, "=", "", (), "g.tsv", n) for n, t in enumerate(terms, start=2)])
     expected, i = [], 0

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from fakes import DroppingEngine, DuplicatingEngine, FakeEngine, GarblingEngine, ReorderingEngine, englishish
 from pipeline.translate.cache import TranslationCache
 from pipeline.translate.engines import Request
-from pipeline.glossary import PLACEHOLDER_PATTERN, load_glossaries
+from pipeline.terms.glossary import PLACEHOLDER_PATTERN, load_glossaries
 from pipeline.core.model import ATOMIC_MARKS, Mark
 from pipeline.translate.documents import translate_document
 from pipeline.read.layout import segment

@@ -18,7 +18,7 @@ from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.translate.engines import EngineError, Request, finished_of
 from pipeline.translate.engines.openai import DEFAULT_PROMPT, OpenAIEngine, clean_answer
-from pipeline.glossary import load_glossaries
+from pipeline.terms.glossary import load_glossaries
 from pipeline.translate.documents import translate_documents
 from pipeline.read import load_document
 from pipeline.testing_llm import FakeLLM, fake_translate, parse_prompt

@@ -82,7 +82,7 @@ class PlausibleEngine:
 def seed_document(tmp_path: Path) -> Document:
     """The seed article, translated by :class:`PlausibleEngine` with the shipped
     glossary, then checked: terms, flags and glossary files as in a real run."""
-    from pipeline.glossary import default_files, load_glossaries
+    from pipeline.terms.glossary import default_files, load_glossaries
     from pipeline.qa import check_document
 
     document = load_document(SEED)

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from conftest import REPO
 from pipeline.cli import cli
-from pipeline.glossary import GlossaryError, load_glossaries
-from pipeline.termbase import (
+from pipeline.terms.glossary import GlossaryError, load_glossaries
+from pipeline.terms.termbase import (
     TBX_NAMESPACE,
     TermbaseError,
     export_termbase,

@@ -114,7 +114,7 @@ class Sentence:
     #: What the engine is given: ``simplified`` with glossary terms masked.
     mt_input: str | None = None
     #: Placeholder brackets the source itself writes, masked in ``mt_input`` after the
-    #: terms' placeholders (:func:`pipeline.glossary.mask_spans`).
+    #: terms' placeholders (:func:`pipeline.terms.glossary.mask_spans`).
     mt_literals: tuple[str, ...] = ()
     #: Inline structure on ``text`` (Markdown emphasis, links, code; footnote markers, URLs).
     marks: list[Mark] = field(default_factory=list)

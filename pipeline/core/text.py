@@ -9,6 +9,9 @@ import regex
 #: retitle or clear it, carriage returns, C1 controls such as CSI) and the
 #: bidirectional controls that reorder what it shows. Line breaks and tabs stay.
 _UNPRINTABLE = regex.compile(r"[[\p{Cc}\p{Bidi_Control}]--[\n\t]]", flags=regex.V1)
+#: Characters that XML 1.0 does not allow in a document at all (its ``Char``
+#: production, section 2.2): they are dropped rather than written as invalid XML.
+_NOT_XML = regex.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def printable(text: str) -> str:
@@ -38,3 +41,8 @@ def eta(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML cannot carry."""
+    return _NOT_XML.sub("", text)

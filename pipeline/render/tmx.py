@@ -13,24 +13,15 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-import regex
-
 from pipeline import __version__
 from pipeline.core.model import Document
+from pipeline.core.text import xml_text
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-#: Characters that XML 1.0 does not allow in a document at all (its ``Char``
-#: production, section 2.2): they are dropped rather than written as invalid XML.
-_NOT_XML = regex.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def source_language(document: Document) -> str:
     return "zh-Hant" if document.script == "traditional" else "zh-Hans"
-
-
-def xml_text(text: str) -> str:
-    """``text`` without the characters XML cannot carry."""
-    return _NOT_XML.sub("", text)
 
 
 def document_tmx(document: Document, *, now: datetime | None = None) -> str:

@@ -2,30 +2,30 @@
 how its answer is checked, and the rebuild when the terms did not come through.
 
 :func:`translate_with_glossary` does, for the sentences of some documents (their
-terms already found by :func:`pipeline.glossary.annotate_terms`):
+terms already found by :func:`pipeline.terms.glossary.annotate_terms`):
 
 1. ask the engine, through the translation cache, in the way the engine takes
    terms (:func:`pipeline.translate.engines.glossary_mode`):
 
    - ``"masked"`` (the NMT engines): each term replaced by a placeholder
      (``Sentence.mt_input``); the renderings are put back in the answer
-     (:func:`pipeline.glossary.restore_terms`), which fails when a placeholder
+     (:func:`pipeline.terms.glossary.restore_terms`), which fails when a placeholder
      was dropped, repeated or garbled;
    - ``"prompt"`` (an LLM): the sentence as written, with the renderings it needs
      and, when the engine asks for it, the sentences before it in its block
      (a :class:`~pipeline.translate.engines.Request`); the answer must contain every
      rendering exactly as often as its term occurs
-     (:func:`pipeline.glossary.complies`), the check the NMT path makes too;
+     (:func:`pipeline.terms.glossary.complies`), the check the NMT path makes too;
 
 2. ``"prompt"`` only: a sentence whose answer lacks a rendering is asked once
    more, masked, each placeholder listed with what it stands for;
 3. a sentence still without its terms is rebuilt from the separately translated
    pieces between its terms and flagged ``term-fallback``
-   (:func:`pipeline.glossary.fallback_pieces`);
+   (:func:`pipeline.terms.glossary.fallback_pieces`);
 4. the sentence's inline marks (bold, links, inline code, footnote markers) are
    carried the same way, as placeholders (also to an LLM, which then gets the
    masked sentence at once: inline code and URLs are never sent), and settled in
-   the English (:func:`pipeline.glossary.settle_marks`).
+   the English (:func:`pipeline.terms.glossary.settle_marks`).
 
 So every rendering is in the English by construction, whatever the engine. For a
 ``"masked"`` engine this is exactly the path, and the cache keys, of before.
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from pipeline.translate.cache import TranslationCache
 from pipeline.translate.engines import Request, glossary_mode
-from pipeline.glossary import (
+from pipeline.terms.glossary import (
     assemble_fallback,
     complies,
     fallback_flag,

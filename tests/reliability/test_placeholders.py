@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from fakes import DroppingEngine, FakeEngine
 from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
-from pipeline.glossary import (
+from pipeline.terms.glossary import (
     Entry,
     Glossary,
     annotate_terms,

@@ -146,7 +146,7 @@ class Seq2SeqEngine:
         model knows on both sides, so that it can pass through a translation. When
         not, a sentence with terms comes back without them and is rebuilt from
         pieces (pipeline.translate.enforce), which the flag then says."""
-        from pipeline.glossary import placeholder_symbols
+        from pipeline.terms.glossary import placeholder_symbols
 
         if self._placeholders is None:
             symbols = placeholder_symbols()

@@ -12,7 +12,7 @@ Export (:func:`export_termbase`) writes the loaded glossary as
 Import (:func:`import_termbase`) reads those, and the older TBX layout that many
 CAT tools still write (``<martif>``, ``<termEntry>``, ``<langSet>``, ``<tig>``),
 then appends the entries to a glossary TSV. The combined file is validated with
-:func:`pipeline.glossary.load_glossaries` before anything is written: a clash
+:func:`pipeline.terms.glossary.load_glossaries` before anything is written: a clash
 refuses the whole import and leaves the file as it was.
 
 ``en`` = ``=`` ("keep the term as written") is exported to TBX as the Chinese
@@ -32,8 +32,8 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.core.errors import DuizhaoError
-from pipeline.glossary import COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, load_glossaries, match_key
-from pipeline.render.tmx import xml_text
+from pipeline.terms.glossary import COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, load_glossaries, match_key
+from pipeline.core.text import xml_text
 from pipeline.core.text import plural
 
 FORMATS = ("tbx", "csv")

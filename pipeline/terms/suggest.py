@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import regex
 
-from pipeline.glossary import Glossary, match_key
+from pipeline.terms.glossary import Glossary, match_key
 from pipeline.core.model import Document
 
 # A quotation that is a term, not speech: no sentence-final marks inside.
