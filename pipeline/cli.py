@@ -82,7 +82,7 @@ def segment(source: str, as_json: bool, front_matter: tuple[str, ...]) -> None:
 
         _echo(json.dumps(document.to_json(), ensure_ascii=False, indent=2))
         return
-    from pipeline.report import describe_segmentation
+    from pipeline.review.report import describe_segmentation
 
     _echo(describe_segmentation(document))
 
@@ -324,7 +324,7 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
             _ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats,
                               front_matter=front_matter, variant=config["variant"])
-    from pipeline.report import document_warnings, flag_summary, run_summary
+    from pipeline.review.report import document_warnings, flag_summary, run_summary
 
     for line in document_warnings(result.document):
         _echo(line, err=True)
@@ -345,7 +345,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
 
     from pipeline.archive import Workers, discover
     from pipeline.translate.cache import TranslationCache
-    from pipeline.report import document_warnings, many_summary
+    from pipeline.review.report import document_warnings
     from pipeline.run import run_many
 
     started = time.perf_counter()
@@ -372,7 +372,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
         _echo(f"Library: {summary.library}")
     if summary.library_error is not None:
         _echo(f"Error: the library page was not rebuilt: {summary.library_error}", err=True)
-    _echo(many_summary(summary, time.perf_counter() - started, "written" if output_dir else "checked"))
+    _echo(_many_summary(summary, time.perf_counter() - started, "written" if output_dir else "checked"))
     return summary
 
 
@@ -399,7 +399,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
     from pathlib import Path
 
     from pipeline.translate.cache import TranslationCache
-    from pipeline.qa import flags_at_least, review_counts
+    from pipeline.review.qa import flags_at_least, review_counts
     from pipeline.run import run as run_pipeline
 
     make_engine = _engine_factory(config, offline)
@@ -526,7 +526,7 @@ def eval_command(source: str, reference: str, engine_specs: tuple[str, ...], con
 
     from pipeline.translate.cache import TranslationCache
     from pipeline.core.config import ENGINE_NAMES
-    from pipeline.evaluate import evaluate, table
+    from pipeline.review.evaluate import evaluate, table
     from pipeline.terms.glossary import glossary_files, load_glossaries
 
     chosen = []
@@ -791,7 +791,7 @@ def edits_group() -> None:
               help="The source the edits belong to (default: the one named in FILE, there or in sources/).")
 def edits_import(file: str, source: str | None) -> None:
     """Merge FILE (saved from the reader) into <stem>.edits.tsv beside its source."""
-    from pipeline.edits import import_edits, source_of
+    from pipeline.review.edits import import_edits, source_of
     from pipeline.core.text import plural
 
     source = source if source is not None else str(source_of(file))
@@ -800,6 +800,20 @@ def edits_import(file: str, source: str | None) -> None:
 
 
 # ---- models and cache commands (pipeline.translate.packages, pipeline.translate.cache) ---------------------
+
+
+def _many_summary(summary, seconds: float, verb: str = "written") -> str:
+    """The last line of a run of many documents: documents written and failed,
+    then what was translated and what came from the cache (each distinct text once)."""
+    from pipeline.core.text import plural
+    from pipeline.review.report import requests_line
+
+    requests = "" if summary.requests is None else ", " + requests_line(*summary.requests)
+    return (
+        f"{plural(summary.written, 'document')} {verb}, {len(summary.failures)} failed; "
+        f"{plural(summary.sentences, 'sentence')}: {summary.translated} translated, "
+        f"{summary.cached} from cache{requests}, {seconds:.1f} s"
+    )
 
 
 class _ProgressBar:

@@ -10,7 +10,7 @@
 4. find glossary terms and mask them, translate every sentence through the
    translation cache, put the renderings back (:mod:`pipeline.terms.glossary`,
    :mod:`pipeline.translate.texts`, :mod:`pipeline.translate.cache`);
-5. apply the reviewer's post-edits (:mod:`pipeline.edits`), check the result and
+5. apply the reviewer's post-edits (:mod:`pipeline.review.edits`), check the result and
    mark resolved the flags the reviewer resolved for the same English;
 6. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically, or
    the formats chosen (:mod:`pipeline.render.formats`: also ``.md``, ``.en.md``, ``.tmx``);
@@ -30,11 +30,11 @@ from pathlib import Path
 
 from pipeline.archive import Job, Workers
 from pipeline.translate.cache import TranslationCache
-from pipeline.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
+from pipeline.review.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
 from pipeline.core.errors import DuizhaoError
 from pipeline.terms.glossary import default_files, glossary_files, load_glossaries
 from pipeline.core.model import Document
-from pipeline.qa import check_document
+from pipeline.review.qa import check_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import write_index
 from pipeline.read import load_document

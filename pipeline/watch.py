@@ -30,7 +30,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.edits import edits_path
+from pipeline.review.edits import edits_path
 from pipeline.core.errors import DuizhaoError
 from pipeline.terms.glossary import DEFAULT_DIR, glossary_files
 from pipeline.render.formats import DEFAULT_FORMATS
@@ -135,7 +135,7 @@ def watch(
     errors of failed runs; ``progress`` makes a fresh progress context for each
     run. Returns how many runs succeeded.
     """
-    from pipeline.report import document_warnings, flag_summary, run_summary
+    from pipeline.review.report import document_warnings, flag_summary, run_summary
     from pipeline.run import run
 
     report_error = report_error or report

@@ -56,10 +56,10 @@ def test_segment_loads_only_what_reading_needs(tmp_path):
     none of the translation stages (glossary, cache, engines, checks, rendering)."""
     source = tmp_path / "small.txt"
     source.write_text("台州市域铁路S1线正式开通运营。\n", encoding="utf-8")
-    stages = ("pipeline.terms.glossary", "pipeline.translate.cache", "pipeline.translate.engines.argos", "pipeline.qa", "pipeline.render",
-              "pipeline.run", "jieba", "ctranslate2")
+    stages = ("pipeline.terms.glossary", "pipeline.translate.cache", "pipeline.translate.engines.argos",
+              "pipeline.review.qa", "pipeline.render", "pipeline.run", "jieba", "ctranslate2")
     code = (
-        "import sys; from pipeline.cli import cli; from pipeline import source\n"
+        "import sys; from pipeline.cli import cli; from pipeline.read import source\n"
         f"try:\n    cli(['segment', {str(source)!r}], prog_name='duizhao')\nexcept SystemExit:\n    pass\n"
         f"print([m for m in {stages!r} if m in sys.modules], source._converter.cache_info().currsize)"
     )

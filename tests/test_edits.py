@@ -12,7 +12,7 @@ import pipeline.translate.engines.settings
 from fakes import FakeEngine
 from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
-from pipeline.edits import Edit, EditsError, edits_path, read_edits, write_edits
+from pipeline.review.edits import Edit, EditsError, edits_path, read_edits, write_edits
 from pipeline.run import run
 
 TEXT = "台州很美。临海也很美。\n\n大麦屿港很大。\n\n玉环在海边。\n"

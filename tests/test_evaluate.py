@@ -12,7 +12,7 @@ import sacrebleu
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.evaluate import ReferenceFileError, read_reference
+from pipeline.review.evaluate import ReferenceFileError, read_reference
 from pipeline.testing_llm import FakeLLM, fake_translate
 
 #: The source's sentences and the English the fake model writes for each.

@@ -28,7 +28,7 @@ from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.terms.glossary import load_glossaries
 from pipeline.core.model import KINDS, Flag
-from pipeline.qa import check_document
+from pipeline.review.qa import check_document
 from pipeline.render.formats import (
     DEFAULT_FORMATS,
     FORMATS,
@@ -180,7 +180,7 @@ def test_traditional_json_with_flags_is_valid(traditional, validator):
 
 
 def test_post_edited_json_is_valid(traditional, validator, tmp_path):
-    from pipeline.edits import Edit, apply_edits
+    from pipeline.review.edits import Edit, apply_edits
 
     first = traditional.sentences()[0]
     edits = {first.text: Edit(first.text, first.translation, "Taiwan's economy grows fast.", 2),

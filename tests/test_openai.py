@@ -210,7 +210,7 @@ def test_clean_answer(answer, source, expected):
 
 
 def test_han_left_in_the_english_is_flagged(llm, doc, tmp_path):
-    from pipeline.qa import check_document
+    from pipeline.review.qa import check_document
 
     llm.keep_han = True
     document = translate_doc(doc, engine_for(llm), tmp_path)

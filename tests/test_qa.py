@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.core.model import Block, Document, Flag, Sentence, TermMatch
-from pipeline.qa import _WORD_NUMBERS, _number_words, check_document, check_sentence, flags_at_least, missing_numbers
+from pipeline.review.qa import _WORD_NUMBERS, _number_words, check_document, check_sentence, flags_at_least, missing_numbers
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_number_words_are_found_as_whole_words_each_on_its_own(words):
     expected = {word for word in _WORD_NUMBERS if regex.search(rf"\b{word}\b", text)}
     assert _number_words(text) == expected
 def test_review_counts_leave_notes_and_resolved_flags_out_of_what_is_to_do():
-    from pipeline.qa import review_counts
+    from pipeline.review.qa import review_counts
 
     ok = sentence("台州很美。", "Taizhou is beautiful.")
     ok.flags = [Flag("number-mismatch", "n", "warning"), Flag("untranslated", "u", "error", resolved=True),
@@ -138,7 +138,7 @@ def test_review_counts_leave_notes_and_resolved_flags_out_of_what_is_to_do():
 
 
 def test_review_counts_of_a_clean_document():
-    from pipeline.qa import review_counts
+    from pipeline.review.qa import review_counts
 
     counts = review_counts(_document(sentence("台州很美。", "Taizhou is beautiful.")))
     assert counts.line() == "Review: 0 flags to do, 0 notes, 0 resolved"
@@ -151,7 +151,7 @@ def test_review_counts_of_a_clean_document():
                           st.sampled_from([" ", ", ", "-", "  ", ". ", ""])), max_size=14))
 def test_the_repetition_check_finds_what_the_pattern_finds(words):
     """The word-count shortcut before the repetition pattern never hides a match."""
-    from pipeline.qa import _REPEATED, repeated_phrase
+    from pipeline.review.qa import _REPEATED, repeated_phrase
 
     english = "".join(word + gap for word, gap in words)
     expected, found = _REPEATED.search(english), repeated_phrase(english)

@@ -83,7 +83,7 @@ def seed_document(tmp_path: Path) -> Document:
     """The seed article, translated by :class:`PlausibleEngine` with the shipped
     glossary, then checked: terms, flags and glossary files as in a real run."""
     from pipeline.terms.glossary import default_files, load_glossaries
-    from pipeline.qa import check_document
+    from pipeline.review.qa import check_document
 
     document = load_document(SEED)
     with TranslationCache(tmp_path / "c.sqlite3") as cache:

@@ -524,7 +524,7 @@ def review_state(page) -> dict:
 
 
 def test_review_filters_by_severity_and_code_and_counts_agree_with_the_document(open_page, pages):
-    from pipeline.qa import review_counts
+    from pipeline.review.qa import review_counts
 
     counts = review_counts(pages.documents["seed"])
     page = open_page("seed").page

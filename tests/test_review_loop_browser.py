@@ -21,7 +21,7 @@ from test_reader_browser import CONTRAST, DESKTOP, NARROW, SHOTS, choose
 from fakes import FakeEngine
 from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
-from pipeline.edits import edits_path, read_edits
+from pipeline.review.edits import edits_path, read_edits
 from pipeline.render.reader import render
 from pipeline.run import run
 
@@ -179,7 +179,7 @@ def test_edit_save_import_rerun_stale_and_orphaned(tmp_path, context):
     assert text.splitlines()[:2] == [f"# duizhao edits for {document.source}", "source\tmachine\tenglish"]
     assert {e.source: (e.machine, e.english) for e in read_edits(saved).values()} == {
         first.text: (machine[first_id], FIRST), second.text: (machine[second_id], SECOND)}
-    assert "\\\\ a record." in text  # the backslash escaped as pipeline/edits.py does
+    assert "\\\\ a record." in text  # the backslash escaped as pipeline/review/edits.py does
     page.close()
 
     # ---- import the file beside the source and run again: both applied -----------------
@@ -300,7 +300,7 @@ def page_counts(page) -> tuple[str, str]:
 
 
 def test_resolved_flags_are_saved_with_the_edits_and_a_rerun_shows_what_is_still_open(tmp_path, context, cli_engine):
-    from pipeline.qa import review_counts
+    from pipeline.review.qa import review_counts
 
     loop = Loop(tmp_path)
     run_line, check_line, html = cli_counts(loop)

@@ -26,7 +26,7 @@ import pipeline.watch
 from fakes import FakeEngine
 from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
-from pipeline.edits import edits_path
+from pipeline.review.edits import edits_path
 from pipeline.watch import WatchedInputs, changed_files, watch
 
 HEADER = "zh\ten\tnote\tvariants\n"

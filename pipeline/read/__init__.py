@@ -4,6 +4,9 @@ blocks and sentences. :mod:`.source` decodes the bytes, :mod:`.markdown` and
 :mod:`.blocks` and :mod:`.sentences` make the blocks and their sentences;
 :mod:`.dictionary` holds the words, pinyin and dictionary the stages share."""
 
-from pipeline.read.layout import load_document, segment
+from pipeline.core.exports import lazy_exports
 
-__all__ = ["load_document", "segment"]
+__all__, __getattr__ = lazy_exports(__name__, {
+    "layout": ["load_document", "segment"],
+    "source": ["read_source"],
+})

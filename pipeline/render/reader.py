@@ -57,7 +57,7 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
     from markupsafe import Markup
 
     from pipeline.core.config import setting
-    from pipeline.qa import review_counts
+    from pipeline.review.qa import review_counts
 
     variant = variant or setting("variant").default
 
@@ -443,7 +443,7 @@ def _edit_data(document: Document, view: _View) -> dict[str, Any]:
     named in its first line, the file name, and per sentence id ``[source text,
     machine output]``, plus the English when a post-edit from an earlier run is in place,
     and for a stale one the machine output it was made against."""
-    from pipeline.edits import edits_path
+    from pipeline.review.edits import edits_path
 
     sentences = {}
     for row in view.rows:

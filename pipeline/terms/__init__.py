@@ -2,6 +2,8 @@
 and masks them for the engine, :mod:`.termbase` imports and exports TBX and CSV,
 :mod:`.suggest` finds candidate terms in a corpus."""
 
-from pipeline.terms.glossary import Glossary, GlossaryError, load_glossaries
+from pipeline.core.exports import lazy_exports
 
-__all__ = ["Glossary", "GlossaryError", "load_glossaries"]
+__all__, __getattr__ = lazy_exports(__name__, {
+    "glossary": ["Glossary", "GlossaryError", "default_files", "glossary_files", "load_glossaries"],
+})

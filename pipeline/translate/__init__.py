@@ -4,8 +4,10 @@ glossary through it, :mod:`.texts` deduplicates, caches and batches, :mod:`.cach
 is the SQLite translation cache, :mod:`.engines` the engines and
 :mod:`.packages` the Argos model packages."""
 
-from pipeline.translate.cache import TranslationCache
-from pipeline.translate.documents import translate_document, translate_documents
-from pipeline.translate.texts import Backend, TranslateStats, Translator
+from pipeline.core.exports import lazy_exports
 
-__all__ = ["Backend", "TranslateStats", "TranslationCache", "Translator", "translate_document", "translate_documents"]
+__all__, __getattr__ = lazy_exports(__name__, {
+    "cache": ["TranslationCache"],
+    "documents": ["translate_document", "translate_documents"],
+    "texts": ["Backend", "TranslateStats", "Translator"],
+})

@@ -635,7 +635,7 @@
      DATA.edit.sentences[id] is [source text, machine output] and, for a sentence a
      run already post-edited, its English (and, when that edit is stale, the older
      machine output it was made against: saved unchanged unless the user edits again). Edits made on the page are kept in
-     localStorage by source text (the key pipeline/edits.py matches on) until they are
+     localStorage by source text (the key pipeline/review/edits.py matches on) until they are
      discarded, or until a run applies them and the page shows them itself. */
   var EDIT = DATA.edit, EDIT_KEY = "duizhao.edits:" + EDIT.source;
   var enSentences = $$(".cell.en .s"), enPristine = new Map();
@@ -845,7 +845,7 @@
      DATA.review is [where, source text, [[code, level, message, resolved 0/1], ...]]
      per sentence (where = p12.3) or block (p12) with flags, in reading order. A flag
      marked resolved on this page is kept in localStorage by source text (the key
-     pipeline/edits.py matches on) with the English it was resolved for, and saved
+     pipeline/review/edits.py matches on) with the English it was resolved for, and saved
      with the edits; a rerun then shows it resolved while that English stays. The
      panel's list is drawn a chunk at a time, as it is scrolled. */
   var REVIEW = DATA.review, RESOLVED_KEY = "duizhao.resolved:" + DATA.edit.source;

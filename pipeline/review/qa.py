@@ -5,7 +5,7 @@ Each check looks at one thing a reviewer must know about:
 - ``term-fallback`` (set by :mod:`pipeline.terms.glossary`): terms were enforced by rebuilding;
 - ``term-missing``: a glossary rendering is missing or repeated (only a post-edit can
   do that: machine output complies by construction);
-- ``edit-stale`` (set by :mod:`pipeline.edits`): the machine output changed since the edit;
+- ``edit-stale`` (set by :mod:`pipeline.review.edits`): the machine output changed since the edit;
 - ``number-mismatch``: a number of the source (Arabic digits, percentages, Chinese
   magnitudes such as 50万 or 1480亿元) is missing from the English in every common form;
 - ``untranslated``: the English equals the source, or still contains Han characters;

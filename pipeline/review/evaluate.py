@@ -5,7 +5,7 @@
 1. read the source (a document, or a TMX / ``zh<TAB>en`` TSV file whose Chinese
    side is the text) and cut it into sentences as ``duizhao run`` does;
 2. translate it with the engine, through the translation cache and the glossary
-   (:func:`pipeline.translate.documents.translate_documents`), and check it (:mod:`pipeline.qa`);
+   (:func:`pipeline.translate.documents.translate_documents`), and check it (:mod:`pipeline.review.qa`);
 3. score the sentences that have a reference translation (matched by their
    Chinese text, in Simplified form, whitespace ignored) with sacrebleu's chrF
    and BLEU, count glossary renderings kept and review flags, and time it.
@@ -169,7 +169,7 @@ def evaluate(
     except ImportError:
         raise DuizhaoError("duizhao eval needs sacrebleu: pip install 'duizhao[eval]' (or pip install sacrebleu)") from None
     from pipeline.terms.glossary import term_counts
-    from pipeline.qa import check_document, review_counts
+    from pipeline.review.qa import check_document, review_counts
     from pipeline.translate.documents import translate_documents
 
     references = {}

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
-
 
 from pipeline.core.model import KINDS, Document
 from pipeline.core.text import plural
-
-if TYPE_CHECKING:
-    from pipeline.run import RunSummary
 
 
 def summarize(document: Document) -> str:
@@ -78,7 +73,7 @@ def requests_line(made: int, retried: int) -> str:
 def document_warnings(document: Document) -> list[str]:
     """A warning line for each flag about the whole document (``not-chinese``) and
     each orphaned post-edit (:func:`orphaned_edits`)."""
-    from pipeline.qa import DOCUMENT_FLAGS
+    from pipeline.review.qa import DOCUMENT_FLAGS
 
     lines = [f"Warning: {document.source}: {flag.message}"
              for block in document.blocks[:1] for flag in block.flags if flag.code in DOCUMENT_FLAGS]
@@ -100,21 +95,10 @@ def orphaned_edits(document: Document) -> list[str]:
     return lines
 
 
-def many_summary(summary: RunSummary, seconds: float, verb: str = "written") -> str:
-    """The last line of a run of many documents: documents written and failed,
-    then what was translated and what came from the cache (each distinct text once)."""
-    requests = "" if summary.requests is None else ", " + requests_line(*summary.requests)
-    return (
-        f"{plural(summary.written, 'document')} {verb}, {len(summary.failures)} failed; "
-        f"{plural(summary.sentences, 'sentence')}: {summary.translated} translated, "
-        f"{summary.cached} from cache{requests}, {seconds:.1f} s"
-    )
-
-
 def flag_summary(document: Document) -> str:
     """One line: the flags to do and the notes by code, worst first, and how many
-    are resolved (:func:`pipeline.qa.review_counts`, the count the reader shows)."""
-    from pipeline.qa import review_counts
+    are resolved (:func:`pipeline.review.qa.review_counts`, the count the reader shows)."""
+    from pipeline.review.qa import review_counts
 
     counts = review_counts(document)
     hint = " (duizhao check SOURCE lists them)" if counts.to_do_total or counts.notes_total else ""
