@@ -6,7 +6,7 @@ Prints figures; not a test. Run: .venv/bin/python bench/bench_engine.py [--round
 
 Model: a generated Argos package with the shape of the published zh→en one
 (Transformer base: 6+6 layers, d_model 512, 8 heads, FFN 2048, 32,000-token shared
-vocabulary, int8), built once into bench/.work/ by pipeline.testing. Its weights are
+vocabulary, int8), built once into bench/.work/ by pipeline.testing.models. Its weights are
 random, but it ends each translation after about 1.2x the source's tokens, as a
 trained model does (``length_ratio``); ``--never-ends`` uses plain random weights,
 which never emit the end token and so decode every sentence to its length limit.
@@ -88,7 +88,7 @@ def seed_sentences() -> list[str]:
 def build_ct2(never_ends: bool) -> Path:
     """A generated CTranslate2 folder in NLLB-200's layout, of the same Transformer
     base shape (its own 4,000-piece vocabulary and language tokens)."""
-    from pipeline.testing import cached_ct2_model
+    from pipeline.testing.models import cached_ct2_model
 
     kwargs = {k: v for k, v in BASE_MODEL.items() if k != "model_vocab_size"}
     if not never_ends:
@@ -101,7 +101,7 @@ def build_ct2(never_ends: bool) -> Path:
 
 def build_package(never_ends: bool) -> Path:
     """The generated package, unpacked; built once into bench/.work/packages."""
-    from pipeline.testing import cached_argos_package, extract_package, generated_training_text
+    from pipeline.testing.models import cached_argos_package, extract_package, generated_training_text
 
     text = SOURCE.read_text(encoding="utf-8") + generated_training_text(lines=3000, han_chars=600)
     kwargs = dict(BASE_MODEL, training_text=text)

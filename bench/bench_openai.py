@@ -1,7 +1,7 @@
 """The openai engine's throughput on the seed against a loopback server with a
 fixed latency per request, at several concurrencies.
 
-The server (``python -m pipeline.testing_llm --latency S``) runs in its own
+The server (``python -m pipeline.testing.llm --latency S``) runs in its own
 process, so its threads do not share this process's interpreter lock. Each
 measured run translates ``sources/taizhou.txt`` with the shipped glossary through
 ``pipeline.translate.documents.translate_documents`` into a fresh, empty cache: every sentence is
@@ -60,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     work = REPO / "bench" / ".work"
     work.mkdir(parents=True, exist_ok=True)
-    server = subprocess.Popen([sys.executable, "-m", "pipeline.testing_llm", "--latency", str(args.latency)],
+    server = subprocess.Popen([sys.executable, "-m", "pipeline.testing.llm", "--latency", str(args.latency)],
                               stdout=subprocess.PIPE, text=True, cwd=REPO)
     try:
         url = server.stdout.readline().strip()

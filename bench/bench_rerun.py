@@ -11,7 +11,7 @@ starts it: wall time from spawn to exit, and the child's peak resident memory
 so that a change in machine load affects every figure alike; best and median are
 printed with the load average.
 
-- reruns use a small generated Argos package (:func:`pipeline.testing.cached_argos_package`):
+- reruns use a small generated Argos package (:func:`pipeline.testing.models.cached_argos_package`):
   after one run fills the caches, a rerun never calls the model;
 - the cold runs use generated packages of a real model's size (Transformer base,
   int8, as in bench_engine.py) and empty caches, so their peak holds the model, its
@@ -83,7 +83,7 @@ def timed(command: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[fl
 def build(kwargs: str) -> Path:
     """A generated package, built (or found in bench/.work/) by a child process: this
     parent stays small, because a child's peak RSS includes what it was forked from."""
-    code = ("import sys; from pathlib import Path; from pipeline.testing import cached_argos_package, "
+    code = ("import sys; from pathlib import Path; from pipeline.testing.models import cached_argos_package, "
             "generated_training_text; print(cached_argos_package(" + kwargs + "))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True)
     return Path(out.stdout.strip().splitlines()[-1])

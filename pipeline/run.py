@@ -28,16 +28,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.archive import Job, Workers
-from pipeline.translate.cache import TranslationCache
-from pipeline.review.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
+from pipeline.archive.jobs import Failure, Job, windows
+from pipeline.archive.workers import Workers, worker_cache
 from pipeline.core.errors import DuizhaoError
-from pipeline.terms.glossary import default_files, glossary_files, load_glossaries
 from pipeline.core.model import Document
-from pipeline.review.qa import check_document
+from pipeline.read import load_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import write_index
-from pipeline.read import load_document
+from pipeline.review.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
+from pipeline.review.qa import check_document
+from pipeline.terms.glossary import default_files, glossary_files, load_glossaries
+from pipeline.translate.cache import TranslationCache
 from pipeline.translate.documents import translate_documents
 from pipeline.translate.texts import Backend, TranslateStats, Translator
 
@@ -109,20 +110,6 @@ def run(
 
 
 @dataclass
-class Failure:
-    """A document that could not be run, and why."""
-
-    source: Path
-    error: Exception
-
-    def __str__(self) -> str:
-        if isinstance(self.error, DuizhaoError):
-            message = str(self.error)
-            return message if str(self.source) in message else f"{self.source}: {message}"
-        return f"{self.source}: unexpected error ({type(self.error).__name__}: {self.error}); please report it"
-
-
-@dataclass
 class RunSummary:
     """What :func:`run_many` did: documents written (or checked), failures, and
     the translation counts of the whole run (each distinct text once)."""
@@ -153,7 +140,7 @@ class _Loaded:
         return len(self.document.sentences()) if self.document is not None else 0
 
 
-def _load(job: Job) -> _Loaded:
+def load_job(job: Job) -> _Loaded:
     """Stages 1–2 for one document, and its post-edits (read now, so a bad edits
     file fails before anything is translated)."""
     try:
@@ -165,7 +152,7 @@ def _load(job: Job) -> _Loaded:
         return _Loaded(job, failure=Failure(job.source, exc))
 
 
-def _finish(item: _Loaded, formats: Sequence[str], library: str | Path | None,
+def finish_job(item: _Loaded, formats: Sequence[str], library: str | Path | None,
             cache: TranslationCache) -> tuple[Document, list[Path]] | Failure:
     """Stages 5–6 for one translated document: post-edits, checks, outputs."""
     document, job = item.document, item.job
@@ -180,21 +167,38 @@ def _finish(item: _Loaded, formats: Sequence[str], library: str | Path | None,
         return Failure(job.source, exc)
     return document, outputs
 
+def load_in_worker(job: Job) -> _Loaded:
+    """:func:`load_job` in a ``--jobs`` worker; a failure comes back as its message."""
+    loaded = load_job(job)
+    if loaded.failure is not None:
+        loaded.failure = Failure(job.source, DuizhaoError(str(loaded.failure)))
+    return loaded
+
+
+def finish_in_worker(task: tuple) -> tuple[Document, list[Path]] | Failure:
+    """:func:`finish_job` in a ``--jobs`` worker, with the worker's cache. A failure
+    comes back as its message (exceptions with arguments of their own do not
+    always survive pickling)."""
+    item, formats, library = task
+    done = finish_job(item, formats, library, worker_cache())
+    if isinstance(done, Failure):
+        return Failure(done.source, DuizhaoError(str(done)))
+    return done
+
+
 
 @contextlib.contextmanager
 def _finisher(workers: Workers | None, formats: Sequence[str], library: str | Path | None,
               cache: TranslationCache) -> Iterator[Callable[[_Loaded], Future]]:
-    """``finish(item)``: :func:`_finish` started for a translated document, in the
+    """``finish(item)``: :func:`finish_job` started for a translated document, in the
     ``--jobs`` workers, else on one thread of this process (the engine's work and
     the cache's waits release the GIL; the cache takes one caller at a time)."""
     if workers:
-        from pipeline.archive import finish_in_worker
-
         yield lambda item: workers.submit(finish_in_worker, (item, formats, library))
         return
     with ThreadPoolExecutor(1, thread_name_prefix="duizhao-finish") as pool:
         try:
-            yield lambda item: pool.submit(_finish, item, formats, library, cache)
+            yield lambda item: pool.submit(finish_job, item, formats, library, cache)
         finally:
             pool.shutdown(cancel_futures=True)
 
@@ -251,8 +255,6 @@ def run_many(
     whatever else failed, and the readers link to it; a run that wrote no document
     leaves it as it was (nothing it lists changed).
     """
-    from pipeline.archive import load_in_worker, windows
-
     formats = parse_formats(formats)
     if "json" not in formats:
         library = None  # its rows are read from the JSON files
@@ -267,7 +269,7 @@ def run_many(
 
     # When the jobs are counted, the last window is known: see below.
     remaining = len(jobs) if isinstance(jobs, Sized) else None
-    loading = workers.map(load_in_worker, jobs) if workers else map(_load, jobs)
+    loading = workers.map(load_in_worker, jobs) if workers else map(load_job, jobs)
     # A window's post-edits, checks and outputs are made while the next window is
     # read and translated; the results are taken in order, once that is done.
     finishing: deque[tuple[TranslateStats | None, list[Failure], list[tuple[_Loaded, Future]]]] = deque()

@@ -60,7 +60,7 @@ def argos_package(tmp_path_factory) -> Path:
     """A small genuine zh→en ``.argosmodel`` (random weights; placeholders ⟦T0⟧…⟦T9⟧
     are single pieces), built once per session. Not installed anywhere."""
     from pipeline.terms.glossary import placeholder_symbols
-    from pipeline.testing import cached_argos_package
+    from pipeline.testing.models import cached_argos_package
 
     return cached_argos_package(tmp_path_factory.mktemp("argos-package"), user_defined_symbols=placeholder_symbols())
 
@@ -72,7 +72,7 @@ SMALL_MODEL = dict(layers=1, d_model=32, heads=2, ffn=64, vocab_size=300)
 @pytest.fixture(scope="session")
 def run_package(tmp_path_factory) -> Path:
     """A tiny genuine zh→en ``.argosmodel`` (:data:`SMALL_MODEL`), built once per session."""
-    from pipeline.testing import cached_argos_package
+    from pipeline.testing.models import cached_argos_package
 
     return cached_argos_package(tmp_path_factory.mktemp("run-package"), **SMALL_MODEL)
 

@@ -281,10 +281,10 @@ def test_watch_takes_one_source_file(tmp_path):
 
 
 def test_the_progress_line_counts_documents_and_sentences_with_a_rate_and_eta(monkeypatch):
-    from pipeline.cli import _RunProgress
+    from pipeline.cli.common import RunProgress
 
     now = [100.0]
-    display = _RunProgress(4)
+    display = RunProgress(4)
     display.clock = lambda: now[0]
     display.started = 100.0
     display.translated(30, 60)

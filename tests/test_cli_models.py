@@ -86,18 +86,18 @@ def test_a_wrong_language_file_is_a_clean_error(packages_root: Path, en_zh_packa
 def test_install_from_the_index_reports_download_progress(
     packages_root, index_server, zh_en_package, monkeypatch
 ):
-    import pipeline.cli
+    import pipeline.cli.common
 
     monkeypatch.setenv("ARGOS_PACKAGE_INDEX", index_server.url)
     index_server.publish(zh_en_package)
     seen: list[tuple[int, int | None]] = []
-    real_call = pipeline.cli._ProgressBar.__call__
+    real_call = pipeline.cli.common.ProgressBar.__call__
 
     def spy(self, done, total):
         seen.append((done, total))
         real_call(self, done, total)
 
-    monkeypatch.setattr(pipeline.cli._ProgressBar, "__call__", spy)
+    monkeypatch.setattr(pipeline.cli.common.ProgressBar, "__call__", spy)
     result = CliRunner().invoke(cli, ["models", "install"], catch_exceptions=False)
     assert result.exit_code == 0
     assert "Installed zh→en model translate-zh_en-1_0" in result.stdout

@@ -1,5 +1,5 @@
 """The ctranslate2 engine on generated CTranslate2 model folders of each family
-(pipeline.testing.build_ct2_model): the files, vocabulary and config conventions of
+(pipeline.testing.models.build_ct2_model): the files, vocabulary and config conventions of
 converted OPUS-MT, NLLB-200 and M2M-100 models, SentencePiece models trained on the
 fly, random weights wired to end their translations like trained ones."""
 
@@ -22,7 +22,7 @@ from pipeline.translate.engines.settings import EngineSettings, readiness
 from pipeline.core.errors import DuizhaoError
 from pipeline.terms.glossary import complies, placeholder_symbols
 from pipeline.run import run
-from pipeline.testing import cached_ct2_model
+from pipeline.testing.models import cached_ct2_model
 
 FAMILIES = ["marian", "nllb", "m2m100"]
 #: Tiny, ending after ~1.5x the source's tokens (below the limit, 10 + 2n).

@@ -1,5 +1,5 @@
 """The Argos engine, run on small but genuine Argos packages built offline
-(pipeline.testing): random weights, so the text is nonsense, but real CTranslate2
+(pipeline.testing.models): random weights, so the text is nonsense, but real CTranslate2
 and SentencePiece models loaded and decoded the way a published package is."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pipeline.translate.engines.argos import ArgosEngine
 from pipeline.translate.engines.seq2seq import LimitLog
 from pipeline.core.errors import DuizhaoError
 from pipeline.terms.glossary import placeholder_symbols
-from pipeline.testing import build_argos_package, cached_argos_package, extract_package
+from pipeline.testing.models import build_argos_package, cached_argos_package, extract_package
 
 PLACEHOLDERS = placeholder_symbols(3)
 SENTENCES = [
@@ -185,7 +185,7 @@ def test_an_unknown_engine_name_lists_the_known_ones():
 
 def test_importing_engines_loads_no_model_library():
     code = (
-        "import sys, pipeline.translate.engines, pipeline.translate.engines.argos, pipeline.translate.engines.ctranslate2, pipeline.testing;"
+        "import sys, pipeline.translate.engines.base, pipeline.translate.engines.argos, pipeline.translate.engines.ctranslate2, pipeline.testing.models;"
         "print(sorted(m for m in ('ctranslate2', 'sentencepiece', 'argostranslate', 'numpy')"
         " if m in sys.modules))"
     )

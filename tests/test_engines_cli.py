@@ -6,7 +6,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.testing_llm import FakeLLM
+from pipeline.testing.llm import FakeLLM
 
 
 def invoke(*args):

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.review.evaluate import ReferenceFileError, read_reference
-from pipeline.testing_llm import FakeLLM, fake_translate
+from pipeline.testing.llm import FakeLLM, fake_translate
 
 #: The source's sentences and the English the fake model writes for each.
 SENTENCES = ["台州的大麦屿港很大。", "港口很新。", "台州增长了50万。", "今年很好。"]

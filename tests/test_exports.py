@@ -472,10 +472,10 @@ def test_run_help_lists_every_format():
     ids=["watch", "serve-adds-the-reader"],
 )
 def test_run_format_is_passed_to_watch_mode(seed_path, tmp_path, monkeypatch, args, expected):
-    import pipeline.watch
+    import pipeline.serve.watch
 
     seen = {}
-    monkeypatch.setattr(pipeline.watch, "watch", lambda *a, **kw: seen.update(kw))
+    monkeypatch.setattr(pipeline.serve.watch, "watch", lambda *a, **kw: seen.update(kw))
     result = invoke("run", seed_path, "-o", tmp_path / "out", "--port", "0", *args)
     assert result.exit_code == 0, result.output
     assert tuple(seen["formats"]) == expected

@@ -1,5 +1,5 @@
 """The openai engine against a loopback OpenAI-compatible server
-(pipeline.testing_llm.FakeLLM) that answers deterministically and misbehaves on
+(pipeline.testing.llm.FakeLLM) that answers deterministically and misbehaves on
 request: glossary terms, answer cleaning, retries, errors, the API key, context,
 the prompt template, concurrency, and nothing finished ever lost."""
 
@@ -21,7 +21,7 @@ from pipeline.translate.engines.openai import DEFAULT_PROMPT, OpenAIEngine, clea
 from pipeline.terms.glossary import load_glossaries
 from pipeline.translate.documents import translate_documents
 from pipeline.read import load_document
-from pipeline.testing_llm import FakeLLM, fake_translate, parse_prompt
+from pipeline.testing.llm import FakeLLM, fake_translate, parse_prompt
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_GLOSSARY = REPO / "glossary" / "taizhou.tsv"

@@ -35,7 +35,7 @@ from pipeline.translate.packages import (
     installed_packages,
     remove_package,
 )
-from pipeline.testing import cached_argos_package
+from pipeline.testing.models import cached_argos_package
 
 _SMALL = dict(layers=1, d_model=32, heads=2, ffn=64, vocab_size=200)
 

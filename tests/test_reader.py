@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from pipeline.translate.cache import TranslationCache
 from pipeline.read.dictionary import cedict_entries, split_words, tone_marks
 from pipeline.core.model import Block, Document, Flag, Sentence, TermMatch
-from pipeline.render.reader import render, script_json
+from pipeline.render.assets import script_json
+from pipeline.render.reader import render
 from pipeline.translate.documents import translate_document
 from pipeline.read import load_document
 
@@ -529,7 +530,7 @@ def test_dictionary_has_only_the_words_asked_for():
 
 
 def test_reader_modules_import_nothing_heavy():
-    code = ("import sys, pipeline.render.reader, pipeline.read.dictionary\n"
+    code = ("import sys, pipeline.render.reader.page, pipeline.read.dictionary\n"
             "print([m for m in ('jieba', 'pypinyin', 'opencc', 'jinja2', 'markdown') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -603,10 +604,10 @@ def test_the_variant_decides_the_traditional_forms_on_the_page():
 def test_whole_word_occurrences_are_those_of_the_whole_word_pattern(english, translation):
     """The reader finds a term's English in a translation as the pattern
     (?<!\\w)english(?!\\w), case-insensitive, would: same places, same order."""
-    from pipeline.render.reader import _whole_words
+    from pipeline.render.reader.views import whole_words
 
     pattern = regex.compile(r"(?<!\w)" + regex.escape(english) + r"(?!\w)", regex.IGNORECASE)
-    assert list(_whole_words(english, translation)) == [m.span() for m in pattern.finditer(translation)]
+    assert list(whole_words(english, translation)) == [m.span() for m in pattern.finditer(translation)]
 
 
 def test_a_term_inside_a_longer_term_reads_as_in_the_longer_one():

@@ -573,9 +573,9 @@ def test_n_and_p_step_through_the_open_flags(open_page, pages):
 
 
 def _open_reviews(document):
-    from pipeline.render.reader import _View
+    from pipeline.render.reader.views import View
 
-    return [r for r in _View(document).reviews if r.worst in ("error", "warning")]
+    return [r for r in View(document).reviews if r.worst in ("error", "warning")]
 
 
 def focused_sentence(page) -> str:
@@ -664,9 +664,9 @@ def term_forms(zh: str) -> set[str]:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_the_page_never_shows_two_forms_of_one_term(open_page, pages, variant):
-    from pipeline.render.reader import _View
+    from pipeline.render.reader.views import View
 
-    terms = {t.zh for t in _View(pages.documents["seed"]).terms()}
+    terms = {t.zh for t in View(pages.documents["seed"]).terms()}
     page = open_page(f"seed-{variant}").page
     page.click('[data-panel="qa"]')
     page.click('[data-sev="info"]')

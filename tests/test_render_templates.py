@@ -1,4 +1,4 @@
-"""Compiled templates are kept between processes (pipeline.render.reader._bytecode_cache)."""
+"""Compiled templates are kept between processes (pipeline.render.assets.bytecode_cache)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import jinja2
 import pytest
 
 from pipeline.core.model import Block, Document, Sentence
-from pipeline.render import reader
+from pipeline.render import assets
+from pipeline.render.reader import render
 
 NOW = datetime(2026, 12, 1, 12, 0)
 
@@ -26,14 +27,14 @@ def document() -> Document:
 def template_cache(tmp_path, monkeypatch) -> Path:
     """A fresh process's view: the environment built anew, the cache beside DUIZHAO_CACHE."""
     monkeypatch.setenv("DUIZHAO_CACHE", str(tmp_path / "cache" / "translations.sqlite3"))
-    reader._environment.cache_clear()
+    assets.environment.cache_clear()
     yield tmp_path / "cache" / "templates"
-    reader._environment.cache_clear()
+    assets.environment.cache_clear()
 
 
 def fresh_render() -> str:
-    reader._environment.cache_clear()
-    return reader.render(document(), now=NOW)
+    assets.environment.cache_clear()
+    return render(document(), now=NOW)
 
 
 def test_a_new_process_loads_the_compiled_template_instead_of_compiling(template_cache, monkeypatch):
@@ -55,7 +56,7 @@ def test_an_edited_template_is_compiled_afresh(template_cache, monkeypatch):
                         lambda self, *a, **k: compiled.append(1) or original(self, *a, **k))
     monkeypatch.setattr(jinja2.PackageLoader, "get_source",
                         lambda self, env, name: (jinja2.FileSystemLoader(
-                            str(Path(reader.__file__).parent / "templates")).get_source(env, name)[0]
+                            str(Path(assets.__file__).parent / "templates")).get_source(env, name)[0]
                             + "\n{# edited #}", None, lambda: False))
     fresh_render()
     assert compiled

@@ -19,7 +19,7 @@ from test_reader import seed_document
 
 from pipeline.read import dictionary
 from pipeline.translate.cache import MIGRATIONS, TranslationCache
-from pipeline.render import reader
+from pipeline.render.reader import chinese
 from pipeline.render.reader import render
 from pipeline.read import load_document
 
@@ -38,7 +38,7 @@ def _forbid_computing(monkeypatch) -> None:
     monkeypatch.setattr(dictionary, "_scan_cedict", refuse)
     # nor OpenCC (a Simplified→Traditional converter takes 70–150 ms to build) or Markdown
     monkeypatch.setattr(dictionary, "convert_script", refuse)
-    monkeypatch.setattr(reader, "_notes_markdown", refuse)
+    monkeypatch.setattr(chinese, "_notes_markdown", refuse)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 from conftest import INTERRUPTIBLE, child_process
 
 from pipeline.core.atomic import write_text_atomic
-from pipeline.serve import ReaderServer, ServeError, content_version
+from pipeline.serve.server import ReaderServer, ServeError, content_version
 
 PAGE = "<!DOCTYPE html><html><head><title>t</title></head><body><p>第一版</p></body></html>\n"
 

@@ -1,6 +1,6 @@
 """`duizhao run --watch`: reruns after changes, debounced, on a fake clock.
 
-The watch loop reads time only through :class:`pipeline.watch.Clock`; a fake one
+The watch loop reads time only through :class:`pipeline.serve.watch.Clock`; a fake one
 here advances by the poll interval on every sleep and performs the test's saves
 at given ticks, so every test is fast and deterministic.
 """
@@ -22,12 +22,12 @@ from click.testing import CliRunner
 from conftest import INTERRUPTIBLE, child_process
 
 import pipeline.translate.engines.settings
-import pipeline.watch
+import pipeline.serve.watch
 from fakes import FakeEngine
 from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
 from pipeline.review.edits import edits_path
-from pipeline.watch import WatchedInputs, changed_files, watch
+from pipeline.serve.watch import WatchedInputs, changed_files, watch
 
 HEADER = "zh\ten\tnote\tvariants\n"
 TESTS = Path(__file__).resolve().parent
@@ -248,7 +248,7 @@ def cli_files(tmp_path, monkeypatch):
 def test_ctrl_c_exits_0_with_a_short_message_and_no_traceback(cli_files, monkeypatch):
     source, glossary, folder = cli_files
 
-    class InterruptedClock(pipeline.watch.Clock):
+    class InterruptedClock(pipeline.serve.watch.Clock):
         sleeps = 0
 
         def sleep(self, seconds):
@@ -256,7 +256,7 @@ def test_ctrl_c_exits_0_with_a_short_message_and_no_traceback(cli_files, monkeyp
             if InterruptedClock.sleeps == 3:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline.watch, "Clock", InterruptedClock)
+    monkeypatch.setattr(pipeline.serve.watch, "Clock", InterruptedClock)
     result = CliRunner().invoke(cli, ["run", str(source), "-g", str(glossary), "-o", str(folder / "out"),
                                       "--cache", str(folder / "c.sqlite3"), "--watch"], catch_exceptions=False)
     assert result.exit_code == 0

@@ -14,12 +14,15 @@ from typing import Any
 
 def lazy_exports(package: str, modules: Mapping[str, Sequence[str]]) -> tuple[list[str], Callable[[str], Any]]:
     """``__all__`` and a module ``__getattr__`` for ``package``: each name of
-    ``modules[module]`` is ``package.module.name``, imported when first asked for."""
+    ``modules[module]`` is ``package.module.name`` (or ``module.name`` for a module
+    named in full, ``pipeline.core...``), imported when first asked for."""
     where = {name: module for module, names in modules.items() for name in names}
 
     def __getattr__(name: str) -> Any:
         if name not in where:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(f"{package}.{where[name]}"), name)
+        module = where[name]
+        return getattr(importlib.import_module(module if module.startswith("pipeline.") else f"{package}.{module}"),
+                       name)
 
     return sorted(where), __getattr__

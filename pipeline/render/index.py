@@ -134,7 +134,7 @@ def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
     from markupsafe import Markup
 
     # One Jinja2 environment and one way of inlining assets for both pages.
-    from pipeline.render.reader import _asset, _environment
+    from pipeline.render.assets import asset, environment
 
     totals = {
         "documents": len(rows),
@@ -144,14 +144,14 @@ def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
         "edits": sum(r["edits"] for r in rows),
     }
     shown = [{**row, "href": quote(row["reader"]) if row["reader"] else None} for row in rows]
-    return _environment().get_template("index.html.j2").render(
+    return environment().get_template("index.html.j2").render(
         rows=shown,
         totals=totals,
         severities=SEVERITIES,
         folder=str(root),
         date=now.strftime("%Y-%m-%d %H:%M %Z").strip(),
         version=__version__,
-        css=Markup(_asset("index.css")),
-        js=Markup(_asset("index.js")),
+        css=Markup(asset("index.css")),
+        js=Markup(asset("index.js")),
     )
 

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from pipeline.core.model import Document
 from pipeline.terms.glossary import Glossary, annotate_terms
 from pipeline.translate.cache import TranslationCache
-from pipeline.translate.engines import glossary_mode, request_counts
 from pipeline.translate.enforce import translate_with_glossary
+from pipeline.translate.engines.base import glossary_mode, request_counts
 from pipeline.translate.texts import Backend, TranslateStats, Translator
 
 

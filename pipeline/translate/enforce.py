@@ -36,8 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pipeline.translate.cache import TranslationCache
-from pipeline.translate.engines import Request, glossary_mode
+from pipeline.core.model import Document, Sentence
 from pipeline.terms.glossary import (
     assemble_fallback,
     complies,
@@ -50,7 +49,8 @@ from pipeline.terms.glossary import (
     settle_marks,
     strip_placeholders,
 )
-from pipeline.core.model import Document, Sentence
+from pipeline.translate.cache import TranslationCache
+from pipeline.translate.engines.base import Request, glossary_mode
 from pipeline.translate.texts import Backend, TranslateStats, Translator, translate_texts
 
 

@@ -25,8 +25,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pipeline.translate.cache import TranslationCache
 from pipeline.core.errors import DuizhaoError
+from pipeline.translate.cache import TranslationCache
 
 
 class Translator(Protocol):
@@ -150,7 +150,7 @@ def translate_texts(
             if progress is not None:
                 progress(done_count, len(misses))
     except BaseException as exc:  # also Ctrl-C: what the engine finished is kept
-        from pipeline.translate.engines import finished_of
+        from pipeline.translate.engines.base import finished_of
 
         wanted = set(misses)
         finished = {text: english for text, english in finished_of(exc).items() if text in wanted}

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from pipeline.core.atomic import write_text_atomic
-from pipeline.serve import MAX_THREADS, ReaderServer
+from pipeline.serve.server import MAX_THREADS, ReaderServer
 
 survives = pytest.mark.outcome("survives")
 clean_error = pytest.mark.outcome("clean-error")

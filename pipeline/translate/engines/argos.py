@@ -16,7 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.translate.engines import BrokenPackageError, DecodeOptions, signature_string
+from pipeline.core.decoding import DecodeOptions
+from pipeline.translate.engines.base import BrokenPackageError, signature_string
 from pipeline.translate.engines.seq2seq import Framing, Seq2SeqEngine
 
 __all__ = ["ArgosEngine"]

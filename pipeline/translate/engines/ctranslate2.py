@@ -33,7 +33,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.translate.engines import BrokenPackageError, DecodeOptions, EngineError, signature_string
+from pipeline.core.decoding import DecodeOptions
+from pipeline.translate.engines.base import BrokenPackageError, EngineError, signature_string
 from pipeline.translate.engines.seq2seq import Framing, Seq2SeqEngine, read_vocabulary
 
 __all__ = ["CTranslate2Engine", "FAMILIES", "detect_family"]

@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 import regex
 
-from pipeline.translate.engines import EngineError, Request, attach_finished, signature_string
+from pipeline.translate.engines.base import EngineError, Request, attach_finished, signature_string
 
 __all__ = ["OpenAIEngine", "clean_answer", "served_models", "DEFAULT_PROMPT"]
 

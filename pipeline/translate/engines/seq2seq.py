@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.translate.engines import BrokenPackageError, DecodeOptions, EngineError
+from pipeline.core.decoding import DecodeOptions
+from pipeline.translate.engines.base import BrokenPackageError, EngineError
 
 __all__ = ["Framing", "LimitLog", "Seq2SeqEngine", "decode_batched", "length_sorted_batches", "read_vocabulary"]
 

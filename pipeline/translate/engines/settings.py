@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.config import Config, setting
-from pipeline.translate.engines import DecodeOptions, Engine, EngineError, create_engine
+from pipeline.core.decoding import DecodeOptions
+from pipeline.translate.engines.base import Engine, EngineError, create_engine
 
 __all__ = ["EngineSettings", "build_engine", "readiness", "NEEDS"]
 

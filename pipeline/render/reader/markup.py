@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
-    from pipeline.render.reader import _Piece, _Review, _SentenceView
+    from pipeline.render.reader.views import Piece, Review, SentenceView
 
 
-def pieces(items: Iterable[_Piece]) -> Markup:
+def pieces(items: Iterable[Piece]) -> Markup:
     """A sentence's text: each piece in its inline marks, glossary terms in ``<mark>``."""
     out: list[str] = []
     for piece in items:
@@ -33,7 +33,7 @@ def pieces(items: Iterable[_Piece]) -> Markup:
     return Markup("".join(out))
 
 
-def flag_mark(review: _Review | None) -> Markup:
+def flag_mark(review: Review | None) -> Markup:
     """The review marker of a block or sentence with flags (its shape says the worst)."""
     if not review:
         return Markup("")
@@ -43,7 +43,7 @@ def flag_mark(review: _Review | None) -> Markup:
                   f"{escape(review.mark)}</span>")
 
 
-def edit_mark(sentence: _SentenceView) -> Markup:
+def edit_mark(sentence: SentenceView) -> Markup:
     """✎ on a post-edited sentence, saying what the machine said (and whether that changed)."""
     if not sentence.edited:
         return Markup("")
@@ -56,14 +56,14 @@ def edit_mark(sentence: _SentenceView) -> Markup:
                   f'aria-label="post-edited; machine said: {machine}">✎</span>')
 
 
-def zh_sentences(items: Iterable[_SentenceView]) -> Markup:
+def zh_sentences(items: Iterable[SentenceView]) -> Markup:
     """The Chinese sentences of a cell, one ``<span class="s">`` each."""
     return Markup("".join(
         f'<span class="s{" flagged" if s.review else ""}" data-s="{escape(s.id)}" tabindex="-1">{pieces(s.zh)}</span>'
         for s in items))
 
 
-def en_sentences(items: Iterable[_SentenceView]) -> Markup:
+def en_sentences(items: Iterable[SentenceView]) -> Markup:
     """The English sentences of a cell, each with its marks, one space apart."""
     out: list[str] = []
     for s in items:

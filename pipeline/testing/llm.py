@@ -23,7 +23,7 @@ into an English word. It can be told to misbehave, as real servers and models do
 
 Every request is recorded in :attr:`FakeLLM.requests`.
 
-``python -m pipeline.testing_llm [--latency S] [--port N]`` runs one until
+``python -m pipeline.testing.llm [--latency S] [--port N]`` runs one until
 Ctrl-C and prints its URL (the benchmark runs it in its own process).
 """
 

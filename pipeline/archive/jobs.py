@@ -1,0 +1,174 @@
+"""Many documents in one run: discovery and windows.
+
+:func:`discover` turns the sources named on the command line (files and folders,
+in any mix) into :class:`Job` objects: a folder means every ``.txt`` and ``.md``
+file under it, recursively, in sorted order, with hidden folders and the output
+folder left out; each document's outputs go to the same relative place under the
+output folder (``sources/2024/a.txt`` → ``output/2024/a.html``). Two sources that
+would write the same outputs are an error before anything runs.
+
+:func:`windows` cuts the stream of jobs into windows of a bounded number of
+sentences: :func:`pipeline.run.run_many` loads, translates and writes one window
+at a time, so memory stays flat however many documents there are, while the
+sentences of a window's documents are still deduplicated and batched together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pipeline.core.errors import DuizhaoError, SourceError
+from pipeline.read.source import MARKDOWN_SUFFIXES
+
+T = TypeVar("T")
+
+#: File suffixes a folder is searched for (lower case).
+SOURCE_SUFFIXES = frozenset({".txt", *MARKDOWN_SUFFIXES})
+
+
+@dataclass
+class Failure:
+    """A document that could not be run, and why."""
+
+    source: Path
+    error: Exception
+
+    def __str__(self) -> str:
+        if isinstance(self.error, DuizhaoError):
+            message = str(self.error)
+            return message if str(self.source) in message else f"{self.source}: {message}"
+        return f"{self.source}: unexpected error ({type(self.error).__name__}: {self.error}); please report it"
+
+
+class ClashError(DuizhaoError):
+    """Two sources would write the same output files."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to run: its source, and the folder its outputs go to
+    (``None``: write nothing, as ``duizhao check`` does)."""
+
+    source: Path
+    output_dir: Path | None
+    #: A Markdown source's front matter keys whose values are translated too.
+    front_matter: tuple[str, ...] = ()
+    #: The reader's Traditional script (an OpenCC configuration; ``None``: the default).
+    variant: str | None = None
+
+
+def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
+             front_matter: Sequence[str] = (), variant: str | None = None) -> list[Job]:
+    """The jobs for ``sources``: files as given, folders searched recursively.
+
+    A file given by name is used whatever its suffix; a folder contributes its
+    ``.txt``/``.md``/``.markdown`` files, skipping hidden files and folders and
+    ``output_dir``. A file named twice (directly and through its folder) runs once.
+    Raises :class:`SourceError` for a source that does not exist and
+    :class:`ClashError` when two sources map to the same outputs.
+    """
+    output_root = Path(output_dir) if output_dir is not None else None
+    skip = _resolved(output_root) if output_root is not None else None
+    seen: set[Path] = set()
+    jobs: list[Job] = []
+    for given in map(Path, sources):
+        if given.is_dir():
+            found = [(path, path.relative_to(given).parent) for path in _walk(given, skip)]
+        elif given.exists():
+            found = [(given, Path())]
+        else:
+            raise SourceError(given, "no such file or folder", "check the path")
+        for path, relative in found:
+            key = _resolved(path)
+            if key in seen:
+                continue
+            seen.add(key)
+            jobs.append(Job(path, None if output_root is None else output_root / relative, tuple(front_matter),
+                            variant))
+    check_clashes(jobs)
+    return jobs
+
+
+def _walk(folder: Path, skip: Path | None) -> Iterator[Path]:
+    """Source files under ``folder`` in sorted order (by path, folder by folder)."""
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise SourceError(folder, f"cannot be listed: {exc.strerror or exc}") from exc
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            if skip is not None and _resolved(entry) == skip:
+                continue
+            yield from _walk(entry, skip)
+        elif entry.suffix.lower() in SOURCE_SUFFIXES and entry.is_file():
+            yield entry
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
+def output_key(job: Job) -> tuple[str, str] | None:
+    """What a job's outputs are named by: its output folder and its source's stem."""
+    if job.output_dir is None:
+        return None
+    return (str(_resolved(job.output_dir)), job.source.stem)
+
+
+def check_clashes(jobs: Iterable[Job]) -> None:
+    """Raise :class:`ClashError` naming the first two sources whose outputs (or
+    edits files, ``<stem>.edits.tsv`` beside them) would be the same files."""
+    owners: dict[tuple[str, str], Path] = {}
+    for job in jobs:
+        key = output_key(job)
+        if key is None:
+            continue
+        earlier = owners.setdefault(key, job.source)
+        if earlier is not job.source:
+            where = Path(job.output_dir or ".") / job.source.stem
+            raise ClashError(
+                f"{earlier} and {job.source} would both write {where}.*; rename one of them "
+                "(nothing was run)"
+            )
+
+
+def windows(items: Iterable[T], sentences_of: Callable[[T], int], limit: int) -> Iterator[list[T]]:
+    """Group ``items`` (loaded documents, in order) into windows of about ``limit``
+    sentences. ``sentences_of(item)`` gives an item's sentence count; a window
+    closes as soon as it holds ``limit`` sentences, so one large document is a
+    window of its own and no window holds more than one document past the limit.
+    """
+    window: list[T] = []
+    count = 0
+    for item in items:
+        window.append(item)
+        count += sentences_of(item)
+        if count >= limit:
+            yield window
+            window, count = [], 0
+    if window:
+        yield window
+
+
+def read_documents(sources: Sequence[str | Path], on_failure: Callable[[object], None]) -> Iterator:
+    """The documents of ``sources`` (:func:`discover`), read and segmented one at a
+    time, in order; a document that cannot be read goes to ``on_failure`` as a
+    :class:`Failure` and the others follow. For the corpus-wide
+    commands (``glossary suggest``, ``glossary list --source``)."""
+    from pipeline.read import load_document
+
+    for job in discover(sources, None):
+        try:
+            document = load_document(job.source)
+        except Exception as exc:  # one document's failure must not stop the others
+            on_failure(Failure(job.source, exc))
+            continue
+        yield document

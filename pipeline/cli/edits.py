@@ -1,0 +1,28 @@
+"""``duizhao edits``: the reviewer's post-edits.
+"""
+
+from __future__ import annotations
+
+import click
+
+from pipeline.cli.common import echo
+
+
+@click.group("edits")
+def edits_group() -> None:
+    """Post-edits: the English a reviewer approved, kept beside the source as
+    <stem>.edits.tsv (columns: source, machine, english) and applied on every run."""
+
+
+@edits_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option("--source", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="The source the edits belong to (default: the one named in FILE, there or in sources/).")
+def edits_import(file: str, source: str | None) -> None:
+    """Merge FILE (saved from the reader) into <stem>.edits.tsv beside its source."""
+    from pipeline.core.text import plural
+    from pipeline.review.edits import import_edits, source_of
+
+    source = source if source is not None else str(source_of(file))
+    target, added, replaced = import_edits(file, source)
+    echo(f"{target}: {plural(added, 'edit')} added, {replaced} replaced; `duizhao run {source}` applies them")

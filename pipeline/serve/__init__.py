@@ -1,0 +1,6 @@
+"""Front ends that keep running: :mod:`.server` serves the output folder on
+127.0.0.1, :mod:`.watch` runs the pipeline again whenever an input changes."""
+
+from pipeline.core.exports import lazy_exports
+
+__all__, __getattr__ = lazy_exports(__name__, {"server": ["ReaderServer"], "watch": ["watch"]})
