@@ -2,7 +2,7 @@
      DATA.edit.sentences[id] is [source text, machine output] and, for a sentence a
      run already post-edited, its English (and, when that edit is stale, the older
      machine output it was made against: saved unchanged unless the user edits again). Edits made on the page are kept in
-     localStorage by source text (the key pipeline/edits.py matches on) until they are
+     localStorage by source text (the key pipeline/review/edits.py matches on) until they are
      discarded, or until a run applies them and the page shows them itself. */
   var EDIT = DATA.edit, EDIT_KEY = "duizhao.edits:" + EDIT.source;
   var enSentences = $$(".cell.en .s"), enPristine = new Map();

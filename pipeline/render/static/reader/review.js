@@ -2,7 +2,7 @@
      DATA.review is [where, source text, [[code, level, message, resolved 0/1], ...]]
      per sentence (where = p12.3) or block (p12) with flags, in reading order. A flag
      marked resolved on this page is kept in localStorage by source text (the key
-     pipeline/edits.py matches on) with the English it was resolved for, and saved
+     pipeline/review/edits.py matches on) with the English it was resolved for, and saved
      with the edits; a rerun then shows it resolved while that English stays. The
      panel's list is drawn a chunk at a time, as it is scrolled. */
   var REVIEW = DATA.review, RESOLVED_KEY = "duizhao.resolved:" + DATA.edit.source;
