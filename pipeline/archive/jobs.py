@@ -21,12 +21,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from pipeline.core.errors import DuizhaoError, SourceError
-from pipeline.read.source import MARKDOWN_SUFFIXES
+from pipeline.read.formats import SOURCE_SUFFIXES
 
 T = TypeVar("T")
 
-#: File suffixes a folder is searched for (lower case).
-SOURCE_SUFFIXES = frozenset({".txt", *MARKDOWN_SUFFIXES})
 
 
 @dataclass
@@ -58,10 +56,13 @@ class Job:
     front_matter: tuple[str, ...] = ()
     #: The reader's Traditional script (an OpenCC configuration; ``None``: the default).
     variant: str | None = None
+    #: Keep a web page's boilerplate as blocks (``--keep-boilerplate``).
+    keep_boilerplate: bool = False
 
 
 def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
-             front_matter: Sequence[str] = (), variant: str | None = None) -> list[Job]:
+             front_matter: Sequence[str] = (), variant: str | None = None,
+             keep_boilerplate: bool = False) -> list[Job]:
     """The jobs for ``sources``: files as given, folders searched recursively.
 
     A file given by name is used whatever its suffix; a folder contributes its
@@ -87,7 +88,7 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
                 continue
             seen.add(key)
             jobs.append(Job(path, None if output_root is None else output_root / relative, tuple(front_matter),
-                            variant))
+                            variant, keep_boilerplate))
     check_clashes(jobs)
     return jobs
 

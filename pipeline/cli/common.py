@@ -52,6 +52,10 @@ front_matter_option = click.option(
         k.strip() for k in value.split(",") if k.strip()), metavar="KEYS",
     help="Markdown sources: also translate these front matter values, e.g. title,description "
          "(en.md writes them in English, YAML-quoted).")
+keep_boilerplate_option = click.option(
+    "--keep-boilerplate", is_flag=True,
+    help="Keep a web page's boilerplate (follow and share prompts, QR codes, related articles, credits) as "
+         "blocks to translate; by default it is dropped and listed in the JSON's dropped.")
 
 
 #: Setting key → the command's parameter name, for the options every translating command shares.

@@ -23,7 +23,15 @@ SCHEMA_VERSION = 1
 TEXT_KINDS = ("title", "subtitle", "byline", "heading", "paragraph", "caption", "footnote", "image")
 #: Extra kinds only Markdown syntax gives: a table's cells are its translation units.
 MARKDOWN_KINDS = ("list_item", "quote", "table", "code", "front_matter")
-KINDS = TEXT_KINDS + MARKDOWN_KINDS
+#: Kinds only a structured source gives: a page header or footer kept with the document
+#: (a Word file's), a subtitle cue, an entry of a book's table of contents.
+FORMAT_KINDS = ("header", "footer", "cue", "toc")
+KINDS = TEXT_KINDS + MARKDOWN_KINDS + FORMAT_KINDS
+#: Why a piece of the source was left out of the blocks (it is listed in
+#: ``Document.dropped``, never lost): a repeat of an earlier block (whole or cut
+#: short), a web or WeChat page's boilerplate (follow prompts, share buttons,
+#: related-article lists, credits), a page's running header, footer or number.
+DROP_REASONS = ("duplicate", "truncated duplicate", "boilerplate", "page-furniture")
 #: Kinds carried through untranslated.
 VERBATIM_KINDS = frozenset({"code", "front_matter", "image"})
 #: Marks whose text is kept as written (never given to the engine); the others
@@ -176,6 +184,11 @@ class Block:
     #: A table's shape: ``{"header": rows in the head, "align": per column,
     #: "rows": [[[sentence numbers of the cell, from 1], ...], ...]}``.
     table: dict[str, Any] | None = None
+    #: Where the block is in a structured source, as its format names places, so the
+    #: format's writer can put the English back: an element path in an HTML or XHTML
+    #: file (``{"file", "path"}``), a paragraph or table cell of a Word file, the cues
+    #: of a subtitle file, a PDF page and box (``{"page", "box"}``). ``None`` for text.
+    address: dict[str, Any] | None = None
     #: Markdown sources, for the exports (not in the JSON): the source offsets of
     #: the text's parts (several for a joined paragraph; the English goes in the
     #: first), each table cell's (row by row), and what continues the block's
@@ -193,6 +206,8 @@ class Block:
         if self.simplified != self.text:
             data["simplified"] = self.simplified
         data["lines"] = self.lines
+        if self.address is not None:
+            data["address"] = self.address
         if self.level is not None:
             data["level"] = self.level
         if self.anchor is not None:
@@ -206,22 +221,26 @@ class Block:
 
 @dataclass
 class Dropped:
-    """A block left out because it repeats an earlier one (reported, never lost)."""
+    """Source text left out of the blocks, and why (:data:`DROP_REASONS`): reported,
+    never lost. A duplicate names the block that is kept."""
 
     text: str
     lines: list[int]
-    duplicate_of: str  # id of the block that is kept
-    reason: str  # "duplicate" | "truncated duplicate"
+    duplicate_of: str | None  # id of the block that is kept, for a duplicate
+    reason: str
     #: Markdown sources: the source offsets of its text (left out of the exports too).
     spans: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    #: Its place in a structured source (as :attr:`Block.address`).
+    address: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "lines": self.lines,
-            "duplicate_of": self.duplicate_of,
-            "reason": self.reason,
-        }
+        data: dict[str, Any] = {"text": self.text, "lines": self.lines}
+        if self.address is not None:
+            data["address"] = self.address
+        if self.duplicate_of is not None:
+            data["duplicate_of"] = self.duplicate_of
+        data["reason"] = self.reason
+        return data
 
 
 @dataclass
@@ -241,6 +260,8 @@ class Document:
     edits: dict[str, Any] | None = None
     #: A Markdown source's text, which its Markdown exports follow (not in the JSON).
     markdown: str | None = field(default=None, repr=False)
+    #: The source's format (:mod:`pipeline.read.formats`): ``text``, ``markdown``, ``html``, ...
+    format: str = "text"
 
     def sentences(self) -> list[Sentence]:
         return [s for b in self.blocks if b.translatable for s in b.sentences]
@@ -251,6 +272,7 @@ class Document:
             "source": self.source,
             "encoding": self.encoding,
             "script": self.script,
+            "format": self.format,
             "blocks": [b.to_json() for b in self.blocks],
             "dropped": [d.to_json() for d in self.dropped],
             **({"signature": self.signature} if self.signature is not None else {}),
@@ -273,12 +295,14 @@ class Document:
             encoding=doc.get("encoding", str),
             script=doc.get("script", str, choices=("simplified", "traditional")),
             blocks=[_block(b) for b in doc.items("blocks")],
-            dropped=[Dropped(d.get("text", str), d.get("lines", list), d.get("duplicate_of", str), d.get("reason", str))
+            dropped=[Dropped(d.get("text", str), d.get("lines", list), d.get("duplicate_of", str, None),
+                             d.get("reason", str), address=d.get("address", dict, None))
                      for d in doc.items("dropped")],
             signature=doc.get("signature", str, None),
             stats=doc.get("stats", dict, None),
             glossary=doc.get("glossary", list, None),
             edits=doc.get("edits", dict, None),
+            format=doc.get("format", str, "text"),
         )
 
 
@@ -355,6 +379,7 @@ def _block(b: _Reader) -> Block:
         level=b.get("level", int, None),
         anchor=b.get("anchor", str, None),
         table=b.get("table", dict, None),
+        address=b.get("address", dict, None),
     )
 
 

@@ -7,6 +7,7 @@ blocks and sentences. :mod:`.source` decodes the bytes, :mod:`.markdown` and
 from pipeline.core.exports import lazy_exports
 
 __all__, __getattr__ = lazy_exports(__name__, {
-    "layout": ["load_document", "segment"],
+    "formats": ["ReadOptions", "SOURCE_FORMATS", "SOURCE_SUFFIXES", "load_document", "source_format"],
+    "layout": ["segment"],
     "source": ["read_source"],
 })

@@ -4,6 +4,8 @@ damage and repairs a reviewer should see."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import regex
 
 from pipeline.core.model import ATOMIC_MARKS, VERBATIM_KINDS, Block, Document, Dropped, Flag, Mark, Sentence
@@ -15,14 +17,19 @@ _STRAY_LATIN = regex.compile(r"(?<=[\p{Han}\p{P}]\s*)\b[a-z]{2,}\b(?=\s*[\p{Han}
 _SPACE = regex.compile(r"\s+")
 
 
-def build_document(source: SourceText, pieces: list[Piece], dropped) -> Document:
+def build_document(source: SourceText, pieces: list[Piece], dropped, removed: Sequence[tuple[Piece, str]] = ()
+                   ) -> Document:
+    """The document of the repaired ``pieces``: a block each, cut into sentences and
+    flagged. ``dropped`` are ``(duplicate, kept copy)`` pairs of the repair,
+    ``removed`` the ``(piece, reason)`` a reader left out (boilerplate, page
+    furniture): both are listed in ``Document.dropped``."""
     blocks: list[Block] = []
     block_of_line: dict[int, str] = {}
     for number, piece in enumerate(pieces, start=1):
         block_id = f"p{number}"
         simplified = to_simplified(piece.text, source.script)
         block = Block(block_id, piece.kind, piece.text, simplified, piece.lines,
-                      level=piece.level, anchor=piece.anchor, spans=piece.spans,
+                      level=piece.level, anchor=piece.anchor, spans=piece.spans, address=piece.address,
                       prefix=_continuation(source.text, piece) if source.format == "markdown" else "")
         if piece.table is not None:
             block.sentences, block.table = _table_sentences(piece.table, source.script)
@@ -41,8 +48,9 @@ def build_document(source: SourceText, pieces: list[Piece], dropped) -> Document
         # paragraph that was joined later is a truncated copy of that paragraph.
         same = piece.key == _SPACE.sub("", kept.text)
         report.append(Dropped(piece.text, piece.lines, kept.id, "duplicate" if same else "truncated duplicate",
-                              piece.spans))
-    document = Document(str(source.path), source.encoding, source.script, blocks, report)
+                              piece.spans, piece.address))
+    report += [Dropped(piece.text, piece.lines, None, reason, piece.spans, piece.address) for piece, reason in removed]
+    document = Document(str(source.path), source.encoding, source.script, blocks, report, format=source.format)
     if source.format == "markdown":
         document.markdown = source.text
     return document

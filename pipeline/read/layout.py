@@ -42,6 +42,7 @@ import regex
 
 from pipeline.core.model import ATOMIC_MARKS, VERBATIM_KINDS, Document, Mark
 from pipeline.read.blocks import build_document
+from pipeline.read.formats import ReadOptions
 from pipeline.read.pieces import Piece, joiner, text_pieces
 from pipeline.read.sentences import NOTE_MARKER
 from pipeline.read.source import SourceText, read_source, to_simplified
@@ -124,17 +125,15 @@ _NUMBER_TIGHT = regex.compile(r"(?<=\p{Han})(?=\d)|(?<=\d)(?=\p{Han})")
 _SPACED_DIGITS = regex.compile(r"(?<=\p{Han} ?)\d(?: \d)+(?![\d])|(?<![\d ])\d(?: \d)+(?= ?\p{Han})")
 
 
-def load_document(path: str | Path, front_matter: Sequence[str] = ()) -> Document:
-    """Read ``path`` and cut it into blocks and sentences (nothing translated yet);
-    the values of a Markdown source's ``front_matter`` keys are translated too.
-    Here rather than in :mod:`pipeline.run`, so ``duizhao segment`` imports no more
-    than reading needs."""
-    return segment(read_source(path), front_matter)
+def read_text(path: Path, options: ReadOptions) -> Document:
+    """The reader of text and Markdown sources (:mod:`pipeline.read.formats`)."""
+    return segment(read_source(path), options.front_matter, keep_boilerplate=options.keep_boilerplate)
 
 
-def segment(source: SourceText, front_matter: Sequence[str] = ()) -> Document:
+def segment(source: SourceText, front_matter: Sequence[str] = (), *, keep_boilerplate: bool = False) -> Document:
     """Repair the layout of ``source`` and cut it into blocks and sentences; for a
-    Markdown source, the values of the ``front_matter`` keys are translated too."""
+    Markdown source, the values of the ``front_matter`` keys are translated too.
+    With ``keep_boilerplate``, what a web page's boilerplate rules would drop stays."""
     if source.format == "markdown":
         from pipeline.read.markdown import markdown_pieces
 

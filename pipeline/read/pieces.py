@@ -5,6 +5,7 @@ exact source lines and, for Markdown, its source offsets."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import regex
 
@@ -54,6 +55,8 @@ class Piece:
     simple: str = ""
     #: Repairs made to it, for its flags: "joined", "spacing".
     repairs: list[str] = field(default_factory=list)
+    #: Its place in a structured source (becomes :attr:`~pipeline.core.model.Block.address`).
+    address: dict[str, Any] | None = None
 
     @property
     def key(self) -> str:

@@ -15,8 +15,18 @@ def summarize(document: Document) -> str:
     return (
         f"{document.source}: {document.encoding}, {document.script}; "
         f"{plural(len(document.blocks), 'block')} ({kinds}); {plural(len(document.sentences()), 'sentence')}; "
-        f"{len(document.dropped)} dropped as duplicates"
+        f"{dropped_summary(document)}"
     )
+
+
+def dropped_summary(document: Document) -> str:
+    """``"6 dropped as duplicates"``, ``"9 dropped (6 duplicates, 3 boilerplate)"``."""
+    reasons = Counter("duplicate" if d.duplicate_of is not None else d.reason for d in document.dropped)
+    if set(reasons) <= {"duplicate"}:
+        return f"{len(document.dropped)} dropped as duplicates"
+    names = {"duplicate": "duplicates", "page-furniture": "page furniture"}
+    listed = ", ".join(f"{n} {names.get(reason, reason)}" for reason, n in sorted(reasons.items()))
+    return f"{len(document.dropped)} dropped ({listed})"
 
 
 def describe_segmentation(document: Document) -> str:
@@ -30,10 +40,11 @@ def describe_segmentation(document: Document) -> str:
             out.extend(f"      | {line}" for line in block.text.split("\n"))
         out.extend(f"      ! {flag.code}: {flag.message}" for flag in block.flags)
     if document.dropped:
-        out += ["", "Dropped (repeats of earlier blocks):"]
+        out += ["", "Dropped (repeats of earlier blocks, boilerplate, page furniture):"]
         for item in document.dropped:
             lines = ",".join(map(str, item.lines))
-            out.append(f"  lines {lines}: {item.reason} of {item.duplicate_of}: {_clip(item.text)}")
+            why = f"{item.reason} of {item.duplicate_of}" if item.duplicate_of is not None else item.reason
+            out.append(f"  lines {lines}: {why}: {_clip(item.text)}")
     return "\n".join(out)
 
 

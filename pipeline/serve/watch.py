@@ -119,6 +119,7 @@ def watch(
     formats: Sequence[str] = DEFAULT_FORMATS,
     front_matter: Sequence[str] = (),
     variant: str | None = None,
+    keep_boilerplate: bool = False,
     report: Callable[[str], None] = print,
     report_error: Callable[[str], None] | None = None,
     progress: Callable[[], AbstractContextManager] | None = None,
@@ -150,7 +151,7 @@ def watch(
         try:
             with (progress() if progress else nullcontext(None)) as bar:
                 result = run(source, output_dir, engine, cache, bar, glossaries, formats=formats,
-                             front_matter=front_matter, variant=variant)
+                             front_matter=front_matter, variant=variant, keep_boilerplate=keep_boilerplate)
         except DuizhaoError as exc:
             report_error(f"Error: {exc}")
             report_error("Outputs are left as they were; fix the input and save it to run again.")

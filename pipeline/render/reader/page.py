@@ -33,6 +33,7 @@ from pipeline.render.assets import asset, environment, script_json
 from pipeline.render.reader.aids import reading_aids
 from pipeline.render.reader.chinese import Conversion, PageTexts, chinese_marked, zh_span
 from pipeline.render.reader.views import View, codes, get_field, plain
+from pipeline.review.report import dropped_summary
 
 if TYPE_CHECKING:
     from pipeline.read.dictionary import AidsStore
@@ -82,6 +83,7 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
         edit_file=edit["file"],
         edits_file=str(get_field(getattr(document, "edits", None) or {}, "file", "") or ""),
         dropped=[plain(d) for d in document.dropped],
+        dropped_line=dropped_summary(document),
         footer=_footer(document, view, counts, now or datetime.now().astimezone()),
         css=Markup(asset("reader.css")),
         js=Markup(asset("reader.js")),

@@ -1,0 +1,70 @@
+"""Source formats: a file's suffix → the reader that turns it into a
+:class:`~pipeline.core.model.Document`, in a name → reader table with lazy imports.
+
+Every reader is a function ``(path, options) -> Document`` whose blocks keep
+their place in the source (:attr:`~pipeline.core.model.Block.address`) so the
+format's writer (:mod:`pipeline.render.formats`) can put the English back; what it
+leaves out is listed in ``Document.dropped`` with its reason. A format is added by
+adding a reader here and a writer there, never by a branch in the pipeline.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.core.model import Document
+from pipeline.read.source import MARKDOWN_SUFFIXES
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a run asks of every reader."""
+
+    #: A Markdown source's front matter keys whose values are translated too.
+    front_matter: tuple[str, ...] = ()
+    #: Keep a web page's boilerplate (follow prompts, share buttons, related
+    #: articles) as blocks instead of dropping it (it is listed either way).
+    keep_boilerplate: bool = False
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    name: str
+    suffixes: tuple[str, ...]  # lower case, with the dot
+    reader: str  # "module:function", imported on first use
+    help: str
+
+    def read(self, path: Path, options: ReadOptions) -> Document:
+        module, function = self.reader.split(":")
+        reader: Callable[[Path, ReadOptions], Document] = getattr(importlib.import_module(module), function)
+        return reader(path, options)
+
+
+SOURCE_FORMATS: dict[str, SourceFormat] = {
+    f.name: f
+    for f in (
+        SourceFormat("text", (".txt",), "pipeline.read.layout:read_text", "plain text, any common encoding"),
+        SourceFormat("markdown", tuple(sorted(MARKDOWN_SUFFIXES)), "pipeline.read.layout:read_text",
+                     "Markdown (CommonMark, tables, footnotes, front matter)"),
+    )
+}
+_BY_SUFFIX = {suffix: f for f in SOURCE_FORMATS.values() for suffix in f.suffixes}
+#: The suffixes a folder run picks up (lower case).
+SOURCE_SUFFIXES = frozenset(_BY_SUFFIX)
+
+
+def source_format(path: str | Path) -> SourceFormat:
+    """The format of ``path`` by its suffix; a file of another suffix, given by
+    name, is read as text."""
+    return _BY_SUFFIX.get(Path(path).suffix.lower(), SOURCE_FORMATS["text"])
+
+
+def load_document(path: str | Path, front_matter: tuple[str, ...] | list[str] = (), *,
+                  keep_boilerplate: bool = False) -> Document:
+    """Read ``path`` in its format and cut it into blocks and sentences (nothing
+    translated yet)."""
+    path = Path(path)
+    return source_format(path).read(path, ReadOptions(tuple(front_matter), keep_boilerplate))
