@@ -1,6 +1,6 @@
 """Segmentation time of long documents (layout repair and sentences, no translation).
 
-Prints figures; not a test (tests/test_segment.py counts the work instead). The
+Prints figures; not a test (tests/read/test_segment.py counts the work instead). The
 documents are the seed repeated with every copy tagged (bench/variants.py), so no
 copy is a duplicate of another, plus the seed's own duplicates in each copy.
 

@@ -173,3 +173,15 @@ def term_doc(tmp_path) -> tuple[Path, Path]:
     glossary = tmp_path / "g.tsv"
     glossary.write_text("zh\ten\tnote\tvariants\n台州\tTaizhou\t\t\n大麦屿港\tDamaiyu Port\t\t\n", encoding="utf-8")
     return source, glossary
+
+
+@pytest.fixture(scope="session")
+def validator():
+    """A JSON Schema validator of the document model's schema (pipeline/render/document.schema.json)."""
+    import jsonschema
+
+    from pipeline.render.formats import schema
+
+    document_schema = schema()
+    jsonschema.Draft202012Validator.check_schema(document_schema)
+    return jsonschema.Draft202012Validator(document_schema)

@@ -19,7 +19,7 @@ class DecodeOptions:
     Fields that change the text (beam size, penalties, the length limit, compute
     type) enter the engine signature; fields marked speed-only (batching and
     threads) do not, because the engine gives the same text whatever their values
-    (tests/test_engine.py checks this).
+    (tests/translate/test_engine.py checks this).
 
     The defaults are the fastest settings measured on the 2-core reference machine
     (bench/README.md).

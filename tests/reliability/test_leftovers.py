@@ -21,7 +21,7 @@ def test_a_test_session_leaves_no_home_folder_behind(tmp_path):
     temp.mkdir()
     session = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "base"),
-         "tests/test_sentences.py::test_long_quotation_may_split_at_its_own_full_stops"],
+         "tests/read/test_sentences.py::test_long_quotation_may_split_at_its_own_full_stops"],
         cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "TMPDIR": str(temp)},
     )
     assert session.returncode == 0, session.stdout + session.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.translate.packages import PUBLIC_DOWNLOADS
-from test_packages import index_server  # noqa: F401 (the fixture)
+from package_index import index_server  # noqa: F401 (the fixture)
 
 from .conftest import assert_clean_error, duizhao
 

@@ -322,7 +322,7 @@ def decode_batched(
     the step: a hypothesis ended by the end token at step s has s tokens. Members
     whose search reached their own last step are decoded again with their own
     limit. Results are collected in submission order, so the text never depends
-    on timing. (tests/test_engine.py checks all of this against decoding each
+    on timing. (tests/translate/test_engine.py checks all of this against decoding each
     sentence alone.)
 
     ``log`` (the engine's :class:`LimitLog`, kept across calls) decides whether a

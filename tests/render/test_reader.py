@@ -25,7 +25,7 @@ from pipeline.render.reader import render
 from pipeline.translate.documents import translate_document
 from pipeline.read import load_document
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "sources" / "taizhou.txt"
 SCRIPT_TAG = '<script>alert(1)</script>'
 IMG_TAG = '"><img src=x onerror=alert(2)>'

@@ -32,7 +32,7 @@ FRAMING = {
     "nllb": Framing(prefix=("zho_Hans",), suffix=("</s>",), target=("eng_Latn",)),
     "m2m100": Framing(prefix=("__zh__",), suffix=("</s>",), target=("__en__",)),
 }
-SEED = Path(__file__).resolve().parent.parent / "sources" / "taizhou.txt"
+SEED = Path(__file__).resolve().parents[2] / "sources" / "taizhou.txt"
 GLOSSARY = SEED.parent.parent / "glossary" / "taizhou.tsv"
 
 

@@ -150,13 +150,6 @@ def test_write_outputs_keeps_its_default(seed, tmp_path):
 # -- JSON and its schema -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def validator():
-    document_schema = schema()
-    jsonschema.Draft202012Validator.check_schema(document_schema)
-    return jsonschema.Draft202012Validator(document_schema)
-
-
 def test_seed_json_is_valid_against_the_schema(seed, validator, tmp_path):
     (path,) = write_formats(seed, tmp_path, ["json"])
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -342,7 +335,7 @@ def test_escape(line, escaped):
     assert escape(line) == escaped
 
 
-# Markdown sources: the exports follow the source (tests/test_markdown_faithful.py).
+# Markdown sources: the exports follow the source (tests/read/test_markdown_faithful.py).
 
 
 def test_markdown_of_an_untranslated_document(tmp_path, seed_path):

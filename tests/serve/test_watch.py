@@ -30,7 +30,7 @@ from pipeline.review.edits import edits_path
 from pipeline.serve.watch import WatchedInputs, changed_files, watch
 
 HEADER = "zh\ten\tnote\tvariants\n"
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 INTERVAL = 0.1
 QUIET = 0.3
 #: Ctrl-C for a child process even when pytest itself runs in the background, where

@@ -23,7 +23,7 @@ from pipeline.render.reader import chinese
 from pipeline.render.reader import render
 from pipeline.read import load_document
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "sources" / "taizhou.txt"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 

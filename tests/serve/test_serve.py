@@ -2,7 +2,7 @@
 
 Only 127.0.0.1 is ever contacted. The last test opens a served reader in
 Debian's chromium and rewrites it, as `duizhao run --watch` does, to see the page
-reload by itself; like tests/test_reader_browser.py it fails, never skips, when
+reload by itself; like tests/render/test_reader_browser.py it fails, never skips, when
 /usr/bin/chromium is missing.
 """
 

@@ -8,11 +8,10 @@ import json
 from datetime import datetime
 
 import pytest
-from test_exports import schema, validator  # noqa: F401 (the fixture)
 
 from pipeline.core.model import DROP_REASONS, Block, Document, Dropped, Sentence
 from pipeline.read import SOURCE_SUFFIXES, load_document, source_format
-from pipeline.render.formats import document_json
+from pipeline.render.formats import document_json, schema
 from pipeline.render.reader import render
 from pipeline.review.report import describe_segmentation, summarize
 

@@ -23,7 +23,7 @@ from pipeline.translate.documents import translate_documents
 from pipeline.read import load_document
 from pipeline.testing.llm import FakeLLM, fake_translate, parse_prompt
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SHIPPED_GLOSSARY = REPO / "glossary" / "taizhou.tsv"
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from pipeline.translate.cache import TranslationCache
 from pipeline.cli import cli
-from test_packages import (  # noqa: F401  (fixtures)
+from package_index import (  # noqa: F401  (fixtures)
     en_zh_package,
     index_server,
     package_builds,

@@ -170,7 +170,7 @@ def test_the_page_sorts_filters_totals_and_links_from_file_with_no_request(corpu
         assert page.url.endswith("/2024/b.html")
         page.click("a.library")
         assert page.url.endswith("/out/index.html")
-        page.screenshot(path=str(Path(__file__).resolve().parent.parent / "output" / "library.png"), full_page=True)
+        page.screenshot(path=str(Path(__file__).resolve().parents[2] / "output" / "library.png"), full_page=True)
     finally:
         page.close()
     assert requests == [] and errors == []

@@ -914,7 +914,7 @@ def test_text_contrast_meets_wcag_aa(open_page, scheme):
     assert (background == "rgb(22, 23, 26)") is (scheme == "dark")
 
 
-AXE = Path(__file__).resolve().parent / "data" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[1] / "data" / "axe.min.js"
 AXE_RUN = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v =>
     ({rule: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary)}))"""
 
