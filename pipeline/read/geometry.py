@@ -26,12 +26,16 @@ SPACED_GAP = 2.5
 WORD_GAP = 0.15
 #: A gutter is at least this many body sizes wide and crossed by at most this
 #: share of the items beside it (a title or a figure spanning both columns).
-GUTTER_SIZES = 0.8
+GUTTER_SIZES = 0.5
 GUTTER_CROSSING = 0.25
+#: A column's lines are this many body sizes wide (a quarter of them at least).
+COLUMN_SIZES = 6
 #: Rules: a stroke thinner than this (points) is a line, not a shape.
 RULE_THICKNESS = 2.5
 #: A table without rules down has short cells (on average, in characters).
 MAX_CELL_CHARS = 25
+#: A table has text in at least this share of its cells.
+MIN_FILLED = 0.5
 _SUPERSCRIPTS = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 
@@ -128,26 +132,46 @@ def _is_word_char(char: str) -> bool:
 
 
 def glyph_lines(glyphs: Iterable[Glyph]) -> list[Line]:
-    """The lines of a page: glyphs grouped into rows by their vertical centres,
-    each row cut into segments at wide gaps (gutters, table cells). Whitespace
-    glyphs only say where a space goes; small raised digits (footnote markers)
-    become superscript characters (¹) that the sentence splitter knows."""
-    ordered = sorted((g for g in glyphs if g.x1 > g.x0 or g.char.isspace()),
-                     key=lambda g: ((g.top + g.bottom) / 2, g.x0))
+    """The lines of a page: glyphs, taken left to right, join the row whose last
+    glyph they follow on the same baseline (so two columns set a little out of
+    step never mix), and each row is cut into segments at wide gaps (gutters,
+    table cells). Whitespace glyphs only say where a space goes; a glyph drawn
+    twice over itself (a simulated bold) counts once; small raised digits
+    (footnote markers) become superscript characters (¹) that the sentence
+    splitter knows."""
     rows: list[list[Glyph]] = []
-    center = height = 0.0
-    for glyph in ordered:
-        middle = (glyph.top + glyph.bottom) / 2
-        if rows and abs(middle - center) <= 0.4 * max(height, glyph.bottom - glyph.top):
-            rows[-1].append(glyph)
+    anchors: list[Glyph] = []  # each row's last full-size glyph
+    for glyph in sorted(glyphs, key=lambda g: (g.x0, g.top)):
+        if g_empty(glyph):
             continue
-        rows.append([glyph])
-        center, height = middle, glyph.bottom - glyph.top
+        middle = (glyph.top + glyph.bottom) / 2
+        best, distance = -1, float("inf")
+        for k, anchor in enumerate(anchors):
+            height = max(anchor.bottom - anchor.top, glyph.bottom - glyph.top)
+            offset = abs((anchor.top + anchor.bottom) / 2 - middle)
+            if offset <= 0.4 * height and rows[k][-1].x1 <= glyph.x0 + 0.7 * height and offset < distance:
+                best, distance = k, offset
+        if best >= 0 and _same_glyph(rows[best][-1], glyph):
+            continue
+        if best < 0:
+            rows.append([glyph])
+            anchors.append(glyph)
+            continue
+        rows[best].append(glyph)
+        if glyph.size >= 0.8 * anchors[best].size:
+            anchors[best] = glyph
     lines: list[Line] = []
-    for row in rows:
-        row.sort(key=lambda g: g.x0)
+    for row in sorted(rows, key=lambda r: (min(g.top for g in r), r[0].x0)):
         lines.extend(_row_segments(row))
     return lines
+
+
+def g_empty(glyph: Glyph) -> bool:
+    return glyph.x1 <= glyph.x0 and not glyph.char.isspace()
+
+
+def _same_glyph(a: Glyph, b: Glyph) -> bool:
+    return a.char == b.char and abs(a.x0 - b.x0) <= 1.0 and abs(a.top - b.top) <= 1.0 and not a.char.isspace()
 
 
 def _row_segments(row: list[Glyph]) -> list[Line]:
@@ -165,11 +189,13 @@ def _row_segments(row: list[Glyph]) -> list[Line]:
             segments.append([glyph])
         else:
             segments[-1].append(glyph)
-    # Characters set apart one by one (计 算 机 学 报) are one run of text.
+    # Characters set apart one by one (计 算 机 学 报) are one run of text; a bullet goes with its text.
     merged: list[list[Glyph]] = [segments[0]]
     for segment in segments[1:]:
         last = merged[-1]
-        if len(segment) == 1 and len(last[-1].char) == 1 and (len(last) == 1 or _evenly_spaced(last)) \
+        if len(last) == 1 and not (last[0].char.isalnum()) and segment[0].x0 - last[0].x1 <= 2 * size:
+            last.extend(segment)
+        elif len(segment) == 1 and len(last[-1].char) == 1 and (len(last) == 1 or _evenly_spaced(last)) \
                 and segment[0].x0 - last[-1].x1 <= 2 * size and is_han(segment[0].char) and is_han(last[-1].char):
             last.extend(segment)
         else:
@@ -302,10 +328,17 @@ def _gutter(items: list, size: float) -> tuple[float, float] | None:
             continue
         if _extent(before) < 0.2 * height or _extent(after) < 0.2 * height:
             continue
+        # A column holds lines of text, not a row of labels (第十四条, (一)) before their text.
+        if min(_upper_quartile([i.x1 - i.x0 for i in side]) for side in (before, after)) < COLUMN_SIZES * size:
+            continue
         score = (crossing, -(b - a))
         if best is None or score < (best[2], -(best[1] - best[0])):
             best = (a, b, crossing)
     return None if best is None else (best[0], best[1])
+
+
+def _upper_quartile(values: list[float]) -> float:
+    return sorted(values)[(3 * len(values)) // 4]
 
 
 def _extent(items: list) -> float:
@@ -363,8 +396,10 @@ def find_grids(lines: list[Line], rules: Sequence[Box]) -> tuple[list[Grid], lis
     the lines inside it are its cells' text. Three-line tables (rules across the
     top, under the head and at the bottom, none down) are cut into columns where
     no line of the table crosses. Returns the tables and the lines outside them."""
-    horizontal = [r for r in rules if r[3] - r[1] <= RULE_THICKNESS and r[2] - r[0] > 3 * RULE_THICKNESS]
-    vertical = [r for r in rules if r[2] - r[0] <= RULE_THICKNESS and r[3] - r[1] > 3 * RULE_THICKNESS]
+    horizontal = _collinear([r for r in rules if r[3] - r[1] <= RULE_THICKNESS], across=True)
+    vertical = _collinear([r for r in rules if r[2] - r[0] <= RULE_THICKNESS], across=False)
+    horizontal = [r for r in horizontal if r[2] - r[0] > 3 * RULE_THICKNESS]
+    vertical = [r for r in vertical if r[3] - r[1] > 3 * RULE_THICKNESS]
     grids: list[Grid] = []
     taken: set[int] = set()
     for box, ys, xs in _ruled_regions(horizontal, vertical):
@@ -386,6 +421,22 @@ def find_grids(lines: list[Line], rules: Sequence[Box]) -> tuple[list[Grid], lis
         grids.append(grid)
         taken.update(inside)
     return grids, [line for k, line in enumerate(lines) if k not in taken]
+
+
+def _collinear(rules: list[Box], across: bool) -> list[Box]:
+    """Rules drawn in pieces (a cell's border at a time) joined into whole lines."""
+    if not across:
+        flipped = _collinear([(r[1], r[0], r[3], r[2]) for r in rules], across=True)
+        return [(r[1], r[0], r[3], r[2]) for r in flipped]
+    out: list[list[float]] = []
+    for x0, top, x1, bottom in sorted(rules, key=lambda r: (round((r[1] + r[3]) / 2), r[0])):
+        last = out[-1] if out else None
+        if last is not None and abs((last[1] + last[3]) / 2 - (top + bottom) / 2) <= 1.0 and x0 <= last[2] + 1.5:
+            last[2] = max(last[2], x1)
+            last[1], last[3] = min(last[1], top), max(last[3], bottom)
+        else:
+            out.append([x0, top, x1, bottom])
+    return [(a, b, c, d) for a, b, c, d in out]
 
 
 def _ruled_regions(horizontal: list[Box], vertical: list[Box]) -> list[tuple[Box, list[float], list[float]]]:
@@ -497,6 +548,9 @@ def _fill(lines: list[Line], box: Box, ys: list[float], xs: list[float]) -> Grid
     keep = [c for c in range(width) if any(r[c] for r in rows)]
     rows = [[r[c] for c in keep] for r in rows]
     if len(keep) < 2:
+        return None
+    # A chart's grid holds its axis labels at the edges, a table text in most cells.
+    if sum(1 for r in rows for cell in r if cell) < MIN_FILLED * len(rows) * len(keep):
         return None
     header = 1 if rows[0] and all(line.bold for cell in rows[0] for line in cell) and any(rows[0]) else 0
     return Grid(box, rows, header)

@@ -159,7 +159,9 @@ def _glyphs(textpage: Any, height: float) -> tuple[list[Glyph], int]:
         if not code or raw.FPDFText_IsGenerated(handle, k) == 1:
             continue
         char = chr(code)
-        if unicodedata.category(char) in ("Cc", "Cf") and not char.isspace():
+        if unicodedata.category(char) == "Co":
+            char = "•"  # a symbol font's private code (Wingdings' bullets)
+        elif unicodedata.category(char) in ("Cc", "Cf") and not char.isspace():
             unmapped += 1
             continue
         unmapped += raw.FPDFText_HasUnicodeMapError(handle, k) == 1

@@ -37,6 +37,8 @@ BAND = 0.12
 #: Text at least this much larger than the body is a heading; this much smaller at a page's foot, a footnote.
 HEADING_RATIO = 1.1
 NOTE_RATIO = 0.9
+#: The title is this much larger than the body at least.
+TITLE_RATIO = 1.3
 MAX_HEADING_CHARS = 40
 MAX_CAPTION_CHARS = 80
 #: OCR lines the recogniser is less sure of than this (0–100) are flagged for review.
@@ -95,7 +97,7 @@ class PageLayout:
         self._sizes: Counter[float] = Counter()
         self._pages = 0
         #: The last body paragraph, whose open end waits for the next one's first line.
-        self._open: tuple[Piece, bool] | None = None
+        self._open: tuple[Piece, bool, float] | None = None
         #: Each piece's largest font size (for the title).
         self._size: dict[int, float] = {}
 
@@ -275,11 +277,13 @@ class PageLayout:
     def _link(self, piece: Piece, group: list[Line], left: float, right: float) -> None:
         """Give the previous paragraph its open end, now that the next one's first line is known."""
         if self._open is not None:
-            previous, full = self._open
+            previous, full, width = self._open
             indented = group[0].x0 > left + 0.9 * group[0].size
-            previous.open_end = full and not indented
+            # A paragraph goes on into a column as wide as its own, not from a sidebar into the main text.
+            similar = abs(width - (right - left)) <= 0.15 * max(width, right - left)
+            previous.open_end = full and not indented and similar
         last = group[-1]
-        self._open = (piece, last.x1 >= right - 1.5 * last.size)
+        self._open = (piece, last.x1 >= right - 1.5 * last.size, right - left)
 
     def _table(self, grid: Grid, page: PageContent) -> Piece:
         rows = []
@@ -317,7 +321,8 @@ class PageLayout:
         """On the first page, the largest heading in its upper half is the title."""
         if page.number != 1 or any(p.kind == "title" for p in self.pieces):
             return
-        headings = [p for p in pieces if p.kind == "heading" and p.address["box"][1] < page.height / 2]
+        headings = [p for p in pieces[:6] if p.kind == "heading" and p.address["box"][1] < page.height / 2
+                    and self._size[id(p)] >= TITLE_RATIO * self._body_size()]
         if headings:
             largest = max(headings, key=lambda p: (self._size[id(p)], -pieces.index(p)))
             largest.kind = "title"
@@ -429,7 +434,13 @@ def _note_start(lines: list[Line], page: PageContent, body: float, bottom_edge: 
     k = len(lines)
     while k > 0 and lines[k - 1].size <= NOTE_RATIO * body:
         k -= 1
-    if k == len(lines) or k == 0 and lines[0].top < page.height / 2:
+    if k == len(lines):
+        return k
+    # Notes are smaller than the text above them; a region that is all small text
+    # is notes only at the very foot of the page.
+    if k == 0 and lines[0].top < 0.75 * page.height:
+        return len(lines)
+    if k > 0 and max(x.size for x in lines[:k]) < body / NOTE_RATIO * 0.95 and lines[k - 1].size < 0.95 * body:
         return len(lines)
     return k if any(_NOTE_BEGINS.match(x.text) for x in lines[k:]) else len(lines)
 
@@ -480,6 +491,10 @@ def finish_document(path: Path, layout: PageLayout, encoding: str, fmt: str) -> 
     sample = "".join(p.text for p in pieces)[:20000]
     script = detect_script(sample)
     pieces, dropped = repair(pieces, script)
+    if any(p.kind == "title" and p.fixed for p in pieces):
+        for piece in pieces:  # the page's geometry found the title: the first block is no title by its shape
+            if piece.kind == "title" and not piece.fixed:
+                piece.kind = "paragraph"
     ties = tie_notes(pieces)
     document = build_document(SourceText(path, "", encoding, script, fmt), pieces, dropped, removed)
     for note, cited in ties.items():
