@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 TESSERACT_PACKAGES = "tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra"
 #: Seconds one page may take before it is given up.
 PAGE_TIMEOUT = 600
+#: A "line" of dashes alone is a printed rule that was read as text.
+_RULE = re.compile(r"^[-_~—–一=·.]{3,}$")
 #: An image without a resolution of its own is taken to be a scan at this many dots per inch.
 DEFAULT_DPI = 300
 
@@ -104,7 +107,8 @@ def _reads_traditional(lines: list[Line]) -> bool:
 def _recognise(image: Image, scale: float, tesseract: Tesseract, path: Path, number: int) -> list[Line]:
     buffer = io.BytesIO()
     image.convert("L").save(buffer, format="PNG", compress_level=1)
-    language = tesseract.language + ("+eng" if "eng" in tesseract.languages else "")
+    # The Chinese data reads Latin letters too; adding English makes small Chinese print come out as English.
+    language = tesseract.language
     dpi = str(max(70, round(scale * 72)))
     try:
         done = subprocess.run([tesseract.program, "stdin", "stdout", "-l", language, "--psm", "3", "--dpi", dpi,
@@ -131,6 +135,8 @@ def tsv_lines(tsv: str, scale: float) -> list[Line]:
         words.setdefault((row["block_num"], row["par_num"], row["line_num"]), []).append(row)
     lines = []
     for group in words.values():
+        if _RULE.match("".join(w["text"].strip() for w in group)):
+            continue  # a rule under a running header or over the notes, read as dashes
         text = ""
         weight = total = 0.0
         for word in group:

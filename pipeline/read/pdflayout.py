@@ -36,6 +36,7 @@ from pipeline.read.sentences import FINAL_MARKS
 BAND = 0.12
 #: Text at least this much larger than the body is a heading; this much smaller at a page's foot, a footnote.
 HEADING_RATIO = 1.1
+OCR_HEADING_RATIO = 1.4
 NOTE_RATIO = 0.9
 #: The title is this much larger than the body at least.
 TITLE_RATIO = 1.3
@@ -107,8 +108,8 @@ class PageLayout:
         """Lay out one page: its pieces are appended in reading order."""
         self._pages += 1
         lines = [line for line in page.lines if line.text.strip()]
-        for line in lines:
-            self._sizes[round(line.size * 2) / 2] += len(line.text)
+        for line in lines:  # an OCR'd line's height is a rough size: whole points
+            self._sizes[round(line.size) if page.ocr else round(line.size * 2) / 2] += len(line.text)
         body = self._body_size()
         top, bottom, lines = _bands(lines, page)
         lines = self._margin_numbers(lines, page)
@@ -241,13 +242,13 @@ class PageLayout:
         edges = _edges(lines)
         groups: list[list[Line]] = []
         for line in lines:
-            if groups and self._continues(groups[-1], line, edges, body, note):
+            if groups and self._continues(groups[-1], line, edges, body, note, page.ocr):
                 groups[-1].append(line)
             else:
                 groups.append([line])
         pieces = []
         for group in groups:
-            kind = "footnote" if note else _kind(group, body)
+            kind = "footnote" if note else _kind(group, body, page.ocr)
             piece = self._piece(group, page, kind, fixed=kind != "paragraph")
             if kind == "paragraph":
                 self._link(piece, group, *edges[_size_class(group[0])])
@@ -255,7 +256,7 @@ class PageLayout:
         return pieces
 
     def _continues(self, group: list[Line], line: Line, edges: dict[float, tuple[float, float]], body: float,
-                   note: bool) -> bool:
+                   note: bool, ocr: bool) -> bool:
         last = group[-1]
         size = max(last.size, line.size)
         left, right = edges[_size_class(last)]
@@ -263,8 +264,8 @@ class PageLayout:
             return False
         if note and _NOTE_BEGINS.match(line.text):
             return False
-        if _kind([last], body) == "heading" or _kind([line], body) == "heading":
-            return _kind([last], body) == _kind([line], body) == "heading" \
+        if _kind([last], body, ocr) == "heading" or _kind([line], body, ocr) == "heading":
+            return _kind([last], body, ocr) == _kind([line], body, ocr) == "heading" \
                 and line.top - last.bottom < 0.8 * line.height
         if last.x1 < right - 1.5 * size:
             return False  # a short line ends its paragraph
@@ -341,10 +342,14 @@ def _edges(lines: list[Line]) -> dict[float, tuple[float, float]]:
     return {size: (min(x.x0 for x in group), max(x.x1 for x in group)) for size, group in by_size.items()}
 
 
-def _kind(lines: list[Line], body: float) -> str:
-    """A heading by its size, or by its weight when it is short and no sentence."""
+def _kind(lines: list[Line], body: float, ocr: bool = False) -> str:
+    """A heading by its size, or by its weight when it is short and no sentence.
+    An OCR'd line's height is a rougher measure: it must stand out more, and be short."""
     size = max(x.size for x in lines)
     text = "".join(x.text for x in lines)
+    if ocr:
+        return "heading" if size >= OCR_HEADING_RATIO * body and len(text) <= MAX_HEADING_CHARS \
+            and text[-1:] not in FINAL_MARKS else "paragraph"
     if size >= HEADING_RATIO * body and len(text) <= 3 * MAX_HEADING_CHARS:
         return "heading"
     if all(x.bold for x in lines) and len(text) <= MAX_HEADING_CHARS and text[-1:] not in FINAL_MARKS:
