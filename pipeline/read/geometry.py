@@ -149,7 +149,10 @@ def glyph_lines(glyphs: Iterable[Glyph]) -> list[Line]:
         for k, anchor in enumerate(anchors):
             height = max(anchor.bottom - anchor.top, glyph.bottom - glyph.top)
             offset = abs((anchor.top + anchor.bottom) / 2 - middle)
-            if offset <= 0.4 * height and rows[k][-1].x1 <= glyph.x0 + 0.7 * height and offset < distance:
+            # A small raised glyph (a note's marker) inside the row's height belongs to it too.
+            raised = glyph.size < 0.8 * anchor.size and glyph.top >= anchor.top - 0.2 * height \
+                and glyph.bottom <= anchor.bottom + 0.1 * height
+            if (offset <= 0.4 * height or raised) and rows[k][-1].x1 <= glyph.x0 + 0.7 * height and offset < distance:
                 best, distance = k, offset
         if best >= 0 and _same_glyph(rows[best][-1], glyph):
             continue
@@ -291,12 +294,9 @@ def _cut(items: list, size: float, out: list[list]) -> None:
 
 def _gutter(items: list, size: float) -> tuple[float, float] | None:
     """The widest vertical strip, at least :data:`GUTTER_SIZES` wide, that few items
-    cross and that has text on both sides (each side a fifth of the region's height
-    at least); ``None`` when the region is one column."""
+    cross and that has columns of text on both sides; ``None`` when the region is one column."""
     left = min(i.x0 for i in items)
     right = max(i.x1 for i in items)
-    top = min(i.top for i in items)
-    height = max(i.bottom for i in items) - top or 1.0
     width = int(right - left) + 2
     cover = [0] * (width + 1)
     for i in items:
@@ -309,32 +309,42 @@ def _gutter(items: list, size: float) -> tuple[float, float] | None:
         running += delta
         counts.append(running)
     limit = max(1, int(GUTTER_CROSSING * len(items)))
-    best: tuple[float, float, int] | None = None
+    # The cleanest strip first: crossed by no item, then by one, ... up to the limit.
+    for allowed in sorted({c for c in counts if c <= limit}):
+        best = _widest_strip(items, counts, left, right, allowed, size)
+        if best is not None:
+            return best
+    return None
+
+
+def _widest_strip(items: list, counts: list[int], left: float, right: float, allowed: int,
+                  size: float) -> tuple[float, float] | None:
+    best: tuple[float, float] | None = None
+    width = len(counts)
     x = 0
     while x < width:
-        if counts[x] > limit:
+        if counts[x] > allowed:
             x += 1
             continue
         start = x
-        while x < width and counts[x] <= limit:
+        while x < width and counts[x] <= allowed:
             x += 1
         a, b = left + start, left + x - 1
         if b - a < GUTTER_SIZES * size or a <= left + size or b >= right - size:
             continue
-        crossing = sum(1 for i in items if i.x0 < a and i.x1 > b)
         before = [i for i in items if i.x1 <= b and not (i.x0 < a and i.x1 > b)]
         after = [i for i in items if i.x0 >= a and not (i.x0 < a and i.x1 > b)]
-        if crossing > limit or len(before) < 2 or len(after) < 2:
+        if not before or not after or len(before) + len(after) < 3:
             continue
-        if _extent(before) < 0.2 * height or _extent(after) < 0.2 * height:
+        # A column may hold a single line (a paragraph's last, carried over), no less.
+        if _extent(before) < 0.8 * size or _extent(after) < 0.8 * size:
             continue
         # A column holds lines of text, not a row of labels (第十四条, (一)) before their text.
         if min(_upper_quartile([i.x1 - i.x0 for i in side]) for side in (before, after)) < COLUMN_SIZES * size:
             continue
-        score = (crossing, -(b - a))
-        if best is None or score < (best[2], -(best[1] - best[0])):
-            best = (a, b, crossing)
-    return None if best is None else (best[0], best[1])
+        if best is None or b - a > best[1] - best[0]:
+            best = (a, b)
+    return best
 
 
 def _upper_quartile(values: list[float]) -> float:

@@ -39,7 +39,7 @@ UNMAPPED_SHARE = 0.3
 #: OCR renders: no finer than this (dots per inch), and what a page with no picture of its own gets.
 MAX_DPI = 400
 OCR_DPI = 300
-_BOLD_FONT = regex.compile(r"Bold|Black|Heavy|Semibold|Demi|Hei|黑|W[6-9]\b", regex.I)
+_BOLD_FONT = regex.compile(r"Bold|Black|Heavy|Semibold|Demi", regex.I)
 _FORCE_BOLD = 0x40000
 
 

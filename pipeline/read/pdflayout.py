@@ -280,8 +280,9 @@ class PageLayout:
         if self._open is not None:
             previous, full, width = self._open
             indented = group[0].x0 > left + 0.9 * group[0].size
-            # A paragraph goes on into a column as wide as its own, not from a sidebar into the main text.
-            similar = abs(width - (right - left)) <= 0.15 * max(width, right - left)
+            # A paragraph goes on into a column no wider than its own (not from a sidebar into the
+            # main text); the next column may hold less, down to its one last line.
+            similar = right - left <= 1.15 * width
             previous.open_end = full and not indented and similar
         last = group[-1]
         self._open = (piece, last.x1 >= right - 1.5 * last.size, right - left)
