@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.core.errors import SourceError
 from pipeline.core.model import Document
-from pipeline.read.geometry import Line, PageContent, is_han
+from pipeline.read.geometry import Box, Line, PageContent, is_han
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -88,13 +88,13 @@ def _installed() -> tuple[str, str, tuple[str, ...]] | None:
 
 def ocr_page(image: Image, number: int, scale: float, tesseract: Tesseract, path: Path) -> PageContent:
     """Page ``number`` read from ``image`` (``scale`` pixels a point)."""
-    lines = _recognise(image, scale, tesseract, path, number)
+    lines, rules = _recognise(image, scale, tesseract, path, number)
     if tesseract.pages == 0 and tesseract.language == "chi_sim" and "chi_tra" in tesseract.languages \
             and _reads_traditional(lines):
         tesseract.language = "chi_tra"
-        lines = _recognise(image, scale, tesseract, path, number)
+        lines, rules = _recognise(image, scale, tesseract, path, number)
     tesseract.pages += 1
-    return PageContent(number, image.width / scale, image.height / scale, lines, ocr=True)
+    return PageContent(number, image.width / scale, image.height / scale, lines, rules=rules, ocr=True)
 
 
 def _reads_traditional(lines: list[Line]) -> bool:
@@ -104,7 +104,8 @@ def _reads_traditional(lines: list[Line]) -> bool:
     return sum(map(is_han, text)) >= 20 and detect_script(text) == "traditional"
 
 
-def _recognise(image: Image, scale: float, tesseract: Tesseract, path: Path, number: int) -> list[Line]:
+def _recognise(image: Image, scale: float, tesseract: Tesseract, path: Path, number: int
+               ) -> tuple[list[Line], list[Box]]:
     buffer = io.BytesIO()
     image.convert("L").save(buffer, format="PNG", compress_level=1)
     # The Chinese data reads Latin letters too; adding English makes small Chinese print come out as English.
@@ -126,17 +127,26 @@ def _recognise(image: Image, scale: float, tesseract: Tesseract, path: Path, num
     return tsv_lines(done.stdout.decode("utf-8", "replace"), scale)
 
 
-def tsv_lines(tsv: str, scale: float) -> list[Line]:
-    """Tesseract's TSV as lines in points: words grouped by block, paragraph and line."""
+def tsv_lines(tsv: str, scale: float) -> tuple[list[Line], list[Box]]:
+    """Tesseract's TSV as lines in points (words grouped by block, paragraph and
+    line), and the printed rules it read as rows of dashes, as rules."""
     words: dict[tuple[str, str, str], list[dict[str, str]]] = {}
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
         if row.get("level") != "5" or not (row.get("text") or "").strip():
             continue
         words.setdefault((row["block_num"], row["par_num"], row["line_num"]), []).append(row)
     lines = []
+    rules: list[Box] = []
     for group in words.values():
+        x0 = min(int(w["left"]) for w in group)
+        top = min(int(w["top"]) for w in group)
+        x1 = max(int(w["left"]) + int(w["width"]) for w in group)
+        bottom = max(int(w["top"]) + int(w["height"]) for w in group)
         if _RULE.match("".join(w["text"].strip() for w in group)):
-            continue  # a rule under a running header or over the notes, read as dashes
+            # A rule under a running header or over the notes, read as dashes.
+            middle = (top + bottom) / 2 / scale
+            rules.append((x0 / scale, middle - 0.5, x1 / scale, middle + 0.5))
+            continue
         text = ""
         weight = total = 0.0
         for word in group:
@@ -148,15 +158,19 @@ def tsv_lines(tsv: str, scale: float) -> list[Line]:
             if confidence >= 0:
                 weight += len(part)
                 total += confidence * len(part)
-        x0 = min(int(w["left"]) for w in group)
-        top = min(int(w["top"]) for w in group)
-        x1 = max(int(w["left"]) + int(w["width"]) for w in group)
-        bottom = max(int(w["top"]) + int(w["height"]) for w in group)
         heights = sorted(int(w["height"]) for w in group if any(is_han(c) or c.isalnum() for c in w["text"]))
         height = heights[len(heights) // 2] if heights else bottom - top
         lines.append(Line(text, x0 / scale, top / scale, x1 / scale, bottom / scale, height / scale,
                           confidence=round(total / weight, 1) if weight else 0.0))
-    return lines
+    # A rule read as a thin line of noise (en-一ma): much lower than the text's lines, and wide.
+    if lines:
+        usual = sorted(line.height for line in lines)[len(lines) // 2]
+        for line in list(lines):
+            if line.height < 0.55 * usual and line.x1 - line.x0 > 6 * line.height and (line.confidence or 0) < 70:
+                lines.remove(line)
+                middle = line.center_y
+                rules.append((line.x0, middle - 0.5, line.x1, middle + 0.5))
+    return lines, rules
 
 
 def read_image(path: Path, options: ReadOptions) -> Document:

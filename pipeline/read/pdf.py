@@ -111,10 +111,22 @@ def _open(path: Path, password: str | None) -> Any:
         if code == raw.FPDF_ERR_SECURITY:
             raise SourceError(path, "is protected by a security handler that cannot be opened",
                               "save an unprotected copy from its program") from exc
+        if code == raw.FPDF_ERR_SUCCESS and _empty_page_tree(path):
+            raise SourceError(path, "has no pages", "nothing to translate") from exc
         if code == raw.FPDF_ERR_FILE:
             raise SourceError(path, "cannot be opened", "check that it exists and can be read") from exc
         raise SourceError(path, "is not a readable PDF (damaged or not a PDF at all)",
                           "save it again from its program, or check the download is complete") from exc
+
+
+def _empty_page_tree(path: Path) -> bool:
+    """PDFium refuses a PDF whose page tree is empty without an error code: the tree says ``/Count 0``."""
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(1 << 20)
+    except OSError:
+        return False
+    return regex.search(rb"/Type\s*/Pages\b[^>]*/Count\s+0\b|/Count\s+0\b[^>]*/Type\s*/Pages\b", data) is not None
 
 
 def _pages(numbers: list[int]) -> str:
