@@ -111,7 +111,7 @@ def _open(path: Path, password: str | None) -> Any:
         if code == raw.FPDF_ERR_SECURITY:
             raise SourceError(path, "is protected by a security handler that cannot be opened",
                               "save an unprotected copy from its program") from exc
-        if code == raw.FPDF_ERR_SUCCESS and _empty_page_tree(path):
+        if _empty_page_tree(path):  # PDFium's error code for it is no error, or a stale one
             raise SourceError(path, "has no pages", "nothing to translate") from exc
         if code == raw.FPDF_ERR_FILE:
             raise SourceError(path, "cannot be opened", "check that it exists and can be read") from exc

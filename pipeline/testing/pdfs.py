@@ -314,3 +314,27 @@ def zero_page_pdf(path: str | Path) -> None:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     Path(path).write_bytes(bytes(out))
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Edits (insertions, deletions, substitutions) to turn ``hypothesis`` into
+    ``reference``, over the reference's length; whitespace ignored."""
+    ref = "".join(reference.split())
+    hyp = "".join(hypothesis.split())
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, start=1):
+        current = [i]
+        for j, h in enumerate(hyp, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1] / max(len(ref), 1)
+
+
+#: Lines of plain Chinese prose for OCR tests and the character error rate benchmark.
+OCR_LINES = [
+    "台州位于浙江省中部沿海，东濒东海，南邻温州，西连丽水。",
+    "这里山海相依，气候温和，四季分明，雨量充沛。",
+    "近年来，当地推进老旧小区改造，居民议事会定期召开。",
+    "社区规划师走进街道，倾听居民对加装电梯的意见。",
+    "调查显示，参与协商的居民对改造结果更加满意。",
+]
