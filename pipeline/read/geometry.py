@@ -36,6 +36,8 @@ RULE_THICKNESS = 2.5
 MAX_CELL_CHARS = 25
 #: A table has text in at least this share of its cells.
 MIN_FILLED = 0.5
+#: Rows are looked up by their centre in steps of this many points.
+BUCKET = 4.0
 _SUPERSCRIPTS = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 
@@ -141,28 +143,39 @@ def glyph_lines(glyphs: Iterable[Glyph]) -> list[Line]:
     splitter knows."""
     rows: list[list[Glyph]] = []
     anchors: list[Glyph] = []  # each row's last full-size glyph
+    buckets: dict[int, list[int]] = {}  # rows by their anchor's centre, in steps of BUCKET points
     for glyph in sorted(glyphs, key=lambda g: (g.x0, g.top)):
         if g_empty(glyph):
             continue
         middle = (glyph.top + glyph.bottom) / 2
+        reach = glyph.bottom - glyph.top + 1.0
         best, distance = -1, float("inf")
-        for k, anchor in enumerate(anchors):
-            height = max(anchor.bottom - anchor.top, glyph.bottom - glyph.top)
-            offset = abs((anchor.top + anchor.bottom) / 2 - middle)
-            # A small raised glyph (a note's marker) inside the row's height belongs to it too.
-            raised = glyph.size < 0.8 * anchor.size and glyph.top >= anchor.top - 0.2 * height \
-                and glyph.bottom <= anchor.bottom + 0.1 * height
-            if (offset <= 0.4 * height or raised) and rows[k][-1].x1 <= glyph.x0 + 0.7 * height and offset < distance:
-                best, distance = k, offset
+        for bucket in range(int((middle - reach) // BUCKET), int((middle + reach) // BUCKET) + 1):
+            for k in buckets.get(bucket, ()):
+                anchor = anchors[k]
+                height = max(anchor.bottom - anchor.top, glyph.bottom - glyph.top)
+                offset = abs((anchor.top + anchor.bottom) / 2 - middle)
+                # A small raised glyph (a note's marker) inside the row's height belongs to it too.
+                raised = glyph.size < 0.8 * anchor.size and glyph.top >= anchor.top - 0.2 * height \
+                    and glyph.bottom <= anchor.bottom + 0.1 * height
+                if (offset <= 0.4 * height or raised) and rows[k][-1].x1 <= glyph.x0 + 0.7 * height \
+                        and offset < distance:
+                    best, distance = k, offset
         if best >= 0 and _same_glyph(rows[best][-1], glyph):
             continue
         if best < 0:
             rows.append([glyph])
             anchors.append(glyph)
+            buckets.setdefault(int(middle // BUCKET), []).append(len(rows) - 1)
             continue
         rows[best].append(glyph)
         if glyph.size >= 0.8 * anchors[best].size:
+            old = int(((anchors[best].top + anchors[best].bottom) / 2) // BUCKET)
             anchors[best] = glyph
+            new = int(middle // BUCKET)
+            if new != old:
+                buckets[old].remove(best)
+                buckets.setdefault(new, []).append(best)
     lines: list[Line] = []
     for row in sorted(rows, key=lambda r: (min(g.top for g in r), r[0].x0)):
         lines.extend(_row_segments(row))
