@@ -88,6 +88,8 @@ def run(
     front_matter: Sequence[str] = (),
     variant: str | None = None,
     keep_boilerplate: bool = False,
+    ocr: bool = False,
+    password: str | None = None,
 ) -> RunResult:
     """Read, segment and translate ``source``, check the result, and write its
     outputs to ``output_dir`` (nothing is written when it is ``None``): a
@@ -101,7 +103,7 @@ def run(
     """
     results: list[RunResult] = []
     job = Job(Path(source), None if output_dir is None else Path(output_dir), tuple(front_matter), variant,
-              keep_boilerplate)
+              keep_boilerplate, ocr, password)
     summary = run_many([job], make_engine, cache, glossaries, formats=formats, progress=progress,
                        on_document=results.append, library=job.output_dir)
     if summary.failures:
@@ -146,7 +148,8 @@ def load_job(job: Job) -> _Loaded:
     """Stages 1–2 for one document, and its post-edits (read now, so a bad edits
     file fails before anything is translated)."""
     try:
-        document = load_document(job.source, job.front_matter, keep_boilerplate=job.keep_boilerplate)
+        document = load_document(job.source, job.front_matter, keep_boilerplate=job.keep_boilerplate, ocr=job.ocr,
+                                 password=job.password)
         if job.output_dir is not None:
             check_output_owner(job.source, job.output_dir)
         return _Loaded(job, document, read_edits(edits_path(job.source)))

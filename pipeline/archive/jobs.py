@@ -16,7 +16,7 @@ sentences of a window's documents are still deduplicated and batched together.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -58,11 +58,14 @@ class Job:
     variant: str | None = None
     #: Keep a web page's boilerplate as blocks (``--keep-boilerplate``).
     keep_boilerplate: bool = False
+    #: PDF sources: OCR every page (``--ocr``), and an encrypted PDF's password (``--password``).
+    ocr: bool = False
+    password: str | None = field(default=None, repr=False)
 
 
 def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
              front_matter: Sequence[str] = (), variant: str | None = None,
-             keep_boilerplate: bool = False) -> list[Job]:
+             keep_boilerplate: bool = False, ocr: bool = False, password: str | None = None) -> list[Job]:
     """The jobs for ``sources``: files as given, folders searched recursively.
 
     A file given by name is used whatever its suffix; a folder contributes its
@@ -88,7 +91,7 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
                 continue
             seen.add(key)
             jobs.append(Job(path, None if output_root is None else output_root / relative, tuple(front_matter),
-                            variant, keep_boilerplate))
+                            variant, keep_boilerplate, ocr, password))
     check_clashes(jobs)
     return jobs
 

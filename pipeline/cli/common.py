@@ -52,6 +52,13 @@ front_matter_option = click.option(
         k.strip() for k in value.split(",") if k.strip()), metavar="KEYS",
     help="Markdown sources: also translate these front matter values, e.g. title,description "
          "(en.md writes them in English, YAML-quoted).")
+ocr_option = click.option(
+    "--ocr", is_flag=True,
+    help="PDF sources: read every page as an image with OCR (Tesseract), not its text layer; scanned pages are "
+         "read so anyway. For a PDF whose fonts give garbage text.")
+password_option = click.option(
+    "--password", metavar="PASSWORD", default=None,
+    help="PDF sources: the password of an encrypted PDF.")
 keep_boilerplate_option = click.option(
     "--keep-boilerplate", is_flag=True,
     help="Keep a web page's boilerplate (follow and share prompts, QR codes, related articles, credits) as "

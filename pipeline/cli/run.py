@@ -15,6 +15,8 @@ from pipeline.cli.common import (
     engine_options,
     front_matter_option,
     keep_boilerplate_option,
+    ocr_option,
+    password_option,
     glossary_option,
     output_formats,
     paths_in_force,
@@ -28,7 +30,10 @@ from pipeline.cli.common import (
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the document model) instead of text.")
 @front_matter_option
 @keep_boilerplate_option
-def segment(source: str, as_json: bool, front_matter: tuple[str, ...], keep_boilerplate: bool) -> None:
+@ocr_option
+@password_option
+def segment(source: str, as_json: bool, front_matter: tuple[str, ...], keep_boilerplate: bool, ocr: bool,
+            password: str | None) -> None:
     """Show how SOURCE is cut into blocks and sentences, before any translation.
 
     Prints every block with its id, kind and sentences, the flags raised for
@@ -36,7 +41,7 @@ def segment(source: str, as_json: bool, front_matter: tuple[str, ...], keep_boil
     """
     from pipeline.read import load_document
 
-    document = load_document(source, front_matter, keep_boilerplate=keep_boilerplate)
+    document = load_document(source, front_matter, keep_boilerplate=keep_boilerplate, ocr=ocr, password=password)
     if as_json:
         import json
 
@@ -49,7 +54,8 @@ def segment(source: str, as_json: bool, front_matter: tuple[str, ...], keep_boil
 
 def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
            glossaries: tuple[str, ...] | None, port: int | None, formats, front_matter: tuple[str, ...] = (),
-           variant: str | None = None, keep_boilerplate: bool = False) -> None:
+           variant: str | None = None, keep_boilerplate: bool = False, ocr: bool = False,
+           password: str | None = None) -> None:
     """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0."""
     from pathlib import Path
 
@@ -65,7 +71,7 @@ def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
                 server = ReaderServer(output_dir, port).start()
                 echo(f"Open {server.url(Path(source).stem + '.html')} (reloads itself after every run)")
             watch(source, output_dir, make_engine, cache, glossaries, formats=formats, front_matter=front_matter,
-                  variant=variant, keep_boilerplate=keep_boilerplate, report=echo,
+                  variant=variant, keep_boilerplate=keep_boilerplate, ocr=ocr, password=password, report=echo,
                   report_error=lambda m: echo(m, err=True), progress=lambda: ProgressBar("Translating"))
     except KeyboardInterrupt:
         echo("Stopped watching.")
@@ -113,6 +119,8 @@ def serve(output_dir: str, port: int) -> None:
 @glossary_option
 @front_matter_option
 @keep_boilerplate_option
+@ocr_option
+@password_option
 @variant_option
 @click.option("--watch", is_flag=True,
               help="Keep running: run again whenever the source, a glossary file or the edits file changes.")
@@ -129,7 +137,7 @@ def serve(output_dir: str, port: int) -> None:
               help="Processes for reading, checking and rendering documents (several sources or a folder).")
 def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ...], offline: bool, config,
         cache_path: str | None, glossaries: tuple[str, ...], front_matter: tuple[str, ...], keep_boilerplate: bool,
-        variant: str | None, watch: bool, serve: bool,
+        ocr: bool, password: str | None, variant: str | None, watch: bool, serve: bool,
         port: int, backend: str, ray_actors: int | None, jobs: int) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html
     (or the --format files: .md, .en.md, .tmx).
@@ -161,7 +169,7 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
         if not single:
             raise click.UsageError("--watch and --serve take one source file and the local backend")
         return _watch(sources[0], output_dir, make_engine, cache_path, glossaries, port if serve else None, formats,
-                      front_matter, config["variant"], keep_boilerplate)
+                      front_matter, config["variant"], keep_boilerplate, ocr, password)
     if not single:
         ray = None
         if backend == "ray":
@@ -170,7 +178,7 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
             ray = RayBackend(make_engine.settings, actors=ray_actors)
         summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats, backend=ray,
                             jobs=jobs, front_matter=front_matter, variant=config["variant"],
-                            keep_boilerplate=keep_boilerplate)
+                            keep_boilerplate=keep_boilerplate, ocr=ocr, password=password)
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
@@ -178,7 +186,7 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
             ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats,
                               front_matter=front_matter, variant=config["variant"],
-                              keep_boilerplate=keep_boilerplate)
+                              keep_boilerplate=keep_boilerplate, ocr=ocr, password=password)
     from pipeline.review.report import document_warnings, flag_summary, run_summary
 
     for line in document_warnings(result.document):
@@ -189,7 +197,8 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
 def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cache_path: str | None,
               glossaries: tuple[str, ...] | None, formats, on_document=None, backend=None, jobs: int = 1,
-              front_matter: tuple[str, ...] = (), variant: str | None = None, keep_boilerplate: bool = False):
+              front_matter: tuple[str, ...] = (), variant: str | None = None, keep_boilerplate: bool = False,
+              ocr: bool = False, password: str | None = None):
     """`run` (or `check`, with no ``output_dir``) of several documents: failures
     and orphaned edits on stderr as they happen, a progress line on a terminal,
     the counts last. ``on_document(result, echo)`` may print lines of its own;
@@ -204,7 +213,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
     from pipeline.translate.cache import TranslationCache
 
     started = time.perf_counter()
-    documents = discover(sources, output_dir, front_matter, variant, keep_boilerplate)
+    documents = discover(sources, output_dir, front_matter, variant, keep_boilerplate, ocr, password)
     display = RunProgress(len(documents))
 
     def done(result) -> None:
@@ -241,8 +250,10 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
 @cache_option
 @glossary_option
 @keep_boilerplate_option
+@ocr_option
+@password_option
 def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_path: str | None,
-          glossaries: tuple[str, ...], keep_boilerplate: bool) -> None:
+          glossaries: tuple[str, ...], keep_boilerplate: bool, ocr: bool, password: str | None) -> None:
     """List every review flag of SOURCE's translation; for CI use by teams.
 
     Runs the pipeline like `duizhao run` (from the cache when nothing changed)
@@ -275,7 +286,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
             counts["documents"] += bool(failing)
 
         summary = _run_many(sources, None, make_engine, cache_path, glossaries, ("json",), flags_of,
-                            keep_boilerplate=keep_boilerplate)
+                            keep_boilerplate=keep_boilerplate, ocr=ocr, password=password)
         from pipeline.core.text import plural
 
         echo(f"{plural(counts['shown'], 'flag')}, {counts['failing']} at {fail_on} or worse "

@@ -144,7 +144,7 @@ def _table_sentences(table: Table, script: str) -> tuple[list[Sentence], dict]:
 def block_flags(piece: Piece) -> list[Flag]:
     """Damage a reviewer should see: lost characters, stray Latin words, repairs.
     Code, front matter and images are what they are."""
-    flags = []
+    flags = list(piece.flags)
     if "\ufffd" in piece.text:
         flags.append(Flag(
             "replacement-char",

@@ -28,6 +28,10 @@ class ReadOptions:
     #: Keep a web page's boilerplate (follow prompts, share buttons, related
     #: articles) as blocks instead of dropping it (it is listed either way).
     keep_boilerplate: bool = False
+    #: Read every page of a PDF as an image, with OCR (scanned pages are read so anyway).
+    ocr: bool = False
+    #: The password of an encrypted PDF.
+    password: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ SOURCE_FORMATS: dict[str, SourceFormat] = {
         SourceFormat("text", (".txt",), "pipeline.read.layout:read_text", "plain text, any common encoding"),
         SourceFormat("markdown", tuple(sorted(MARKDOWN_SUFFIXES)), "pipeline.read.layout:read_text",
                      "Markdown (CommonMark, tables, footnotes, front matter)"),
+        SourceFormat("pdf", (".pdf",), "pipeline.read.pdf:read_pdf",
+                     "PDF: the text layer with its geometry; scanned pages by OCR (Tesseract)"),
+        SourceFormat("image", (".png", ".jpg", ".jpeg", ".tif", ".tiff"), "pipeline.read.ocr:read_image",
+                     "a scanned page or a picture of text, by OCR (Tesseract)"),
     )
 }
 _BY_SUFFIX = {suffix: f for f in SOURCE_FORMATS.values() for suffix in f.suffixes}
@@ -63,8 +71,8 @@ def source_format(path: str | Path) -> SourceFormat:
 
 
 def load_document(path: str | Path, front_matter: tuple[str, ...] | list[str] = (), *,
-                  keep_boilerplate: bool = False) -> Document:
+                  keep_boilerplate: bool = False, ocr: bool = False, password: str | None = None) -> Document:
     """Read ``path`` in its format and cut it into blocks and sentences (nothing
     translated yet)."""
     path = Path(path)
-    return source_format(path).read(path, ReadOptions(tuple(front_matter), keep_boilerplate))
+    return source_format(path).read(path, ReadOptions(tuple(front_matter), keep_boilerplate, ocr, password))

@@ -43,7 +43,7 @@ import regex
 from pipeline.core.model import ATOMIC_MARKS, VERBATIM_KINDS, Document, Mark
 from pipeline.read.blocks import build_document
 from pipeline.read.formats import ReadOptions
-from pipeline.read.pieces import Piece, joiner, text_pieces
+from pipeline.read.pieces import Piece, joined_address, joiner, text_pieces
 from pipeline.read.sentences import NOTE_MARKER
 from pipeline.read.source import SourceText, read_source, to_simplified
 
@@ -140,14 +140,22 @@ def segment(source: SourceText, front_matter: Sequence[str] = (), *, keep_boiler
         pieces = markdown_pieces(source.text, front_matter)
     else:
         pieces = text_pieces(source.text)
+    pieces, dropped = repair(pieces, source.script)
+    return build_document(source, pieces, dropped)
+
+
+def repair(pieces: list[Piece], script: str) -> tuple[list[Piece], list[tuple[Piece, Piece]]]:
+    """Steps 2–7 on a reader's pieces: merge, classify, drop duplicates, join broken
+    paragraphs, drop duplicates again, close up number spacing. Returns the pieces
+    and the ``(duplicate, kept copy)`` pairs."""
     for piece in pieces:
-        piece.simple = to_simplified(piece.text, source.script)
+        piece.simple = to_simplified(piece.text, script)
     pieces = classify(merge_lines(pieces))
     pieces, dropped = drop_duplicates(pieces)
     pieces = join_broken_paragraphs(pieces)
     pieces, dropped_joined = drop_duplicates(pieces)
     close_number_spacing(pieces)
-    return build_document(source, pieces, dropped + dropped_joined)
+    return pieces, dropped + dropped_joined
 
 
 def merge_lines(pieces: list[Piece]) -> list[Piece]:
@@ -232,7 +240,9 @@ def _concatenate(pieces: list[Piece]) -> Piece:
         length += len(piece.text)
         lines += piece.lines
         spans += piece.spans
-    return Piece("".join(parts), lines, marks=marks, spans=spans, simple="".join(simple))
+    return Piece("".join(parts), lines, marks=marks, spans=spans, simple="".join(simple),
+                 address=joined_address([p.address for p in pieces]), open_end=pieces[-1].open_end,
+                 flags=[f for p in pieces for f in p.flags])
 
 
 def is_unfinished(text: str) -> bool:
@@ -244,6 +254,12 @@ def is_unfinished(text: str) -> bool:
         return False
     last = text[-1]
     return last in CONTINUING_MARKS or last.isalnum()
+
+
+def goes_on(piece: Piece) -> bool:
+    """A body piece continues in the next one: as the page's geometry says
+    (:attr:`Piece.open_end`), else when its text is unfinished."""
+    return piece.open_end if piece.open_end is not None else is_unfinished(piece.text)
 
 
 def classify(pieces: list[Piece]) -> list[Piece]:
@@ -426,7 +442,7 @@ def _inside_broken_paragraphs(pieces: list[Piece]) -> list[bool]:
     for i in range(len(pieces) - 1, -1, -1):
         previous = before[i]
         inside[i] = (
-            previous is not None and previous.kind == "paragraph" and is_unfinished(previous.text)
+            previous is not None and previous.kind == "paragraph" and goes_on(previous)
             and after is not None and after.kind == "paragraph"
         )
         if body[i]:
@@ -447,8 +463,8 @@ def join_broken_paragraphs(pieces: list[Piece]) -> list[Piece]:
             out.append(piece)
             continue
         group, between = [piece], []
-        while is_unfinished(group[-1].text):
-            j = _aside_end(pieces, i, introduces=group[-1].text.rstrip()[-1] in INTRODUCING_MARKS)
+        while goes_on(group[-1]):
+            j = _aside_end(pieces, i, introduces=group[-1].text.rstrip()[-1:] in tuple(INTRODUCING_MARKS))
             if j == len(pieces) or pieces[j].kind != "paragraph" or pieces[j].container != piece.container:
                 break
             for aside in pieces[i:j]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import regex
 
-from pipeline.core.model import Mark
+from pipeline.core.model import Flag, Mark
 
 _SPACE = regex.compile(r"\s+")
 
@@ -57,6 +57,12 @@ class Piece:
     repairs: list[str] = field(default_factory=list)
     #: Its place in a structured source (becomes :attr:`~pipeline.core.model.Block.address`).
     address: dict[str, Any] | None = None
+    #: What the page's geometry says of its end: ``True`` the text goes on in the next
+    #: body piece (a full last line, the next one not indented), ``False`` it ends here
+    #: (a short last line); ``None`` (text and Markdown): the text's punctuation decides.
+    open_end: bool | None = None
+    #: Flags a reader raises on its text (an OCR line read with low confidence).
+    flags: list[Flag] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -70,6 +76,16 @@ def text_pieces(text: str) -> list[Piece]:
         for number, line in enumerate(text.split("\n"), start=1)
         if line.strip()
     ]
+
+
+def joined_address(addresses: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """The address of pieces joined into one: the first one's, with every part's
+    places in ``parts`` when they came from more than one (a paragraph broken
+    across PDF pages keeps each page and box)."""
+    known = [a for a in addresses if a is not None]
+    if len(known) <= 1:
+        return known[0] if known else None
+    return {**known[0], "parts": [{k: v for k, v in a.items() if k != "parts"} for a in known]}
 
 
 def joiner(left: str, right: str) -> str:

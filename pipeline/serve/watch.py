@@ -120,6 +120,8 @@ def watch(
     front_matter: Sequence[str] = (),
     variant: str | None = None,
     keep_boilerplate: bool = False,
+    ocr: bool = False,
+    password: str | None = None,
     report: Callable[[str], None] = print,
     report_error: Callable[[str], None] | None = None,
     progress: Callable[[], AbstractContextManager] | None = None,
@@ -151,7 +153,8 @@ def watch(
         try:
             with (progress() if progress else nullcontext(None)) as bar:
                 result = run(source, output_dir, engine, cache, bar, glossaries, formats=formats,
-                             front_matter=front_matter, variant=variant, keep_boilerplate=keep_boilerplate)
+                             front_matter=front_matter, variant=variant, keep_boilerplate=keep_boilerplate,
+                             ocr=ocr, password=password)
         except DuizhaoError as exc:
             report_error(f"Error: {exc}")
             report_error("Outputs are left as they were; fix the input and save it to run again.")

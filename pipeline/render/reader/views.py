@@ -102,6 +102,8 @@ class Row:
     #: The source lines the block was built from.
     lines: list[int] = field(default_factory=list)
     header: int = 0
+    #: The page of a PDF or image source the block stands on.
+    page: int | None = None
 
 
 @dataclass
@@ -193,6 +195,7 @@ class View:
             table=table,
             header=int(get_field(shape, "header", 0) or 0) if shape else 0,
             lines=list(getattr(block, "lines", None) or []),
+            page=_page(block),
         )
 
     def _review(self, where: str, source: str, flags: list[Any]) -> Review | None:
@@ -382,3 +385,9 @@ def _wrapped(pieces: list[Piece], marks: list[tuple[int, int, tuple[str, str, st
             out.append(Piece(piece.text[left - start:right - start], piece.term, piece.occurrence,
                               tuple(m[2] for m in around)))
     return out
+
+
+def _page(block: Block) -> int | None:
+    """The page a block of a paged source (PDF, image) stands on, from its address."""
+    page = get_field(getattr(block, "address", None) or {}, "page", None)
+    return page if isinstance(page, int) and not isinstance(page, bool) else None
