@@ -18,7 +18,7 @@ from pipeline.read.pdflayout import PageLayout, finish_document
 from pipeline.read.geometry import PageContent
 from pipeline.testing import pdfs
 
-DATA = Path(__file__).parent / "data" / "pdf"
+DATA = Path(__file__).resolve().parents[1] / "data" / "pdf"
 
 
 def text_of(document) -> str:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_exports import schema, validator  # noqa: F401 (the fixture)
 
 from pipeline.cli import cli
 from pipeline.core.errors import SourceError
@@ -22,7 +21,7 @@ from pipeline.render.formats import document_json
 from pipeline.render.reader import render
 from pipeline.testing import pdfs
 
-DATA = Path(__file__).parent / "data" / "pdf"
+DATA = Path(__file__).resolve().parents[1] / "data" / "pdf"
 
 
 def invoke(*args):
