@@ -10,11 +10,12 @@ and the same rules repair it. The steps, in order:
    list item, quote, table, footnote, code block or front matter as written);
 2. put a Markdown paragraph's lines back together, except a picture, its caption
    and its credit, which stand apart (:func:`merge_lines`);
-3. classify every piece: title, subtitle, byline, heading, paragraph, caption,
-   footnote or image, from its shape and its neighbours (photo credits, figure
-   captions, short picture names, two-phrase heads, numbered or bold heads,
-   footnote markers); what Markdown syntax says is kept;
-4. drop blocks, or runs of blocks, that repeat earlier ones (a truncated copy too);
+3. classify every piece (:mod:`pipeline.read.kinds`): title, subtitle, byline,
+   heading, paragraph, caption, footnote or image, from its shape and its
+   neighbours (photo credits, figure captions, short picture names, two-phrase
+   heads, numbered or bold heads, footnote markers); what Markdown syntax says is kept;
+4. drop blocks, or runs of blocks, that repeat earlier ones (a truncated copy too;
+   :mod:`pipeline.read.duplicates`);
 5. join body paragraphs broken across a page or column: a paragraph that ends
    without sentence-final punctuation continues in the next body paragraph, even
    with photo captions, images or spliced footnotes (quotations and their
@@ -34,90 +35,23 @@ lines it was built from.
 from __future__ import annotations
 
 import bisect
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import regex
 
-from pipeline.core.model import ATOMIC_MARKS, VERBATIM_KINDS, Document, Mark
+from pipeline.core.model import ATOMIC_MARKS, Document, Mark
 from pipeline.read.blocks import build_document
+from pipeline.read.duplicates import NEVER_DROPPED, drop_duplicates
 from pipeline.read.formats import ReadOptions
-from pipeline.read.pieces import Piece, joiner, text_pieces
-from pipeline.read.sentences import NOTE_MARKER
+from pipeline.read.kinds import CITATION_LINE, QUOTATION, classify, is_caption_text, is_picture_name_text
+from pipeline.read.pieces import Piece, is_unfinished, joiner, text_pieces
 from pipeline.read.source import SourceText, read_source, to_simplified
 
-#: Sentence-final marks, full-width and the ASCII forms used in Chinese text.
-FINAL_MARKS = "。！？!?…"
-#: Closing quotes and brackets that may follow a final mark.
-CLOSERS = "”’」』）)》〉】]\"'"
-#: A body paragraph ending on one of these continues in the next one.
-CONTINUING_MARKS = "，,、：:；;“‘「『（(《〈【—-"
 #: A paragraph ending on one of these introduces what follows it (a quotation,
 #: a picture), so it is not joined across pictures or spliced notes.
 INTRODUCING_MARKS = "：:“‘「『"
 
-#: Lines longer than this are never headings, bylines or picture names.
-MAX_HEADING_CHARS = 30
-MAX_PICTURE_NAME_CHARS = 15
-MAX_CAPTION_CHARS = 80
-MAX_SUBTITLE_CHARS = 80
-#: A repeated block this long is a duplicate on its own; shorter ones only in a run.
-MIN_DUPLICATE_CHARS = 20
-MIN_TRUNCATED_CHARS = 6
-#: Kinds never dropped as duplicates (code and tables may repeat on purpose).
-NEVER_DROPPED = VERBATIM_KINDS | {"table"}
-
-_CREDIT = regex.compile(
-    r"""(?x)
-    (?:^|[\s(（》”])(?:[\p{Han}]{0,8}记者\s*)?[\p{Han}·]{2,5}(?:\s+[\p{Han}·]{2,4})*\s*摄\s*[)）]?$
-    | 供图\s*[)）]?$
-    | (?:效果图|示意图|资料图|资料图片|航拍图|规划图|设计图|鸟瞰图)\s*[)）]?$
-    | ^[(（]?(?:摄影|图片来源|图源|图|图片)\s*[:：/／]
-    | ^图为
-    | ^[(（]?[\p{Han}]{1,6}社发\s*[)）]?$
-    | ^(?:左起|右起|从左至右|从左到右|前排左起|后排左起)\s*[:：]
-    | ^(?:图|表|圖|Figure|Fig\.|Table)\s*(?:\d+|[一二三四五六七八九十]+)(?:[-–.．]\d+)*(?:\s|[:：.．、]|$)
-    """
-)
-#: A credit line that names a picture's source only next to a picture or caption.
-_SOURCE_CREDIT = regex.compile(r"^[(（]?(?:来源|图片提供|供稿)\s*[:：]")
-_LABEL = regex.compile(r"^[\p{Han}\p{L}\p{N}\s·“”‘’「」《》\"'+\-]+$")
-_BYLINE = regex.compile(
-    r"^(?:(?:本报|本刊|特约)?(?:记者|通讯员|作者|文|撰文|编辑)\s*[:：/／]?\s*)?"
-    r"[\p{Han}·]{1,4}(?:[\s、，,]+[\p{Han}·]{1,4}){0,4}$"
-)
-#: A byline that says what it is, anywhere in the text: 本报记者 张三, 实习记者 李四, 文/图 王五.
-_ROLE_BYLINE = regex.compile(
-    r"^[(（]?(?:(?:本报|本刊|本台|特约|实习|见习|新华社|中新社)*(?:记者|通讯员|撰文|摄影记者|责任编辑|编辑|作者)"
-    r"(?:\s+|\s*[:：｜|]\s*)|(?:文|图|文图|图文|文/图|图/文)\s*[:：/／｜|]\s*)"
-    r"[\p{Han}·]{1,4}(?:[\s、，,]+[\p{Han}·]{1,4}){0,5}(?:\s*[/／｜|]\s*[\p{Han}]{1,6}(?:报道|报导|电|讯))?\s*[)）]?$"
-)
-_SUBTITLE = regex.compile(r"^(?:——|──|—|--)\s*\S")
-#: A heading numbered as Chinese documents number them: 一、  （二）  第三章.
-_NUMBERED_HEADING = regex.compile(
-    r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十百\d]+[章节部分篇])\s*\S"
-)
-#: A footnote marker at the start of a block: ① … ⑳, [1], ¹, [注1], and 注1：, 注：, 注释：.
-_NOTE_START = regex.compile(
-    r"^(?P<marker>" + NOTE_MARKER.pattern
-    + r"|注\s*[\d\N{CIRCLED DIGIT ONE}-\N{CIRCLED NUMBER TWENTY}]*\s*[:：]|注释\s*[:：])\s*\S"
-)
-#: What a reference or a note usually holds: a book title, a publisher, a page, "see".
-_CITATION_CUE = regex.compile(
-    r"《[^》]+》|出版社|第\s*\d+\s*[页卷期版]|年第\s*\d+\s*期|参见|同上|转引自|引自|载于|\[[JMCDNR]\]|https?://|\bpp?\.\s*\d"
-)
-#: A heading that opens the notes at the end of a text.
-_NOTES_HEADING = regex.compile(r"^(?:注释|注|附注|尾注|脚注|参考文献|参考资料|Notes|References)\s*[:：]?$", regex.I)
-#: A quotation's source on its own line: ——《人民日报》, （摘自……）, 来源：……
-_CITATION_LINE = regex.compile(r"^(?:——|—|──)\s*\S|^[(（]?(?:摘自|选自|引自|转自|出处|来源)\s*[:：《]?")
-_QUOTATION = regex.compile(r"^[“「『].*[”」』][。！？!?]?$", regex.S)
-#: Image references a converter leaves in text: Markdown or HTML images, [图片].
-_IMAGE_REFERENCE = regex.compile(
-    r"^(?:!\[[^\]]*\]\([^)]*\)|<img\b[^>]*>|<!--\s*image\s*-->|[\[【](?:图片|图像|插图|image|img|picture)[^\]】]{0,40}[\]】])$",
-    regex.I,
-)
-_SPACE = regex.compile(r"\s+")
 #: Spaces a PDF extractor leaves around numbers: 1976 年, 于 2023, 1 9 7 6.
 _NUMBER_SPACE = regex.compile(r"(?<=\p{Han}) +(?=\d)|(?<=\d) +(?=\p{Han})")
 _NUMBER_TIGHT = regex.compile(r"(?<=\p{Han})(?=\d)|(?<=\d)(?=\p{Han})")
@@ -169,12 +103,12 @@ def merge_lines(pieces: list[Piece]) -> list[Piece]:
 def _merge_group(lines: list[Piece]) -> list[Piece]:
     if len(lines) == 1:
         return [] if not lines[0].text.strip() else lines
-    apart = [p.kind == "image" or _is_caption_text(p.simple) for p in lines]
+    apart = [p.kind == "image" or is_caption_text(p.simple) for p in lines]
     changed = True
     while changed:
         changed = False
         for i, piece in enumerate(lines):
-            if not apart[i] and _is_picture_name_text(piece.simple) and any(
+            if not apart[i] and is_picture_name_text(piece.simple) and any(
                 0 <= j < len(lines) and apart[j] for j in (i - 1, i + 1)
             ):
                 apart[i] = changed = True
@@ -235,205 +169,6 @@ def _concatenate(pieces: list[Piece]) -> Piece:
     return Piece("".join(parts), lines, marks=marks, spans=spans, simple="".join(simple))
 
 
-def is_unfinished(text: str) -> bool:
-    """True when a body paragraph ends mid-sentence: on a comma, 、, colon, an open
-    quotation or bracket, or in the middle of a word. A closing quotation or a
-    sentence-final mark ends it."""
-    text = text.rstrip()
-    if not text:
-        return False
-    last = text[-1]
-    return last in CONTINUING_MARKS or last.isalnum()
-
-
-def classify(pieces: list[Piece]) -> list[Piece]:
-    """Give every piece its kind from its shape and its neighbours; a kind the
-    Markdown gives stays (a first level-1 heading becomes the title)."""
-    free = [not p.fixed for p in pieces]
-    for piece, is_free in zip(pieces, free):
-        if not is_free:
-            continue
-        if _IMAGE_REFERENCE.match(piece.simple):
-            piece.kind = "image"
-        elif _is_caption_text(piece.simple):
-            piece.kind = "caption"
-        elif _is_bold_heading(piece):
-            piece.kind = "heading"
-    for i, piece in enumerate(pieces):
-        if free[i] and piece.kind == "paragraph" and _SOURCE_CREDIT.match(piece.simple) \
-                and len(piece.text) <= MAX_CAPTION_CHARS and _next_to_picture(pieces, i):
-            piece.kind = "caption"
-    _classify_head(pieces, free)
-    for i, piece in enumerate(pieces):
-        if free[i] and piece.kind == "paragraph" and _ROLE_BYLINE.match(piece.simple):
-            piece.kind = "byline"
-
-    labels = [
-        i for i, p in enumerate(pieces)
-        if free[i] and p.kind == "paragraph" and _is_label(p.simple)
-    ]
-    for i in labels:
-        pieces[i].kind = "heading" if _is_two_phrase_heading(pieces[i].simple) else "label"
-    # A short label next to a caption or picture, at the very end, or standing
-    # between the halves of a broken paragraph names a picture; a label next to a
-    # picture name is one too, so a chain of picture names next to one credit is found.
-    inside = _inside_broken_paragraphs(pieces)
-    pending = [
-        i for i in labels
-        if _is_picture_name(pieces[i]) and (_next_to_picture(pieces, i) or i == len(pieces) - 1 or inside[i])
-    ]
-    while pending:
-        i = pending.pop()
-        if pieces[i].kind != "label":
-            continue
-        pieces[i].kind = "caption"
-        pending.extend(j for j in (i - 1, i + 1) if 0 <= j < len(pieces) and _is_picture_name(pieces[j]))
-    for i, piece in enumerate(pieces):
-        if piece.kind == "label":
-            piece.kind = "heading"
-        elif free[i] and piece.kind == "paragraph" and _is_numbered_heading(piece.simple):
-            piece.kind = "heading"
-    _classify_notes(pieces, free)
-    return pieces
-
-
-def _classify_head(pieces: list[Piece], free: list[bool]) -> None:
-    """The title (the first block, if it looks like one, or a first level-1
-    Markdown heading), then right after it a subtitle (——……) and a byline."""
-    first = next((i for i, p in enumerate(pieces)
-                  if p.kind not in ("front_matter", "image") and not _in_front_matter(p)), None)
-    if first is None:
-        return
-    title = pieces[first]
-    if title.fixed and title.kind == "heading" and title.level == 1:
-        title.kind = "title"
-    elif free[first] and title.kind not in ("caption", "heading") and _looks_like_title(title.simple):
-        title.kind = "title"
-    elif free[first] and title.kind == "heading" and not title.marks and _looks_like_title(title.simple):
-        title.kind = "title"
-    else:
-        return
-    for i in range(first + 1, min(first + 4, len(pieces))):
-        piece = pieces[i]
-        if not free[i] or piece.kind not in ("paragraph", "heading"):
-            break
-        if _SUBTITLE.match(piece.simple) and len(piece.text) <= MAX_SUBTITLE_CHARS:
-            piece.kind = "subtitle"
-        elif piece.kind == "paragraph" and _BYLINE.match(piece.simple) and len(piece.text) <= 20:
-            piece.kind = "byline"
-            break
-        else:
-            break
-
-
-def _classify_notes(pieces: list[Piece], free: list[bool]) -> None:
-    """A block that starts with a footnote marker is a footnote when the marker
-    was used in the text before it, when it reads like a reference (a book title,
-    a publisher, a page), or when it follows a notes heading (注释, 参考文献);
-    otherwise it is an enumeration (①坚持……) and stays a paragraph. 注：…… is a
-    note wherever it stands."""
-    seen_markers: set[str] = set()
-    in_notes = False
-    for i, piece in enumerate(pieces):
-        if piece.kind == "heading":
-            in_notes = bool(_NOTES_HEADING.match(piece.simple))
-        start = _NOTE_START.match(piece.simple) if free[i] and piece.kind == "paragraph" else None
-        if start is not None:
-            marker = _marker_key(start.group("marker"))
-            explicit = piece.simple.startswith(("注", "[注", "［注", "〔注"))
-            if explicit or in_notes or marker in seen_markers or _CITATION_CUE.search(piece.simple):
-                piece.kind = "footnote"
-                continue
-        if piece.kind not in ("footnote", "code", "front_matter", "image"):
-            seen_markers.update(_marker_key(m) for m in NOTE_MARKER.findall(piece.simple))
-
-
-def _marker_key(marker: str) -> str:
-    """A footnote marker without its brackets and spaces: [1], ［1］ and 〔1〕 are one."""
-    return regex.sub(r"[\s\[\]［］〔〕注:：]", "", marker)[:3]
-
-
-def _in_front_matter(piece: Piece) -> bool:
-    """A value of the front matter (its title often repeats the first heading)."""
-    return piece.container[:1] == ("front_matter",)
-
-
-def _is_caption_text(simple: str) -> bool:
-    return len(simple) <= MAX_CAPTION_CHARS and bool(_CREDIT.search(simple))
-
-
-def _is_picture_name_text(simple: str) -> bool:
-    return len(simple) <= MAX_PICTURE_NAME_CHARS and _is_label(simple)
-
-
-def _is_bold_heading(piece: Piece) -> bool:
-    """A Markdown paragraph that is all bold and short, not a sentence: **一、坚持问题导向**."""
-    text = piece.text
-    return (
-        bool(text) and len(text) <= MAX_HEADING_CHARS + 10 and text[-1] not in FINAL_MARKS
-        and any(m.kind == "strong" and m.start == 0 and m.end == len(text) for m in piece.marks)
-    )
-
-
-def _is_numbered_heading(simple: str) -> bool:
-    return len(simple) <= MAX_HEADING_CHARS and simple[-1] not in FINAL_MARKS + "；;，," and bool(
-        _NUMBERED_HEADING.match(simple))
-
-
-def _looks_like_title(text: str) -> bool:
-    return len(text) <= 50 and not text.endswith("。") and text[-1:] not in CONTINUING_MARKS
-
-
-def _is_label(text: str) -> bool:
-    """Short, no sentence punctuation: a heading or a picture name."""
-    return (
-        len(text) <= MAX_HEADING_CHARS
-        and bool(_LABEL.match(text))
-        and all(text.count(a) == text.count(b) for a, b in ("“”", "‘’", "《》", "「」"))
-    )
-
-
-def _is_two_phrase_heading(text: str) -> bool:
-    parts = text.split()
-    return len(parts) >= 2 and all(len(p) >= 3 for p in parts) and len(text) >= 8
-
-
-def _is_picture_name(piece: Piece) -> bool:
-    return piece.kind == "label" and len(piece.text) <= MAX_PICTURE_NAME_CHARS
-
-
-def _next_to_picture(pieces: list[Piece], i: int) -> bool:
-    """A caption or an image stands right before or after piece ``i``."""
-    return any(0 <= j < len(pieces) and pieces[j].kind in ("caption", "image") for j in (i - 1, i + 1))
-
-
-#: Kinds that stand between the halves of a broken paragraph without ending it.
-_ASIDE_KINDS = frozenset({"caption", "label", "image", "footnote"})
-
-
-def _inside_broken_paragraphs(pieces: list[Piece]) -> list[bool]:
-    """For every piece: the nearest body piece before it (captions, pictures and
-    notes skipped) is an unfinished paragraph and the nearest one after it a paragraph."""
-    body = [p.kind not in _ASIDE_KINDS for p in pieces]
-    before: list[Piece | None] = []
-    last = None
-    for piece, is_body in zip(pieces, body):
-        before.append(last)
-        if is_body:
-            last = piece
-    inside = [False] * len(pieces)
-    after = None
-    for i in range(len(pieces) - 1, -1, -1):
-        previous = before[i]
-        inside[i] = (
-            previous is not None and previous.kind == "paragraph" and is_unfinished(previous.text)
-            and after is not None and after.kind == "paragraph"
-        )
-        if body[i]:
-            after = pieces[i]
-    return inside
-
-
 def join_broken_paragraphs(pieces: list[Piece]) -> list[Piece]:
     """Join a paragraph that ends mid-sentence with the next body paragraph,
     skipping what stands between them (:func:`_aside_end`), which is put right
@@ -479,10 +214,10 @@ def _aside_end(pieces: list[Piece], i: int, introduces: bool) -> int:
         if piece.kind == "caption" or (not introduces and piece.kind in ("image", "footnote")):
             spliced |= piece.kind == "footnote"
         elif not introduces and piece.kind == "paragraph" and not piece.fixed and (
-            _QUOTATION.match(piece.simple) or _CITATION_LINE.match(piece.simple)
+            QUOTATION.match(piece.simple) or CITATION_LINE.match(piece.simple)
         ):
             sidebar.append(j)
-            spliced |= not _QUOTATION.match(piece.simple)
+            spliced |= not QUOTATION.match(piece.simple)
         else:
             break
         j += 1
@@ -520,118 +255,3 @@ def _remove_characters(piece: Piece, positions: list[int]) -> None:
     removed = set(positions)
     piece.text = "".join(c for i, c in enumerate(piece.text) if i not in removed)
     piece.marks = [Mark(m.kind, moved(m.start), moved(m.end), m.markup, m.close, m.href) for m in piece.marks]
-
-
-def drop_duplicates(pieces: list[Piece]) -> tuple[list[Piece], list[tuple[Piece, Piece]]]:
-    """Keep the first copy of a repeated block or run of blocks.
-
-    A piece repeats an earlier one when its text (whitespace ignored) is the same,
-    or is the beginning or end of it (a truncated copy). Long pieces are dropped on
-    their own; short ones (a one-line lead such as 激发创新活力。 may recur on
-    purpose) only as part of a run that repeats consecutive earlier pieces.
-    Returns the kept pieces and ``(dropped, original)`` pairs.
-
-    Near-linear: exact copies are found by hashing, truncated ones in sorted
-    indexes of the keys and of the reversed keys (:class:`_AffixIndex`), and runs
-    are measured in one pass.
-    """
-    match = _earlier_copies(pieces)  # index of the earlier piece each one repeats
-    run_chars = _run_chars(pieces, match)
-    kept: list[Piece] = []
-    dropped: list[tuple[Piece, Piece]] = []
-    kept_copy: list[int | None] = [None] * len(pieces)  # for a dropped piece: the copy kept
-    for i, piece in enumerate(pieces):
-        j = match[i]
-        if j is not None and (len(piece.key) >= MIN_DUPLICATE_CHARS or run_chars[i] >= MIN_DUPLICATE_CHARS):
-            j = kept_copy[j] if kept_copy[j] is not None else j
-            kept_copy[i] = j
-            dropped.append((piece, pieces[j]))
-        else:
-            kept.append(piece)
-    return kept, dropped
-
-
-def _earlier_copies(pieces: list[Piece]) -> list[int | None]:
-    """For every piece, the first earlier piece it copies: the same key, or (same
-    kind, at least :data:`MIN_TRUNCATED_CHARS`) the start or end of a longer key."""
-    keys = [p.key for p in pieces]
-    starts = _AffixIndex(keys, pieces)
-    ends = _AffixIndex([k[::-1] for k in keys], pieces)
-    first_seen: dict[str, int] = {}
-    match: list[int | None] = []
-    for i, key in enumerate(keys):
-        if pieces[i].kind in NEVER_DROPPED or _in_front_matter(pieces[i]):
-            match.append(None)
-            continue
-        if key in first_seen:
-            match.append(first_seen[key])
-            continue
-        first_seen[key] = i
-        if len(key) < MIN_TRUNCATED_CHARS:
-            match.append(None)
-            continue
-        found = [j for j in (starts.first_extending(i), ends.first_extending(i)) if j is not None]
-        match.append(min(found) if found else None)
-    return match
-
-
-class _AffixIndex:
-    """Which earlier piece of the same kind has a key that extends a given piece's key.
-
-    The keys of each kind are sorted once; the keys that start with ``k`` and are
-    longer form one range of that order, and a sparse table gives the smallest
-    piece index in any range in constant time.
-    """
-
-    def __init__(self, keys: list[str], pieces: list[Piece]):
-        self.keys = keys
-        self.kinds = [p.kind for p in pieces]
-        self.sorted: dict[str, list[str]] = {}
-        self.table: dict[str, list[list[int]]] = {}
-        by_kind: dict[str, list[int]] = {}
-        for i, kind in enumerate(self.kinds):
-            by_kind.setdefault(kind, []).append(i)
-        for kind, indices in by_kind.items():
-            indices.sort(key=keys.__getitem__)
-            self.sorted[kind] = [keys[i] for i in indices]
-            levels = [indices]
-            while 2 ** len(levels) <= len(indices):
-                previous, step = levels[-1], 2 ** (len(levels) - 1)
-                levels.append(list(map(min, previous, previous[step:])))
-            self.table[kind] = levels
-
-    def first_extending(self, i: int) -> int | None:
-        """The smallest ``j < i`` whose key starts with ``keys[i]`` and is longer."""
-        key, kind = self.keys[i], self.kinds[i]
-        order = self.sorted[kind]
-        low = bisect.bisect_right(order, key)  # equal keys sort first: skip them
-        following = _successor(key)
-        high = len(order) if following is None else bisect.bisect_left(order, following, low)
-        if low >= high:
-            return None
-        levels = self.table[kind]
-        level = (high - low).bit_length() - 1
-        j = min(levels[level][low], levels[level][high - 2 ** level])
-        return j if j < i else None
-
-
-def _successor(key: str) -> str | None:
-    """The least string greater than every string that starts with ``key``."""
-    key = key.rstrip(chr(sys.maxunicode))
-    return key[:-1] + chr(ord(key[-1]) + 1) if key else None
-
-
-def _run_chars(pieces: list[Piece], match: list[int | None]) -> list[int]:
-    """For every piece, the characters of the run of two or more consecutive pieces
-    it belongs to that repeat consecutive earlier pieces (0 outside such a run)."""
-    chars = [0] * len(pieces)
-    start = 0
-    for end in range(1, len(pieces) + 1):
-        if end < len(pieces) and match[end] is not None and match[end - 1] is not None \
-                and match[end] == match[end - 1] + 1:
-            continue
-        if end - start >= 2:
-            total = sum(len(pieces[k].key) for k in range(start, end))
-            chars[start:end] = [total] * (end - start)
-        start = end
-    return chars

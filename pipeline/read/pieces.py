@@ -13,6 +13,13 @@ from pipeline.core.model import Mark
 
 _SPACE = regex.compile(r"\s+")
 
+#: Sentence-final marks, full-width and the ASCII forms used in Chinese text.
+FINAL_MARKS = "。！？!?…"
+#: Closing quotes and brackets that may follow a final mark.
+CLOSERS = "”’」』）)》〉】]\"'"
+#: A body paragraph ending on one of these continues in the next one.
+CONTINUING_MARKS = "，,、：:；;“‘「『（(《〈【—-"
+
 
 @dataclass
 class Cell:
@@ -75,3 +82,19 @@ def text_pieces(text: str) -> list[Piece]:
 def joiner(left: str, right: str) -> str:
     """Chinese joins with nothing; two Latin words or numbers need a space."""
     return " " if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() and right[:1].isalnum() else ""
+
+
+def in_front_matter(piece: Piece) -> bool:
+    """A value of the front matter (its title often repeats the first heading)."""
+    return piece.container[:1] == ("front_matter",)
+
+
+def is_unfinished(text: str) -> bool:
+    """True when a body paragraph ends mid-sentence: on a comma, 、, colon, an open
+    quotation or bracket, or in the middle of a word. A closing quotation or a
+    sentence-final mark ends it."""
+    text = text.rstrip()
+    if not text:
+        return False
+    last = text[-1]
+    return last in CONTINUING_MARKS or last.isalnum()
