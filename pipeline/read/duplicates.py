@@ -61,7 +61,7 @@ def _earlier_copies(pieces: list[Piece]) -> list[int | None]:
             match.append(first_seen[key])
             continue
         first_seen[key] = i
-        if len(key) < MIN_TRUNCATED_CHARS:
+        if len(key) < MIN_TRUNCATED_CHARS or pieces[i].kind == "caption":  # two pictures' captions may start alike
             match.append(None)
             continue
         found = [j for j in (starts.first_extending(i), ends.first_extending(i)) if j is not None]

@@ -44,8 +44,18 @@ from pipeline.core.model import ATOMIC_MARKS, Document, Mark
 from pipeline.read.blocks import build_document
 from pipeline.read.duplicates import NEVER_DROPPED, drop_duplicates
 from pipeline.read.formats import ReadOptions
-from pipeline.read.kinds import CITATION_LINE, QUOTATION, classify, is_caption_text, is_picture_name_text
-from pipeline.read.pieces import Piece, is_unfinished, joiner, text_pieces
+from pipeline.read.kinds import (
+    CITATION_LINE,
+    NOTES_HEADING,
+    QUOTATION,
+    classify,
+    is_caption_text,
+    is_picture_name_text,
+)
+from pipeline.read.boilerplate import boilerplate_flags
+from pipeline.read.pages import join_spaced_letters, page_furniture, wrapped_lines
+from pipeline.read.pieces import CLOSERS, FINAL_MARKS, Piece, concatenate, is_unfinished, text_pieces
+from pipeline.read.structure import is_structured_data, is_table_row, starts_item, table_piece
 from pipeline.read.source import SourceText, read_source, to_simplified
 
 #: A paragraph ending on one of these introduces what follows it (a quotation,
@@ -68,7 +78,8 @@ def segment(source: SourceText, front_matter: Sequence[str] = (), *, keep_boiler
     """Repair the layout of ``source`` and cut it into blocks and sentences; for a
     Markdown source, the values of the ``front_matter`` keys are translated too.
     With ``keep_boilerplate``, what a web page's boilerplate rules would drop stays."""
-    if source.format == "markdown":
+    markdown = source.format == "markdown"
+    if markdown:
         from pipeline.read.markdown import markdown_pieces
 
         pieces = markdown_pieces(source.text, front_matter)
@@ -76,18 +87,91 @@ def segment(source: SourceText, front_matter: Sequence[str] = (), *, keep_boiler
         pieces = text_pieces(source.text)
     for piece in pieces:
         piece.simple = to_simplified(piece.text, source.script)
-    pieces = classify(merge_lines(pieces))
+    removed: list[tuple[Piece, str]] = []
+    wrapped: set[int] = set()
+    if not markdown:
+        furniture = page_furniture(pieces, source.text)
+        removed += [(p, "page-furniture") for p, out in zip(pieces, furniture) if out]
+        pieces = [p for p, out in zip(pieces, furniture) if not out]
+        wrapped = wrapped_lines(pieces)
+        pieces = group_text_lines(join_spaced_letters(pieces))
+    pieces = merge_lines(pieces)
+    pieces, boilerplate = _without_boilerplate(pieces, keep_boilerplate)
+    removed += [(p, "boilerplate") for p in boilerplate]
+    pieces = classify(pieces)
     pieces, dropped = drop_duplicates(pieces)
-    pieces = join_broken_paragraphs(pieces)
+    pieces = join_broken_paragraphs(pieces, wrapped=wrapped, markdown=markdown)
     pieces, dropped_joined = drop_duplicates(pieces)
     close_number_spacing(pieces)
-    return build_document(source, pieces, dropped + dropped_joined)
+    removed.sort(key=lambda item: item[0].lines[0])
+    return build_document(source, pieces, dropped + dropped_joined, removed)
+
+
+def _without_boilerplate(pieces: list[Piece], keep: bool) -> tuple[list[Piece], list[Piece]]:
+    """The pieces that are not a web page's boilerplate, and those that are
+    (:mod:`pipeline.read.boilerplate`); with ``keep``, all of them and none.
+    The rules see every piece's kind as the classification gives it; the pieces
+    kept are classified again without the boilerplate around them."""
+    given = [p.kind for p in pieces]
+    classify(pieces)
+    kinds = [p.kind for p in pieces]
+    title = next((i for i, kind in enumerate(kinds) if kind == "title"), -1)
+    flags = boilerplate_flags([p.simple for p in pieces], kinds, body_start=title + 1)
+    for piece, kind in zip(pieces, given):
+        piece.kind = kind
+    if keep or not any(flags):
+        return pieces, []
+    return [p for p, out in zip(pieces, flags) if not out], [p for p, out in zip(pieces, flags) if out]
+
+
+def group_text_lines(pieces: list[Piece]) -> list[Piece]:
+    """A text source's lines, with the rows of a table lined up with spaces as one
+    table, and lines of pasted data (JSON, ``key: value``) as one code block."""
+    out: list[Piece] = []
+    i = 0
+    while i < len(pieces):
+        j = i
+        while j < len(pieces) and is_table_row(pieces[j].text):
+            j += 1
+        if j - i >= 2:
+            out.append(table_piece(pieces[i:j]))
+            i = j
+            continue
+        data = _data_end(pieces, i)
+        if data > i:
+            out.append(_code_piece(pieces[i:data]))
+            i = data
+            continue
+        out.append(pieces[i])
+        i += 1
+    return out
+
+
+def _data_end(pieces: list[Piece], i: int) -> int:
+    """The end of a run of lines from ``i`` that is structured data (a JSON value
+    whose lines open with a bracket, or two or more ``key: value`` lines), else ``i``."""
+    if pieces[i].text[:1] in "{[":
+        for j in range(i + 1, min(i + 500, len(pieces)) + 1):
+            if pieces[j - 1].text[-1:] in "}]" and is_structured_data("\n".join(p.text for p in pieces[i:j])):
+                return j
+    j = i
+    while j < len(pieces) and is_structured_data(pieces[j].text + "\n" + pieces[j].text):
+        j += 1
+    return j if j - i >= 2 and is_structured_data("\n".join(p.text for p in pieces[i:j])) else i
+
+
+def _code_piece(run: list[Piece]) -> Piece:
+    text = "\n".join(p.text for p in run)
+    piece = Piece(text, [n for p in run for n in p.lines], "code", fixed=True, simple=text)
+    return piece
 
 
 def merge_lines(pieces: list[Piece]) -> list[Piece]:
     """Put the lines of each Markdown paragraph back together, except an image,
     a caption or credit line, and a short picture name next to one of them,
-    which become pieces of their own."""
+    which become pieces of their own; and cut it where its lines are items (an
+    enumeration marker starts one) or lines set apart with hard breaks after a
+    sentence or a lead-in. A paragraph of ``key: value`` lines is kept as code."""
     out: list[Piece] = []
     group: list[Piece] = []
     for piece in [*pieces, None]:
@@ -103,7 +187,12 @@ def merge_lines(pieces: list[Piece]) -> list[Piece]:
 def _merge_group(lines: list[Piece]) -> list[Piece]:
     if len(lines) == 1:
         return [] if not lines[0].text.strip() else lines
-    apart = [p.kind == "image" or is_caption_text(p.simple) for p in lines]
+    if lines[0].kind == "paragraph" and is_structured_data("\n".join(p.text for p in lines)):
+        code = _code_piece([p for p in lines if p.text.strip()])
+        code.spans = [s for p in lines for s in p.spans]
+        code.spans = [(code.spans[0][0], code.spans[-1][1])] if code.spans else []
+        return [code]
+    apart = [p.kind in ("image", "caption") or is_caption_text(p.simple) for p in lines]
     changed = True
     while changed:
         changed = False
@@ -112,10 +201,17 @@ def _merge_group(lines: list[Piece]) -> list[Piece]:
                 0 <= j < len(lines) and apart[j] for j in (i - 1, i + 1)
             ):
                 apart[i] = changed = True
+    # Hard-broken lines most of which start alike (李卓人：……, 蔡耀昌：……) are a list.
+    hard = [p for p in lines[1:] if p.hard_break and p.text.strip()]
+    listed = len(hard) >= 2 and len(hard) == len([p for p in lines[1:] if p.text.strip()]) \
+        and sum(1 for p in hard if _LABELLED_LINE.match(p.simple)) * 2 > len(hard)
     out: list[Piece] = []
     run: list[Piece] = []
+    previous: Piece | None = None
+    notes = False
     for piece, alone in [*zip(lines, apart), (None, True)]:
-        if alone and run:
+        if run and (alone or _starts_unit(previous, piece) or (piece is not None and piece.text.strip() and (
+                notes or (listed and piece.hard_break)))):
             while run and not run[-1].text.strip():
                 run.pop()
             while run and not run[0].text.strip():
@@ -130,13 +226,32 @@ def _merge_group(lines: list[Piece]) -> list[Piece]:
             out.append(piece)
         else:
             run.append(piece)
+        if piece.text.strip():
+            previous = piece
+            notes |= bool(NOTES_HEADING.match(piece.simple))  # each line under 参考资料： is a reference
     return out
+
+
+#: A line that starts with a short label and a colon: 李卓人：…… (an entry of a list).
+_LABELLED_LINE = regex.compile(r"^[\p{Han}A-Za-z·]{1,8}[：:]\s*\S")
+
+
+def _starts_unit(previous: Piece | None, line: Piece | None) -> bool:
+    """Whether a line of a Markdown paragraph starts a block of its own: an item
+    (an enumeration marker after a line that ends a clause, or after a hard
+    break), or any line after a hard break that follows a sentence or a lead-in."""
+    if previous is None or line is None or not line.text.strip():
+        return False
+    end = previous.text.rstrip()[-1:]
+    if starts_item(line.simple):
+        return bool(line.hard_break) or end in FINAL_MARKS + CLOSERS + "：:；;，,、"
+    return bool(line.hard_break) and end in FINAL_MARKS + CLOSERS + "：:；;"
 
 
 def _joined_lines(run: list[Piece]) -> Piece:
     """Lines of one paragraph as one piece (a soft line break in Chinese text is no space)."""
     first = run[0]
-    merged = _concatenate(run)
+    merged = concatenate(run)
     merged.kind, merged.fixed, merged.container = first.kind, first.fixed, first.container
     merged.level, merged.anchor = first.level, first.anchor
     spans = [s for p in run for s in p.spans]
@@ -144,47 +259,27 @@ def _joined_lines(run: list[Piece]) -> Piece:
     return merged
 
 
-def _concatenate(pieces: list[Piece]) -> Piece:
-    """The pieces' texts joined as :func:`joiner` joins them, marks moved along."""
-    parts: list[str] = []
-    simple: list[str] = []
-    marks: list[Mark] = []
-    lines: list[int] = []
-    spans: list[tuple[int, int]] = []
-    length = 0
-    for piece in pieces:
-        if parts and piece.hard_break and piece.continues:
-            marks.append(Mark("break", length, length, piece.hard_break))
-        if parts:
-            glue = joiner(parts[-1], piece.text)
-            parts.append(glue)
-            simple.append(glue)
-            length += len(glue)
-        marks += [Mark(m.kind, m.start + length, m.end + length, m.markup, m.close, m.href) for m in piece.marks]
-        parts.append(piece.text)
-        simple.append(piece.simple)
-        length += len(piece.text)
-        lines += piece.lines
-        spans += piece.spans
-    return Piece("".join(parts), lines, marks=marks, spans=spans, simple="".join(simple))
-
-
-def join_broken_paragraphs(pieces: list[Piece]) -> list[Piece]:
-    """Join a paragraph that ends mid-sentence with the next body paragraph,
-    skipping what stands between them (:func:`_aside_end`), which is put right
-    after the joined one."""
+def join_broken_paragraphs(pieces: list[Piece], *, wrapped: set[int] = frozenset(), markdown: bool = False
+                           ) -> list[Piece]:
+    """Join a paragraph (or a list item) that ends mid-sentence with the next body
+    paragraph, skipping what stands between them (:func:`_aside_end`), which is
+    put right after the joined one, when the evidence is strong
+    (:func:`_continues`). ``wrapped`` are the lines of a text source that run on
+    at the page's width; in Markdown every join crosses a blank line."""
+    cut_words = _cuts_words_rarely(pieces, wrapped)
     out: list[Piece] = []
     i = 0
     while i < len(pieces):
         piece = pieces[i]
         i += 1
-        if piece.kind != "paragraph":
+        if piece.kind not in ("paragraph", "list_item") or (piece.kind == "list_item" and piece.fixed):
             out.append(piece)
             continue
         group, between = [piece], []
         while is_unfinished(group[-1].text):
             j = _aside_end(pieces, i, introduces=group[-1].text.rstrip()[-1] in INTRODUCING_MARKS)
-            if j == len(pieces) or pieces[j].kind != "paragraph" or pieces[j].container != piece.container:
+            if j == len(pieces) or pieces[j].kind != "paragraph" or pieces[j].container != piece.container \
+                    or not _continues(group[-1], pieces[j], wrapped, markdown, cut_words):
                 break
             for aside in pieces[i:j]:
                 if aside.kind == "paragraph":
@@ -193,11 +288,52 @@ def join_broken_paragraphs(pieces: list[Piece]) -> list[Piece]:
             group.append(pieces[j])
             i = j + 1
         if len(group) > 1:
-            piece = _concatenate(group)
-            piece.container, piece.repairs = group[0].container, ["joined"]
+            kind = piece.kind
+            piece = concatenate(group)
+            piece.kind, piece.container, piece.repairs = kind, group[0].container, ["joined"]
         out.append(piece)
         out.extend(between)
     return out
+
+
+#: A clause never ends on these: the sentence goes on in the next block.
+_CLAUSE_MARKS = "，,、；;“‘「『（(《〈【—-"
+_OPENING_QUOTES = "“‘「『\""
+#: Body paragraphs this long tell how a text ends its paragraphs.
+MIN_STYLE_CHARS = 15
+#: At most this share of them may end mid-word for a mid-word end to be damage.
+MAX_CUT_SHARE = 0.34
+
+
+def _cuts_words_rarely(pieces: list[Piece], wrapped: set[int]) -> bool:
+    """Whether the text's long body paragraphs end on punctuation, all but a few:
+    then one that ends mid-word was cut (at a page or column break). A text whose
+    lines often end without punctuation (comments, subtitles) writes them so.
+    Lines that run on at the page's width say nothing of it."""
+    ends = [p.text.rstrip()[-1] for p in pieces
+            if p.kind in ("paragraph", "list_item") and len(p.text) >= MIN_STYLE_CHARS and not p.fixed
+            and p.lines[-1] not in wrapped]
+    cut = sum(1 for end in ends if end.isalnum())
+    return cut <= max(1, MAX_CUT_SHARE * len(ends))
+
+
+def _continues(piece: Piece, following: Piece, wrapped: set[int], markdown: bool, cut_words: bool) -> bool:
+    """Whether ``piece`` (which ends unfinished) runs on into ``following``: never
+    into an item (an enumeration marker is a boundary); always after a line that
+    runs on at the page's width, or a clause mark (，、；); after a colon only into
+    a quotation, and not across a Markdown block's blank line; after a word only
+    where the text's paragraphs rarely end so, and into a word."""
+    if starts_item(following.simple):
+        return False
+    last = piece.text.rstrip()[-1]
+    first = following.text.lstrip()[:1]
+    if piece.lines[-1] in wrapped:
+        return True
+    if last in "：:":
+        return not markdown and first in _OPENING_QUOTES
+    if last in _CLAUSE_MARKS:
+        return True
+    return cut_words and last.isalnum() and first.isalnum()
 
 
 def _aside_end(pieces: list[Piece], i: int, introduces: bool) -> int:

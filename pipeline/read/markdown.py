@@ -36,6 +36,8 @@ from pipeline.read.pieces import Cell, Piece, Table, joiner
 _ATTRS = regex.compile(r"[ \t]+\{\s*((?:[#.][\w:-]+|[\w-]+=\S+)(?:\s+(?:[#.][\w:-]+|[\w-]+=\S+))*)\s*\}[ \t]*$")
 _TAG = regex.compile(r"<!--.*?-->|<[A-Za-z/!?][^<>]*>", regex.S)
 _IMG_TAG = regex.compile(r"<img\b", regex.I)
+#: The tags of a figure's caption (HTML in Markdown): its text is a caption.
+_FIGCAPTION = regex.compile(r"<(/?)figcaption\b", regex.I)
 #: A top-level ``key: value`` line of YAML front matter, the value quoted or not.
 _YAML_VALUE = regex.compile(
     r"""^(?P<key>[A-Za-z_][\w-]*):[ \t]+(?:(?P<quote>["'])(?P<value>.*)(?P=quote)[ \t]*|(?P<value>.*?))(?:[ \t]+\#.*)?[ \t]*$"""
@@ -177,12 +179,18 @@ class _Walker:
 
     def _lines(self, lines: list[_Line]) -> None:
         """A paragraph's lines as pieces: the second and later ones continue the
-        first, and an image alone on its line is an image block."""
+        first, an image alone on its line is an image block, and text inside a
+        ``<figcaption>`` (an HTML block's or inline HTML) is a caption."""
         kind = self._kind()
+        in_caption = False
         for index, line in enumerate(lines):
+            caption, in_caption = _figcaption(line, in_caption)
             if line.image_only:
                 start, end = line.spans[0]
                 piece = Piece(self.source[start:end], line.numbers, "image", fixed=True)
+            elif caption:
+                piece = line.piece(line.numbers, "caption")
+                piece.fixed = True
             else:
                 piece = line.piece(line.numbers, kind)
                 piece.fixed = kind != "paragraph"
@@ -268,6 +276,19 @@ class _Walker:
                 position = found.end()
             lines.append(line)  # a line of tags only keeps them between its neighbours
         self._lines(lines)
+
+
+def _figcaption(line: _Line, inside: bool) -> tuple[bool, bool]:
+    """Whether ``line`` has text inside a ``<figcaption>`` (opened on it or on an
+    earlier line of its block), and whether one is still open at its end."""
+    caption = inside and bool(line.text.strip())
+    for mark in line.marks:
+        found = _FIGCAPTION.match(mark.markup) if mark.kind == "html" else None
+        if found is None:
+            continue
+        inside = not found.group(1)
+        caption |= inside and bool(line.text[mark.start :].strip())
+    return caption, inside
 
 
 def _unquoted(value: str) -> str:

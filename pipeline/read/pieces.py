@@ -98,3 +98,28 @@ def is_unfinished(text: str) -> bool:
         return False
     last = text[-1]
     return last in CONTINUING_MARKS or last.isalnum()
+
+
+def concatenate(pieces: list[Piece]) -> Piece:
+    """The pieces' texts joined as :func:`joiner` joins them, marks moved along."""
+    parts: list[str] = []
+    simple: list[str] = []
+    marks: list[Mark] = []
+    lines: list[int] = []
+    spans: list[tuple[int, int]] = []
+    length = 0
+    for piece in pieces:
+        if parts and piece.hard_break and piece.continues:
+            marks.append(Mark("break", length, length, piece.hard_break))
+        if parts:
+            glue = joiner(parts[-1], piece.text)
+            parts.append(glue)
+            simple.append(glue)
+            length += len(glue)
+        marks += [Mark(m.kind, m.start + length, m.end + length, m.markup, m.close, m.href) for m in piece.marks]
+        parts.append(piece.text)
+        simple.append(piece.simple)
+        length += len(piece.text)
+        lines += piece.lines
+        spans += piece.spans
+    return Piece("".join(parts), lines, marks=marks, spans=spans, simple="".join(simple))

@@ -20,12 +20,13 @@ Markdown syntax and whitespace left out, so only the cut and the kind count):
   gives as a block of their own, with the same key, of kind caption or footnote.
 - **headings**: gold headings and titles the tool gives as a heading or title.
 - **list items kept apart**: gold list items the tool gives as a block of their own
-  of kind list_item or heading (an enumeration is one or the other).
+  (kind list_item, paragraph or heading: the cut counts, not the styling).
 - **boilerplate kept**: gold ``drop:boilerplate`` blocks the tool did not leave out
   (their key is not inside the tool's left-out text); **furniture kept** likewise
   for ``drop:page-furniture``.
-- **wrongly dropped**: gold blocks to keep whose key is inside the tool's left-out
-  text (boilerplate or page furniture: a rule that drops real text).
+- **wrongly dropped**: gold blocks to keep that no tool block has and whose key is
+  inside the tool's left-out text (boilerplate or page furniture: a rule that
+  drops real text).
 - **characters lost**: characters of the source (markup and whitespace aside) that
   are neither in a block nor in what was left out (a multiset difference).
 """
@@ -201,14 +202,22 @@ def score_document(document: Document, gold: list[GoldBlock], source_text: str, 
     score.body_right, score.body_tool, score.body_gold = _matched(body_gold, body_tool), len(body_tool), len(body_gold)
     score.notes_separated, score.notes = count({"caption", "footnote"}, {"caption", "footnote"})
     score.headings_kept, score.headings = count({"heading", "title"}, {"heading", "title"})
-    score.items_apart, score.items = count({"list_item"}, {"list_item", "heading"})
+    score.items_apart, score.items = count({"list_item"}, {"list_item", "paragraph", "heading"})
     for reason, field_name in (("drop:boilerplate", "boilerplate"), ("drop:page-furniture", "furniture")):
         wanted = [(k, g) for kind, k, g in gold_keys if kind == reason and k]
         kept = [g for k, g in wanted if k not in left_out]
         setattr(score, field_name, len(wanted))
         setattr(score, field_name + "_kept", len(kept))
         score.misses += [f"{g.kind} kept (gold line {g.line}): {g.text[:60]}" for g in kept]
-    wrong = [g for kind, k, g in gold_keys if not kind.startswith("drop:") and len(k) >= 2 and k in left_out]
+    unmatched = Counter(k for _, k in blocks)
+    wrong = []
+    for kind, k, g in gold_keys:
+        if kind.startswith("drop:") or len(k) < 2:
+            continue
+        if unmatched[k]:
+            unmatched[k] -= 1
+        elif k in left_out:
+            wrong.append(g)
     score.wrongly_dropped = len(wrong)
     score.misses += [f"{g.kind} dropped (gold line {g.line}): {g.text[:60]}" for g in wrong]
     out = Counter(key("".join([*(b.text for b in document.blocks), *(d.text for d in document.dropped)])))
