@@ -62,7 +62,7 @@ _AUTHOR_NOTE = regex.compile(
     r"(?:撰稿人|记者|教授|研究员|学者|作家|评论员|律师|博士|研究生|主任|编辑|作者|专栏作家|观察员|分析师)[^()（）]{0,10})[)）]$"
 )
 #: The adoption note under a law's or a regulation's title: （2024年12月25日……通过）.
-_ADOPTION_NOTE = regex.compile(r"^[(（]?\d{4}\s*年.{0,400}(?:通过|公布|发布|修正|修订|施行)")
+ADOPTION_NOTE = regex.compile(r"^[(（]?\d{4}\s*年.{0,400}(?:通过|公布|发布|修正|修订|施行)")
 #: A speaker's turn or a notes label alone on its line: 问：, 答, 注：, 参考资料：.
 _LABEL_HEADING = regex.compile(
     r"^(?:问|答|注|注释|附注|说明|附|附件|附录|参考资料|参考文献|参考文献和资料来源|资料来源|目录|目\s*录)\s*[:：]?$"
@@ -91,21 +91,23 @@ NOTES_HEADING = regex.compile(
 CITATION_LINE = regex.compile(r"^(?:——|—|──)\s*\S|^[(（]?(?:摘自|选自|引自|转自|出处|来源)\s*[:：《]?")
 QUOTATION = regex.compile(r"^[“「『].*[”」』][。！？!?]?$", regex.S)
 #: Image references a converter leaves in text: Markdown or HTML images, [图片].
-_IMAGE_REFERENCE = regex.compile(
+IMAGE_REFERENCE = regex.compile(
     r"^(?:!\[[^\]]*\]\([^)]*\)|<img\b[^>]*>|<!--\s*image\s*-->"
     r"|[\[【](?:图片|图像|插图|视频|音频|image|img|picture|video)[^\]】]{0,40}[\]】])$",
     regex.I,
 )
 
 
-def classify(pieces: list[Piece]) -> list[Piece]:
+def classify(pieces: list[Piece], *, cut_words: bool = True) -> list[Piece]:
     """Give every piece its kind from its shape and its neighbours; a kind the
-    Markdown gives stays (a first level-1 heading becomes the title)."""
+    Markdown gives stays (a first level-1 heading becomes the title). With
+    ``cut_words``, a paragraph ending mid-word is taken to be cut (a short label
+    after it, before its continuation, names a picture)."""
     free = [not p.fixed for p in pieces]
     for i, piece in enumerate(pieces):
         if not free[i]:
             continue
-        if _IMAGE_REFERENCE.match(piece.simple):
+        if IMAGE_REFERENCE.match(piece.simple):
             piece.kind = "image"
         elif is_caption_text(piece.simple) or (len(piece.text) <= MAX_NOTE_CHARS and (
                 piece.simple[:1] in "▲△" or (i and pieces[i - 1].kind == "image" and _CAPTION_MARK.match(piece.simple)))):
@@ -122,16 +124,18 @@ def classify(pieces: list[Piece]) -> list[Piece]:
             piece.kind = "byline"
     _classify_enumerations(pieces, free)
 
+    # A short line after a clause mark (，；) goes on with the sentence: not a label.
     labels = [
         i for i, p in enumerate(pieces)
-        if free[i] and p.kind == "paragraph" and _is_label(p.simple)
+        if free[i] and p.kind == "paragraph" and _is_label(p.simple) and not p.unit
+        and not (i and pieces[i - 1].kind == "paragraph" and pieces[i - 1].text.rstrip()[-1:] in "，,、；;")
     ]
     for i in labels:
         pieces[i].kind = "heading" if _is_two_phrase_heading(pieces[i].simple) else "label"
     # A short label next to a caption or picture, at the very end, or standing
     # between the halves of a broken paragraph names a picture; a label next to a
     # picture name is one too, so a chain of picture names next to one credit is found.
-    inside = _inside_broken_paragraphs(pieces)
+    inside = _inside_broken_paragraphs(pieces, cut_words)
     pending = [
         i for i in labels
         if _is_picture_name(pieces[i]) and (_next_to_picture(pieces, i) or i == len(pieces) - 1 or inside[i])
@@ -172,15 +176,16 @@ def _classify_enumerations(pieces: list[Piece], free: list[bool]) -> None:
         if not free[i] or piece.kind != "paragraph":
             continue
         kind = item_kind(piece.simple, MAX_HEADING_CHARS)
+        family = enumeration(piece.simple)
         following = pieces[i + 1] if i + 1 < len(pieces) else None
-        if kind == "list_item" and _is_section_title(piece.simple) and (
-                following is None or enumeration(following.simple) != enumeration(piece.simple)):
+        previous = pieces[i - 1] if i else None
+        in_list = following is not None and enumeration(following.simple) == family
+        after_item = previous is not None and previous.kind == "list_item" and enumeration(previous.simple) == family
+        if kind == "list_item" and _is_section_title(piece.simple) and not in_list and not after_item:
             kind = "heading"  # 一、关于沈阳调入南京大学文学院的经过。 over its paragraphs
-        if kind == "heading" and i:
-            previous = pieces[i - 1]
-            if previous.text.rstrip()[-1:] in "：:" or (
-                    previous.kind == "list_item" and enumeration(previous.simple) == enumeration(piece.simple)):
-                kind = "list_item"
+        elif kind == "heading" and (after_item or (in_list and previous is not None
+                                                   and previous.text.rstrip()[-1:] in "：:")):
+            kind = "list_item"  # a short item of a list (（一）提出申请), not a section's title
         if kind is not None:
             piece.kind = kind
         elif is_section_heading(piece.simple, MAX_HEADING_CHARS):
@@ -238,9 +243,12 @@ def _classify_head(pieces: list[Piece], free: list[bool]) -> None:
             break
         if _SUBTITLE.match(piece.simple) and len(piece.text) <= MAX_SUBTITLE_CHARS:
             piece.kind = "subtitle"
-        elif piece.kind == "paragraph" and _ADOPTION_NOTE.match(piece.simple) and not _SENTENCE_INSIDE.search(
+        elif piece.kind == "paragraph" and ADOPTION_NOTE.match(piece.simple) and not _SENTENCE_INSIDE.search(
                 piece.simple):
             piece.kind = "subtitle"
+        elif piece.kind == "paragraph" and _BRACKETED.match(piece.simple) and not is_byline_text(piece.simple) \
+                and len(piece.text) <= MAX_SUBTITLE_CHARS:
+            piece.kind = "subtitle"  # （中华人民共和国主席令第 31 号）
         elif piece.kind == "paragraph" and (_INTERFACE_LINK.match(piece.simple) or _POSITION_BYLINE.match(piece.simple)
                                             or is_byline_text(piece.simple)):
             piece.kind = "byline"
@@ -254,7 +262,7 @@ def _classify_head(pieces: list[Piece], free: list[bool]) -> None:
     for i in range(first + 1, len(pieces)):
         piece = pieces[i]
         if free[i] and piece.kind == "paragraph" and pieces[i - 1].kind in ("heading", "title") \
-                and _ADOPTION_NOTE.match(piece.simple) and _BRACKETED.match(piece.simple):
+                and ADOPTION_NOTE.match(piece.simple) and _BRACKETED.match(piece.simple):
             piece.kind = "subtitle"  # an appendix's adoption note under its heading
 
 
@@ -333,17 +341,24 @@ def _looks_like_title(text: str) -> bool:
 
 
 def _is_label(text: str) -> bool:
-    """Short, no sentence punctuation: a heading or a picture name."""
+    """Short, no sentence punctuation: a heading or a picture name (not a remark
+    that ends on a modal particle, 太拖沓了, 好看吧; nor an attribution, ——《…》)."""
     return (
         len(text) <= MAX_HEADING_CHARS
-        and bool(_LABEL.match(text))
+        and bool(_LABEL.match(text)) and text[-1] not in _MODAL_PARTICLES and not text.startswith(("-", "—"))
         and all(text.count(a) == text.count(b) for a, b in ("“”", "‘’", "《》", "「」"))
     )
 
 
+#: Sentence-final particles of speech: a line ending on one is a remark, not a heading.
+_MODAL_PARTICLES = "了吧啊呢吗呀哦嘛啦哈呗咯哇嘞"
+
+
 def _is_two_phrase_heading(text: str) -> bool:
+    """加速项目集聚 推动经济稳健发展: two or three phrases of like length."""
     parts = text.split()
-    return len(parts) >= 2 and all(len(p) >= 3 for p in parts) and len(text) >= 8
+    return 2 <= len(parts) <= 3 and all(len(p) >= 3 for p in parts) and len(text) >= 8 \
+        and max(map(len, parts)) <= 2 * min(map(len, parts))
 
 
 def _is_picture_name(piece: Piece) -> bool:
@@ -359,7 +374,7 @@ def _next_to_picture(pieces: list[Piece], i: int) -> bool:
 _ASIDE_KINDS = frozenset({"caption", "label", "image", "footnote"})
 
 
-def _inside_broken_paragraphs(pieces: list[Piece]) -> list[bool]:
+def _inside_broken_paragraphs(pieces: list[Piece], cut_words: bool) -> list[bool]:
     """For every piece: the nearest body piece before it (captions, pictures and
     notes skipped) is an unfinished paragraph and the nearest one after it a paragraph."""
     body = [p.kind not in _ASIDE_KINDS for p in pieces]
@@ -375,6 +390,7 @@ def _inside_broken_paragraphs(pieces: list[Piece]) -> list[bool]:
         previous = before[i]
         inside[i] = (
             previous is not None and previous.kind == "paragraph" and is_unfinished(previous.text)
+            and (cut_words or not previous.text.rstrip()[-1].isalnum())
             and after is not None and after.kind == "paragraph"
         )
         if body[i]:

@@ -45,17 +45,20 @@ from pipeline.read.blocks import build_document
 from pipeline.read.duplicates import NEVER_DROPPED, drop_duplicates
 from pipeline.read.formats import ReadOptions
 from pipeline.read.kinds import (
+    ADOPTION_NOTE,
     CITATION_LINE,
+    IMAGE_REFERENCE,
     NOTES_HEADING,
     QUOTATION,
     classify,
+    is_byline_text,
     is_caption_text,
     is_picture_name_text,
 )
 from pipeline.read.boilerplate import boilerplate_flags
 from pipeline.read.pages import join_spaced_letters, page_furniture, wrapped_lines
 from pipeline.read.pieces import CLOSERS, FINAL_MARKS, Piece, concatenate, is_unfinished, text_pieces
-from pipeline.read.structure import is_structured_data, is_table_row, starts_item, table_piece
+from pipeline.read.structure import is_key_value, is_structured_data, is_table_row, starts_item, table_piece
 from pipeline.read.source import SourceText, read_source, to_simplified
 
 #: A paragraph ending on one of these introduces what follows it (a quotation,
@@ -94,26 +97,27 @@ def segment(source: SourceText, front_matter: Sequence[str] = (), *, keep_boiler
         removed += [(p, "page-furniture") for p, out in zip(pieces, furniture) if out]
         pieces = [p for p, out in zip(pieces, furniture) if not out]
         wrapped = wrapped_lines(pieces)
-        pieces = group_text_lines(join_spaced_letters(pieces))
+        pieces = join_wrapped_lines(group_text_lines(join_spaced_letters(pieces)), wrapped)
     pieces = merge_lines(pieces)
-    pieces, boilerplate = _without_boilerplate(pieces, keep_boilerplate)
+    cut_words = _cuts_words_rarely(pieces, wrapped)
+    pieces, boilerplate = _without_boilerplate(pieces, keep_boilerplate, cut_words)
     removed += [(p, "boilerplate") for p in boilerplate]
-    pieces = classify(pieces)
+    pieces = classify(pieces, cut_words=cut_words)
     pieces, dropped = drop_duplicates(pieces)
-    pieces = join_broken_paragraphs(pieces, wrapped=wrapped, markdown=markdown)
+    pieces = join_broken_paragraphs(pieces, wrapped=wrapped, markdown=markdown, cut_words=cut_words)
     pieces, dropped_joined = drop_duplicates(pieces)
     close_number_spacing(pieces)
     removed.sort(key=lambda item: item[0].lines[0])
     return build_document(source, pieces, dropped + dropped_joined, removed)
 
 
-def _without_boilerplate(pieces: list[Piece], keep: bool) -> tuple[list[Piece], list[Piece]]:
+def _without_boilerplate(pieces: list[Piece], keep: bool, cut_words: bool) -> tuple[list[Piece], list[Piece]]:
     """The pieces that are not a web page's boilerplate, and those that are
     (:mod:`pipeline.read.boilerplate`); with ``keep``, all of them and none.
     The rules see every piece's kind as the classification gives it; the pieces
     kept are classified again without the boilerplate around them."""
     given = [p.kind for p in pieces]
-    classify(pieces)
+    classify(pieces, cut_words=cut_words)
     kinds = [p.kind for p in pieces]
     title = next((i for i, kind in enumerate(kinds) if kind == "title"), -1)
     flags = boilerplate_flags([p.simple for p in pieces], kinds, body_start=title + 1)
@@ -122,6 +126,22 @@ def _without_boilerplate(pieces: list[Piece], keep: bool) -> tuple[list[Piece], 
     if keep or not any(flags):
         return pieces, []
     return [p for p, out in zip(pieces, flags) if not out], [p for p, out in zip(pieces, flags) if out]
+
+
+def join_wrapped_lines(pieces: list[Piece], wrapped: set[int]) -> list[Piece]:
+    """A text source's lines that run on at the page's width (``wrapped``) joined
+    with the line after them, as a PDF's paragraph is one (not flagged: a line's
+    wrap is no damage). An item, a picture or a caption starts a block of its own."""
+    out: list[Piece] = []
+    for piece in pieces:
+        previous = out[-1] if out else None
+        if previous is not None and previous.lines[-1] in wrapped and not previous.fixed and not piece.fixed \
+                and not starts_item(piece.simple) and not is_caption_text(piece.simple) \
+                and not IMAGE_REFERENCE.match(piece.simple):
+            out[-1] = concatenate([previous, piece])
+        else:
+            out.append(piece)
+    return out
 
 
 def group_text_lines(pieces: list[Piece]) -> list[Piece]:
@@ -155,7 +175,7 @@ def _data_end(pieces: list[Piece], i: int) -> int:
             if pieces[j - 1].text[-1:] in "}]" and is_structured_data("\n".join(p.text for p in pieces[i:j])):
                 return j
     j = i
-    while j < len(pieces) and is_structured_data(pieces[j].text + "\n" + pieces[j].text):
+    while j < len(pieces) and is_key_value(pieces[j].text):
         j += 1
     return j if j - i >= 2 and is_structured_data("\n".join(p.text for p in pieces[i:j])) else i
 
@@ -192,6 +212,10 @@ def _merge_group(lines: list[Piece]) -> list[Piece]:
         code.spans = [s for p in lines for s in p.spans]
         code.spans = [(code.spans[0][0], code.spans[-1][1])] if code.spans else []
         return [code]
+    if lines[0].kind == "paragraph" and _is_utterances(lines):
+        for line in lines:
+            line.continues, line.unit = False, True
+        return [line for line in lines if line.text.strip()]
     apart = [p.kind in ("image", "caption") or is_caption_text(p.simple) for p in lines]
     changed = True
     while changed:
@@ -236,6 +260,26 @@ def _merge_group(lines: list[Piece]) -> list[Piece]:
 _LABELLED_LINE = regex.compile(r"^[\p{Han}A-Za-z·]{1,8}[：:]\s*\S")
 
 
+#: A transcript's paragraph: this many lines or more, most of them short and unpunctuated.
+MIN_UTTERANCE_LINES = 8
+MAX_UTTERANCE_CHARS = 40
+MIN_UNPUNCTUATED_SHARE = 0.7
+
+
+def _is_utterances(lines: list[Piece]) -> bool:
+    """Whether a Markdown paragraph's lines are a transcript's subtitle lines, one
+    utterance each (no punctuation at their ends, lengths all over the place),
+    rather than prose wrapped at one width: then each line is a unit."""
+    texts = [p.text.strip() for p in lines if p.text.strip()]
+    if len(texts) < MIN_UTTERANCE_LINES or any(p.hard_break for p in lines):
+        return False
+    lengths = sorted(len(text) for text in texts)
+    unpunctuated = sum(1 for text in texts if text[-1].isalnum())
+    at_width = sum(1 for n in lengths if n >= lengths[-1] - 2)
+    return (lengths[len(lengths) // 2] <= MAX_UTTERANCE_CHARS and unpunctuated >= MIN_UNPUNCTUATED_SHARE * len(texts)
+            and at_width * 2 <= len(texts))
+
+
 def _starts_unit(previous: Piece | None, line: Piece | None) -> bool:
     """Whether a line of a Markdown paragraph starts a block of its own: an item
     (an enumeration marker after a line that ends a clause, or after a hard
@@ -259,19 +303,26 @@ def _joined_lines(run: list[Piece]) -> Piece:
     return merged
 
 
-def join_broken_paragraphs(pieces: list[Piece], *, wrapped: set[int] = frozenset(), markdown: bool = False
-                           ) -> list[Piece]:
+def join_broken_paragraphs(pieces: list[Piece], *, wrapped: set[int] = frozenset(), markdown: bool = False,
+                           cut_words: bool = True) -> list[Piece]:
     """Join a paragraph (or a list item) that ends mid-sentence with the next body
     paragraph, skipping what stands between them (:func:`_aside_end`), which is
     put right after the joined one, when the evidence is strong
     (:func:`_continues`). ``wrapped`` are the lines of a text source that run on
-    at the page's width; in Markdown every join crosses a blank line."""
-    cut_words = _cuts_words_rarely(pieces, wrapped)
+    at the page's width; in Markdown every join crosses a blank line;
+    ``cut_words``: a paragraph that ends mid-word is cut (:func:`_cuts_words_rarely`)."""
     out: list[Piece] = []
     i = 0
     while i < len(pieces):
         piece = pieces[i]
         i += 1
+        if piece.kind == "subtitle" and ADOPTION_NOTE.match(piece.simple):
+            group = [piece]
+            while i < len(pieces) and pieces[i].kind == "subtitle" and ADOPTION_NOTE.match(pieces[i].simple):
+                group.append(pieces[i])  # a law's adoption note, one event a paragraph: one note
+                i += 1
+            out.append(_joined(group) if len(group) > 1 else piece)
+            continue
         if piece.kind not in ("paragraph", "list_item") or (piece.kind == "list_item" and piece.fixed):
             out.append(piece)
             continue
@@ -287,13 +338,16 @@ def join_broken_paragraphs(pieces: list[Piece], *, wrapped: set[int] = frozenset
             between.extend(pieces[i:j])
             group.append(pieces[j])
             i = j + 1
-        if len(group) > 1:
-            kind = piece.kind
-            piece = concatenate(group)
-            piece.kind, piece.container, piece.repairs = kind, group[0].container, ["joined"]
-        out.append(piece)
+        out.append(_joined(group) if len(group) > 1 else piece)
         out.extend(between)
     return out
+
+
+def _joined(group: list[Piece]) -> Piece:
+    """The pieces of one broken block as one, of the first one's kind, flagged."""
+    piece = concatenate(group)
+    piece.kind, piece.container, piece.repairs = group[0].kind, group[0].container, ["joined"]
+    return piece
 
 
 #: A clause never ends on these: the sentence goes on in the next block.
@@ -311,8 +365,10 @@ def _cuts_words_rarely(pieces: list[Piece], wrapped: set[int]) -> bool:
     lines often end without punctuation (comments, subtitles) writes them so.
     Lines that run on at the page's width say nothing of it."""
     ends = [p.text.rstrip()[-1] for p in pieces
-            if p.kind in ("paragraph", "list_item") and len(p.text) >= MIN_STYLE_CHARS and not p.fixed
-            and p.lines[-1] not in wrapped]
+            if p.kind == "paragraph" and len(p.text) >= MIN_STYLE_CHARS and not p.fixed
+            and p.lines[-1] not in wrapped and not starts_item(p.simple)
+            and not is_caption_text(p.simple) and not is_byline_text(p.simple)]
+    ends = [end for end in ends if not (end.isascii() and end.isalnum())]  # Latin lines wrap as Latin does
     cut = sum(1 for end in ends if end.isalnum())
     return cut <= max(1, MAX_CUT_SHARE * len(ends))
 
@@ -323,7 +379,7 @@ def _continues(piece: Piece, following: Piece, wrapped: set[int], markdown: bool
     runs on at the page's width, or a clause mark (，、；); after a colon only into
     a quotation, and not across a Markdown block's blank line; after a word only
     where the text's paragraphs rarely end so, and into a word."""
-    if starts_item(following.simple):
+    if starts_item(following.simple) or piece.unit or following.unit:
         return False
     last = piece.text.rstrip()[-1]
     first = following.text.lstrip()[:1]
@@ -333,7 +389,12 @@ def _continues(piece: Piece, following: Piece, wrapped: set[int], markdown: bool
         return not markdown and first in _OPENING_QUOTES
     if last in _CLAUSE_MARKS:
         return True
-    return cut_words and last.isalnum() and first.isalnum()
+    if not markdown and _LATIN_WRAP.match(last + first):
+        return True  # English prose wrapped in a text source: ... for recurrent / event data, ...
+    return cut_words and last.isalnum() and first.isalnum() and not (last.isascii() and first.isascii())
+
+
+_LATIN_WRAP = regex.compile(r"[a-z,][a-z]")
 
 
 def _aside_end(pieces: list[Piece], i: int, introduces: bool) -> int:

@@ -64,6 +64,8 @@ class Piece:
     repairs: list[str] = field(default_factory=list)
     #: Its place in a structured source (becomes :attr:`~pipeline.core.model.Block.address`).
     address: dict[str, Any] | None = None
+    #: A line that is a unit of its own (a transcript's subtitle line): never joined to another.
+    unit: bool = False
 
     @property
     def key(self) -> str:

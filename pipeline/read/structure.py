@@ -114,11 +114,17 @@ def table_piece(rows: list[Piece]) -> Piece:
 _KEY_VALUE = regex.compile(r"^\s*[\"']?[A-Za-z_][\w.-]{0,30}[\"']?\s*[:=]\s*\S?")
 
 
+def is_key_value(line: str) -> bool:
+    """``title: 快速开始``, ``date = 2024-01-01``: a key a machine would write, a value."""
+    return bool(_KEY_VALUE.match(line))
+
+
 def is_structured_data(text: str) -> bool:
     """JSON, or two or more lines of which most are ``key: value`` pairs with
     machine-style keys: data to keep as written, not prose to translate."""
     stripped = text.strip()
-    if stripped[:1] in "{[" and stripped[-1:] in "}]":
+    # JSON: an object, or a list written over lines ([1] alone is a footnote's marker).
+    if stripped[:1] in "{[" and stripped[-1:] in "}]" and (":" in stripped or "\n" in stripped):
         try:
             json.loads(stripped)
             return True

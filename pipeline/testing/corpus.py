@@ -58,6 +58,8 @@ _TAG = regex.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", regex.S)
 _SYNTAX = regex.compile(r"[\s#*_>`\[\]()\-|\\~^=]")
 #: Markdown syntax at the start of a line: container and list markers, a footnote's label.
 _LINE_SYNTAX = regex.compile(r"^(?:[ \t]*(?:>|[-*+](?=\s)|\d{1,9}[.)](?=\s)))*[ \t]*(?:\[\^[^\]]+\]:)?")
+#: A heading's attribute list: {#id .class}.
+_HEADING_ATTRS = regex.compile(r"^(\s{0,3}#.*?)[ \t]+\{[^{}]*\}[ \t]*$")
 #: Lines that are syntax only: a fence (with its info string), a table's delimiter row.
 _SYNTAX_LINE = regex.compile(r"^[ \t>]*(?:```|~~~).*$|^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*$")
 
@@ -85,7 +87,8 @@ def visible(source: str, markdown: bool) -> str:
     """The characters of a source a reader sees (for Markdown, its syntax left
     out), as :func:`key` compares them."""
     if markdown:
-        source = "\n".join(_LINE_SYNTAX.sub("", line) for line in source.split("\n") if not _SYNTAX_LINE.match(line))
+        source = "\n".join(_LINE_SYNTAX.sub("", _HEADING_ATTRS.sub(r"\1", line)) for line in source.split("\n")
+                           if not _SYNTAX_LINE.match(line))
     return key(source)
 
 
