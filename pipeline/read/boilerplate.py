@@ -30,6 +30,8 @@ MIN_PROMPT_SHARE = 0.3
 MAX_PROMPTS_CHARS = 200
 #: Longest line of a WeChat page's interface or a related-articles list.
 MAX_TAIL_CHARS = 40
+#: Longest block of a repost's note above a rule (longer is the article's text).
+MAX_NOTE_CHARS = 80
 
 _ROLE = r"(?:责任编辑|责编|编辑|编审|校对|审核|审校|审稿|终审|复审|初审|排版|美编|美术编辑|值班编辑|监制|出品人|主编|统筹|策划|视觉设计|运营)"
 #: A source credit: a label (来源：) or a phrase (原文来自, 转载自).
@@ -118,7 +120,8 @@ def is_boilerplate_text(text: str, kind: str = "paragraph") -> bool:
     return words <= MAX_SHORT_PROMPT_CHARS or (words <= MAX_PROMPT_CHARS and share >= MIN_PROMPT_SHARE)
 
 
-def boilerplate_flags(texts: Sequence[str], kinds: Sequence[str], body_start: int = 0) -> list[bool]:
+def boilerplate_flags(texts: Sequence[str], kinds: Sequence[str], body_start: int = 0,
+                      rule: int | None = None) -> list[bool]:
     """For every block (its Simplified ``texts`` and its ``kinds`` so far), whether
     it is boilerplate: by its text, or by where it stands. ``body_start`` is the
     first block after a title (the account card and a repost's note stand there).
@@ -127,7 +130,10 @@ def boilerplate_flags(texts: Sequence[str], kinds: Sequence[str], body_start: in
       on, every short line, picture or link (the repeated title and account name too);
     - a related-articles list: after its heading, the short lines, pictures and links;
     - the account card: the account's name right above its 微信号 line, and a slogan
-      right under a follow prompt.
+      right under a follow prompt;
+    - a repost's note: above a thematic break (``rule``, the first block under one)
+      that no body text comes before, when a credit is among it (原文来自 ……), all
+      but its bylines, captions and pictures.
     """
     flags = [is_boilerplate_text(text, kind) for text, kind in zip(texts, kinds)]
     if body_start < len(texts) and _INTERFACE_LINK.match(texts[body_start]) and kinds[body_start] == "byline":
@@ -143,6 +149,12 @@ def boilerplate_flags(texts: Sequence[str], kinds: Sequence[str], body_start: in
             start -= 1
         for j in range(start, n):
             flags[j] = flags[j] or short[j]
+    if rule is not None and any(flags[:rule]) and not any(
+            kinds[i] in ("heading", "list_item", "quote", "table") or (kinds[i] == "paragraph" and not flags[i]
+                                                                       and len(texts[i]) > MAX_NOTE_CHARS)
+            for i in range(body_start, rule)):
+        for i in range(body_start, rule):
+            flags[i] = flags[i] or kinds[i] in ("paragraph", "label")
     for i in range(n):
         if _RELATED.match(_MARKUP.sub(" ", texts[i]).strip()) and flags[i]:
             j = i + 1
@@ -161,7 +173,7 @@ def _is_short_line(text: str, kind: str) -> bool:
     interface and link lists are made of (never a byline)."""
     if kind in ("image",):
         return True
-    if kind in ("byline", "table", "code", "front_matter"):
+    if kind in ("byline", "table", "code", "front_matter", "title"):
         return False
     plain = _MARKUP.sub("", text)
     return len(plain) <= MAX_TAIL_CHARS and not _SENTENCE_END.search(plain[:-1])

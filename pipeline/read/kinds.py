@@ -231,7 +231,8 @@ def _classify_head(pieces: list[Piece], free: list[bool]) -> None:
         or not regex.search(r"[，,。；;]", title.simple)
     if title.fixed and title.kind == "heading" and title.level == 1:
         title.kind = "title"
-    elif free[first] and title.kind not in ("caption", "heading") and _looks_like_title(title.simple) and alone:
+    elif free[first] and title.kind not in ("caption", "heading") and _looks_like_title(title.simple) and alone \
+            and not is_byline_text(title.simple):
         title.kind = "title"
     elif free[first] and title.kind == "heading" and not title.marks and _looks_like_title(title.simple):
         title.kind = "title"

@@ -57,7 +57,15 @@ from pipeline.read.kinds import (
 )
 from pipeline.read.boilerplate import boilerplate_flags
 from pipeline.read.pages import join_spaced_letters, page_furniture, wrapped_lines
-from pipeline.read.pieces import CLOSERS, FINAL_MARKS, Piece, concatenate, is_unfinished, text_pieces
+from pipeline.read.pieces import (
+    CLOSERS,
+    FINAL_MARKS,
+    Piece,
+    concatenate,
+    in_front_matter,
+    is_unfinished,
+    text_pieces,
+)
 from pipeline.read.structure import is_key_value, is_structured_data, is_table_row, starts_item, table_piece
 from pipeline.read.source import SourceText, read_source, to_simplified
 
@@ -118,9 +126,14 @@ def _without_boilerplate(pieces: list[Piece], keep: bool, cut_words: bool) -> tu
     kept are classified again without the boilerplate around them."""
     given = [p.kind for p in pieces]
     classify(pieces, cut_words=cut_words)
-    kinds = [p.kind for p in pieces]
+    # A heading the layout repair found (a short line), or a picture's name it found
+    # by its neighbours, is only a label to these rules.
+    kinds = ["label" if not p.fixed and (p.kind == "heading" or (p.kind == "caption" and is_picture_name_text(p.simple)))
+             else p.kind for p in pieces]
     title = next((i for i, kind in enumerate(kinds) if kind == "title"), -1)
-    flags = boilerplate_flags([p.simple for p in pieces], kinds, body_start=title + 1)
+    start = next((i for i, p in enumerate(pieces) if p.kind != "front_matter" and not in_front_matter(p)), 0)
+    rule = next((i for i, p in enumerate(pieces[:MAX_HEAD_BLOCKS]) if p.after_rule and i > start), None)
+    flags = boilerplate_flags([p.simple for p in pieces], kinds, body_start=max(title + 1, start), rule=rule)
     for piece, kind in zip(pieces, given):
         piece.kind = kind
     if keep or not any(flags):
@@ -142,6 +155,10 @@ def join_wrapped_lines(pieces: list[Piece], wrapped: set[int]) -> list[Piece]:
         else:
             out.append(piece)
     return out
+
+
+#: How far down a thematic break can close a repost's note.
+MAX_HEAD_BLOCKS = 10
 
 
 def group_text_lines(pieces: list[Piece]) -> list[Piece]:

@@ -67,7 +67,15 @@ def markdown_pieces(text: str, front_matter: Sequence[str] = ()) -> list[Piece]:
     """The pieces of the Markdown ``text``, in source order. The values of the
     ``front_matter`` keys (``title``, ``description``) become pieces too."""
     walker = _Walker(text, front_matter)
-    walker.walk(_parser().parse(text))
+    tokens = _parser().parse(text)
+    walker.walk(tokens)
+    # The first piece under a thematic break (---) knows it: a repost's note stands above one.
+    rules = iter(sorted(token.map[1] for token in tokens if token.type == "hr" and token.map))
+    rule = next(rules, None)
+    for piece in walker.pieces:
+        while rule is not None and piece.lines[0] > rule:
+            piece.after_rule = True
+            rule = next(rules, None)
     return walker.pieces
 
 

@@ -66,6 +66,8 @@ class Piece:
     address: dict[str, Any] | None = None
     #: A line that is a unit of its own (a transcript's subtitle line): never joined to another.
     unit: bool = False
+    #: The first piece under a Markdown thematic break (``---``).
+    after_rule: bool = False
 
     @property
     def key(self) -> str:
