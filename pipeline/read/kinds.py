@@ -80,6 +80,9 @@ _NOTE_START = regex.compile(
     r"^(?P<marker>" + NOTE_MARKER.pattern
     + r"|注\s*[\d\N{CIRCLED DIGIT ONE}-\N{CIRCLED NUMBER TWENTY}]*\s*[:：]|注释\s*[:：])\s*\S"
 )
+#: A paper's notes on its first page: when it was received, who funded it.
+_PAPER_NOTE = regex.compile(
+    r"^(?:[∗*†‡§]\s*)?(?:本文.{0,30}收到|收稿日期|收到日期|基金项目|资助项目)|^[∗*†‡§]\s*\S.{0,200}(?:基金|资助)")
 #: What a reference or a note usually holds: a book title, a publisher, a page, "see".
 _CITATION_CUE = regex.compile(
     r"《[^》]+》|出版社|第\s*\d+\s*[页卷期版]|年第\s*\d+\s*期|参见|同上|转引自|引自|载于|\[[JMCDNR]\]|https?://|\bpp?\.\s*\d"
@@ -297,7 +300,7 @@ def _classify_notes(pieces: list[Piece], free: list[bool]) -> None:
             if explicit or in_notes or marker in seen_markers or _CITATION_CUE.search(piece.simple):
                 piece.kind = "footnote"
                 continue
-        if candidate and in_notes and enumeration(piece.simple) is not None:
+        if candidate and (in_notes and enumeration(piece.simple) is not None or _PAPER_NOTE.match(piece.simple)):
             piece.kind = "footnote"
             continue
         if candidate and body_seen and _BRACKETED.match(piece.simple) and len(piece.text) <= MAX_NOTE_CHARS:

@@ -56,6 +56,7 @@ from pipeline.read.kinds import (
     is_picture_name_text,
 )
 from pipeline.read.boilerplate import boilerplate_flags
+from pipeline.read.sentences import NOTE_MARKER
 from pipeline.read.pages import join_spaced_letters, page_furniture, wrapped_lines
 from pipeline.read.pieces import (
     CLOSERS,
@@ -144,17 +145,43 @@ def _without_boilerplate(pieces: list[Piece], keep: bool, cut_words: bool) -> tu
 def join_wrapped_lines(pieces: list[Piece], wrapped: set[int]) -> list[Piece]:
     """A text source's lines that run on at the page's width (``wrapped``) joined
     with the line after them, as a PDF's paragraph is one (not flagged: a line's
-    wrap is no damage). An item, a picture or a caption starts a block of its own."""
+    wrap is no damage). An item, a picture or a caption starts a block of its own.
+    A note's marker left alone on its line ([1], ∗) goes with the note under it,
+    and an author's affiliation in brackets with the name above it."""
     out: list[Piece] = []
     for piece in pieces:
         previous = out[-1] if out else None
-        if previous is not None and previous.lines[-1] in wrapped and not previous.fixed and not piece.fixed \
-                and not starts_item(piece.simple) and not is_caption_text(piece.simple) \
-                and not IMAGE_REFERENCE.match(piece.simple):
+        if previous is None or piece.fixed or (previous.fixed and previous.kind != "byline"):
+            out.append(piece)
+        elif previous.fixed:  # an author's byline: another affiliation or an e-mail address under it
+            if _AFFILIATION.match(piece.text):
+                out[-1] = concatenate([previous, piece])
+                out[-1].kind, out[-1].fixed = "byline", True
+            else:
+                out.append(piece)
+        elif previous.lines[-1] in wrapped and not starts_item(piece.simple) \
+                and not is_caption_text(piece.simple) and not IMAGE_REFERENCE.match(piece.simple):
             out[-1] = concatenate([previous, piece])
+        elif _BARE_MARKER.match(previous.text) and len(piece.text) >= MIN_NOTE_CHARS:
+            out[-1] = concatenate([previous, piece])
+        elif _AFFILIATION.match(piece.text) and (_AUTHOR.match(previous.text) or _AFFILIATION.search(previous.text)):
+            out[-1] = concatenate([previous, piece])
+            out[-1].kind, out[-1].fixed = "byline", True
         else:
             out.append(piece)
     return out
+
+
+#: A note's marker alone on a line: [1], ①, ∗, †.
+_BARE_MARKER = regex.compile(r"^(?:" + NOTE_MARKER.pattern + r"|[∗*†‡§])$")
+MIN_NOTE_CHARS = 8
+#: An author's name on a line of its own (何 穗, LIU Huanbin) and an affiliation in
+#: brackets under it: a university, an institute, a postcode, an e-mail address.
+_AUTHOR = regex.compile(r"^(?:[\p{Han}·](?:\s?[\p{Han}·]){1,3}|[A-Z][A-Za-z-]+(?:\s+[A-Z][A-Za-z-]+){1,2})$")
+_AFFILIATION = regex.compile(
+    r"^[(（].{0,80}(?:大学|学院|研究所|研究院|研究中心|实验室|University|Institute|College|Academy|Department|School"
+    r"|Laboratory|\b\d{6}\b|[Ee]-?mail).{0,80}[)）]$"
+)
 
 
 #: How far down a thematic break can close a repost's note.
@@ -340,6 +367,14 @@ def join_broken_paragraphs(pieces: list[Piece], *, wrapped: set[int] = frozenset
                 i += 1
             out.append(_joined(group) if len(group) > 1 else piece)
             continue
+        if piece.kind == "footnote" and not piece.fixed:
+            group = [piece]  # a note broken across a page: its rest follows right under it
+            while i < len(pieces) and pieces[i].kind == "paragraph" and is_unfinished(group[-1].text) \
+                    and _continues(group[-1], pieces[i], wrapped, markdown, cut_words):
+                group.append(pieces[i])
+                i += 1
+            out.append(_joined(group) if len(group) > 1 else piece)
+            continue
         if piece.kind not in ("paragraph", "list_item") or (piece.kind == "list_item" and piece.fixed):
             out.append(piece)
             continue
@@ -403,12 +438,13 @@ def _continues(piece: Piece, following: Piece, wrapped: set[int], markdown: bool
     if piece.lines[-1] in wrapped:
         return True
     if last in "：:":
-        return not markdown and first in _OPENING_QUOTES
+        # Into a quotation (他说：“……”), or a number (a reference's pages: 161(2): / 307–320).
+        return not markdown and (first in _OPENING_QUOTES or first.isdigit())
     if last in _CLAUSE_MARKS:
         return True
     if not markdown and _LATIN_WRAP.match(last + first):
         return True  # English prose wrapped in a text source: ... for recurrent / event data, ...
-    return cut_words and last.isalnum() and first.isalnum() and not (last.isascii() and first.isascii())
+    return cut_words and last.isalnum() and not last.isascii() and first.isalnum() and not first.isascii()
 
 
 _LATIN_WRAP = regex.compile(r"[a-z,][a-z]")
