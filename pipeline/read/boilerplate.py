@@ -100,6 +100,8 @@ def is_boilerplate_text(text: str, kind: str = "paragraph") -> bool:
     button row, an interface link, a block that starts with a credit, a list's
     heading or an END marker, or a short block with a prompt or a notice in it.
     A source credit next to a picture is the picture's (``kind`` caption): kept."""
+    if len(text) > 2 * MAX_PROMPTS_CHARS:
+        return False
     text = _MARKUP.sub(" ", text).strip()
     if not text:
         return False

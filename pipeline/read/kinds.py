@@ -164,10 +164,14 @@ MAX_NOTE_CHARS = 200
 def is_byline_text(simple: str) -> bool:
     """A byline that says what it is, wherever it stands: 本报记者 张三, 文/图 王五,
     作者：南方周末记者 崔慧莹, a dateline (中青在线北京4月25日电), （沈度，自由撰稿人）."""
-    return bool(
-        _ROLE_BYLINE.match(simple) or (_CREDITED_BYLINE.match(simple) and _HAS_ROLE.search(simple))
+    return len(simple) <= MAX_BYLINE_CHARS and bool(
+        _ROLE_BYLINE.match(simple) or (_HAS_ROLE.search(simple) and _CREDITED_BYLINE.match(simple))
         or _DATELINE.match(simple) or _AUTHOR_NOTE.match(simple)
     )
+
+
+#: Longer blocks are never bylines.
+MAX_BYLINE_CHARS = 60
 
 
 def _classify_enumerations(pieces: list[Piece], free: list[bool]) -> None:

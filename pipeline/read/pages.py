@@ -15,7 +15,6 @@ lines wrapped at the page's width, page breaks, and what every page repeats.
 from __future__ import annotations
 
 import bisect
-import unicodedata
 from collections import Counter
 
 import regex
@@ -48,6 +47,7 @@ _PAGE_NUMBER = regex.compile(
     | [-–—]\s*[ivxlcIVXLC]{1,6}\s*[-–—]               # - iv -
     )$"""
 )
+_SPACE = regex.compile(r"\s+")
 #: A journal's masthead: volume and issue, a month and year, the journal's name.
 _MASTHEAD = regex.compile(
     r"""(?x)^(?:
@@ -65,7 +65,11 @@ _MASTHEAD = regex.compile(
 
 def display_width(text: str) -> int:
     """Columns ``text`` takes on a page: wide (CJK) characters count two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return len(text) + len(_WIDE.findall(text))
+
+
+#: East Asian wide and full-width characters (Unicode's East_Asian_Width W and F).
+_WIDE = regex.compile(r"[\p{East_Asian_Width=Wide}\p{East_Asian_Width=Fullwidth}]")
 
 
 def wrap_width(pieces: list[Piece]) -> int | None:
@@ -117,14 +121,14 @@ def page_furniture(pieces: list[Piece], text: str) -> list[bool]:
     for i in range(len(pieces) - 2, -1, -1):
         from_bottom[i] = from_bottom[i + 1] + 1 if pages[i] == pages[i + 1] else 0
     edge = [min(top, bottom) < PAGE_EDGE_LINES for top, bottom in zip(from_top, from_bottom)]
-    keys = [regex.sub(r"\s+", "", p.text) for p in pieces]
+    keys = [_SPACE.sub("", p.text) if e else "" for p, e in zip(pieces, edge)]
     repeats = Counter(k for k, e in zip(keys, edge) if e and len(k) <= MAX_RUNNING_CHARS)
     for i, piece in enumerate(pieces):
         # Without page breaks, the text's own start and end are the only page edges.
         running = bool(breaks) and repeats[keys[i]] >= MIN_RUNNING_REPEATS
         if edge[i] and (_PAGE_NUMBER.match(piece.text.strip()) or running):
             flags[i] = True
-    masthead = [bool(_MASTHEAD.match(p.text.strip())) for p in pieces]
+    masthead = [from_top[i] < MASTHEAD_LINES and bool(_MASTHEAD.match(p.text.strip())) for i, p in enumerate(pieces)]
     for i in range(len(pieces)):
         if from_top[i] >= PAGE_EDGE_LINES or not masthead[i] or (i and masthead[i - 1] and pages[i - 1] == pages[i]):
             continue
