@@ -36,6 +36,9 @@ from pipeline.read.pieces import Cell, Piece, Table, joiner
 _ATTRS = regex.compile(r"[ \t]+\{\s*((?:[#.][\w:-]+|[\w-]+=\S+)(?:\s+(?:[#.][\w:-]+|[\w-]+=\S+))*)\s*\}[ \t]*$")
 _TAG = regex.compile(r"<!--.*?-->|<[A-Za-z/!?][^<>]*>", regex.S)
 _IMG_TAG = regex.compile(r"<img\b", regex.I)
+#: A line that opens with a block element's tag.
+_BLOCK_TAG = regex.compile(
+    r"^\s*<(?:p|div|li|h[1-6]|section|article|figure|figcaption|blockquote|tr|td|th|dd|dt|table|ul|ol)\b", regex.I)
 #: The tags of a figure's caption (HTML in Markdown): its text is a caption.
 _FIGCAPTION = regex.compile(r"<(/?)figcaption\b", regex.I)
 #: A top-level ``key: value`` line of YAML front matter, the value quoted or not.
@@ -254,14 +257,18 @@ class _Walker:
 
     def _html_block(self, token) -> None:
         """Raw HTML: the tags are markup; the text between them (a caption after an
-        ``<img>``, say) is cut into lines like a paragraph's."""
+        ``<img>``, say) is cut into lines like a paragraph's, a new block at each line
+        that opens with a block element (``<p>``, ``<figcaption>``). Its pieces are in
+        an ``html`` container: a paragraph outside never runs on into them."""
+        self.containers.append("html")
         lines: list[_Line] = []
         for n in range(token.map[0], token.map[1]):
             source_line = self.lines[n]
-            if not source_line.strip():
+            if not source_line.strip() or (lines and _BLOCK_TAG.match(source_line)):
                 self._lines(lines)
                 lines = []
-                continue
+                if not source_line.strip():
+                    continue
             line = _Line([n + 1])
             at = self.line_starts[n]
             position = 0
@@ -284,6 +291,7 @@ class _Walker:
                 position = found.end()
             lines.append(line)  # a line of tags only keeps them between its neighbours
         self._lines(lines)
+        self.containers.pop()
 
 
 def _figcaption(line: _Line, inside: bool) -> tuple[bool, bool]:
