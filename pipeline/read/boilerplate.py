@@ -41,7 +41,7 @@ _RELATED_WORDS = (r"(?:往期(?:推荐|精选|回顾|阅读|文章|热文)|推�
 #: Boilerplate when a block starts with it (a credit, a list's heading, an END marker, the account card).
 _LEADING = regex.compile(
     rf"""(?x)^(?:
-      [(（【\[]?{_ROLE}(?:\s*[:：/／｜|丨]\s*|\s+)[\p{{Han}}·A-Za-z]
+      [(（【\[]?{_ROLE}(?:\s*[:：/／｜|丨]\s*\S|\s+[\p{{Han}}·A-Za-z])
     | [(（【\[]?(?P<source>{_SOURCE})
     | 原标题\s*[:：为] | 本文由.{{0,30}}(?:转码|整理|编译)
     | [\W\d_]*{_RELATED_WORDS}
@@ -90,8 +90,9 @@ _RELATED = regex.compile(rf"^[\W\d_]*{_RELATED_WORDS}")
 _FOLLOW = regex.compile(r"关注我们|(?:点击|戳).{0,12}关注|欢迎关注|长按.{0,12}(?:识别|关注)")
 _ACCOUNT_ID = regex.compile(r"^微信号[\s:：]")
 #: A sentence that ends (a word right before a final mark).
-_SENTENCE_END = regex.compile(r"[\p{Han}\w][。！？!?；;]")
+_SENTENCE_END = regex.compile(r"\S[。！？!?；;]")
 _NOT_WORDS = regex.compile(r"[\W_]+")
+_PUNCTUATION = regex.compile(r"[，,。、；;：:！？!?]")
 _MARKUP = regex.compile(r"[*_~`#>\s]+")
 
 
@@ -165,17 +166,18 @@ def boilerplate_flags(texts: Sequence[str], kinds: Sequence[str], body_start: in
                 j += 1
         if _ACCOUNT_ID.match(texts[i]) and i > 0 and short[i - 1] and kinds[i - 1] not in ("title",):
             flags[i - 1] = True
-        if _FOLLOW.search(texts[i]) and flags[i] and i + 1 < n and short[i + 1] and i < body_start + 12:
-            flags[i + 1] = True
+        if _FOLLOW.search(texts[i]) and flags[i] and i + 1 < n and short[i + 1] and i < body_start + 12 \
+                and not _PUNCTUATION.search(texts[i + 1]):
+            flags[i + 1] = True  # the account's slogan under 关注我们
     return flags
 
 
 def _is_short_line(text: str, kind: str) -> bool:
-    """A short line with no sentence in it, a picture or a link: what a page's
-    interface and link lists are made of (never a byline)."""
+    """A short line that is not a sentence (no sentence ends in it), a picture or
+    a link: what a page's interface and link lists are made of (never a byline)."""
     if kind in ("image",):
         return True
     if kind in ("byline", "table", "code", "front_matter", "title"):
         return False
     plain = _MARKUP.sub("", text)
-    return len(plain) <= MAX_TAIL_CHARS and not _SENTENCE_END.search(plain[:-1])
+    return len(plain) <= MAX_TAIL_CHARS and not _SENTENCE_END.search(plain)

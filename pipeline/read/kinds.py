@@ -128,10 +128,13 @@ def classify(pieces: list[Piece], *, cut_words: bool = True) -> list[Piece]:
     _classify_enumerations(pieces, free)
 
     # A short line after a clause mark (，；) goes on with the sentence: not a label.
+    # In a text whose lines end without punctuation by style (comments, one a line),
+    # a short line is a label only where it stands apart (a blank line by it).
     labels = [
         i for i, p in enumerate(pieces)
         if free[i] and p.kind == "paragraph" and _is_label(p.simple) and not p.unit
         and not (i and pieces[i - 1].kind == "paragraph" and pieces[i - 1].text.rstrip()[-1:] in "，,、；;")
+        and (cut_words or _stands_apart(pieces, i))
     ]
     for i in labels:
         pieces[i].kind = "heading" if _is_two_phrase_heading(pieces[i].simple) else "label"
@@ -345,7 +348,7 @@ _LITERAL_BOLD = regex.compile(r"^\*{2,}[\s*]*(\S(?:.*?\S)?)[\s*]*\*{2,}$")
 
 
 def _looks_like_title(text: str) -> bool:
-    return len(text) <= 50 and not text.endswith("。") and text[-1:] not in CONTINUING_MARKS
+    return len(text) <= 50 and not text.endswith("。") and text[-1:] not in CONTINUING_MARKS + _MODAL_PARTICLES
 
 
 def _is_label(text: str) -> bool:
@@ -371,6 +374,13 @@ def _is_two_phrase_heading(text: str) -> bool:
 
 def _is_picture_name(piece: Piece) -> bool:
     return piece.kind == "label" and len(piece.text) <= MAX_PICTURE_NAME_CHARS
+
+
+def _stands_apart(pieces: list[Piece], i: int) -> bool:
+    """A blank line (or the text's start or end) before or after piece ``i``."""
+    before = i == 0 or pieces[i].lines[0] > pieces[i - 1].lines[-1] + 1
+    after = i + 1 == len(pieces) or pieces[i + 1].lines[0] > pieces[i].lines[-1] + 1
+    return before or after
 
 
 def _next_to_picture(pieces: list[Piece], i: int) -> bool:

@@ -67,7 +67,7 @@ from pipeline.read.pieces import (
     is_unfinished,
     text_pieces,
 )
-from pipeline.read.structure import is_key_value, is_structured_data, is_table_row, starts_item, table_piece
+from pipeline.read.structure import is_json, is_key_value, is_structured_data, is_table_row, starts_item, table_piece
 from pipeline.read.source import SourceText, read_source, to_simplified
 
 #: A paragraph ending on one of these introduces what follows it (a quotation,
@@ -216,7 +216,7 @@ def _data_end(pieces: list[Piece], i: int) -> int:
     whose lines open with a bracket, or two or more ``key: value`` lines), else ``i``."""
     if pieces[i].text[:1] in "{[":
         for j in range(i + 1, min(i + 500, len(pieces)) + 1):
-            if pieces[j - 1].text[-1:] in "}]" and is_structured_data("\n".join(p.text for p in pieces[i:j])):
+            if pieces[j - 1].text[-1:] in "}]" and is_json("\n".join(p.text for p in pieces[i:j])):
                 return j
     j = i
     while j < len(pieces) and is_key_value(pieces[j].text):
@@ -405,8 +405,10 @@ def _joined(group: list[Piece]) -> Piece:
 #: A clause never ends on these: the sentence goes on in the next block.
 _CLAUSE_MARKS = "，,、；;“‘「『（(《〈【—-"
 _OPENING_QUOTES = "“‘「『\""
-#: Body paragraphs this long tell how a text ends its paragraphs.
+#: Body paragraphs this long, or with a clause in them (not a heading), tell how a text
+#: ends its paragraphs.
 MIN_STYLE_CHARS = 15
+_CLAUSE = regex.compile(r"[，,、；;：:。！？!?]")
 #: At most this share of them may end mid-word for a mid-word end to be damage.
 MAX_CUT_SHARE = 0.34
 
@@ -417,7 +419,8 @@ def _cuts_words_rarely(pieces: list[Piece], wrapped: set[int]) -> bool:
     lines often end without punctuation (comments, subtitles) writes them so.
     Lines that run on at the page's width say nothing of it."""
     ends = [p.text.rstrip()[-1] for p in pieces
-            if p.kind == "paragraph" and len(p.text) >= MIN_STYLE_CHARS and not p.fixed
+            if p.kind == "paragraph" and (len(p.text) >= MIN_STYLE_CHARS or _CLAUSE.search(p.text.rstrip()[:-1]))
+            and not p.fixed
             and p.lines[-1] not in wrapped and not starts_item(p.simple)
             and not is_caption_text(p.simple) and not is_byline_text(p.simple)]
     ends = [end for end in ends if not (end.isascii() and end.isalnum())]  # Latin lines wrap as Latin does

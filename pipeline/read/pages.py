@@ -124,8 +124,9 @@ def page_furniture(pieces: list[Piece], text: str) -> list[bool]:
     keys = [_SPACE.sub("", p.text) if e else "" for p, e in zip(pieces, edge)]
     repeats = Counter(k for k, e in zip(keys, edge) if e and len(k) <= MAX_RUNNING_CHARS)
     for i, piece in enumerate(pieces):
-        # Without page breaks, the text's own start and end are the only page edges.
-        running = bool(breaks) and repeats[keys[i]] >= MIN_RUNNING_REPEATS
+        # Without page breaks, the text's own start and end are the only page edges;
+        # the text's first line is its title even when the pages repeat it as their head.
+        running = bool(breaks) and i > 0 and repeats[keys[i]] >= MIN_RUNNING_REPEATS
         if edge[i] and (_PAGE_NUMBER.match(piece.text.strip()) or running):
             flags[i] = True
     masthead = [from_top[i] < MASTHEAD_LINES and bool(_MASTHEAD.match(p.text.strip())) for i, p in enumerate(pieces)]

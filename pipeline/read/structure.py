@@ -119,17 +119,24 @@ def is_key_value(line: str) -> bool:
     return bool(_KEY_VALUE.match(line))
 
 
+def is_json(text: str) -> bool:
+    """A JSON object, or a JSON list written over lines ([1] alone is a note's marker)."""
+    stripped = text.strip()
+    if not (stripped[:1] in "{[" and stripped[-1:] in "}]" and (":" in stripped or "\n" in stripped)):
+        return False
+    try:
+        json.loads(stripped)
+    except ValueError:
+        return False
+    return True
+
+
 def is_structured_data(text: str) -> bool:
     """JSON, or two or more lines of which most are ``key: value`` pairs with
     machine-style keys: data to keep as written, not prose to translate."""
     stripped = text.strip()
-    # JSON: an object, or a list written over lines ([1] alone is a footnote's marker).
-    if stripped[:1] in "{[" and stripped[-1:] in "}]" and (":" in stripped or "\n" in stripped):
-        try:
-            json.loads(stripped)
-            return True
-        except ValueError:
-            pass
+    if is_json(stripped):
+        return True
     lines = [line for line in stripped.split("\n") if line.strip()]
     if len(lines) < 2:
         return False
