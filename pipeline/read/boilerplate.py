@@ -35,7 +35,7 @@ MAX_NOTE_CHARS = 80
 
 _ROLE = r"(?:责任编辑|责编|编辑|编审|校对|审核|审校|审稿|终审|复审|初审|排版|美编|美术编辑|值班编辑|监制|出品人|主编|统筹|策划|视觉设计|运营)"
 #: A source credit: a label (来源：) or a phrase (原文来自, 转载自).
-_SOURCE = r"(?:(?:来源|文章来源|本文来源|信息来源|稿件来源|原文链接|原文地址|出处)\s*[:：/／｜|丨]|原文来自|本文来自|本文转载自|转载自|转自|源自)"
+_SOURCE = r"(?:(?:来源|文章来源|本文来源|信息来源|稿件来源|原文链接|原文地址|出处)\s*[:：/／｜|丨]|原文来自|本文来自|文章来自|内容来自|本文转自|本文转载自|转载自|转载于|转自|源自|原载于?|来自微信公众?号)"
 _RELATED_WORDS = (r"(?:往期(?:推荐|精选|回顾|阅读|文章|热文)|推荐阅读|相关阅读|延伸阅读|热门(?:文章|推荐)|精彩(?:推荐|回顾)"
                   r"|更多精彩|猜你喜欢|相关(?:文章|推荐|链接)|近期(?:文章|热文)|历史文章)")
 #: Boilerplate when a block starts with it (a credit, a list's heading, an END marker, the account card).
@@ -139,10 +139,13 @@ def boilerplate_flags(texts: Sequence[str], kinds: Sequence[str], body_start: in
       but its bylines, captions and pictures.
     """
     flags = [is_boilerplate_text(text, kind) for text, kind in zip(texts, kinds)]
-    if body_start < len(texts) and _INTERFACE_LINK.match(texts[body_start]) and kinds[body_start] == "byline":
+    if body_start < len(texts) and kinds[body_start] == "byline":
         flags[body_start] = False  # the account's name under a WeChat title: the byline
     n = len(texts)
-    short = [_is_short_line(text, kind) for text, kind in zip(texts, kinds)]
+    title = _MARKUP.sub("", texts[body_start - 1]) if 0 < body_start <= n and kinds[body_start - 1] == "title" else None
+    # The page's interface repeats the title: in its tail a repeat counts as a short line.
+    short = [_is_short_line(text, kind) or (title is not None and i >= body_start and _MARKUP.sub("", text) == title)
+             for i, (text, kind) in enumerate(zip(texts, kinds))]
     # The tail of a WeChat page: the first interface line after which nothing is article text.
     tail = next((i for i in range(n) if _TAIL_START.search(texts[i]) and all(
         flags[j] or short[j] for j in range(i, n))), None)

@@ -41,8 +41,9 @@ _BYLINE = regex.compile(
 #: A byline that says what it is, anywhere in the text: 本报记者 张三, 实习记者 李四, 文/图 王五.
 _ROLE_BYLINE = regex.compile(
     r"^[(（]?(?:(?:本报|本刊|本台|特约|实习|见习|新华社|中新社)*(?:记者|通讯员|撰文|摄影记者|责任编辑|编辑|作者)"
-    r"(?:\s+|\s*[:：｜|]\s*)|(?:文|图|文图|图文|文/图|图/文)\s*[:：/／｜|]\s*)"
-    r"[\p{Han}·]{1,4}(?:[\s、，,]+[\p{Han}·]{1,4}){0,5}(?:\s*[/／｜|]\s*[\p{Han}]{1,6}(?:报道|报导|电|讯))?\s*[)）]?$"
+    r"(?:\s+|\s*\\?[:：｜|丨]\s*)|(?:文|图|文图|图文|文/图|图/文)\s*\\?[:：/／｜|丨]\s*)"
+    r"[\p{Han}·]{1,4}(?:[\s、，,]+[\p{Han}·]{1,4}){0,5}(?:\s*[/／｜|]\s*[\p{Han}]{1,6}(?:报道|报导|电|讯))?"
+    r"(?:\s+来源\s*\\?[:：｜|丨]\s*\S{1,16})?\s*[)）]?$"
 )
 _SUBTITLE = regex.compile(r"^(?:——|──|—|--)\s*\S")
 #: Who wrote it, with the role said: 作者：…, 新京报记者 庞礡 实习生 郑洁, 记者/ 韩谦 January 27, 2020.
@@ -74,7 +75,8 @@ _BRACKETED = regex.compile(r"^[(（][^()（）]{6,}[)）][。.]?$")
 #: A table of contents' heading: the numbered headings right under it are its entries.
 _CONTENTS = regex.compile(r"^(?:目\s*录|目\s*次|Contents)$", regex.I)
 #: A link to nowhere written out as text (a page's interface): the account's name under a WeChat title.
-_INTERFACE_LINK = regex.compile(r"^\[\s*([^\]]+?)\s*\]\(javascript:(?:[^()]|\([^)]*\))*\)$")
+_INTERFACE_LINK = regex.compile(
+    r"^(?:原创\s+)?(?:[^\[\]\s]{1,16}\s+)?\[\s*([^\]]+?)\s*\]\(javascript:(?:[^()]|\([^)]*\))*\)$")
 #: A footnote marker at the start of a block: ① … ⑳, [1], ¹, [注1], and 注1：, 注：, 注释：.
 _NOTE_START = regex.compile(
     r"^(?P<marker>" + NOTE_MARKER.pattern
@@ -136,6 +138,7 @@ def classify(pieces: list[Piece], *, cut_words: bool = True) -> list[Piece]:
         and not (i and pieces[i - 1].kind == "paragraph" and pieces[i - 1].text.rstrip()[-1:] in "，,、；;")
         and (cut_words or _stands_apart(pieces, i))
     ]
+    labels = _without_label_runs(pieces, labels)
     for i in labels:
         pieces[i].kind = "heading" if _is_two_phrase_heading(pieces[i].simple) else "label"
     # A short label next to a caption or picture, at the very end, or standing
@@ -374,6 +377,26 @@ def _is_two_phrase_heading(text: str) -> bool:
 
 def _is_picture_name(piece: Piece) -> bool:
     return piece.kind == "label" and len(piece.text) <= MAX_PICTURE_NAME_CHARS
+
+
+#: This many short lines in a row are a poem's or a list's lines, not headings.
+MIN_LABEL_RUN = 3
+
+
+def _without_label_runs(pieces: list[Piece], labels: list[int]) -> list[int]:
+    """``labels`` less those in a run of :data:`MIN_LABEL_RUN` or more consecutive
+    ones (a heading stands over body text, not over another heading-like line),
+    unless the run stands next to a picture (a chain of picture names)."""
+    kept: list[int] = []
+    run: list[int] = []
+    for i in [*labels, None]:
+        if i is not None and run and i == run[-1] + 1:
+            run.append(i)
+            continue
+        if len(run) < MIN_LABEL_RUN or any(_next_to_picture(pieces, j) for j in (run[0], run[-1])):
+            kept += run
+        run = [i] if i is not None else []
+    return kept
 
 
 def _stands_apart(pieces: list[Piece], i: int) -> bool:

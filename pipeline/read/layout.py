@@ -447,7 +447,12 @@ def _continues(piece: Piece, following: Piece, wrapped: set[int], markdown: bool
         return True
     if not markdown and _LATIN_WRAP.match(last + first):
         return True  # English prose wrapped in a text source: ... for recurrent / event data, ...
-    return cut_words and last.isalnum() and not last.isascii() and first.isalnum() and not first.isascii()
+    # A short line (a poem's, a list's) that ends without punctuation is a line, not a
+    # cut paragraph: unless a clause or an open quotation in it says otherwise.
+    sentence_like = len(piece.text) >= MIN_STYLE_CHARS or bool(_CLAUSE.search(piece.text)) or any(
+        piece.text.count(a) > piece.text.count(b) for a, b in ("“”", "「」", "（）", "()", "《》"))
+    return cut_words and sentence_like and last.isalnum() and not last.isascii() \
+        and first.isalnum() and not first.isascii()
 
 
 _LATIN_WRAP = regex.compile(r"[a-z,][a-z]")
