@@ -7,29 +7,42 @@ and the same rules repair it. The steps, in order:
 1. cut the source into pieces, each remembering its exact source lines: a text
    source's non-blank lines; a Markdown source's blocks, read by
    :mod:`pipeline.read.markdown` (a paragraph's lines each a piece, a heading,
-   list item, quote, table, footnote, code block or front matter as written);
-2. put a Markdown paragraph's lines back together, except a picture, its caption
-   and its credit, which stand apart (:func:`merge_lines`);
-3. classify every piece (:mod:`pipeline.read.kinds`): title, subtitle, byline,
-   heading, paragraph, caption, footnote or image, from its shape and its
-   neighbours (photo credits, figure captions, short picture names, two-phrase
-   heads, numbered or bold heads, footnote markers); what Markdown syntax says is kept;
-4. drop blocks, or runs of blocks, that repeat earlier ones (a truncated copy too;
+   list item, quote, table, footnote, code block or front matter as written; the
+   text of a ``<figcaption>`` a caption);
+2. a text source: leave out a PDF page's furniture (page numbers, running heads,
+   a journal's masthead) and put lines wrapped at the page's width back together
+   (:mod:`pipeline.read.pages`); a table lined up with spaces becomes a table and
+   pasted data (JSON, ``key: value``) code (:mod:`pipeline.read.structure`);
+3. put a Markdown paragraph's lines back together, except a picture, its caption
+   and its credit, which stand apart, and lines that are units: items, lines set
+   apart with hard breaks after a sentence or a lead-in, a transcript's subtitle
+   lines (:func:`merge_lines`);
+4. leave out a web or WeChat page's boilerplate (:mod:`pipeline.read.boilerplate`),
+   unless asked to keep it;
+5. classify every piece (:mod:`pipeline.read.kinds`): title, subtitle, byline,
+   heading, paragraph, list item, caption, footnote or image, from its shape and
+   its neighbours (photo credits, caption marks under pictures, short picture
+   names, two-phrase heads, numbered or bold heads, enumerations, footnote
+   markers); what Markdown syntax says is kept;
+6. drop blocks, or runs of blocks, that repeat earlier ones (a truncated copy too;
    :mod:`pipeline.read.duplicates`);
-5. join body paragraphs broken across a page or column: a paragraph that ends
-   without sentence-final punctuation continues in the next body paragraph, even
-   with photo captions, images or spliced footnotes (quotations and their
-   sources) between the halves, which move after it;
-6. drop duplicates again (a copy broken at different places only shows now);
-7. close up the spaces a PDF extractor leaves in and around numbers (1976 年),
+7. join body paragraphs broken across a page or column, on strong evidence only
+   (:func:`_continues`: a clause mark, a line run on at the page's width, a cut
+   mid-word in a text whose paragraphs rarely end so; never into an item, nor
+   across a Markdown blank line after a colon), even with photo captions, images
+   or spliced footnotes (quotations and their sources) between the halves, which
+   move after it;
+8. drop duplicates again (a copy broken at different places only shows now);
+9. close up the spaces a PDF extractor leaves in and around numbers (1976 年),
    when the rest of the text does not space numbers that way;
-8. cut every block into sentences and flag damage (U+FFFD, stray Latin words)
-   and repairs.
+10. cut every block into sentences and flag damage (U+FFFD, stray Latin words)
+    and repairs.
 
 The rules read the Simplified form of the text, so they hold for Traditional
 sources too. Nothing is lost: every non-whitespace character of a text source
-ends up in a block or in ``Document.dropped``, and each block lists the source
-lines it was built from.
+ends up in a block or in ``Document.dropped`` (with its reason: a duplicate,
+boilerplate, page furniture), and each block lists the source lines it was built
+from.
 """
 
 from __future__ import annotations
