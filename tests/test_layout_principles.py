@@ -429,3 +429,10 @@ def test_every_character_of_a_markdown_source_is_in_a_block_or_dropped(lines, ke
     assert not missing, missing
     numbers = [n for b in document.blocks for n in b.lines] + [n for d in document.dropped for n in d.lines]
     assert len(numbers) == len(set(numbers))  # no line in two blocks
+
+
+@pytest.mark.parametrize("last", ["2023", "1998"])
+def test_a_year_alone_at_the_end_of_a_text_is_not_a_page_number(last):
+    document = seg(f"台州制造业家底厚实。\n\n{last}\n\n- 3 -\n")
+    assert [b.text for b in document.blocks] == ["台州制造业家底厚实。", last]
+    assert [(d.text, d.reason) for d in document.dropped] == [("- 3 -", "page-furniture")]
