@@ -7,117 +7,86 @@ and the same rules repair it. The steps, in order:
 1. cut the source into pieces, each remembering its exact source lines: a text
    source's non-blank lines; a Markdown source's blocks, read by
    :mod:`pipeline.read.markdown` (a paragraph's lines each a piece, a heading,
-   list item, quote, table, footnote, code block or front matter as written);
-2. put a Markdown paragraph's lines back together, except a picture, its caption
-   and its credit, which stand apart (:func:`merge_lines`);
-3. classify every piece: title, subtitle, byline, heading, paragraph, caption,
-   footnote or image, from its shape and its neighbours (photo credits, figure
-   captions, short picture names, two-phrase heads, numbered or bold heads,
-   footnote markers); what Markdown syntax says is kept;
-4. drop blocks, or runs of blocks, that repeat earlier ones (a truncated copy too);
-5. join body paragraphs broken across a page or column: a paragraph that ends
-   without sentence-final punctuation continues in the next body paragraph, even
-   with photo captions, images or spliced footnotes (quotations and their
-   sources) between the halves, which move after it;
-6. drop duplicates again (a copy broken at different places only shows now);
-7. close up the spaces a PDF extractor leaves in and around numbers (1976 年),
+   list item, quote, table, footnote, code block or front matter as written; the
+   text of a ``<figcaption>`` a caption);
+2. a text source: leave out a PDF page's furniture (page numbers, running heads,
+   a journal's masthead) and put lines wrapped at the page's width back together
+   (:mod:`pipeline.read.pages`); a table lined up with spaces becomes a table and
+   pasted data (JSON, ``key: value``) code (:mod:`pipeline.read.structure`);
+3. put a Markdown paragraph's lines back together, except a picture, its caption
+   and its credit, which stand apart, and lines that are units: items, lines set
+   apart with hard breaks after a sentence or a lead-in, a transcript's subtitle
+   lines (:func:`merge_lines`);
+4. leave out a web or WeChat page's boilerplate (:mod:`pipeline.read.boilerplate`),
+   unless asked to keep it;
+5. classify every piece (:mod:`pipeline.read.kinds`): title, subtitle, byline,
+   heading, paragraph, list item, caption, footnote or image, from its shape and
+   its neighbours (photo credits, caption marks under pictures, short picture
+   names, two-phrase heads, numbered or bold heads, enumerations, footnote
+   markers); what Markdown syntax says is kept;
+6. drop blocks, or runs of blocks, that repeat earlier ones (a truncated copy too;
+   :mod:`pipeline.read.duplicates`);
+7. join body paragraphs broken across a page or column, on strong evidence only
+   (:func:`_continues`: a clause mark, a line run on at the page's width, a cut
+   mid-word in a text whose paragraphs rarely end so; never into an item, nor
+   across a Markdown blank line after a colon), even with photo captions, images
+   or spliced footnotes (quotations and their sources) between the halves, which
+   move after it;
+8. drop duplicates again (a copy broken at different places only shows now);
+9. close up the spaces a PDF extractor leaves in and around numbers (1976 年),
    when the rest of the text does not space numbers that way;
-8. cut every block into sentences and flag damage (U+FFFD, stray Latin words)
-   and repairs.
+10. cut every block into sentences and flag damage (U+FFFD, stray Latin words)
+    and repairs.
 
 The rules read the Simplified form of the text, so they hold for Traditional
 sources too. Nothing is lost: every non-whitespace character of a text source
-ends up in a block or in ``Document.dropped``, and each block lists the source
-lines it was built from.
+ends up in a block or in ``Document.dropped`` (with its reason: a duplicate,
+boilerplate, page furniture), and each block lists the source lines it was built
+from.
 """
 
 from __future__ import annotations
 
 import bisect
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import regex
 
-from pipeline.core.model import ATOMIC_MARKS, VERBATIM_KINDS, Document, Mark
+from pipeline.core.model import ATOMIC_MARKS, Document, Mark
 from pipeline.read.blocks import build_document
+from pipeline.read.duplicates import NEVER_DROPPED, drop_duplicates
 from pipeline.read.formats import ReadOptions
-from pipeline.read.pieces import Piece, joined_address, joiner, text_pieces
+from pipeline.read.kinds import (
+    ADOPTION_NOTE,
+    CITATION_LINE,
+    IMAGE_REFERENCE,
+    NOTES_HEADING,
+    QUOTATION,
+    classify,
+    is_byline_text,
+    is_caption_text,
+    is_picture_name_text,
+)
+from pipeline.read.boilerplate import boilerplate_flags
 from pipeline.read.sentences import NOTE_MARKER
+from pipeline.read.pages import join_spaced_letters, page_furniture, wrapped_lines
+from pipeline.read.pieces import (
+    CLOSERS,
+    FINAL_MARKS,
+    Piece,
+    concatenate,
+    in_front_matter,
+    is_unfinished,
+    text_pieces,
+)
+from pipeline.read.structure import is_json, is_key_value, is_structured_data, is_table_row, starts_item, table_piece
 from pipeline.read.source import SourceText, read_source, to_simplified
 
-#: Sentence-final marks, full-width and the ASCII forms used in Chinese text.
-FINAL_MARKS = "。！？!?…"
-#: Closing quotes and brackets that may follow a final mark.
-CLOSERS = "”’」』）)》〉】]\"'"
-#: A body paragraph ending on one of these continues in the next one.
-CONTINUING_MARKS = "，,、：:；;“‘「『（(《〈【—-"
 #: A paragraph ending on one of these introduces what follows it (a quotation,
 #: a picture), so it is not joined across pictures or spliced notes.
 INTRODUCING_MARKS = "：:“‘「『"
 
-#: Lines longer than this are never headings, bylines or picture names.
-MAX_HEADING_CHARS = 30
-MAX_PICTURE_NAME_CHARS = 15
-MAX_CAPTION_CHARS = 80
-MAX_SUBTITLE_CHARS = 80
-#: A repeated block this long is a duplicate on its own; shorter ones only in a run.
-MIN_DUPLICATE_CHARS = 20
-MIN_TRUNCATED_CHARS = 6
-#: Kinds never dropped as duplicates (code and tables may repeat on purpose).
-NEVER_DROPPED = VERBATIM_KINDS | {"table"}
-
-_CREDIT = regex.compile(
-    r"""(?x)
-    (?:^|[\s(（》”])(?:[\p{Han}]{0,8}记者\s*)?[\p{Han}·]{2,5}(?:\s+[\p{Han}·]{2,4})*\s*摄\s*[)）]?$
-    | 供图\s*[)）]?$
-    | (?:效果图|示意图|资料图|资料图片|航拍图|规划图|设计图|鸟瞰图)\s*[)）]?$
-    | ^[(（]?(?:摄影|图片来源|图源|图|图片)\s*[:：/／]
-    | ^图为
-    | ^[(（]?[\p{Han}]{1,6}社发\s*[)）]?$
-    | ^(?:左起|右起|从左至右|从左到右|前排左起|后排左起)\s*[:：]
-    | ^(?:图|表|圖|Figure|Fig\.|Table)\s*(?:\d+|[一二三四五六七八九十]+)(?:[-–.．]\d+)*(?:\s|[:：.．、]|$)
-    """
-)
-#: A credit line that names a picture's source only next to a picture or caption.
-_SOURCE_CREDIT = regex.compile(r"^[(（]?(?:来源|图片提供|供稿)\s*[:：]")
-_LABEL = regex.compile(r"^[\p{Han}\p{L}\p{N}\s·“”‘’「」《》\"'+\-]+$")
-_BYLINE = regex.compile(
-    r"^(?:(?:本报|本刊|特约)?(?:记者|通讯员|作者|文|撰文|编辑)\s*[:：/／]?\s*)?"
-    r"[\p{Han}·]{1,4}(?:[\s、，,]+[\p{Han}·]{1,4}){0,4}$"
-)
-#: A byline that says what it is, anywhere in the text: 本报记者 张三, 实习记者 李四, 文/图 王五.
-_ROLE_BYLINE = regex.compile(
-    r"^[(（]?(?:(?:本报|本刊|本台|特约|实习|见习|新华社|中新社)*(?:记者|通讯员|撰文|摄影记者|责任编辑|编辑|作者)"
-    r"(?:\s+|\s*[:：｜|]\s*)|(?:文|图|文图|图文|文/图|图/文)\s*[:：/／｜|]\s*)"
-    r"[\p{Han}·]{1,4}(?:[\s、，,]+[\p{Han}·]{1,4}){0,5}(?:\s*[/／｜|]\s*[\p{Han}]{1,6}(?:报道|报导|电|讯))?\s*[)）]?$"
-)
-_SUBTITLE = regex.compile(r"^(?:——|──|—|--)\s*\S")
-#: A heading numbered as Chinese documents number them: 一、  （二）  第三章.
-_NUMBERED_HEADING = regex.compile(
-    r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十百\d]+[章节部分篇])\s*\S"
-)
-#: A footnote marker at the start of a block: ① … ⑳, [1], ¹, [注1], and 注1：, 注：, 注释：.
-_NOTE_START = regex.compile(
-    r"^(?P<marker>" + NOTE_MARKER.pattern
-    + r"|注\s*[\d\N{CIRCLED DIGIT ONE}-\N{CIRCLED NUMBER TWENTY}]*\s*[:：]|注释\s*[:：])\s*\S"
-)
-#: What a reference or a note usually holds: a book title, a publisher, a page, "see".
-_CITATION_CUE = regex.compile(
-    r"《[^》]+》|出版社|第\s*\d+\s*[页卷期版]|年第\s*\d+\s*期|参见|同上|转引自|引自|载于|\[[JMCDNR]\]|https?://|\bpp?\.\s*\d"
-)
-#: A heading that opens the notes at the end of a text.
-_NOTES_HEADING = regex.compile(r"^(?:注释|注|附注|尾注|脚注|参考文献|参考资料|Notes|References)\s*[:：]?$", regex.I)
-#: A quotation's source on its own line: ——《人民日报》, （摘自……）, 来源：……
-_CITATION_LINE = regex.compile(r"^(?:——|—|──)\s*\S|^[(（]?(?:摘自|选自|引自|转自|出处|来源)\s*[:：《]?")
-_QUOTATION = regex.compile(r"^[“「『].*[”」』][。！？!?]?$", regex.S)
-#: Image references a converter leaves in text: Markdown or HTML images, [图片].
-_IMAGE_REFERENCE = regex.compile(
-    r"^(?:!\[[^\]]*\]\([^)]*\)|<img\b[^>]*>|<!--\s*image\s*-->|[\[【](?:图片|图像|插图|image|img|picture)[^\]】]{0,40}[\]】])$",
-    regex.I,
-)
-_SPACE = regex.compile(r"\s+")
 #: Spaces a PDF extractor leaves around numbers: 1976 年, 于 2023, 1 9 7 6.
 _NUMBER_SPACE = regex.compile(r"(?<=\p{Han}) +(?=\d)|(?<=\d) +(?=\p{Han})")
 _NUMBER_TIGHT = regex.compile(r"(?<=\p{Han})(?=\d)|(?<=\d)(?=\p{Han})")
@@ -134,34 +103,170 @@ def segment(source: SourceText, front_matter: Sequence[str] = (), *, keep_boiler
     """Repair the layout of ``source`` and cut it into blocks and sentences; for a
     Markdown source, the values of the ``front_matter`` keys are translated too.
     With ``keep_boilerplate``, what a web page's boilerplate rules would drop stays."""
-    if source.format == "markdown":
+    markdown = source.format == "markdown"
+    if markdown:
         from pipeline.read.markdown import markdown_pieces
 
         pieces = markdown_pieces(source.text, front_matter)
     else:
         pieces = text_pieces(source.text)
-    pieces, dropped = repair(pieces, source.script)
-    return build_document(source, pieces, dropped)
+    for piece in pieces:
+        piece.simple = to_simplified(piece.text, source.script)
+    removed: list[tuple[Piece, str]] = []
+    wrapped: set[int] = set()
+    if not markdown:
+        furniture = page_furniture(pieces, source.text)
+        removed += [(p, "page-furniture") for p, out in zip(pieces, furniture) if out]
+        pieces = [p for p, out in zip(pieces, furniture) if not out]
+        wrapped = wrapped_lines(pieces)
+        pieces = join_wrapped_lines(group_text_lines(join_spaced_letters(pieces)), wrapped)
+    pieces = merge_lines(pieces)
+    cut_words = _cuts_words_rarely(pieces, wrapped)
+    pieces, boilerplate = _without_boilerplate(pieces, keep_boilerplate, cut_words)
+    removed += [(p, "boilerplate") for p in boilerplate]
+    pieces = classify(pieces, cut_words=cut_words)
+    pieces, dropped = drop_duplicates(pieces)
+    pieces = join_broken_paragraphs(pieces, wrapped=wrapped, markdown=markdown, cut_words=cut_words)
+    pieces, dropped_joined = drop_duplicates(pieces)
+    close_number_spacing(pieces)
+    removed.sort(key=lambda item: item[0].lines[0])
+    return build_document(source, pieces, dropped + dropped_joined, removed)
 
 
 def repair(pieces: list[Piece], script: str) -> tuple[list[Piece], list[tuple[Piece, Piece]]]:
-    """Steps 2–7 on a reader's pieces: merge, classify, drop duplicates, join broken
-    paragraphs, drop duplicates again, close up number spacing. Returns the pieces
-    and the ``(duplicate, kept copy)`` pairs."""
+    """The repair steps a structured reader's pieces still need (the reader has read
+    its lines into blocks and left its page furniture out, as a PDF's geometry
+    tells): classify, drop duplicates, join broken paragraphs (as the pieces'
+    :attr:`~pipeline.read.pieces.Piece.open_end` says, else their text), drop
+    duplicates again, close up number spacing. Returns the pieces and the
+    ``(duplicate, kept copy)`` pairs."""
     for piece in pieces:
         piece.simple = to_simplified(piece.text, script)
-    pieces = classify(merge_lines(pieces))
+    cut_words = _cuts_words_rarely(pieces, set())
+    pieces = classify(pieces, cut_words=cut_words)
     pieces, dropped = drop_duplicates(pieces)
-    pieces = join_broken_paragraphs(pieces)
+    pieces = join_broken_paragraphs(pieces, cut_words=cut_words)
     pieces, dropped_joined = drop_duplicates(pieces)
     close_number_spacing(pieces)
     return pieces, dropped + dropped_joined
 
 
+def _without_boilerplate(pieces: list[Piece], keep: bool, cut_words: bool) -> tuple[list[Piece], list[Piece]]:
+    """The pieces that are not a web page's boilerplate, and those that are
+    (:mod:`pipeline.read.boilerplate`); with ``keep``, all of them and none.
+    The rules see every piece's kind as the classification gives it; the pieces
+    kept are classified again without the boilerplate around them."""
+    given = [p.kind for p in pieces]
+    classify(pieces, cut_words=cut_words)
+    # A heading the layout repair found (a short line), or a picture's name it found
+    # by its neighbours, is only a label to these rules.
+    kinds = ["label" if not p.fixed and (p.kind == "heading" or (p.kind == "caption" and is_picture_name_text(p.simple)))
+             else p.kind for p in pieces]
+    title = next((i for i, kind in enumerate(kinds) if kind == "title"), -1)
+    start = next((i for i, p in enumerate(pieces) if p.kind != "front_matter" and not in_front_matter(p)), 0)
+    rule = next((i for i, p in enumerate(pieces[:MAX_HEAD_BLOCKS]) if p.after_rule and i > start), None)
+    flags = boilerplate_flags([p.simple for p in pieces], kinds, body_start=max(title + 1, start), rule=rule)
+    for piece, kind in zip(pieces, given):
+        piece.kind = kind
+    if keep or not any(flags):
+        return pieces, []
+    return [p for p, out in zip(pieces, flags) if not out], [p for p, out in zip(pieces, flags) if out]
+
+
+def join_wrapped_lines(pieces: list[Piece], wrapped: set[int]) -> list[Piece]:
+    """A text source's lines that run on at the page's width (``wrapped``) joined
+    with the line after them, as a PDF's paragraph is one (not flagged: a line's
+    wrap is no damage). An item, a picture or a caption starts a block of its own.
+    A note's marker left alone on its line ([1], ∗) goes with the note under it,
+    and an author's affiliation in brackets with the name above it."""
+    out: list[Piece] = []
+    for piece in pieces:
+        previous = out[-1] if out else None
+        if previous is None or piece.fixed or (previous.fixed and previous.kind != "byline"):
+            out.append(piece)
+        elif previous.fixed:  # an author's byline: another affiliation or an e-mail address under it
+            if _AFFILIATION.match(piece.text):
+                out[-1] = concatenate([previous, piece])
+                out[-1].kind, out[-1].fixed = "byline", True
+            else:
+                out.append(piece)
+        elif previous.lines[-1] in wrapped and not starts_item(piece.simple) \
+                and not is_caption_text(piece.simple) and not IMAGE_REFERENCE.match(piece.simple):
+            out[-1] = concatenate([previous, piece])
+        elif _BARE_MARKER.match(previous.text) and len(piece.text) >= MIN_NOTE_CHARS:
+            out[-1] = concatenate([previous, piece])
+        elif _AFFILIATION.match(piece.text) and (_AUTHOR.match(previous.text) or _AFFILIATION.search(previous.text)):
+            out[-1] = concatenate([previous, piece])
+            out[-1].kind, out[-1].fixed = "byline", True
+        else:
+            out.append(piece)
+    return out
+
+
+#: A note's marker alone on a line: [1], ①, ∗, †.
+_BARE_MARKER = regex.compile(r"^(?:" + NOTE_MARKER.pattern + r"|[∗*†‡§])$")
+MIN_NOTE_CHARS = 8
+#: An author's name on a line of its own (何 穗, LIU Huanbin) and an affiliation in
+#: brackets under it: a university, an institute, a postcode, an e-mail address.
+_AUTHOR = regex.compile(r"^(?:[\p{Han}·](?:\s?[\p{Han}·]){1,3}|[A-Z][A-Za-z-]+(?:\s+[A-Z][A-Za-z-]+){1,2})$")
+_AFFILIATION = regex.compile(
+    r"^[(（].{0,80}(?:大学|学院|研究所|研究院|研究中心|实验室|University|Institute|College|Academy|Department|School"
+    r"|Laboratory|\b\d{6}\b|[Ee]-?mail).{0,80}[)）]$"
+)
+
+
+#: How far down a thematic break can close a repost's note.
+MAX_HEAD_BLOCKS = 10
+
+
+def group_text_lines(pieces: list[Piece]) -> list[Piece]:
+    """A text source's lines, with the rows of a table lined up with spaces as one
+    table, and lines of pasted data (JSON, ``key: value``) as one code block."""
+    out: list[Piece] = []
+    i = 0
+    while i < len(pieces):
+        j = i
+        while j < len(pieces) and is_table_row(pieces[j].text):
+            j += 1
+        if j - i >= 2:
+            out.append(table_piece(pieces[i:j]))
+            i = j
+            continue
+        data = _data_end(pieces, i)
+        if data > i:
+            out.append(_code_piece(pieces[i:data]))
+            i = data
+            continue
+        out.append(pieces[i])
+        i += 1
+    return out
+
+
+def _data_end(pieces: list[Piece], i: int) -> int:
+    """The end of a run of lines from ``i`` that is structured data (a JSON value
+    whose lines open with a bracket, or two or more ``key: value`` lines), else ``i``."""
+    if pieces[i].text[:1] in "{[":
+        for j in range(i + 1, min(i + 500, len(pieces)) + 1):
+            if pieces[j - 1].text[-1:] in "}]" and is_json("\n".join(p.text for p in pieces[i:j])):
+                return j
+    j = i
+    while j < len(pieces) and is_key_value(pieces[j].text):
+        j += 1
+    return j if j - i >= 2 and is_structured_data("\n".join(p.text for p in pieces[i:j])) else i
+
+
+def _code_piece(run: list[Piece]) -> Piece:
+    text = "\n".join(p.text for p in run)
+    piece = Piece(text, [n for p in run for n in p.lines], "code", fixed=True, simple=text)
+    return piece
+
+
 def merge_lines(pieces: list[Piece]) -> list[Piece]:
     """Put the lines of each Markdown paragraph back together, except an image,
     a caption or credit line, and a short picture name next to one of them,
-    which become pieces of their own."""
+    which become pieces of their own; and cut it where its lines are items (an
+    enumeration marker starts one) or lines set apart with hard breaks after a
+    sentence or a lead-in. A paragraph of ``key: value`` lines is kept as code."""
     out: list[Piece] = []
     group: list[Piece] = []
     for piece in [*pieces, None]:
@@ -177,19 +282,35 @@ def merge_lines(pieces: list[Piece]) -> list[Piece]:
 def _merge_group(lines: list[Piece]) -> list[Piece]:
     if len(lines) == 1:
         return [] if not lines[0].text.strip() else lines
-    apart = [p.kind == "image" or _is_caption_text(p.simple) for p in lines]
+    if lines[0].kind == "paragraph" and is_structured_data("\n".join(p.text for p in lines)):
+        code = _code_piece([p for p in lines if p.text.strip()])
+        code.spans = [s for p in lines for s in p.spans]
+        code.spans = [(code.spans[0][0], code.spans[-1][1])] if code.spans else []
+        return [code]
+    if lines[0].kind == "paragraph" and _is_utterances(lines):
+        for line in lines:
+            line.continues, line.unit = False, True
+        return [line for line in lines if line.text.strip()]
+    apart = [p.kind in ("image", "caption") or is_caption_text(p.simple) for p in lines]
     changed = True
     while changed:
         changed = False
         for i, piece in enumerate(lines):
-            if not apart[i] and _is_picture_name_text(piece.simple) and any(
+            if not apart[i] and is_picture_name_text(piece.simple) and any(
                 0 <= j < len(lines) and apart[j] for j in (i - 1, i + 1)
             ):
                 apart[i] = changed = True
+    # Hard-broken lines most of which start alike (李卓人：……, 蔡耀昌：……) are a list.
+    hard = [p for p in lines[1:] if p.hard_break and p.text.strip()]
+    listed = len(hard) >= 2 and len(hard) == len([p for p in lines[1:] if p.text.strip()]) \
+        and sum(1 for p in hard if _LABELLED_LINE.match(p.simple)) * 2 > len(hard)
     out: list[Piece] = []
     run: list[Piece] = []
+    previous: Piece | None = None
+    notes = False
     for piece, alone in [*zip(lines, apart), (None, True)]:
-        if alone and run:
+        if run and (alone or _starts_unit(previous, piece) or (piece is not None and piece.text.strip() and (
+                notes or (listed and piece.hard_break)))):
             while run and not run[-1].text.strip():
                 run.pop()
             while run and not run[0].text.strip():
@@ -204,13 +325,52 @@ def _merge_group(lines: list[Piece]) -> list[Piece]:
             out.append(piece)
         else:
             run.append(piece)
+        if piece.text.strip():
+            previous = piece
+            notes |= bool(NOTES_HEADING.match(piece.simple))  # each line under 参考资料： is a reference
     return out
+
+
+#: A line that starts with a short label and a colon: 李卓人：…… (an entry of a list).
+_LABELLED_LINE = regex.compile(r"^[\p{Han}A-Za-z·]{1,8}[：:]\s*\S")
+
+
+#: A transcript's paragraph: this many lines or more, most of them short and unpunctuated.
+MIN_UTTERANCE_LINES = 8
+MAX_UTTERANCE_CHARS = 40
+MIN_UNPUNCTUATED_SHARE = 0.7
+
+
+def _is_utterances(lines: list[Piece]) -> bool:
+    """Whether a Markdown paragraph's lines are a transcript's subtitle lines, one
+    utterance each (no punctuation at their ends, lengths all over the place),
+    rather than prose wrapped at one width: then each line is a unit."""
+    texts = [p.text.strip() for p in lines if p.text.strip()]
+    if len(texts) < MIN_UTTERANCE_LINES or any(p.hard_break for p in lines):
+        return False
+    lengths = sorted(len(text) for text in texts)
+    unpunctuated = sum(1 for text in texts if text[-1].isalnum())
+    at_width = sum(1 for n in lengths if n >= lengths[-1] - 2)
+    return (lengths[len(lengths) // 2] <= MAX_UTTERANCE_CHARS and unpunctuated >= MIN_UNPUNCTUATED_SHARE * len(texts)
+            and at_width * 2 <= len(texts))
+
+
+def _starts_unit(previous: Piece | None, line: Piece | None) -> bool:
+    """Whether a line of a Markdown paragraph starts a block of its own: an item
+    (an enumeration marker after a line that ends a clause, or after a hard
+    break), or any line after a hard break that follows a sentence or a lead-in."""
+    if previous is None or line is None or not line.text.strip():
+        return False
+    end = previous.text.rstrip()[-1:]
+    if starts_item(line.simple):
+        return bool(line.hard_break) or end in FINAL_MARKS + CLOSERS + "：:；;，,、"
+    return bool(line.hard_break) and end in FINAL_MARKS + CLOSERS + "：:；;"
 
 
 def _joined_lines(run: list[Piece]) -> Piece:
     """Lines of one paragraph as one piece (a soft line break in Chinese text is no space)."""
     first = run[0]
-    merged = _concatenate(run)
+    merged = concatenate(run)
     merged.kind, merged.fixed, merged.container = first.kind, first.fixed, first.container
     merged.level, merged.anchor = first.level, first.anchor
     spans = [s for p in run for s in p.spans]
@@ -218,42 +378,52 @@ def _joined_lines(run: list[Piece]) -> Piece:
     return merged
 
 
-def _concatenate(pieces: list[Piece]) -> Piece:
-    """The pieces' texts joined as :func:`joiner` joins them, marks moved along."""
-    parts: list[str] = []
-    simple: list[str] = []
-    marks: list[Mark] = []
-    lines: list[int] = []
-    spans: list[tuple[int, int]] = []
-    length = 0
-    for piece in pieces:
-        if parts and piece.hard_break and piece.continues:
-            marks.append(Mark("break", length, length, piece.hard_break))
-        if parts:
-            glue = joiner(parts[-1], piece.text)
-            parts.append(glue)
-            simple.append(glue)
-            length += len(glue)
-        marks += [Mark(m.kind, m.start + length, m.end + length, m.markup, m.close, m.href) for m in piece.marks]
-        parts.append(piece.text)
-        simple.append(piece.simple)
-        length += len(piece.text)
-        lines += piece.lines
-        spans += piece.spans
-    return Piece("".join(parts), lines, marks=marks, spans=spans, simple="".join(simple),
-                 address=joined_address([p.address for p in pieces]), open_end=pieces[-1].open_end,
-                 flags=[f for p in pieces for f in p.flags])
-
-
-def is_unfinished(text: str) -> bool:
-    """True when a body paragraph ends mid-sentence: on a comma, 、, colon, an open
-    quotation or bracket, or in the middle of a word. A closing quotation or a
-    sentence-final mark ends it."""
-    text = text.rstrip()
-    if not text:
-        return False
-    last = text[-1]
-    return last in CONTINUING_MARKS or last.isalnum()
+def join_broken_paragraphs(pieces: list[Piece], *, wrapped: set[int] = frozenset(), markdown: bool = False,
+                           cut_words: bool = True) -> list[Piece]:
+    """Join a paragraph (or a list item) that ends mid-sentence with the next body
+    paragraph, skipping what stands between them (:func:`_aside_end`), which is
+    put right after the joined one, when the evidence is strong
+    (:func:`_continues`). ``wrapped`` are the lines of a text source that run on
+    at the page's width; in Markdown every join crosses a blank line;
+    ``cut_words``: a paragraph that ends mid-word is cut (:func:`_cuts_words_rarely`)."""
+    out: list[Piece] = []
+    i = 0
+    while i < len(pieces):
+        piece = pieces[i]
+        i += 1
+        if piece.kind == "subtitle" and ADOPTION_NOTE.match(piece.simple):
+            group = [piece]
+            while i < len(pieces) and pieces[i].kind == "subtitle" and ADOPTION_NOTE.match(pieces[i].simple):
+                group.append(pieces[i])  # a law's adoption note, one event a paragraph: one note
+                i += 1
+            out.append(_joined(group) if len(group) > 1 else piece)
+            continue
+        if piece.kind == "footnote" and not piece.fixed:
+            group = [piece]  # a note broken across a page: its rest follows right under it
+            while i < len(pieces) and pieces[i].kind == "paragraph" and goes_on(group[-1]) \
+                    and _continues(group[-1], pieces[i], wrapped, markdown, cut_words):
+                group.append(pieces[i])
+                i += 1
+            out.append(_joined(group) if len(group) > 1 else piece)
+            continue
+        if piece.kind not in ("paragraph", "list_item") or (piece.kind == "list_item" and piece.fixed):
+            out.append(piece)
+            continue
+        group, between = [piece], []
+        while goes_on(group[-1]):
+            j = _aside_end(pieces, i, introduces=group[-1].text.rstrip()[-1:] in tuple(INTRODUCING_MARKS))
+            if j == len(pieces) or pieces[j].kind != "paragraph" or pieces[j].container != piece.container \
+                    or not _continues(group[-1], pieces[j], wrapped, markdown, cut_words):
+                break
+            for aside in pieces[i:j]:
+                if aside.kind == "paragraph":
+                    aside.kind = "footnote"  # a quotation or its source, spliced into the body
+            between.extend(pieces[i:j])
+            group.append(pieces[j])
+            i = j + 1
+        out.append(_joined(group) if len(group) > 1 else piece)
+        out.extend(between)
+    return out
 
 
 def goes_on(piece: Piece) -> bool:
@@ -262,223 +432,69 @@ def goes_on(piece: Piece) -> bool:
     return piece.open_end if piece.open_end is not None else is_unfinished(piece.text)
 
 
-def classify(pieces: list[Piece]) -> list[Piece]:
-    """Give every piece its kind from its shape and its neighbours; a kind the
-    Markdown gives stays (a first level-1 heading becomes the title)."""
-    free = [not p.fixed for p in pieces]
-    for piece, is_free in zip(pieces, free):
-        if not is_free:
-            continue
-        if _IMAGE_REFERENCE.match(piece.simple):
-            piece.kind = "image"
-        elif _is_caption_text(piece.simple):
-            piece.kind = "caption"
-        elif _is_bold_heading(piece):
-            piece.kind = "heading"
-    for i, piece in enumerate(pieces):
-        if free[i] and piece.kind == "paragraph" and _SOURCE_CREDIT.match(piece.simple) \
-                and len(piece.text) <= MAX_CAPTION_CHARS and _next_to_picture(pieces, i):
-            piece.kind = "caption"
-    _classify_head(pieces, free)
-    for i, piece in enumerate(pieces):
-        if free[i] and piece.kind == "paragraph" and _ROLE_BYLINE.match(piece.simple):
-            piece.kind = "byline"
-
-    labels = [
-        i for i, p in enumerate(pieces)
-        if free[i] and p.kind == "paragraph" and _is_label(p.simple)
-    ]
-    for i in labels:
-        pieces[i].kind = "heading" if _is_two_phrase_heading(pieces[i].simple) else "label"
-    # A short label next to a caption or picture, at the very end, or standing
-    # between the halves of a broken paragraph names a picture; a label next to a
-    # picture name is one too, so a chain of picture names next to one credit is found.
-    inside = _inside_broken_paragraphs(pieces)
-    pending = [
-        i for i in labels
-        if _is_picture_name(pieces[i]) and (_next_to_picture(pieces, i) or i == len(pieces) - 1 or inside[i])
-    ]
-    while pending:
-        i = pending.pop()
-        if pieces[i].kind != "label":
-            continue
-        pieces[i].kind = "caption"
-        pending.extend(j for j in (i - 1, i + 1) if 0 <= j < len(pieces) and _is_picture_name(pieces[j]))
-    for i, piece in enumerate(pieces):
-        if piece.kind == "label":
-            piece.kind = "heading"
-        elif free[i] and piece.kind == "paragraph" and _is_numbered_heading(piece.simple):
-            piece.kind = "heading"
-    _classify_notes(pieces, free)
-    return pieces
+def _joined(group: list[Piece]) -> Piece:
+    """The pieces of one broken block as one, of the first one's kind, flagged."""
+    piece = concatenate(group)
+    piece.kind, piece.container, piece.repairs = group[0].kind, group[0].container, ["joined"]
+    return piece
 
 
-def _classify_head(pieces: list[Piece], free: list[bool]) -> None:
-    """The title (the first block, if it looks like one, or a first level-1
-    Markdown heading), then right after it a subtitle (——……) and a byline."""
-    first = next((i for i, p in enumerate(pieces)
-                  if p.kind not in ("front_matter", "image") and not _in_front_matter(p)), None)
-    if first is None:
-        return
-    title = pieces[first]
-    if title.fixed and title.kind == "heading" and title.level == 1:
-        title.kind = "title"
-    elif free[first] and title.kind not in ("caption", "heading") and _looks_like_title(title.simple):
-        title.kind = "title"
-    elif free[first] and title.kind == "heading" and not title.marks and _looks_like_title(title.simple):
-        title.kind = "title"
-    else:
-        return
-    for i in range(first + 1, min(first + 4, len(pieces))):
-        piece = pieces[i]
-        if not free[i] or piece.kind not in ("paragraph", "heading"):
-            break
-        if _SUBTITLE.match(piece.simple) and len(piece.text) <= MAX_SUBTITLE_CHARS:
-            piece.kind = "subtitle"
-        elif piece.kind == "paragraph" and _BYLINE.match(piece.simple) and len(piece.text) <= 20:
-            piece.kind = "byline"
-            break
-        else:
-            break
+#: A clause never ends on these: the sentence goes on in the next block.
+_CLAUSE_MARKS = "，,、；;“‘「『（(《〈【—-"
+_OPENING_QUOTES = "“‘「『\""
+#: Body paragraphs this long, or with a clause in them (not a heading), tell how a text
+#: ends its paragraphs.
+MIN_STYLE_CHARS = 15
+_CLAUSE = regex.compile(r"[，,、；;：:。！？!?]")
+#: At most this share of them may end mid-word for a mid-word end to be damage.
+MAX_CUT_SHARE = 0.34
 
 
-def _classify_notes(pieces: list[Piece], free: list[bool]) -> None:
-    """A block that starts with a footnote marker is a footnote when the marker
-    was used in the text before it, when it reads like a reference (a book title,
-    a publisher, a page), or when it follows a notes heading (注释, 参考文献);
-    otherwise it is an enumeration (①坚持……) and stays a paragraph. 注：…… is a
-    note wherever it stands."""
-    seen_markers: set[str] = set()
-    in_notes = False
-    for i, piece in enumerate(pieces):
-        if piece.kind == "heading":
-            in_notes = bool(_NOTES_HEADING.match(piece.simple))
-        start = _NOTE_START.match(piece.simple) if free[i] and piece.kind == "paragraph" else None
-        if start is not None:
-            marker = _marker_key(start.group("marker"))
-            explicit = piece.simple.startswith(("注", "[注", "［注", "〔注"))
-            if explicit or in_notes or marker in seen_markers or _CITATION_CUE.search(piece.simple):
-                piece.kind = "footnote"
-                continue
-        if piece.kind not in ("footnote", "code", "front_matter", "image"):
-            seen_markers.update(_marker_key(m) for m in NOTE_MARKER.findall(piece.simple))
+def _cuts_words_rarely(pieces: list[Piece], wrapped: set[int]) -> bool:
+    """Whether the text's long body paragraphs end on punctuation, all but a few:
+    then one that ends mid-word was cut (at a page or column break). A text whose
+    lines often end without punctuation (comments, subtitles) writes them so.
+    Lines that run on at the page's width say nothing of it."""
+    ends = [p.text.rstrip()[-1] for p in pieces
+            if p.kind == "paragraph" and (len(p.text) >= MIN_STYLE_CHARS or _CLAUSE.search(p.text.rstrip()[:-1]))
+            and not p.fixed
+            and p.lines[-1] not in wrapped and not starts_item(p.simple)
+            and not is_caption_text(p.simple) and not is_byline_text(p.simple)]
+    ends = [end for end in ends if not (end.isascii() and end.isalnum())]  # Latin lines wrap as Latin does
+    cut = sum(1 for end in ends if end.isalnum())
+    return cut <= max(1, MAX_CUT_SHARE * len(ends))
 
 
-def _marker_key(marker: str) -> str:
-    """A footnote marker without its brackets and spaces: [1], ［1］ and 〔1〕 are one."""
-    return regex.sub(r"[\s\[\]［］〔〕注:：]", "", marker)[:3]
+def _continues(piece: Piece, following: Piece, wrapped: set[int], markdown: bool, cut_words: bool) -> bool:
+    """Whether ``piece`` (which ends unfinished) runs on into ``following``: never
+    into an item (an enumeration marker is a boundary); always after a line that
+    runs on at the page's width, or a clause mark (，、；); after a colon only into
+    a quotation, and not across a Markdown block's blank line; after a word only
+    where the text's paragraphs rarely end so, and into a word."""
+    if starts_item(following.simple) or piece.unit or following.unit:
+        return False
+    if piece.open_end is not None:  # the page's geometry: a last line that runs to the column's end
+        return piece.open_end
+    last = piece.text.rstrip()[-1]
+    first = following.text.lstrip()[:1]
+    if piece.lines[-1] in wrapped:
+        return True
+    if last in "：:":
+        # Into a quotation (他说：“……”), or a number (a reference's pages: 161(2): / 307–320).
+        return not markdown and (first in _OPENING_QUOTES or first.isdigit())
+    if last in _CLAUSE_MARKS:
+        return True
+    if not markdown and _LATIN_WRAP.match(last + first):
+        return True  # English prose wrapped in a text source: ... for recurrent / event data, ...
+    # A short line (a poem's, a list's) that ends without punctuation is a line, not a
+    # cut paragraph: unless a clause or an open quotation in it says otherwise.
+    sentence_like = len(piece.text) >= MIN_STYLE_CHARS or bool(_CLAUSE.search(piece.text)) or any(
+        piece.text.count(a) > piece.text.count(b) for a, b in ("“”", "「」", "（）", "()", "《》"))
+    return cut_words and sentence_like and last.isalnum() and not last.isascii() \
+        and first.isalnum() and not first.isascii()
 
 
-def _in_front_matter(piece: Piece) -> bool:
-    """A value of the front matter (its title often repeats the first heading)."""
-    return piece.container[:1] == ("front_matter",)
-
-
-def _is_caption_text(simple: str) -> bool:
-    return len(simple) <= MAX_CAPTION_CHARS and bool(_CREDIT.search(simple))
-
-
-def _is_picture_name_text(simple: str) -> bool:
-    return len(simple) <= MAX_PICTURE_NAME_CHARS and _is_label(simple)
-
-
-def _is_bold_heading(piece: Piece) -> bool:
-    """A Markdown paragraph that is all bold and short, not a sentence: **一、坚持问题导向**."""
-    text = piece.text
-    return (
-        bool(text) and len(text) <= MAX_HEADING_CHARS + 10 and text[-1] not in FINAL_MARKS
-        and any(m.kind == "strong" and m.start == 0 and m.end == len(text) for m in piece.marks)
-    )
-
-
-def _is_numbered_heading(simple: str) -> bool:
-    return len(simple) <= MAX_HEADING_CHARS and simple[-1] not in FINAL_MARKS + "；;，," and bool(
-        _NUMBERED_HEADING.match(simple))
-
-
-def _looks_like_title(text: str) -> bool:
-    return len(text) <= 50 and not text.endswith("。") and text[-1:] not in CONTINUING_MARKS
-
-
-def _is_label(text: str) -> bool:
-    """Short, no sentence punctuation: a heading or a picture name."""
-    return (
-        len(text) <= MAX_HEADING_CHARS
-        and bool(_LABEL.match(text))
-        and all(text.count(a) == text.count(b) for a, b in ("“”", "‘’", "《》", "「」"))
-    )
-
-
-def _is_two_phrase_heading(text: str) -> bool:
-    parts = text.split()
-    return len(parts) >= 2 and all(len(p) >= 3 for p in parts) and len(text) >= 8
-
-
-def _is_picture_name(piece: Piece) -> bool:
-    return piece.kind == "label" and len(piece.text) <= MAX_PICTURE_NAME_CHARS
-
-
-def _next_to_picture(pieces: list[Piece], i: int) -> bool:
-    """A caption or an image stands right before or after piece ``i``."""
-    return any(0 <= j < len(pieces) and pieces[j].kind in ("caption", "image") for j in (i - 1, i + 1))
-
-
-#: Kinds that stand between the halves of a broken paragraph without ending it.
-_ASIDE_KINDS = frozenset({"caption", "label", "image", "footnote"})
-
-
-def _inside_broken_paragraphs(pieces: list[Piece]) -> list[bool]:
-    """For every piece: the nearest body piece before it (captions, pictures and
-    notes skipped) is an unfinished paragraph and the nearest one after it a paragraph."""
-    body = [p.kind not in _ASIDE_KINDS for p in pieces]
-    before: list[Piece | None] = []
-    last = None
-    for piece, is_body in zip(pieces, body):
-        before.append(last)
-        if is_body:
-            last = piece
-    inside = [False] * len(pieces)
-    after = None
-    for i in range(len(pieces) - 1, -1, -1):
-        previous = before[i]
-        inside[i] = (
-            previous is not None and previous.kind == "paragraph" and goes_on(previous)
-            and after is not None and after.kind == "paragraph"
-        )
-        if body[i]:
-            after = pieces[i]
-    return inside
-
-
-def join_broken_paragraphs(pieces: list[Piece]) -> list[Piece]:
-    """Join a paragraph that ends mid-sentence with the next body paragraph,
-    skipping what stands between them (:func:`_aside_end`), which is put right
-    after the joined one."""
-    out: list[Piece] = []
-    i = 0
-    while i < len(pieces):
-        piece = pieces[i]
-        i += 1
-        if piece.kind != "paragraph":
-            out.append(piece)
-            continue
-        group, between = [piece], []
-        while goes_on(group[-1]):
-            j = _aside_end(pieces, i, introduces=group[-1].text.rstrip()[-1:] in tuple(INTRODUCING_MARKS))
-            if j == len(pieces) or pieces[j].kind != "paragraph" or pieces[j].container != piece.container:
-                break
-            for aside in pieces[i:j]:
-                if aside.kind == "paragraph":
-                    aside.kind = "footnote"  # a quotation or its source, spliced into the body
-            between.extend(pieces[i:j])
-            group.append(pieces[j])
-            i = j + 1
-        if len(group) > 1:
-            piece = _concatenate(group)
-            piece.container, piece.repairs = group[0].container, ["joined"]
-        out.append(piece)
-        out.extend(between)
-    return out
+_LATIN_WRAP = regex.compile(r"[a-z,][a-z]")
 
 
 def _aside_end(pieces: list[Piece], i: int, introduces: bool) -> int:
@@ -495,10 +511,10 @@ def _aside_end(pieces: list[Piece], i: int, introduces: bool) -> int:
         if piece.kind == "caption" or (not introduces and piece.kind in ("image", "footnote")):
             spliced |= piece.kind == "footnote"
         elif not introduces and piece.kind == "paragraph" and not piece.fixed and (
-            _QUOTATION.match(piece.simple) or _CITATION_LINE.match(piece.simple)
+            QUOTATION.match(piece.simple) or CITATION_LINE.match(piece.simple)
         ):
             sidebar.append(j)
-            spliced |= not _QUOTATION.match(piece.simple)
+            spliced |= not QUOTATION.match(piece.simple)
         else:
             break
         j += 1
@@ -536,118 +552,3 @@ def _remove_characters(piece: Piece, positions: list[int]) -> None:
     removed = set(positions)
     piece.text = "".join(c for i, c in enumerate(piece.text) if i not in removed)
     piece.marks = [Mark(m.kind, moved(m.start), moved(m.end), m.markup, m.close, m.href) for m in piece.marks]
-
-
-def drop_duplicates(pieces: list[Piece]) -> tuple[list[Piece], list[tuple[Piece, Piece]]]:
-    """Keep the first copy of a repeated block or run of blocks.
-
-    A piece repeats an earlier one when its text (whitespace ignored) is the same,
-    or is the beginning or end of it (a truncated copy). Long pieces are dropped on
-    their own; short ones (a one-line lead such as 激发创新活力。 may recur on
-    purpose) only as part of a run that repeats consecutive earlier pieces.
-    Returns the kept pieces and ``(dropped, original)`` pairs.
-
-    Near-linear: exact copies are found by hashing, truncated ones in sorted
-    indexes of the keys and of the reversed keys (:class:`_AffixIndex`), and runs
-    are measured in one pass.
-    """
-    match = _earlier_copies(pieces)  # index of the earlier piece each one repeats
-    run_chars = _run_chars(pieces, match)
-    kept: list[Piece] = []
-    dropped: list[tuple[Piece, Piece]] = []
-    kept_copy: list[int | None] = [None] * len(pieces)  # for a dropped piece: the copy kept
-    for i, piece in enumerate(pieces):
-        j = match[i]
-        if j is not None and (len(piece.key) >= MIN_DUPLICATE_CHARS or run_chars[i] >= MIN_DUPLICATE_CHARS):
-            j = kept_copy[j] if kept_copy[j] is not None else j
-            kept_copy[i] = j
-            dropped.append((piece, pieces[j]))
-        else:
-            kept.append(piece)
-    return kept, dropped
-
-
-def _earlier_copies(pieces: list[Piece]) -> list[int | None]:
-    """For every piece, the first earlier piece it copies: the same key, or (same
-    kind, at least :data:`MIN_TRUNCATED_CHARS`) the start or end of a longer key."""
-    keys = [p.key for p in pieces]
-    starts = _AffixIndex(keys, pieces)
-    ends = _AffixIndex([k[::-1] for k in keys], pieces)
-    first_seen: dict[str, int] = {}
-    match: list[int | None] = []
-    for i, key in enumerate(keys):
-        if pieces[i].kind in NEVER_DROPPED or _in_front_matter(pieces[i]):
-            match.append(None)
-            continue
-        if key in first_seen:
-            match.append(first_seen[key])
-            continue
-        first_seen[key] = i
-        if len(key) < MIN_TRUNCATED_CHARS:
-            match.append(None)
-            continue
-        found = [j for j in (starts.first_extending(i), ends.first_extending(i)) if j is not None]
-        match.append(min(found) if found else None)
-    return match
-
-
-class _AffixIndex:
-    """Which earlier piece of the same kind has a key that extends a given piece's key.
-
-    The keys of each kind are sorted once; the keys that start with ``k`` and are
-    longer form one range of that order, and a sparse table gives the smallest
-    piece index in any range in constant time.
-    """
-
-    def __init__(self, keys: list[str], pieces: list[Piece]):
-        self.keys = keys
-        self.kinds = [p.kind for p in pieces]
-        self.sorted: dict[str, list[str]] = {}
-        self.table: dict[str, list[list[int]]] = {}
-        by_kind: dict[str, list[int]] = {}
-        for i, kind in enumerate(self.kinds):
-            by_kind.setdefault(kind, []).append(i)
-        for kind, indices in by_kind.items():
-            indices.sort(key=keys.__getitem__)
-            self.sorted[kind] = [keys[i] for i in indices]
-            levels = [indices]
-            while 2 ** len(levels) <= len(indices):
-                previous, step = levels[-1], 2 ** (len(levels) - 1)
-                levels.append(list(map(min, previous, previous[step:])))
-            self.table[kind] = levels
-
-    def first_extending(self, i: int) -> int | None:
-        """The smallest ``j < i`` whose key starts with ``keys[i]`` and is longer."""
-        key, kind = self.keys[i], self.kinds[i]
-        order = self.sorted[kind]
-        low = bisect.bisect_right(order, key)  # equal keys sort first: skip them
-        following = _successor(key)
-        high = len(order) if following is None else bisect.bisect_left(order, following, low)
-        if low >= high:
-            return None
-        levels = self.table[kind]
-        level = (high - low).bit_length() - 1
-        j = min(levels[level][low], levels[level][high - 2 ** level])
-        return j if j < i else None
-
-
-def _successor(key: str) -> str | None:
-    """The least string greater than every string that starts with ``key``."""
-    key = key.rstrip(chr(sys.maxunicode))
-    return key[:-1] + chr(ord(key[-1]) + 1) if key else None
-
-
-def _run_chars(pieces: list[Piece], match: list[int | None]) -> list[int]:
-    """For every piece, the characters of the run of two or more consecutive pieces
-    it belongs to that repeat consecutive earlier pieces (0 outside such a run)."""
-    chars = [0] * len(pieces)
-    start = 0
-    for end in range(1, len(pieces) + 1):
-        if end < len(pieces) and match[end] is not None and match[end - 1] is not None \
-                and match[end] == match[end - 1] + 1:
-            continue
-        if end - start >= 2:
-            total = sum(len(pieces[k].key) for k in range(start, end))
-            chars[start:end] = [total] * (end - start)
-        start = end
-    return chars

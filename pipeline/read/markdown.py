@@ -36,6 +36,11 @@ from pipeline.read.pieces import Cell, Piece, Table, joiner
 _ATTRS = regex.compile(r"[ \t]+\{\s*((?:[#.][\w:-]+|[\w-]+=\S+)(?:\s+(?:[#.][\w:-]+|[\w-]+=\S+))*)\s*\}[ \t]*$")
 _TAG = regex.compile(r"<!--.*?-->|<[A-Za-z/!?][^<>]*>", regex.S)
 _IMG_TAG = regex.compile(r"<img\b", regex.I)
+#: A line that opens with a block element's tag.
+_BLOCK_TAG = regex.compile(
+    r"^\s*<(?:p|div|li|h[1-6]|section|article|figure|figcaption|blockquote|tr|td|th|dd|dt|table|ul|ol)\b", regex.I)
+#: The tags of a figure's caption (HTML in Markdown): its text is a caption.
+_FIGCAPTION = regex.compile(r"<(/?)figcaption\b", regex.I)
 #: A top-level ``key: value`` line of YAML front matter, the value quoted or not.
 _YAML_VALUE = regex.compile(
     r"""^(?P<key>[A-Za-z_][\w-]*):[ \t]+(?:(?P<quote>["'])(?P<value>.*)(?P=quote)[ \t]*|(?P<value>.*?))(?:[ \t]+\#.*)?[ \t]*$"""
@@ -65,7 +70,15 @@ def markdown_pieces(text: str, front_matter: Sequence[str] = ()) -> list[Piece]:
     """The pieces of the Markdown ``text``, in source order. The values of the
     ``front_matter`` keys (``title``, ``description``) become pieces too."""
     walker = _Walker(text, front_matter)
-    walker.walk(_parser().parse(text))
+    tokens = _parser().parse(text)
+    walker.walk(tokens)
+    # The first piece under a thematic break (---) knows it: a repost's note stands above one.
+    rules = iter(sorted(token.map[1] for token in tokens if token.type == "hr" and token.map))
+    rule = next(rules, None)
+    for piece in walker.pieces:
+        while rule is not None and piece.lines[0] > rule:
+            piece.after_rule = True
+            rule = next(rules, None)
     return walker.pieces
 
 
@@ -177,12 +190,18 @@ class _Walker:
 
     def _lines(self, lines: list[_Line]) -> None:
         """A paragraph's lines as pieces: the second and later ones continue the
-        first, and an image alone on its line is an image block."""
+        first, an image alone on its line is an image block, and text inside a
+        ``<figcaption>`` (an HTML block's or inline HTML) is a caption."""
         kind = self._kind()
+        in_caption = False
         for index, line in enumerate(lines):
+            caption, in_caption = _figcaption(line, in_caption)
             if line.image_only:
                 start, end = line.spans[0]
                 piece = Piece(self.source[start:end], line.numbers, "image", fixed=True)
+            elif caption:
+                piece = line.piece(line.numbers, "caption")
+                piece.fixed = True
             else:
                 piece = line.piece(line.numbers, kind)
                 piece.fixed = kind != "paragraph"
@@ -238,14 +257,18 @@ class _Walker:
 
     def _html_block(self, token) -> None:
         """Raw HTML: the tags are markup; the text between them (a caption after an
-        ``<img>``, say) is cut into lines like a paragraph's."""
+        ``<img>``, say) is cut into lines like a paragraph's, a new block at each line
+        that opens with a block element (``<p>``, ``<figcaption>``). Its pieces are in
+        an ``html`` container: a paragraph outside never runs on into them."""
+        self.containers.append("html")
         lines: list[_Line] = []
         for n in range(token.map[0], token.map[1]):
             source_line = self.lines[n]
-            if not source_line.strip():
+            if not source_line.strip() or (lines and _BLOCK_TAG.match(source_line)):
                 self._lines(lines)
                 lines = []
-                continue
+                if not source_line.strip():
+                    continue
             line = _Line([n + 1])
             at = self.line_starts[n]
             position = 0
@@ -268,6 +291,20 @@ class _Walker:
                 position = found.end()
             lines.append(line)  # a line of tags only keeps them between its neighbours
         self._lines(lines)
+        self.containers.pop()
+
+
+def _figcaption(line: _Line, inside: bool) -> tuple[bool, bool]:
+    """Whether ``line`` has text inside a ``<figcaption>`` (opened on it or on an
+    earlier line of its block), and whether one is still open at its end."""
+    caption = inside and bool(line.text.strip())
+    for mark in line.marks:
+        found = _FIGCAPTION.match(mark.markup) if mark.kind == "html" else None
+        if found is None:
+            continue
+        inside = not found.group(1)
+        caption |= inside and bool(line.text[mark.start :].strip())
+    return caption, inside
 
 
 def _unquoted(value: str) -> str:

@@ -13,6 +13,13 @@ from pipeline.core.model import Flag, Mark
 
 _SPACE = regex.compile(r"\s+")
 
+#: Sentence-final marks, full-width and the ASCII forms used in Chinese text.
+FINAL_MARKS = "。！？!?…"
+#: Closing quotes and brackets that may follow a final mark.
+CLOSERS = "”’」』）)》〉】]\"'"
+#: A body paragraph ending on one of these continues in the next one.
+CONTINUING_MARKS = "，,、：:；;“‘「『（(《〈【—-"
+
 
 @dataclass
 class Cell:
@@ -63,6 +70,10 @@ class Piece:
     open_end: bool | None = None
     #: Flags a reader raises on its text (an OCR line read with low confidence).
     flags: list[Flag] = field(default_factory=list)
+    #: A line that is a unit of its own (a transcript's subtitle line): never joined to another.
+    unit: bool = False
+    #: The first piece under a Markdown thematic break (``---``).
+    after_rule: bool = False
 
     @property
     def key(self) -> str:
@@ -91,3 +102,46 @@ def joined_address(addresses: list[dict[str, Any] | None]) -> dict[str, Any] | N
 def joiner(left: str, right: str) -> str:
     """Chinese joins with nothing; two Latin words or numbers need a space."""
     return " " if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() and right[:1].isalnum() else ""
+
+
+def in_front_matter(piece: Piece) -> bool:
+    """A value of the front matter (its title often repeats the first heading)."""
+    return piece.container[:1] == ("front_matter",)
+
+
+def is_unfinished(text: str) -> bool:
+    """True when a body paragraph ends mid-sentence: on a comma, 、, colon, an open
+    quotation or bracket, or in the middle of a word. A closing quotation or a
+    sentence-final mark ends it."""
+    text = text.rstrip()
+    if not text:
+        return False
+    last = text[-1]
+    return last in CONTINUING_MARKS or last.isalnum()
+
+
+def concatenate(pieces: list[Piece]) -> Piece:
+    """The pieces' texts joined as :func:`joiner` joins them, marks moved along."""
+    parts: list[str] = []
+    simple: list[str] = []
+    marks: list[Mark] = []
+    lines: list[int] = []
+    spans: list[tuple[int, int]] = []
+    length = 0
+    for piece in pieces:
+        if parts and piece.hard_break and piece.continues:
+            marks.append(Mark("break", length, length, piece.hard_break))
+        if parts:
+            glue = joiner(parts[-1], piece.text)
+            parts.append(glue)
+            simple.append(glue)
+            length += len(glue)
+        marks += [Mark(m.kind, m.start + length, m.end + length, m.markup, m.close, m.href) for m in piece.marks]
+        parts.append(piece.text)
+        simple.append(piece.simple)
+        length += len(piece.text)
+        lines += piece.lines
+        spans += piece.spans
+    return Piece("".join(parts), lines, marks=marks, spans=spans, simple="".join(simple),
+                 address=joined_address([p.address for p in pieces]), open_end=pieces[-1].open_end,
+                 flags=[f for p in pieces for f in p.flags])

@@ -78,8 +78,10 @@ def test_subtitle_and_byline_under_the_title(case, fmt):
 
 @pytest.mark.parametrize(
     "byline",
-    ["本报记者 张三", "实习记者 李四", "文/图 王五", "（责任编辑：赵六）", "實習記者 林小明", "記者 陳大文", "文／圖 黃志強"],
-    ids=["benbao", "shixi", "wen-tu", "zeren-bianji", "shixi-hant", "jizhe-hant", "wen-tu-hant"],
+    ["本报记者 张三", "实习记者 李四", "文/图 王五", "作者：南方周末记者 崔慧莹", "新京报记者 庞礡 实习生 郑洁",
+     "中青在线北京4月25日电", "（沈度，自由撰稿人）", "實習記者 林小明", "記者 陳大文", "文／圖 黃志強"],
+    ids=["benbao", "shixi", "wen-tu", "zuozhe", "paper-intern", "dateline", "author-note", "shixi-hant", "jizhe-hant",
+         "wen-tu-hant"],
 )
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
 def test_bylines_that_say_what_they_are_are_bylines_anywhere(byline, fmt):
@@ -201,9 +203,10 @@ def test_a_quotation_a_paragraph_leads_into_is_not_a_footnote():
      ["①資料來源：經濟部能源署《2023年能源統計年報》。", "[1]陳大文：《臺灣能源》，臺灣商務印書館，2020年，第3頁。"]),
 )
 def test_endnotes_are_footnotes_and_an_enumeration_is_not(case):
+    # Issue 28: the items of an enumeration are list items, never glued together.
     enumeration, body, heading, notes = case
     document = seg("\n\n".join([*enumeration, body, heading, *notes]) + "\n")
-    assert kinds(document) == [("paragraph", "".join(enumeration)), ("paragraph", body), ("heading", heading),
+    assert kinds(document) == [*[("list_item", item) for item in enumeration], ("paragraph", body), ("heading", heading),
                                *[("footnote", note) for note in notes]]
 
 
