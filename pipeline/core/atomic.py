@@ -51,7 +51,10 @@ def write_texts_atomic(files: Iterable[tuple[str | os.PathLike[str], str]]) -> l
     folder; rename the temporary files over their targets only when all are
     written and flushed. On failure nothing is replaced and no temporary file is
     left; raises :class:`OutputError` naming the file and the reason."""
-    pending = [(Path(path), text.encode("utf-8")) for path, text in files]
+    # What UTF-8 cannot carry (a lone surrogate: the undecodable bytes of a file
+    # name) is written as its escape, \udcb5, which JSON reads back as the same
+    # character: every file written is valid UTF-8.
+    pending = [(Path(path), text.encode("utf-8", "backslashreplace")) for path, text in files]
     written: list[tuple[int, Path, Path]] = []  # (locked fd, temporary, target)
     try:
         for target, data in pending:
