@@ -32,6 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import regex
+
 from pipeline.core.errors import DuizhaoError
 from pipeline.core.model import Document, Flag
 from pipeline.core.text import plural
@@ -40,6 +42,8 @@ COLUMNS = ("source", "machine", "english")
 #: The optional column of flag codes marked resolved.
 RESOLVED = "resolved"
 SUFFIX = ".edits.tsv"
+#: The first line of a saved edits file names its source after this.
+_NAMED = "# duizhao edits for"
 #: How alike a sentence must be to be offered as "the source changed to this?".
 SIMILAR = 0.6
 
@@ -67,12 +71,34 @@ def _key(text: str) -> str:
     return unicodedata.normalize("NFC", text.strip())
 
 
-def _unescape(cell: str) -> str:
-    return cell.replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
+#: One escape of an edits file's cell: ``\\`` ``\t`` ``\n`` ``\r`` ``\#`` or a lone
+#: surrogate's ``\udcb5``; any other backslash stands for itself.
+_ESCAPE = regex.compile(r"\\(?:[\\tnr#]|u[dD][89a-fA-F][0-9a-fA-F]{2})")
+_ESCAPED = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_NEEDS_ESCAPE = regex.compile(r"[\\\t\n\r\p{Cs}]")
 
 
-def _escape(cell: str) -> str:
-    return cell.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+def escape_cell(text: str) -> str:
+    r"""``text`` as one cell of an edits file: a backslash, a tab, a line feed and a
+    carriage return as ``\\``, ``\t``, ``\n`` and ``\r``, and a lone surrogate (which
+    UTF-8 cannot carry) as ``\udcb5``. :func:`unescape_cell` is its exact inverse;
+    the reader's "Save edits" writes the same escapes."""
+    return _NEEDS_ESCAPE.sub(lambda m: _ESCAPED.get(m[0]) or f"\\u{ord(m[0]):04x}", text)
+
+
+def unescape_cell(cell: str) -> str:
+    r"""The text of an edits file's cell: each escape of :func:`escape_cell` (and
+    ``\#``, a row's first ``#``) undone, left to right, so ``\\n`` is a backslash and
+    an ``n``. Files written before this was exact (whose only escapes were ``\\``,
+    ``\t`` and ``\n``) read the same; a backslash before anything else is itself."""
+
+    def one(match: regex.Match) -> str:
+        code = match[0][1:]
+        if code[0] in "uU":
+            return chr(int(code[1:], 16))
+        return {"t": "\t", "n": "\n", "r": "\r"}.get(code, code)
+
+    return _ESCAPE.sub(one, cell)
 
 
 def _read_text(path: Path) -> str | None:
@@ -108,7 +134,11 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
     # Lines end at "\n" only: str.splitlines would also cut at U+2028 and other
     # characters that may stand inside a sentence.
     for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
-        if not raw.strip() or raw.startswith("#"):
+        if not raw.strip():
+            continue
+        if raw.startswith("#") and (header is None or raw.count("\t") != len(header) - 1):
+            # A comment. A "#" line as wide as the header is a row whose source
+            # starts with "#", as duizhao wrote it before it escaped that "#".
             continue
         cells = raw.split("\t")
         if header is None:
@@ -122,7 +152,7 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
         if len(cells) != len(header):
             problems.append(f"{path}:{number}: {plural(len(cells), 'column')}, expected {len(header)} (tab-separated)")
             continue
-        row = {name: _unescape(cell) for name, cell in zip(header, cells)}
+        row = {name: unescape_cell(cell) for name, cell in zip(header, cells)}
         if not row["source"].strip() or not (row["english"].strip() or RESOLVED in header):
             problems.append(f"{path}:{number}: empty source or english")
             continue
@@ -134,13 +164,18 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
 
 
 def format_edits(edits: Iterable[Edit], source_name: str = "") -> str:
+    """The edits file of ``edits``, as the reader's "Save edits" writes it: the
+    source named in a first comment line, the header, one escaped row per edit
+    (a row's leading ``#`` as ``\\#``, so it is never taken for a comment).
+    :func:`read_edits` gives back exactly these edits."""
     edits = list(edits)
-    lines = [f"# duizhao edits for {source_name}"] if source_name else []
+    lines = [f"{_NAMED} {escape_cell(source_name)}"] if source_name else []
     resolved = any(e.resolved or not e.english for e in edits)
     lines.append("\t".join(COLUMNS + ((RESOLVED,) if resolved else ())))
     for e in edits:
         cells = (e.source, e.machine, e.english) + ((" ".join(e.resolved),) if resolved else ())
-        lines.append("\t".join(_escape(c) for c in cells))
+        row = "\t".join(escape_cell(c) for c in cells)
+        lines.append("\\" + row if row.startswith("#") else row)
     return "\n".join(lines) + "\n"
 
 
@@ -168,9 +203,9 @@ def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, i
 
 def source_named_in(path: str | Path) -> str | None:
     """The source recorded in an edits file's first comment (``# duizhao edits for X``)."""
-    for line in (_read_text(Path(path)) or "").splitlines()[:3]:
-        if line.startswith("# duizhao edits for "):
-            return line.removeprefix("# duizhao edits for ").strip() or None
+    for line in (_read_text(Path(path)) or "").split("\n")[:3]:
+        if line.startswith(_NAMED + " "):
+            return unescape_cell(line.removeprefix(_NAMED + " ").strip()) or None
     return None
 
 

@@ -32,7 +32,10 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.core.errors import DuizhaoError
-from pipeline.terms.glossary import COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, load_glossaries, match_key
+from pipeline.terms.glossary import (
+    COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, glossary_row, glossary_text, load_glossaries,
+    match_key, row_problem,
+)
 from pipeline.core.text import xml_text
 from pipeline.core.text import plural
 
@@ -262,13 +265,17 @@ def import_termbase(path: str | Path, into: str | Path | None = None, fmt: str |
                 problems.append(f"{term.origin}: {term.zh} → {term.en} has another note or variants than at "
                                 f"{where}; make them agree (edit {target} by hand)")
             continue
+        cells = {"zh": term.zh, "en": term.en, "note": term.note, "variants": "|".join(term.variants)}
+        unwritable = row_problem(cells, header)
+        if unwritable is not None:
+            result.skipped.append(f"{term.origin}: {unwritable}; skipped")
+            continue
         known.setdefault(match_key(term.zh), (term, term.origin))
         lost = [c for c in ("note", "variants") if getattr(term, c) and c not in header]
         if lost:
             raise TermbaseError(f"{target}: has no {' or '.join(lost)} column for {term.origin}; "
                                 "add it to the header row first")
-        cells = {"zh": term.zh, "en": term.en, "note": term.note, "variants": "|".join(term.variants)}
-        rows.append("\t".join(cells.get(c, "") for c in header))
+        rows.append(glossary_row(cells, header))
         result.added.append(term)
     if problems:
         raise GlossaryError([*problems, f"nothing was imported from {path}; {target} is unchanged"])
@@ -285,12 +292,10 @@ def import_termbase(path: str | Path, into: str | Path | None = None, fmt: str |
 
 
 def _read_target(target: Path) -> str:
-    if not target.exists():
-        return "\t".join(COLUMNS) + "\n"
     try:
-        return target.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TermbaseError(f"{target}: cannot be read as a UTF-8 glossary ({exc})") from exc
+        return glossary_text(target)
+    except GlossaryError as exc:
+        raise TermbaseError(exc.problems[0]) from None
 
 
 def _load_valid(text: str, target: Path, origins: dict[int, str], source: str = "") -> Glossary:
