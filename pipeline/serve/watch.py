@@ -150,7 +150,7 @@ def watch(
         try:
             with (progress() if progress else nullcontext(None)) as bar:
                 result = run(source, output_dir, engine, cache, bar, glossaries, formats=formats,
-                             front_matter=front_matter, variant=variant)
+                             front_matter=front_matter, variant=variant, warn=lambda m: report_error(f"Warning: {m}"))
         except DuizhaoError as exc:
             report_error(f"Error: {exc}")
             report_error("Outputs are left as they were; fix the input and save it to run again.")
