@@ -250,17 +250,60 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
                 "info",
             ))
         applied += 1
-    orphaned = []
-    texts = [s.text for s in sentences]
-    for key, edit in edits.items():
-        if key in used or not edit.english:
-            continue
-        closest = difflib.get_close_matches(edit.source, texts, n=1, cutoff=SIMILAR)
-        orphaned.append({
-            "source": edit.source, "english": edit.english, "line": edit.line,
-            **({"closest": closest[0]} if closest else {}),
-        })
+    lost = [edit for key, edit in edits.items() if key not in used and edit.english]
+    nearest = closest_sentences([edit.source for edit in lost], [s.text for s in sentences])
+    orphaned = [{"source": edit.source, "english": edit.english, "line": edit.line,
+                 **({"closest": closest} if closest is not None else {})} for edit, closest in zip(lost, nearest)]
     document.edits = {"file": str(path), "applied": applied, "orphaned": orphaned}
+
+
+#: The rarest character pairs of an orphaned edit looked up, the sentences read
+#: from each one's list, and the candidates then compared in full: together they
+#: bound the work for one orphan, however many orphans and sentences there are.
+_RARE_PAIRS, _POSTINGS, _CANDIDATES = 12, 256, 8
+#: Characters of each side compared in full (a ratio is quadratic in the lengths;
+#: sentences are cut at about 150 characters, so this is the whole of nearly all).
+_COMPARED = 500
+
+
+def closest_sentences(queries: list[str], texts: list[str]) -> list[str | None]:
+    """For each of ``queries`` (orphaned edits' sources), the most similar of
+    ``texts`` with a :class:`difflib.SequenceMatcher` ratio of at least
+    :data:`SIMILAR`, or ``None``.
+
+    Comparing every query with every text was quadratic (20,000 orphans took a
+    minute); instead the texts are indexed by their character pairs, and each
+    query is compared in full only with the few texts that share most of its
+    rarest pairs (a text at ratio 0.6 shares many of them). Work is linear in
+    the queries and the texts."""
+    index: dict[str, list[int]] = {}
+    for number, text in enumerate(texts):
+        for pair in _pairs(text):
+            index.setdefault(pair, []).append(number)
+    found: list[str | None] = []
+    for query in queries:
+        pairs = sorted((p for p in _pairs(query) if p in index), key=lambda p: len(index[p]))[:_RARE_PAIRS]
+        shared: dict[int, int] = {}
+        for pair in pairs:
+            for number in index[pair][:_POSTINGS]:
+                shared[number] = shared.get(number, 0) + 1
+        candidates = sorted(shared, key=lambda n: (-shared[n], n))[:_CANDIDATES]
+        best, best_ratio = None, SIMILAR
+        matcher = difflib.SequenceMatcher(autojunk=False)
+        matcher.set_seq2(query[:_COMPARED])
+        for number in sorted(candidates):
+            matcher.set_seq1(texts[number][:_COMPARED])
+            if matcher.real_quick_ratio() >= best_ratio and matcher.quick_ratio() >= best_ratio:
+                ratio = matcher.ratio()
+                if ratio > best_ratio or (ratio == best_ratio and best is None):
+                    best, best_ratio = texts[number], ratio
+        found.append(best)
+    return found
+
+
+def _pairs(text: str) -> set[str]:
+    """The character pairs of ``text`` (its one character when that is all)."""
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
 def apply_resolved(document: Document, edits: dict[str, Edit]) -> None:

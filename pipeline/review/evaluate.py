@@ -111,23 +111,25 @@ def read_reference(path: str | Path) -> list[tuple[str, str]]:
 
 
 def _read_tmx(data: bytes, path: Path) -> list[tuple[str, str]]:
-    import xml.etree.ElementTree as ET
+    """The pairs of a TMX file: each unit's first segment per language (a unit
+    inside a unit, a variant inside a variant, is part of the outer one, so the
+    work is linear however deep the file nests)."""
+    from pipeline.core.xmlfile import XMLFileError, element_text, local_name, outermost, parse_xml
 
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise ReferenceFileError(f"{path}:{line}:{column + 1}", f"not well-formed XML ({str(exc.msg).split(':')[0]})",
-                             "is it a TMX file?") from None
+        root = parse_xml(data)
+    except XMLFileError as exc:
+        where = f"{path}:{exc.line}:{exc.column}" if exc.line else str(path)
+        raise ReferenceFileError(where, exc.reason, "is it a TMX file?") from None
     lang_attribute = "{http://www.w3.org/XML/1998/namespace}lang"
     pairs = []
-    for unit in root.iter("tu"):
+    for unit in outermost(root, lambda e: local_name(e.tag) == "tu"):
         texts: dict[str, str] = {}
-        for variant in unit.iter("tuv"):
+        for variant in outermost(unit, lambda e: local_name(e.tag) == "tuv"):
             lang = (variant.get(lang_attribute) or variant.get("lang") or "").lower()
-            segment = variant.find("seg")
+            segment = next((e for e in variant if local_name(e.tag) == "seg"), None)
             if segment is not None:
-                texts.setdefault(lang.split("-")[0], " ".join("".join(segment.itertext()).split()))
+                texts.setdefault(lang.split("-")[0], " ".join(element_text(segment).split()))
         if texts.get("zh") and texts.get("en"):
             pairs.append((texts["zh"], texts["en"]))
     if not pairs:

@@ -36,8 +36,8 @@ from pipeline.terms.glossary import (
     COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, glossary_row, glossary_text, load_glossaries,
     match_key, row_problem,
 )
-from pipeline.core.text import xml_text
-from pipeline.core.text import plural
+from pipeline.core.text import plural, xml_text
+from pipeline.core.xmlfile import XMLFileError, element_text, local_name, outermost, parse_xml
 
 FORMATS = ("tbx", "csv")
 TBX_NAMESPACE = "urn:iso:std:iso:30042:ed-2"
@@ -155,24 +155,27 @@ def read_tbx(data: bytes, name: str = "<tbx>") -> tuple[list[Term], list[str]]:
     """Terms from TBX v3 (``conceptEntry``/``langSec``/``termSec``) or the older
     TBX/MARTIF layout (``termEntry``/``langSet``/``tig`` or ``ntig``); namespaces ignored.
     Within an entry the first Chinese term is ``zh`` and the others its variants;
-    the first English term is ``en``; the note is the definition, else the notes."""
+    the first English term is ``en``; the note is the definition, else the notes.
+
+    Each element is visited a bounded number of times (an entry inside an entry
+    is part of the outer one, a term inside a term part of the outer term), so
+    the work is linear in the file however deep it nests."""
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        line, column = exc.position
-        reason = str(exc.msg).split(":")[0]
-        raise TermbaseError(f"{name}:{line}:{column + 1}: not well-formed XML ({reason}); is it a TBX file?") from exc
-    if _local(root.tag) not in ("tbx", "martif"):
-        raise TermbaseError(f"{name}: not a TBX file (the root element is <{_local(root.tag)}>, not <tbx> or <martif>)")
+        root = parse_xml(data)
+    except XMLFileError as exc:
+        where = f"{name}:{exc.line}:{exc.column}" if exc.line else name
+        raise TermbaseError(f"{where}: {exc.reason}; is it a TBX file?") from None
+    if local_name(root.tag) not in ("tbx", "martif"):
+        raise TermbaseError(f"{name}: not a TBX file (the root element is <{local_name(root.tag)}>, not <tbx> or <martif>)")
     terms: list[Term] = []
     skipped: list[str] = []
-    entries = [e for e in root.iter() if _local(e.tag) in ("conceptEntry", "termEntry")]
+    entries = outermost(root, lambda e: local_name(e.tag) in ("conceptEntry", "termEntry"))
     for number, element in enumerate(entries, start=1):
         origin = f"{name} entry {element.get('id') or number}"
         zh_terms, en_terms = [], []
-        for lang_sec in (e for e in element if _local(e.tag) in ("langSec", "langSet")):
+        for lang_sec in (e for e in element if local_name(e.tag) in ("langSec", "langSet")):
             lang = (lang_sec.get(XML_LANG) or lang_sec.get("lang") or "").lower()
-            found = [_clean("".join(t.itertext())) for t in lang_sec.iter() if _local(t.tag) == "term"]
+            found = [_clean(element_text(t)) for t in outermost(lang_sec, lambda e: local_name(e.tag) == "term")]
             if lang == "zh" or lang.startswith("zh-"):
                 zh_terms += found
             elif lang == "en" or lang.startswith("en-"):
@@ -188,17 +191,17 @@ def read_tbx(data: bytes, name: str = "<tbx>") -> tuple[list[Term], list[str]]:
     return terms, skipped
 
 
+def _is_note(element: ET.Element) -> bool:
+    tag = local_name(element.tag)
+    return tag == "note" or (tag == "descrip" and (element.get("type") or "").lower() == "definition")
+
+
 def _note_of(entry: ET.Element) -> str:
     definitions, notes = [], []
-    for element in entry.iter():
-        tag = _local(element.tag)
-        text = _clean("".join(element.itertext()))
-        if not text:
-            continue
-        if tag == "descrip" and (element.get("type") or "").lower() == "definition":
-            definitions.append(text)
-        elif tag == "note":
-            notes.append(text)
+    for element in outermost(entry, _is_note):
+        text = _clean(element_text(element))
+        if text:
+            (notes if local_name(element.tag) == "note" else definitions).append(text)
     return " ".join(dict.fromkeys(definitions or notes))
 
 
@@ -324,11 +327,6 @@ def _header_of(text: str) -> list[str]:
         if line.strip() and not line.lstrip().startswith("#"):
             return [c.strip().lower() for c in line.split("\t")]
     return list(COLUMNS)
-
-
-def _local(tag: object) -> str:
-    """An element's name without its namespace."""
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def _clean(text: str) -> str:
