@@ -290,18 +290,21 @@ def read_document_json(path: str | Path) -> Document:
     """The document in the JSON file ``path`` (``duizhao run``'s ``<stem>.json``)."""
     import json
 
+    from pipeline.core.errors import PARSE_FAILURES, failure_reason
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise DocumentJSONError(f"{path}: no such file (give the .json a run wrote)") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise DocumentJSONError(f"{path}: cannot be read ({exc})") from exc
+        raise DocumentJSONError(f"{path}: cannot be read ({failure_reason(exc)})") from exc
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        line, column = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
-        raise DocumentJSONError(f"{path}:{line}:{column}: not JSON ({getattr(exc, 'msg', exc)})") from exc
+    except json.JSONDecodeError as exc:
+        raise DocumentJSONError(f"{path}:{exc.lineno}:{exc.colno}: not JSON ({exc.msg})") from exc
+    except PARSE_FAILURES as exc:  # nested past the parser's recursion, too large
+        raise DocumentJSONError(f"{path}: not JSON a document can be read from ({failure_reason(exc)})") from exc
     version = data.get("schema_version") if isinstance(data, dict) else None
     newer = f" (written by a newer duizhao: schema_version {version})" if isinstance(version, int) \
         and version > SCHEMA_VERSION else ""
@@ -309,6 +312,8 @@ def read_document_json(path: str | Path) -> Document:
         return Document.from_json(data, str(path))
     except DocumentJSONError as exc:
         raise DocumentJSONError(f"{exc}{newer}") from exc
+    except PARSE_FAILURES as exc:  # the boundary where a document from outside is read
+        raise DocumentJSONError(f"{path}: not a document model ({failure_reason(exc)}){newer}") from exc
 
 
 _MISSING = object()

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import regex
 
+from pipeline.core.errors import PARSE_FAILURES, SourceError, failure_reason
 from pipeline.core.model import ATOMIC_MARKS, VERBATIM_KINDS, Document, Mark
 from pipeline.read.blocks import build_document
 from pipeline.read.pieces import Piece, joiner, text_pieces
@@ -128,8 +129,18 @@ def load_document(path: str | Path, front_matter: Sequence[str] = ()) -> Documen
     """Read ``path`` and cut it into blocks and sentences (nothing translated yet);
     the values of a Markdown source's ``front_matter`` keys are translated too.
     Here rather than in :mod:`pipeline.run`, so ``duizhao segment`` imports no more
-    than reading needs."""
-    return segment(read_source(path), front_matter)
+    than reading needs.
+
+    This is where a source's bytes from outside become a document, so any failure
+    of reading it (a Markdown structure nested past what the parser's recursion
+    takes, text too large to hold, ...) is the one line of :class:`SourceError`."""
+    try:
+        return segment(read_source(path), front_matter)
+    except SourceError:
+        raise
+    except PARSE_FAILURES as exc:
+        raise SourceError(path, f"cannot be read: {failure_reason(exc)}",
+                          "check that it is a text or Markdown document") from exc
 
 
 def segment(source: SourceText, front_matter: Sequence[str] = ()) -> Document:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import regex
 
-from pipeline.core.errors import DuizhaoError
+from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
 from pipeline.core.model import Document, Flag
 from pipeline.core.text import plural
 
@@ -115,6 +115,8 @@ def _read_text(path: Path) -> str | None:
             return None  # no file of that name can exist
         raise EditsError(f"{path}: the edits file cannot be read ({exc.strerror}): make it readable "
                          "or move it away") from exc
+    except ValueError:  # a NUL in the name: no file can have it
+        return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -128,6 +130,15 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
     text = _read_text(path)
     if text is None:
         return {}
+    try:
+        return _parse(path, text)
+    except EditsError:
+        raise
+    except PARSE_FAILURES as exc:  # the boundary where an edits file from outside is read
+        raise EditsError(f"{path}: cannot be read as an edits file ({failure_reason(exc)})") from exc
+
+
+def _parse(path: Path, text: str) -> dict[str, Edit]:
     edits: dict[str, Edit] = {}
     header: list[str] | None = None
     problems = []

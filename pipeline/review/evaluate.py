@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.errors import DuizhaoError, PathError
+from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, PathError, failure_reason
 from pipeline.core.text import plural
 
 #: File suffixes read as parallel text rather than as a document.
@@ -81,12 +81,20 @@ def _key(text: str) -> str:
 
 def read_reference(path: str | Path) -> list[tuple[str, str]]:
     """The ``(zh, en)`` pairs of a TMX file or a ``zh<TAB>en`` TSV file (blank
-    lines and ``#`` comments skipped; a header row ``zh  en`` allowed)."""
+    lines and ``#`` comments skipped; a header row ``zh  en`` allowed). The
+    boundary where a reference from outside is read: any failure is one line."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReferenceFileError(path, f"cannot be read: {exc.strerror or exc}", "give a .tmx or zh<TAB>en .tsv file") from exc
+        return _read_pairs(path)
+    except ReferenceFileError:
+        raise
+    except PARSE_FAILURES as exc:
+        raise ReferenceFileError(path, f"cannot be read: {failure_reason(exc)}",
+                                 "give a .tmx or zh<TAB>en .tsv file") from exc
+
+
+def _read_pairs(path: Path) -> list[tuple[str, str]]:
+    data = path.read_bytes()
     if path.suffix.lower() == ".tmx" or data.lstrip().startswith(b"<"):
         return _read_tmx(data, path)
     try:

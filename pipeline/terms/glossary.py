@@ -34,7 +34,7 @@ from pathlib import Path
 
 import regex
 
-from pipeline.core.errors import DuizhaoError
+from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
 from pipeline.core.model import ATOMIC_MARKS, Flag, Mark, Sentence, Slot, TermMatch
 from pipeline.core.text import plural
 from pipeline.read.pieces import joiner
@@ -197,18 +197,31 @@ def load_glossaries(paths: Sequence[str | Path]) -> Glossary:
 
 
 def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
+    """The entries of one glossary file, its problems (``file:line: ...``) and the
+    sha256 of its bytes. The boundary where a glossary from outside is read: any
+    failure of reading it is a problem naming the file, never a traceback."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return [], [f"{path}: no such glossary file (check the path)"], ""
     except IsADirectoryError:
         return [], [f"{path}: is a directory (give a .tsv file)"], ""
+    except (OSError, ValueError) as exc:
+        return [], [f"{path}: cannot be read ({failure_reason(exc)}; make it readable)"], ""
     digest = hashlib.sha256(data).hexdigest()
+    try:
+        entries, problems = _parse(path, data)
+    except PARSE_FAILURES as exc:
+        return [], [f"{path}: cannot be read as a glossary ({failure_reason(exc)})"], digest
+    return entries, problems, digest
+
+
+def _parse(path: Path, data: bytes) -> tuple[list[Entry], list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return [], [f"{path}:{line}: not UTF-8 (save the glossary as UTF-8 TSV)"], digest
+        return [], [f"{path}:{line}: not UTF-8 (save the glossary as UTF-8 TSV)"]
 
     problems: list[str] = []
     entries: list[Entry] = []
@@ -230,7 +243,7 @@ def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
                     f"{where}: the first row must be a header naming the columns zh, en "
                     f"and optionally note, variants, separated by tabs (found: {' | '.join(cells)})"
                 )
-                return [], problems, digest
+                return [], problems
             continue
         if len(cells) > len(header) or len(cells) < header.index("en") + 1:
             problems.append(
@@ -252,7 +265,7 @@ def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
         entries.append(entry)
     if header is None:
         problems.append(f"{path}:1: no header row (the first row must name the columns: zh, en, note, variants)")
-    return entries, problems, digest
+    return entries, problems
 
 
 def _clashes(entry: Entry, seen: dict[str, Entry]) -> list[str]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.core.errors import DuizhaoError
+from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
 from pipeline.terms.glossary import (
     COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, glossary_row, glossary_text, load_glossaries,
     match_key, row_problem,
@@ -146,9 +146,11 @@ def read_termbase(path: str | Path, fmt: str | None = None) -> tuple[list[Term],
     fmt = format_of(path, fmt)
     try:
         data = path.read_bytes()
-    except OSError as exc:
-        raise TermbaseError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    return read_tbx(data, str(path)) if fmt == "tbx" else read_csv(data, str(path))
+        return read_tbx(data, str(path)) if fmt == "tbx" else read_csv(data, str(path))
+    except TermbaseError:
+        raise
+    except (*PARSE_FAILURES, csv.Error) as exc:  # the boundary where a termbase from outside is read
+        raise TermbaseError(f"{path}: cannot be read as {fmt.upper()} ({failure_reason(exc)})") from exc
 
 
 def read_tbx(data: bytes, name: str = "<tbx>") -> tuple[list[Term], list[str]]:
