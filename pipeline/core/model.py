@@ -268,6 +268,8 @@ class Document:
         version = doc.get("schema_version", int)
         if version < 1:
             doc.fail("schema_version", f"must be 1 or more, not {version}")
+        if not doc.get("source", str).strip():
+            doc.fail("source", "is empty")
         return cls(
             source=doc.get("source", str),
             encoding=doc.get("encoding", str),
@@ -276,9 +278,9 @@ class Document:
             dropped=[Dropped(d.get("text", str), d.get("lines", list), d.get("duplicate_of", str), d.get("reason", str))
                      for d in doc.items("dropped")],
             signature=doc.get("signature", str, None),
-            stats=doc.get("stats", dict, None),
-            glossary=doc.get("glossary", list, None),
-            edits=doc.get("edits", dict, None),
+            stats=_stats(doc),
+            glossary=_glossary(doc),
+            edits=_edits(doc),
         )
 
 
@@ -349,18 +351,84 @@ class _Reader:
 
 def _block(b: _Reader) -> Block:
     text = b.get("text", str)
+    lines = b.get("lines", list)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines):
+        b.fail("lines", "must be line numbers from 1")
+    sentences = [_sentence(s) for s in b.items("sentences")]
     return Block(
         id=b.get("id", str),
         kind=b.get("kind", str),
         text=text,
         simplified=b.get("simplified", str, text),
-        lines=b.get("lines", list),
-        sentences=[_sentence(s) for s in b.items("sentences")],
+        lines=lines,
+        sentences=sentences,
         flags=[_flag(f) for f in b.items("flags")],
         level=b.get("level", int, None),
         anchor=b.get("anchor", str, None),
-        table=b.get("table", dict, None),
+        table=_table(b, len(sentences)),
     )
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
+def _stats(doc: _Reader) -> dict[str, Any] | None:
+    """The run's counts: each a number, 0 or more (the schema's ``stats``)."""
+    stats = doc.get("stats", dict, None)
+    if stats is not None and not all(_is_count(v) for v in stats.values()):
+        doc.fail("stats", "must hold counts (numbers, 0 or more)")
+    return stats
+
+
+def _glossary(doc: _Reader) -> list[dict[str, Any]] | None:
+    """The glossary files used: each ``{"file", "sha256", "entries"}`` (the file
+    named; the others, when there, of their types)."""
+    files = doc.get("glossary", list, None)
+    for n, item in enumerate(files or []):
+        entry = _Reader(item, f"{doc.where}.glossary[{n}]")
+        entry.get("file", str), entry.get("sha256", str, None)
+        if not _is_count(entry.get("entries", int, 0)):
+            entry.fail("entries", "must be 0 or more")
+    return files
+
+
+def _edits(doc: _Reader) -> dict[str, Any] | None:
+    """The post-edits: ``{"file", "applied", "orphaned": [{"source", "english", ...}]}``."""
+    edits = doc.get("edits", dict, None)
+    if edits is None:
+        return None
+    record = _Reader(edits, f"{doc.where}.edits")
+    record.get("file", str)
+    if not _is_count(record.get("applied", int)):
+        record.fail("applied", "must be 0 or more")
+    for orphan in record.items("orphaned"):
+        orphan.get("source", str), orphan.get("english", str), orphan.get("closest", str, None)
+        orphan.get("line", int, None)
+    return edits
+
+
+def _table(b: _Reader, sentences: int) -> dict[str, Any] | None:
+    """A table block's shape, checked as the schema has it (each cell's numbers
+    name sentences of the block), or ``None``."""
+    table = b.get("table", dict, None)
+    if table is None:
+        return None
+    shape = _Reader(table, f"{b.where}.table")
+    header = shape.get("header", int)
+    if header < 0:
+        shape.fail("header", "must be 0 or more")
+    align = shape.get("align", list)
+    if not all(a in ("", "left", "center", "right") for a in align if isinstance(a, str)) \
+            or not all(isinstance(a, str) for a in align):
+        shape.fail("align", "must be a list of '', 'left', 'center' or 'right'")
+    rows = shape.get("rows", list)
+    for row in rows:
+        if not isinstance(row, list) or not all(
+                isinstance(cell, list) and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= sentences
+                                               for n in cell) for cell in row):
+            shape.fail("rows", f"must be rows of cells, each a list of sentence numbers from 1 to {sentences}")
+    return table
 
 
 def _sentence(s: _Reader) -> Sentence:
