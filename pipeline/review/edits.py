@@ -205,6 +205,11 @@ def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, i
     if not new:
         raise EditsError(f"{incoming}: no edits in this file (is it the file the reader saved?)")
     target = edits_path(source)
+    existing = _read_text(target)
+    if existing is not None and existing.strip() and not any(
+            line.strip() and not line.startswith("#") for line in existing.split("\n")):
+        raise EditsError(f"{target}: not an edits file (it has no header row), so it is left untouched; move it "
+                         "away and import again")
     merged = read_edits(target)
     replaced = sum(1 for key in new if key in merged)
     merged.update(new)

@@ -84,9 +84,25 @@ def export_termbase(glossary: Glossary, path: str | Path, fmt: str | None = None
     from pipeline.core.atomic import write_text_atomic
 
     fmt = format_of(path, fmt)
+    if Path(path).exists() and not Path(path).is_dir() and not _exported_by_us(Path(path), fmt):
+        raise TermbaseError(f"{path}: not a {fmt.upper()} file duizhao exported, so it is left untouched; "
+                            "move it away or export to another file")
     entries = ordered_entries(glossary)
     text = glossary_tbx(entries, [f.path for f in glossary.files]) if fmt == "tbx" else glossary_csv(entries)
     return write_text_atomic(path, text)
+
+
+def _exported_by_us(path: Path, fmt: str) -> bool:
+    """Whether ``path`` is an export of ours: a TBX naming duizhao in its header,
+    or a CSV that starts with the byte-order mark and header duizhao writes."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    if fmt == "tbx":
+        return b"Exported by duizhao" in head
+    return head.startswith(("\ufeff" + ",".join(COLUMNS) + "\r\n").encode("utf-8"))
 
 
 def ordered_entries(glossary: Glossary) -> list[Entry]:
