@@ -90,6 +90,10 @@ def _write_temporary(target: Path, data: bytes) -> tuple[int, Path, Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        try:
+            os.stat(folder)  # "File exists" hides a link that loops: stat names it
+        except OSError as named:
+            exc = named
         raise OutputError(f"{folder}: the output folder cannot be created ({_reason(exc)})") from exc
     try:
         name_max = os.pathconf(folder, "PC_NAME_MAX")
@@ -209,4 +213,6 @@ def _reason(exc: OSError) -> str:
         return f"{exc.strerror.lower()}: check the permissions of the file and its folder"
     if exc.errno == errno.ENAMETOOLONG:
         return "the name is too long for the file system: rename the source to something shorter"
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link that loops: give a real folder"
     return exc.strerror or str(exc)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -126,6 +127,17 @@ def _code(exc: sqlite3.Error) -> int:
 def _is_unwritable(exc: sqlite3.Error) -> bool:
     return _code(exc) in (_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN) \
         or "readonly" in str(exc) or "disk is full" in str(exc)
+
+
+#: A lone surrogate: the undecodable bytes of a file name, which SQLite's UTF-8 cannot hold.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` as the cache stores it: each lone surrogate as its escape (``\\udce9``),
+    so a key or value holding one (a page that names a file whose name is not
+    UTF-8) is stored and found again rather than failing the write."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text) if _SURROGATE.search(text) else text
 
 
 def is_our_cache(path: str | os.PathLike[str]) -> bool:
@@ -389,22 +401,24 @@ class TranslationCache:
     def _select_in(self, sql: str, params: list[str], keys: Iterable[str]) -> dict[str, str]:
         """``key → value`` rows of ``sql`` (whose ``IN ({})`` takes the keys), asked
         in batches that stay under SQLite's limit on bound parameters."""
-        wanted = list(dict.fromkeys(keys))
+        asked = {storable(key): key for key in keys}
+        wanted = list(asked)
 
         def query(db: sqlite3.Connection) -> dict[str, str]:
             found: dict[str, str] = {}
             for start in range(0, len(wanted), _QUERY_BATCH):
                 batch = wanted[start : start + _QUERY_BATCH]
-                found.update(db.execute(sql.format(",".join("?" * len(batch))), [*params, *batch]))
+                found.update(db.execute(sql.format(",".join("?" * len(batch))), [*map(storable, params), *batch]))
             return found
 
-        return self._run(query)
+        return {asked[key]: value for key, value in self._run(query).items()}
 
     def _write_rows(self, sql: str, rows: list[tuple], before: tuple[str, tuple] | None = None) -> None:
         """``executemany(sql, rows)`` (after the ``before`` statement) in one
         immediate transaction: all of it is stored, or none."""
         if not rows or not self.writable:
             return
+        rows = [tuple(storable(v) if isinstance(v, str) else v for v in row) for row in rows]
 
         def write(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
