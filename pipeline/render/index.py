@@ -158,7 +158,8 @@ def _row_ok(row: Any) -> bool:
 
 def document_row(path: Path, root: Path) -> dict[str, Any] | None:
     """The library row of the document model in ``path``; ``None`` when the file
-    is not one (another tool's JSON, a damaged file, fields of the wrong shape)."""
+    is not one (another tool's JSON, a damaged file, fields of the wrong shape:
+    whatever :meth:`Document.from_json` would not read)."""
     from pipeline.core.errors import PARSE_FAILURES
 
     try:
@@ -170,7 +171,13 @@ def document_row(path: Path, root: Path) -> dict[str, Any] | None:
 
 
 def _row_of(data: dict[str, Any], path: Path, root: Path) -> dict[str, Any] | None:
+    from pipeline.core.model import Document, DocumentJSONError
+
     if "schema_version" not in data or not isinstance(data.get("blocks"), list):
+        return None
+    try:
+        Document.from_json(data, str(path))  # what duizhao render would read: ours
+    except DocumentJSONError:
         return None
     blocks = [b for b in data["blocks"] if isinstance(b, dict)]
     sentences = [s for b in blocks if b.get("kind") not in VERBATIM_KINDS
