@@ -536,25 +536,31 @@ def _keep_local_index(data: list) -> None:
 
 
 def _index_entries(data: object) -> list[AvailablePackage]:
-    """The entries of an index in Argos's format (a list of package metadata)."""
-    from argostranslate import package as argos_package
+    """The entries of an index in Argos's format (a list of package metadata).
 
+    Read here rather than with ``argostranslate.package``: importing that reads
+    Argos's settings.json, and fails on one that is not an object. An entry
+    without language codes, or whose fields are of other types, is not a package
+    and is left out."""
     entries = []
     for metadata in data if isinstance(data, list) else ():
         if not isinstance(metadata, dict):
             continue
-        argos = argos_package.AvailablePackage(metadata)
+        from_code, to_code = metadata.get("from_code"), metadata.get("to_code")
+        kind, links = metadata.get("type", "translate"), metadata.get("links", [])
+        if not all(isinstance(v, str) and v for v in (from_code, to_code, kind)) or not isinstance(links, list):
+            continue
         checksum = metadata.get("sha256") or metadata.get("checksum")
         if isinstance(checksum, str) and checksum.startswith("sha256:"):
             checksum = checksum.removeprefix("sha256:")
         entries.append(
             AvailablePackage(
-                from_code=str(argos.from_code),
-                to_code=str(argos.to_code),
-                package_version=str(argos.package_version),
-                links=tuple(str(link) for link in argos.links),
+                from_code=from_code,
+                to_code=to_code,
+                package_version=version if isinstance(version := metadata.get("package_version"), str) else "",
+                links=tuple(link for link in links if isinstance(link, str)),
                 sha256=checksum.lower() if isinstance(checksum, str) else None,
-                argospm_name=argos_package.argospm_package_name(argos),
+                argospm_name=f"{kind}-{from_code}_{to_code}",
             )
         )
     return entries
