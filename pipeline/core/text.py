@@ -48,3 +48,16 @@ def eta(seconds: float) -> str:
 def xml_text(text: str) -> str:
     """``text`` without the characters XML cannot carry."""
     return _NOT_XML.sub("", text)
+
+
+#: Problems listed one a line under an error; the rest are counted in one more line.
+PROBLEMS_SHOWN = 50
+
+
+def problem_list(title: str, problems: list[str], shown: int = PROBLEMS_SHOWN) -> str:
+    """``title`` and the problems one a line under it, up to ``shown``, then one
+    line counting the rest: a file with 20,000 bad lines is not 20,000 lines."""
+    lines = problems[:shown]
+    if len(problems) > shown:
+        lines.append(f"… and {len(problems) - shown:,} more")
+    return title + "\n  " + "\n  ".join(lines)

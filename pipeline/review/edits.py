@@ -36,7 +36,7 @@ import regex
 
 from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
 from pipeline.core.model import Document, Flag
-from pipeline.core.text import plural
+from pipeline.core.text import plural, problem_list
 
 COLUMNS = ("source", "machine", "english")
 #: The optional column of flag codes marked resolved.
@@ -170,7 +170,7 @@ def _parse(path: Path, text: str) -> dict[str, Edit]:
         edits[_key(row["source"])] = Edit(_key(row["source"]), row["machine"].strip(), row["english"].strip(), number,
                                           tuple(row.get(RESOLVED, "").split()))
     if problems:
-        raise EditsError("invalid edits file:\n  " + "\n  ".join(problems))
+        raise EditsError(problem_list("invalid edits file:", problems))
     return edits
 
 

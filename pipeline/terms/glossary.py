@@ -36,7 +36,7 @@ import regex
 
 from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
 from pipeline.core.model import ATOMIC_MARKS, Flag, Mark, Sentence, Slot, TermMatch
-from pipeline.core.text import plural
+from pipeline.core.text import plural, problem_list
 from pipeline.read.pieces import joiner
 from pipeline.read.source import to_simplified
 
@@ -72,7 +72,7 @@ class GlossaryError(DuizhaoError):
 
     def __init__(self, problems: Sequence[str]):
         self.problems = list(problems)
-        super().__init__("invalid glossary:\n  " + "\n  ".join(self.problems))
+        super().__init__(problem_list("invalid glossary:", self.problems))
 
 
 @dataclass(frozen=True)
