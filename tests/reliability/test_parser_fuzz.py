@@ -361,3 +361,39 @@ def test_prompt_templates(data):
             one_line(exc)
             return
     assert len(prompt) <= MAX_PROMPT_CHARS
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """``duizhao serve``'s server on a folder holding pages, one named in GBK
+    bytes, and a link that loops."""
+    from pipeline.serve.server import ReaderServer
+
+    folder = tmp_path_factory.mktemp("served")
+    (folder / "doc.html").write_text("<!DOCTYPE html><body><p>台州</p></body>\n", encoding="utf-8")
+    with open(os.path.join(os.fsencode(folder), b"\xb2\xe2.html"), "w", encoding="utf-8") as handle:
+        handle.write("<!DOCTYPE html><body>GBK</body>\n")
+    (folder / "loop").symlink_to("loop")
+    with ReaderServer(folder, port=0, header_timeout=5.0) as server:
+        yield server
+
+
+@clean_error
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.binary(max_size=12).map(lambda b: "".join(f"%{c:02X}" for c in b)),
+                          st.sampled_from(["..", ".", "/", "loop", "doc.html", "%B2%E2.html", "%00", "%2e%2e",
+                                           "__duizhao/version?file=", "?", "&file=", "%ED%A0%80", "\\", "x" * 300])),
+                max_size=6).map("/".join))
+def test_requests_to_the_reader_server(served, path):
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+    try:
+        connection.request("GET", "/" + path.lstrip("/"))
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert response.status in (200, 400, 403, 404), response.status
+    if response.getheader("Content-Type", "").startswith("text/html"):
+        body.decode("utf-8")
