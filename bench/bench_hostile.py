@@ -3,7 +3,7 @@
 Prints figures; not a test (tests/reliability/test_linear_work.py counts the work).
 
 - a 1.4 MB TBX whose entries nest as deep as the reader allows (255 levels each),
-  and one that nests past that bound (refused);
+  and a 1.4 MB TBX of one entry nested 37,000 deep (past that bound: refused);
 - a run's post-edits step with 20,000 orphaned edits against the seed article
   (their closest sentences looked up), and the warning lines the run prints.
 
@@ -63,7 +63,11 @@ def main() -> None:
     figure("TBX import, 1.4 MB of entries nested 255 deep", best, median, unit="s", options=f"{options.rounds} rounds")
     print(f"TBX {len(deep) / 1e6:.2f} MB, {len(terms)} entries nested 255 deep: best {best:.3f} s, median {median:.3f} s")
 
-    too_deep = b"<tbx>" + b"<a>" * 200_000 + b"</a>" * 200_000 + b"</tbx>"
+    levels = 37_000  # about 1.4 MB: one entry whose definition nests 37,000 deep
+    too_deep = ('<tbx><text><body><conceptEntry><langSec xml:lang="zh"><termSec><term>台州</term></termSec>'
+                '</langSec><langSec xml:lang="en">' + '<descrip type="definition">d' * levels
+                + '</descrip>' * levels + '<termSec><term>Taizhou</term></termSec></langSec></conceptEntry>'
+                '</body></text></tbx>').encode()
 
     def refuse() -> str:
         try:
@@ -73,8 +77,8 @@ def main() -> None:
         return "read"
 
     best, median, said = timed(options.rounds, refuse)
-    figure("TBX nested 200,000 deep (1.4 MB), refused", best, median, unit="s", options=f"{options.rounds} rounds")
-    print(f"TBX {len(too_deep) / 1e6:.2f} MB nested 200,000 deep: best {best:.3f} s ({said})")
+    figure("TBX, one entry nested 37,000 deep (1.4 MB)", best, median, unit="s", options=f"{options.rounds} rounds")
+    print(f"TBX {len(too_deep) / 1e6:.2f} MB, one entry nested {levels:,} deep: best {best:.3f} s ({said[:90]})")
 
     document = load_document(SEED)
     edits = {f"orphan {n}": Edit(f"杭州第{n}号港口今年很大，吞吐量增长了{n}万吨。", "", f"Hangzhou {n}.", n + 2)

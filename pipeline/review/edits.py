@@ -297,6 +297,7 @@ def closest_sentences(queries: list[str], texts: list[str]) -> list[str | None]:
         for pair in _pairs(text):
             index.setdefault(pair, []).append(number)
     found: list[str | None] = []
+    matcher = difflib.SequenceMatcher(autojunk=False)
     for query in queries:
         pairs = sorted((p for p in _pairs(query) if p in index), key=lambda p: len(index[p]))[:_RARE_PAIRS]
         shared: dict[int, int] = {}
@@ -305,7 +306,6 @@ def closest_sentences(queries: list[str], texts: list[str]) -> list[str | None]:
                 shared[number] = shared.get(number, 0) + 1
         candidates = sorted(shared, key=lambda n: (-shared[n], n))[:_CANDIDATES]
         best, best_ratio = None, SIMILAR
-        matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(query[:_COMPARED])
         for number in sorted(candidates):
             matcher.set_seq1(texts[number][:_COMPARED])
