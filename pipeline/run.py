@@ -90,6 +90,7 @@ def run(
     keep_boilerplate: bool = False,
     ocr: bool = False,
     password: str | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Read, segment and translate ``source``, check the result, and write its
     outputs to ``output_dir`` (nothing is written when it is ``None``): a
@@ -105,7 +106,7 @@ def run(
     job = Job(Path(source), None if output_dir is None else Path(output_dir), tuple(front_matter), variant,
               keep_boilerplate, ocr, password)
     summary = run_many([job], make_engine, cache, glossaries, formats=formats, progress=progress,
-                       on_document=results.append, library=job.output_dir)
+                       on_document=results.append, library=job.output_dir, warn=warn)
     if summary.failures:
         raise summary.failures[0].error
     if summary.library_error is not None:
@@ -237,6 +238,7 @@ def run_many(
     window_sentences: int = WINDOW_SENTENCES,
     library: str | Path | None = None,
     workers: Workers | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """The stages of :func:`run` over many documents, one window at a time.
 
@@ -258,7 +260,8 @@ def run_many(
     Last, when the run writes JSON, the library page of the output folder
     ``library`` is rebuilt from the JSON files there (:mod:`pipeline.render.index`),
     whatever else failed, and the readers link to it; a run that wrote no document
-    leaves it as it was (nothing it lists changed).
+    leaves it as it was (nothing it lists changed). ``warn`` gets a line for what
+    the library leaves out (files in the output folder that are not ours).
     """
     formats = parse_formats(formats)
     if "json" not in formats:
@@ -326,7 +329,7 @@ def run_many(
         collect(keep=0)
     if library is not None and summary.written and Path(library).is_dir():
         try:
-            summary.library = write_index(library)
+            summary.library = write_index(library, warn=warn)
         except DuizhaoError as exc:  # the documents are written; say so rather than hide them
             summary.library_error = exc
     return summary

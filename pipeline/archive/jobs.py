@@ -80,7 +80,7 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
     jobs: list[Job] = []
     for given in map(Path, sources):
         if given.is_dir():
-            found = [(path, path.relative_to(given).parent) for path in _walk(given, skip)]
+            found = [(path, path.relative_to(given).parent) for path in _walk(given, skip, set())]
         elif given.exists():
             found = [(given, Path())]
         else:
@@ -96,27 +96,45 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
     return jobs
 
 
-def _walk(folder: Path, skip: Path | None) -> Iterator[Path]:
-    """Source files under ``folder`` in sorted order (by path, folder by folder)."""
-    try:
-        entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    except OSError as exc:
-        raise SourceError(folder, f"cannot be listed: {exc.strerror or exc}") from exc
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            if skip is not None and _resolved(entry) == skip:
-                continue
-            yield from _walk(entry, skip)
+def _walk(folder: Path, skip: Path | None, visited: set[tuple[int, int]]) -> Iterator[Path]:
+    """Source files under ``folder`` in sorted order (by path, folder by folder).
+
+    Symbolic links to folders are followed, but every real folder (its device and
+    inode) is entered once, the first time it is met: a link back up the tree, or
+    two links to each other, cannot make the walk go round or grow exponentially.
+    The folders are walked with a stack, so no depth is too deep."""
+    stack = [_entries(folder, visited)]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+        elif entry.is_dir():
+            if skip is None or _resolved(entry) != skip:
+                stack.append(_entries(entry, visited))
         elif entry.suffix.lower() in SOURCE_SUFFIXES and entry.is_file():
             yield entry
 
 
+def _entries(folder: Path, visited: set[tuple[int, int]]) -> Iterator[Path]:
+    """The entries of ``folder`` in name order, hidden ones left out; none when the
+    real folder was visited already."""
+    try:
+        info = folder.stat()
+        if (info.st_dev, info.st_ino) in visited:
+            return iter(())
+        visited.add((info.st_dev, info.st_ino))
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise SourceError(folder, f"cannot be listed: {exc.strerror or exc}") from exc
+    return iter([entry for entry in entries if not entry.name.startswith(".")])
+
+
 def _resolved(path: Path) -> Path:
+    """``path`` with its links resolved; as given (absolute) when that cannot be done
+    (a link loop raises RuntimeError, an unreadable folder OSError)."""
     try:
         return path.resolve()
-    except OSError:
+    except (OSError, RuntimeError):
         return path.absolute()
 
 

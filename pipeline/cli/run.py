@@ -186,7 +186,8 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
             ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats,
                               front_matter=front_matter, variant=config["variant"],
-                              keep_boilerplate=keep_boilerplate, ocr=ocr, password=password)
+                              keep_boilerplate=keep_boilerplate, ocr=ocr, password=password,
+                              warn=lambda m: echo(f"Warning: {m}", err=True))
     from pipeline.review.report import document_warnings, flag_summary, run_summary
 
     for line in document_warnings(result.document):
@@ -231,7 +232,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
             Workers(jobs, cache.path) if jobs > 1 else contextlib.nullcontext() as workers:
         summary = run_many(documents, make_engine, cache, glossaries, formats=formats, progress=display.translated,
                            on_document=done, on_failure=failed, library=output_dir, backend=backend,
-                           workers=workers)
+                           workers=workers, warn=lambda m: display.echo(f"Warning: {m}"))
     if summary.library is not None:
         echo(f"Library: {summary.library}")
     if summary.library_error is not None:

@@ -51,7 +51,10 @@ def write_texts_atomic(files: Iterable[tuple[str | os.PathLike[str], str]]) -> l
     folder; rename the temporary files over their targets only when all are
     written and flushed. On failure nothing is replaced and no temporary file is
     left; raises :class:`OutputError` naming the file and the reason."""
-    pending = [(Path(path), text.encode("utf-8")) for path, text in files]
+    # What UTF-8 cannot carry (a lone surrogate: the undecodable bytes of a file
+    # name) is written as its escape, \udcb5, which JSON reads back as the same
+    # character: every file written is valid UTF-8.
+    pending = [(Path(path), text.encode("utf-8", "backslashreplace")) for path, text in files]
     written: list[tuple[int, Path, Path]] = []  # (locked fd, temporary, target)
     try:
         for target, data in pending:
@@ -87,6 +90,10 @@ def _write_temporary(target: Path, data: bytes) -> tuple[int, Path, Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        try:
+            os.stat(folder)  # "File exists" hides a link that loops: stat names it
+        except OSError as named:
+            exc = named
         raise OutputError(f"{folder}: the output folder cannot be created ({_reason(exc)})") from exc
     try:
         name_max = os.pathconf(folder, "PC_NAME_MAX")
@@ -206,4 +213,6 @@ def _reason(exc: OSError) -> str:
         return f"{exc.strerror.lower()}: check the permissions of the file and its folder"
     if exc.errno == errno.ENAMETOOLONG:
         return "the name is too long for the file system: rename the source to something shorter"
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link that loops: give a real folder"
     return exc.strerror or str(exc)

@@ -23,6 +23,7 @@ shows it and the file accepts it.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -43,7 +44,7 @@ class ConfigError(DuizhaoError):
 @dataclass(frozen=True)
 class Setting:
     """One setting: ``key`` in the project file (``table.key`` inside a table),
-    its ``kind`` (``str``, ``int``, ``float``, ``path``, ``paths``, ``choice``),
+    its ``kind`` (``str``, ``int``, ``float``, ``path``, ``paths``, ``choice``, ``url``),
     default, help, and the option / environment variable that override it."""
 
     key: str
@@ -81,7 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
             "with another engine chosen by --engine it is not used.", option="--model", engines=ENGINE_NAMES),
     Setting("engine.family", "choice", None, "ctranslate2: model family (default: detected from the files).",
             choices=("marian", "nllb", "m2m100"), engines=("ctranslate2",)),
-    Setting("engine.base_url", "str", "http://127.0.0.1:8080/v1",
+    Setting("engine.base_url", "url", "http://127.0.0.1:8080/v1",
             "openai: the server's OpenAI API (llama-server's default shown).", option="--base-url",
             engines=("openai",)),
     Setting("engine.api_key_env", "str", None,
@@ -238,15 +239,36 @@ def load_config(
     return Config(values, project_file)
 
 
+#: The largest project file read: it holds a few settings (bounds tomllib's work).
+MAX_PROJECT_BYTES = 256 * 1024
+#: Arrays and inline tables nested deeper than this are refused before parsing
+#: (no setting takes more than a list; tomllib's recursion would fail far deeper).
+MAX_NESTING = 16
+#: Keys of more dotted parts than this are refused before parsing (no setting has
+#: more than two, and tomllib's work grows with the square of the parts).
+MAX_KEY_PARTS = 16
+_TOML_FIX = "fix that line; see the README's duizhao.toml examples"
+
+
 def _read_project_file(path: Path) -> dict[str, Value]:
     import tomllib
 
+    from pipeline.core.errors import PARSE_FAILURES, failure_reason
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 (save the project file as UTF-8)") from None
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_PROJECT_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_PROJECT_BYTES:
+        raise ConfigError(f"{path}: over {MAX_PROJECT_BYTES // 1024} KB, too large for a project file of settings "
+                          "(is it the right file?)")
+    try:
+        text = data.decode("utf-8-sig")  # an editor's byte-order mark is no statement
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 (save the project file as UTF-8)") from None
+    _check_shape(text, path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -254,7 +276,9 @@ def _read_project_file(path: Path) -> dict[str, Value]:
         found = re.search(r"\(at line (\d+), column \d+\)", message)
         where = f"{path}:{found.group(1)}" if found else str(path)
         problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", message) if found else message
-        raise ConfigError(f"{where}: not valid TOML: {problem} (fix that line; see the README's duizhao.toml examples)") from None
+        raise ConfigError(f"{where}: not valid TOML: {problem} ({_TOML_FIX})") from None
+    except PARSE_FAILURES as exc:
+        raise ConfigError(f"{path}: not valid TOML: {failure_reason(exc)} ({_TOML_FIX})") from None
     lines = _key_lines(text)
     values: dict[str, Value] = {}
     for key, raw in _flatten(data):
@@ -274,15 +298,73 @@ def _read_project_file(path: Path) -> dict[str, Value]:
     return values
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+def _flatten(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``(key, value)`` of the file's settings: a table's keys as ``table.key``.
+    A table inside a table is no setting (no key has more than one dot), so it is
+    one unknown key, however deep it goes."""
     out = []
     for key, value in data.items():
-        full = prefix + key
-        if isinstance(value, dict) and full not in _BY_KEY:
-            out += _flatten(value, full + ".")
+        if isinstance(value, dict) and key not in _BY_KEY:
+            out += [(f"{key}.{inner}", item) for inner, item in value.items()]
         else:
-            out.append((full, value))
+            out.append((key, value))
     return out
+
+
+def _check_shape(text: str, path: Path) -> None:
+    """Refuse, naming the line, nesting past :data:`MAX_NESTING` and keys of more
+    than :data:`MAX_KEY_PARTS` dotted parts, before tomllib spends its time on
+    them. One pass over the text, strings and comments skipped."""
+    code = _without_strings(text)
+    depth, line = 0, 1
+    for char in code:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ConfigError(f"{path}:{line}: arrays or tables nested more than {MAX_NESTING} deep; no setting "
+                                  f"takes that ({_TOML_FIX})")
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    long_key = _LONG_KEY.search(code)
+    if long_key:
+        line = code.count("\n", 0, long_key.start()) + 1
+        raise ConfigError(f"{path}:{line}: a key of more than {MAX_KEY_PARTS} dotted parts; duizhao's keys have at "
+                          f"most two, like engine.model ({_TOML_FIX})")
+
+
+#: :data:`MAX_KEY_PARTS` + 1 dotted parts (a string is ``""`` once :func:`_without_strings` ran).
+_LONG_KEY = re.compile(r"(?<![A-Za-z0-9_\-\"'])(?:(?:[A-Za-z0-9_\-]++|\"\"|'')[ \t]*+\.[ \t]*+){%d}"
+                          % MAX_KEY_PARTS)
+
+
+def _without_strings(text: str) -> str:
+    """``text`` with each TOML string reduced to its quotes (``""``) and each
+    comment removed, line ends kept: what is left is keys, values and brackets."""
+    out: list[str] = []
+    i, size = 0, len(text)
+    while i < size:
+        char = text[i]
+        if char == "#":
+            end = text.find("\n", i)
+            i = size if end < 0 else end
+            continue
+        if char not in "\"'":
+            out.append(char)
+            i += 1
+            continue
+        quote = char * 3 if text.startswith(char * 3, i) else char
+        j = i + len(quote)
+        while j < size and not text.startswith(quote, j):
+            if char == '"' and text[j] == "\\":
+                j += 1  # an escaped character, maybe the quote
+            elif len(quote) == 1 and text[j] == "\n":
+                break  # an unclosed string: tomllib says so
+            j += 1
+        out.append(char * 2 + "\n" * text.count("\n", i, min(j, size)))
+        i = j + len(quote)
+    return "".join(out)
 
 
 _TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -307,38 +389,102 @@ def _key_lines(text: str) -> dict[str, int]:
 
 
 def _dotted(key: str) -> str:
-    return ".".join(part.strip().strip("\"'") for part in re.split(r"\.(?=(?:[^\"']|\"[^\"]*\"|'[^']*')*$)", key))
+    """``a . "b.c"`` as ``a.b.c``: the parts of a dotted key, split at the dots
+    outside quotes (in one pass) and unquoted."""
+    parts, current, quote = [], [], ""
+    for char in key:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == ".":
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return ".".join(part.strip().strip("\"'") for part in parts)
 
 
 def _check(setting: Setting, raw: Any, where: str) -> Any:
     """``raw`` as the setting's type, or a :class:`ConfigError` saying what is expected."""
 
     def bad(expected: str) -> ConfigError:
-        return ConfigError(f"{where}: must be {expected}, not {raw!r}")
+        return ConfigError(f"{where}: must be {expected}, not {_shown(raw)}")
 
     kind = setting.kind
-    if kind in ("str", "path"):
+    if kind in ("str", "path", "url"):
         if not isinstance(raw, (str, Path)) or not str(raw).strip():
             raise bad("a non-empty string")
+        if "\0" in str(raw):
+            raise bad("text without NUL characters")
+        if kind == "url":
+            return _check_url(str(raw).strip(), where)
         return str(raw).strip() if kind == "str" else raw
     if kind == "paths":
         items = [raw] if isinstance(raw, (str, Path)) else raw
-        if not isinstance(items, (list, tuple)) or not all(isinstance(p, (str, Path)) and str(p).strip() for p in items):
+        if not isinstance(items, (list, tuple)) or not all(isinstance(p, (str, Path)) and str(p).strip()
+                                                           and "\0" not in str(p) for p in items):
             raise bad("a path or a list of paths")
         return tuple(items)
     if kind == "choice":
-        if raw not in setting.choices:
+        if not isinstance(raw, str) or raw not in setting.choices:
             raise bad("one of " + ", ".join(setting.choices))
         return raw
     if kind in ("int", "float"):
         number_types = (int,) if kind == "int" else (int, float)
         if isinstance(raw, bool) or not isinstance(raw, number_types):
             raise bad("an integer" if kind == "int" else "a number")
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise bad("a finite number")
         low, high = setting.minimum, setting.maximum
         if (low is not None and raw < low) or (high is not None and raw > high):
             raise bad(f"{'an integer' if kind == 'int' else 'a number'} from {low:g} to {high:g}")
         return float(raw) if kind == "float" else raw
     raise AssertionError(f"unknown kind {kind!r} of setting {setting.key}")
+
+
+def _shown(raw: Any) -> str:
+    """A value as an error message shows it: its repr, clipped (a file can hold a
+    megabyte string or lists nested hundreds deep)."""
+    import reprlib
+
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxstring, shown.maxother, shown.maxlist = 3, 60, 60, 6
+    return shown.repr(raw)
+
+
+def _check_url(url: str, where: str) -> str:
+    """``url`` when it is an http(s) URL with a host and a numeric port, and no user
+    name or password: those are refused rather than sent (a password in a project
+    file travels with it; the key goes in the environment variable api_key_env)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        parts, host, port = None, None, None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{where}: must be an http:// or https:// URL such as http://127.0.0.1:8080/v1, not "
+                          f"{_shown(redact_url(url))}")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"{where}: {redact_url(url)} holds a user name or password, which duizhao does not send "
+                          "and never keeps in a file: remove it, put the server's key in an environment variable "
+                          "and name that variable in api_key_env")
+    del port  # checked: a port that is not a number raised above
+    return url
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any user name and password shown as ``***``: for messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    return f"{scheme}://***@{authority.rpartition('@')[2]}{slash}{path}"
 
 
 def setting(key: str) -> Setting:

@@ -290,6 +290,8 @@ class Document:
         version = doc.get("schema_version", int)
         if version < 1:
             doc.fail("schema_version", f"must be 1 or more, not {version}")
+        if not doc.get("source", str).strip():
+            doc.fail("source", "is empty")
         return cls(
             source=doc.get("source", str),
             encoding=doc.get("encoding", str),
@@ -299,9 +301,9 @@ class Document:
                              d.get("reason", str), address=d.get("address", dict, None))
                      for d in doc.items("dropped")],
             signature=doc.get("signature", str, None),
-            stats=doc.get("stats", dict, None),
-            glossary=doc.get("glossary", list, None),
-            edits=doc.get("edits", dict, None),
+            stats=_stats(doc),
+            glossary=_glossary(doc),
+            edits=_edits(doc),
             format=doc.get("format", str, "text"),
         )
 
@@ -314,18 +316,21 @@ def read_document_json(path: str | Path) -> Document:
     """The document in the JSON file ``path`` (``duizhao run``'s ``<stem>.json``)."""
     import json
 
+    from pipeline.core.errors import PARSE_FAILURES, failure_reason
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise DocumentJSONError(f"{path}: no such file (give the .json a run wrote)") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise DocumentJSONError(f"{path}: cannot be read ({exc})") from exc
+        raise DocumentJSONError(f"{path}: cannot be read ({failure_reason(exc)})") from exc
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        line, column = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
-        raise DocumentJSONError(f"{path}:{line}:{column}: not JSON ({getattr(exc, 'msg', exc)})") from exc
+    except json.JSONDecodeError as exc:
+        raise DocumentJSONError(f"{path}:{exc.lineno}:{exc.colno}: not JSON ({exc.msg})") from exc
+    except PARSE_FAILURES as exc:  # nested past the parser's recursion, too large
+        raise DocumentJSONError(f"{path}: not JSON a document can be read from ({failure_reason(exc)})") from exc
     version = data.get("schema_version") if isinstance(data, dict) else None
     newer = f" (written by a newer duizhao: schema_version {version})" if isinstance(version, int) \
         and version > SCHEMA_VERSION else ""
@@ -333,6 +338,8 @@ def read_document_json(path: str | Path) -> Document:
         return Document.from_json(data, str(path))
     except DocumentJSONError as exc:
         raise DocumentJSONError(f"{exc}{newer}") from exc
+    except PARSE_FAILURES as exc:  # the boundary where a document from outside is read
+        raise DocumentJSONError(f"{path}: not a document model ({failure_reason(exc)}){newer}") from exc
 
 
 _MISSING = object()
@@ -368,19 +375,85 @@ class _Reader:
 
 def _block(b: _Reader) -> Block:
     text = b.get("text", str)
+    lines = b.get("lines", list)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lines):
+        b.fail("lines", "must be line numbers from 1")
+    sentences = [_sentence(s) for s in b.items("sentences")]
     return Block(
         id=b.get("id", str),
         kind=b.get("kind", str),
         text=text,
         simplified=b.get("simplified", str, text),
-        lines=b.get("lines", list),
-        sentences=[_sentence(s) for s in b.items("sentences")],
+        lines=lines,
+        sentences=sentences,
         flags=[_flag(f) for f in b.items("flags")],
         level=b.get("level", int, None),
         anchor=b.get("anchor", str, None),
-        table=b.get("table", dict, None),
+        table=_table(b, len(sentences)),
         address=b.get("address", dict, None),
     )
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
+def _stats(doc: _Reader) -> dict[str, Any] | None:
+    """The run's counts: each a number, 0 or more (the schema's ``stats``)."""
+    stats = doc.get("stats", dict, None)
+    if stats is not None and not all(_is_count(v) for v in stats.values()):
+        doc.fail("stats", "must hold counts (numbers, 0 or more)")
+    return stats
+
+
+def _glossary(doc: _Reader) -> list[dict[str, Any]] | None:
+    """The glossary files used: each ``{"file", "sha256", "entries"}`` (the file
+    named; the others, when there, of their types)."""
+    files = doc.get("glossary", list, None)
+    for n, item in enumerate(files or []):
+        entry = _Reader(item, f"{doc.where}.glossary[{n}]")
+        entry.get("file", str), entry.get("sha256", str, None)
+        if not _is_count(entry.get("entries", int, 0)):
+            entry.fail("entries", "must be 0 or more")
+    return files
+
+
+def _edits(doc: _Reader) -> dict[str, Any] | None:
+    """The post-edits: ``{"file", "applied", "orphaned": [{"source", "english", ...}]}``."""
+    edits = doc.get("edits", dict, None)
+    if edits is None:
+        return None
+    record = _Reader(edits, f"{doc.where}.edits")
+    record.get("file", str)
+    if not _is_count(record.get("applied", int)):
+        record.fail("applied", "must be 0 or more")
+    for orphan in record.items("orphaned"):
+        orphan.get("source", str), orphan.get("english", str), orphan.get("closest", str, None)
+        orphan.get("line", int, None)
+    return edits
+
+
+def _table(b: _Reader, sentences: int) -> dict[str, Any] | None:
+    """A table block's shape, checked as the schema has it (each cell's numbers
+    name sentences of the block), or ``None``."""
+    table = b.get("table", dict, None)
+    if table is None:
+        return None
+    shape = _Reader(table, f"{b.where}.table")
+    header = shape.get("header", int)
+    if header < 0:
+        shape.fail("header", "must be 0 or more")
+    align = shape.get("align", list)
+    if not all(a in ("", "left", "center", "right") for a in align if isinstance(a, str)) \
+            or not all(isinstance(a, str) for a in align):
+        shape.fail("align", "must be a list of '', 'left', 'center' or 'right'")
+    rows = shape.get("rows", list)
+    for row in rows:
+        if not isinstance(row, list) or not all(
+                isinstance(cell, list) and all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= sentences
+                                               for n in cell) for cell in row):
+            shape.fail("rows", f"must be rows of cells, each a list of sentence numbers from 1 to {sentences}")
+    return table
 
 
 def _sentence(s: _Reader) -> Sentence:

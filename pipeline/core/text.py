@@ -6,9 +6,11 @@ from __future__ import annotations
 import regex
 
 #: What a terminal must never receive raw: control characters (ESC sequences that
-#: retitle or clear it, carriage returns, C1 controls such as CSI) and the
-#: bidirectional controls that reorder what it shows. Line breaks and tabs stay.
-_UNPRINTABLE = regex.compile(r"[[\p{Cc}\p{Bidi_Control}]--[\n\t]]", flags=regex.V1)
+#: retitle or clear it, carriage returns, C1 controls such as CSI), the
+#: bidirectional controls that reorder what it shows, and lone surrogates (the
+#: undecodable bytes of a file name, which no terminal encoding can carry).
+#: Line breaks and tabs stay.
+_UNPRINTABLE = regex.compile(r"[[\p{Cc}\p{Bidi_Control}\p{Cs}]--[\n\t]]", flags=regex.V1)
 #: Characters that XML 1.0 does not allow in a document at all (its ``Char``
 #: production, section 2.2): they are dropped rather than written as invalid XML.
 _NOT_XML = regex.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -46,3 +48,16 @@ def eta(seconds: float) -> str:
 def xml_text(text: str) -> str:
     """``text`` without the characters XML cannot carry."""
     return _NOT_XML.sub("", text)
+
+
+#: Problems listed one a line under an error; the rest are counted in one more line.
+PROBLEMS_SHOWN = 50
+
+
+def problem_list(title: str, problems: list[str], shown: int = PROBLEMS_SHOWN) -> str:
+    """``title`` and the problems one a line under it, up to ``shown``, then one
+    line counting the rest: a file with 20,000 bad lines is not 20,000 lines."""
+    lines = problems[:shown]
+    if len(problems) > shown:
+        lines.append(f"… and {len(problems) - shown:,} more")
+    return title + "\n  " + "\n  ".join(lines)

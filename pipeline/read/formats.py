@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, SourceError, failure_reason
 from pipeline.core.model import Document
 from pipeline.read.source import MARKDOWN_SUFFIXES
 
@@ -75,4 +76,10 @@ def load_document(path: str | Path, front_matter: tuple[str, ...] | list[str] = 
     """Read ``path`` in its format and cut it into blocks and sentences (nothing
     translated yet)."""
     path = Path(path)
-    return source_format(path).read(path, ReadOptions(tuple(front_matter), keep_boilerplate, ocr, password))
+    try:
+        return source_format(path).read(path, ReadOptions(tuple(front_matter), keep_boilerplate, ocr, password))
+    except DuizhaoError:
+        raise
+    except PARSE_FAILURES as exc:  # bytes from outside: any failure of reading them is one line
+        raise SourceError(path, f"cannot be read: {failure_reason(exc)}",
+                          f"check that it is a {source_format(path).name} document") from exc

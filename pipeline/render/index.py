@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,13 +39,24 @@ _ROW_VERSION = 1
 SEVERITIES = ("error", "warning", "info")
 
 
-def write_index(output_dir: str | Path, *, now: datetime | None = None) -> Path:
-    """Rebuild ``<output_dir>/index.html`` from the document JSON files under it."""
-    from pipeline.core.atomic import write_text_atomic
+def write_index(output_dir: str | Path, *, now: datetime | None = None,
+                warn: Callable[[str], None] | None = None) -> Path:
+    """Rebuild ``<output_dir>/index.html`` from the document JSON files under it.
+
+    What is not ours is never trusted: a JSON file that is not a document model
+    duizhao wrote (another tool's, a damaged one) is left out, and ``warn`` gets one
+    line naming such files (summarised past a few); a damaged memo (a bad row, not
+    JSON) is rebuilt; an ``index.html`` that is not a library page duizhao made is
+    left untouched (:class:`OutputError`)."""
+    from pipeline.core.atomic import OutputError, write_text_atomic
 
     root = Path(output_dir)
-    memo = _read_memo(root / MEMO_NAME)
-    rows, kept = [], {}
+    page_path = root / INDEX_NAME
+    if page_path.exists() and not page_path.is_dir() and not _made_by_us(page_path):
+        raise OutputError(f"{page_path}: not a library page duizhao made, so it is left untouched; move it away, "
+                          "or give another output folder with -o")
+    memo, damaged = _read_memo(root / MEMO_NAME)
+    rows, kept, skipped = [], {}, []
     for path in _json_files(root):
         relative = path.relative_to(root).as_posix()
         try:
@@ -58,19 +70,43 @@ def write_index(output_dir: str | Path, *, now: datetime | None = None) -> Path:
         else:
             row = document_row(path, root)
         if row is None:
+            skipped.append(relative)
             continue
         kept[relative] = {"stamp": stamp, "row": row}
         rows.append(row)
+    if skipped and warn is not None:
+        warn(f"{root}: left out of the library, not document models duizhao wrote: {summarise(skipped)}")
     page = render_index(rows, root, now or datetime.now().astimezone())
-    written = write_text_atomic(root / INDEX_NAME, page)
-    if kept != memo:
+    written = write_text_atomic(page_path, page)
+    memo_path = root / MEMO_NAME
+    if (kept != memo or damaged) and not memo_path.is_symlink() and not memo_path.is_dir():
+        if damaged and warn is not None:
+            warn(f"{memo_path}: damaged ({damaged}); rebuilt from the documents")
         memo_text = json.dumps({"version": _ROW_VERSION, "rows": kept}, ensure_ascii=False, separators=(",", ":"))
-        write_text_atomic(root / MEMO_NAME, memo_text + "\n")
+        write_text_atomic(memo_path, memo_text + "\n")
     return written
 
 
+def summarise(items: list[str], shown: int = 3) -> str:
+    """``a, b, c and 7 more``: a list named in one line however long it is."""
+    from pipeline.core.text import printable
+
+    named = ", ".join(printable(item) for item in items[:shown])
+    return named if len(items) <= shown else f"{named} and {len(items) - shown:,} more"
+
+
+def _made_by_us(page: Path) -> bool:
+    """Whether ``page`` is a library page duizhao wrote (its generator mark)."""
+    try:
+        with open(page, "rb") as handle:
+            return b'<meta name="generator" content="duizhao' in handle.read(16384)
+    except OSError:
+        return False
+
+
 def _json_files(root: Path) -> list[Path]:
-    """``*.json`` under ``root`` in sorted order, hidden files and folders left out."""
+    """``*.json`` under ``root`` in sorted order, hidden files and folders left out
+    (symbolic links to folders are not followed: a loop cannot trap the walk)."""
     found = []
     for folder, folders, files in os.walk(root):
         folders[:] = sorted(f for f in folders if not f.startswith("."))
@@ -78,42 +114,89 @@ def _json_files(root: Path) -> list[Path]:
     return found
 
 
-def _read_memo(path: Path) -> dict[str, Any]:
+def _read_memo(path: Path) -> tuple[dict[str, Any], str]:
+    """The memo's rows that are whole, and what was damaged in it ("" when nothing):
+    a memo that is not JSON, has another shape or holds a bad row is rebuilt."""
+    from pipeline.core.errors import PARSE_FAILURES, failure_reason
+
+    if not path.is_file():
+        return {}, ""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != _ROW_VERSION or not isinstance(data.get("rows"), dict):
-        return {}
-    return data["rows"]
+    except PARSE_FAILURES as exc:
+        return {}, f"not JSON: {failure_reason(exc)}"
+    if not isinstance(data, dict) or not isinstance(data.get("rows"), dict):
+        return {}, "not a memo of rows"
+    if data.get("version") != _ROW_VERSION:
+        return {}, ""  # another version's rows: built again, quietly
+    rows = {key: value for key, value in data["rows"].items() if _memo_entry_ok(value)}
+    bad = len(data["rows"]) - len(rows)
+    return rows, f"{bad} bad row{'s' if bad != 1 else ''}" if bad else ""
+
+
+def _memo_entry_ok(entry: Any) -> bool:
+    stamp = entry.get("stamp") if isinstance(entry, dict) else None
+    return (isinstance(stamp, list) and len(stamp) == 2 and all(_is_int(n) for n in stamp)
+            and _row_ok(entry.get("row")))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _row_ok(row: Any) -> bool:
+    """Whether ``row`` has every field the page shows, each of its type."""
+    if not isinstance(row, dict):
+        return False
+    texts = all(isinstance(row.get(key), str) for key in ("title", "source", "json", "date"))
+    numbers = all(_is_int(row.get(key)) and row[key] >= 0 for key in ("sentences", "translated", "edits", "orphaned"))
+    flags = row.get("flags")
+    return (texts and numbers and (row.get("reader") is None or isinstance(row.get("reader"), str))
+            and isinstance(flags, dict) and all(_is_int(flags.get(s)) and flags[s] >= 0 for s in SEVERITIES)
+            and isinstance(row.get("terms"), list) and all(isinstance(t, str) for t in row["terms"]))
 
 
 def document_row(path: Path, root: Path) -> dict[str, Any] | None:
     """The library row of the document model in ``path``; ``None`` when the file
-    is not one (another tool's JSON, a damaged file)."""
+    is not one (another tool's JSON, a damaged file, fields of the wrong shape:
+    whatever :meth:`Document.from_json` would not read)."""
+    from pipeline.core.errors import PARSE_FAILURES
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        row = _row_of(data, path, root) if isinstance(data, dict) else None
+    except PARSE_FAILURES:
         return None
-    if not isinstance(data, dict) or "schema_version" not in data or not isinstance(data.get("blocks"), list):
+    return row if _row_ok(row) else None
+
+
+def _row_of(data: dict[str, Any], path: Path, root: Path) -> dict[str, Any] | None:
+    from pipeline.core.model import Document, DocumentJSONError
+
+    if "schema_version" not in data or not isinstance(data.get("blocks"), list):
+        return None
+    try:
+        Document.from_json(data, str(path))  # what duizhao render would read: ours
+    except DocumentJSONError:
         return None
     blocks = [b for b in data["blocks"] if isinstance(b, dict)]
     sentences = [s for b in blocks if b.get("kind") not in VERBATIM_KINDS
-                 for s in b.get("sentences") or [] if isinstance(s, dict)]
+                 for s in _list(b.get("sentences")) if isinstance(s, dict)]
     flags = {severity: 0 for severity in SEVERITIES}
     for item in [*blocks, *sentences]:
-        for flag in item.get("flags") or []:
+        for flag in _list(item.get("flags")):
             severity = flag.get("severity") if isinstance(flag, dict) else None
             flags[severity if severity in flags else "warning"] += 1
     terms: dict[str, str] = {}
     for sentence in sentences:
-        for term in sentence.get("terms") or []:
+        for term in _list(sentence.get("terms")):
             if isinstance(term, dict):
                 terms.setdefault(str(term.get("entry") or term.get("zh")), f"{term.get('zh', '')} → {term.get('en', '')}")
     edits = data.get("edits") if isinstance(data.get("edits"), dict) else {}
     source = str(data.get("source") or "")
     title = next((str(b.get("text") or "") for b in blocks if b.get("kind") == "title"), "") or Path(source).name
     reader = path.with_suffix(".html")
+    applied = edits.get("applied")
     return {
         "title": " ".join(title.split()),
         "source": source,
@@ -124,9 +207,14 @@ def document_row(path: Path, root: Path) -> dict[str, Any] | None:
         "translated": sum(bool(str(s.get("translation") or "").strip()) for s in sentences),
         "flags": flags,
         "terms": sorted(terms.values()),
-        "edits": int(edits.get("applied") or 0),
-        "orphaned": len(edits.get("orphaned") or []),
+        "edits": applied if _is_int(applied) and applied >= 0 else 0,
+        "orphaned": len(_list(edits.get("orphaned"))),
     }
+
+
+def _list(value: Any) -> list:
+    """``value`` when it is a list, else nothing: a field of another shape is ignored."""
+    return value if isinstance(value, list) else []
 
 
 def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
@@ -143,7 +231,8 @@ def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
         "terms": len({t for r in rows for t in r["terms"]}),
         "edits": sum(r["edits"] for r in rows),
     }
-    shown = [{**row, "href": quote(row["reader"]) if row["reader"] else None} for row in rows]
+    # A name's undecodable bytes (surrogate escapes) are quoted as the bytes they are.
+    shown = [{**row, "href": quote(os.fsencode(row["reader"])) if row["reader"] else None} for row in rows]
     return environment().get_template("index.html.j2").render(
         rows=shown,
         totals=totals,

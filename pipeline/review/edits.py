@@ -32,14 +32,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.core.errors import DuizhaoError
+import regex
+
+from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
 from pipeline.core.model import Document, Flag
-from pipeline.core.text import plural
+from pipeline.core.text import plural, problem_list
 
 COLUMNS = ("source", "machine", "english")
 #: The optional column of flag codes marked resolved.
 RESOLVED = "resolved"
 SUFFIX = ".edits.tsv"
+#: The first line of a saved edits file names its source after this.
+_NAMED = "# duizhao edits for"
 #: How alike a sentence must be to be offered as "the source changed to this?".
 SIMILAR = 0.6
 
@@ -67,12 +71,34 @@ def _key(text: str) -> str:
     return unicodedata.normalize("NFC", text.strip())
 
 
-def _unescape(cell: str) -> str:
-    return cell.replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
+#: One escape of an edits file's cell: ``\\`` ``\t`` ``\n`` ``\r`` ``\#`` or a lone
+#: surrogate's ``\udcb5``; any other backslash stands for itself.
+_ESCAPE = regex.compile(r"\\(?:[\\tnr#]|u[dD][89a-fA-F][0-9a-fA-F]{2})")
+_ESCAPED = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_NEEDS_ESCAPE = regex.compile(r"[\\\t\n\r\p{Cs}]")
 
 
-def _escape(cell: str) -> str:
-    return cell.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+def escape_cell(text: str) -> str:
+    r"""``text`` as one cell of an edits file: a backslash, a tab, a line feed and a
+    carriage return as ``\\``, ``\t``, ``\n`` and ``\r``, and a lone surrogate (which
+    UTF-8 cannot carry) as ``\udcb5``. :func:`unescape_cell` is its exact inverse;
+    the reader's "Save edits" writes the same escapes."""
+    return _NEEDS_ESCAPE.sub(lambda m: _ESCAPED.get(m[0]) or f"\\u{ord(m[0]):04x}", text)
+
+
+def unescape_cell(cell: str) -> str:
+    r"""The text of an edits file's cell: each escape of :func:`escape_cell` (and
+    ``\#``, a row's first ``#``) undone, left to right, so ``\\n`` is a backslash and
+    an ``n``. Files written before this was exact (whose only escapes were ``\\``,
+    ``\t`` and ``\n``) read the same; a backslash before anything else is itself."""
+
+    def one(match: regex.Match) -> str:
+        code = match[0][1:]
+        if code[0] in "uU":
+            return chr(int(code[1:], 16))
+        return {"t": "\t", "n": "\n", "r": "\r"}.get(code, code)
+
+    return _ESCAPE.sub(one, cell)
 
 
 def _read_text(path: Path) -> str | None:
@@ -89,6 +115,8 @@ def _read_text(path: Path) -> str | None:
             return None  # no file of that name can exist
         raise EditsError(f"{path}: the edits file cannot be read ({exc.strerror}): make it readable "
                          "or move it away") from exc
+    except ValueError:  # a NUL in the name: no file can have it
+        return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -102,13 +130,26 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
     text = _read_text(path)
     if text is None:
         return {}
+    try:
+        return _parse(path, text)
+    except EditsError:
+        raise
+    except PARSE_FAILURES as exc:  # the boundary where an edits file from outside is read
+        raise EditsError(f"{path}: cannot be read as an edits file ({failure_reason(exc)})") from exc
+
+
+def _parse(path: Path, text: str) -> dict[str, Edit]:
     edits: dict[str, Edit] = {}
     header: list[str] | None = None
     problems = []
     # Lines end at "\n" only: str.splitlines would also cut at U+2028 and other
     # characters that may stand inside a sentence.
     for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
-        if not raw.strip() or raw.startswith("#"):
+        if not raw.strip():
+            continue
+        if raw.startswith("#") and (header is None or raw.count("\t") != len(header) - 1):
+            # A comment. A "#" line as wide as the header is a row whose source
+            # starts with "#", as duizhao wrote it before it escaped that "#".
             continue
         cells = raw.split("\t")
         if header is None:
@@ -122,25 +163,30 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
         if len(cells) != len(header):
             problems.append(f"{path}:{number}: {plural(len(cells), 'column')}, expected {len(header)} (tab-separated)")
             continue
-        row = {name: _unescape(cell) for name, cell in zip(header, cells)}
+        row = {name: unescape_cell(cell) for name, cell in zip(header, cells)}
         if not row["source"].strip() or not (row["english"].strip() or RESOLVED in header):
             problems.append(f"{path}:{number}: empty source or english")
             continue
         edits[_key(row["source"])] = Edit(_key(row["source"]), row["machine"].strip(), row["english"].strip(), number,
                                           tuple(row.get(RESOLVED, "").split()))
     if problems:
-        raise EditsError("invalid edits file:\n  " + "\n  ".join(problems))
+        raise EditsError(problem_list("invalid edits file:", problems))
     return edits
 
 
 def format_edits(edits: Iterable[Edit], source_name: str = "") -> str:
+    """The edits file of ``edits``, as the reader's "Save edits" writes it: the
+    source named in a first comment line, the header, one escaped row per edit
+    (a row's leading ``#`` as ``\\#``, so it is never taken for a comment).
+    :func:`read_edits` gives back exactly these edits."""
     edits = list(edits)
-    lines = [f"# duizhao edits for {source_name}"] if source_name else []
+    lines = [f"{_NAMED} {escape_cell(source_name)}"] if source_name else []
     resolved = any(e.resolved or not e.english for e in edits)
     lines.append("\t".join(COLUMNS + ((RESOLVED,) if resolved else ())))
     for e in edits:
         cells = (e.source, e.machine, e.english) + ((" ".join(e.resolved),) if resolved else ())
-        lines.append("\t".join(_escape(c) for c in cells))
+        row = "\t".join(escape_cell(c) for c in cells)
+        lines.append("\\" + row if row.startswith("#") else row)
     return "\n".join(lines) + "\n"
 
 
@@ -159,6 +205,11 @@ def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, i
     if not new:
         raise EditsError(f"{incoming}: no edits in this file (is it the file the reader saved?)")
     target = edits_path(source)
+    existing = _read_text(target)
+    if existing is not None and existing.strip() and not any(
+            line.strip() and not line.startswith("#") for line in existing.split("\n")):
+        raise EditsError(f"{target}: not an edits file (it has no header row), so it is left untouched; move it "
+                         "away and import again")
     merged = read_edits(target)
     replaced = sum(1 for key in new if key in merged)
     merged.update(new)
@@ -168,9 +219,9 @@ def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, i
 
 def source_named_in(path: str | Path) -> str | None:
     """The source recorded in an edits file's first comment (``# duizhao edits for X``)."""
-    for line in (_read_text(Path(path)) or "").splitlines()[:3]:
-        if line.startswith("# duizhao edits for "):
-            return line.removeprefix("# duizhao edits for ").strip() or None
+    for line in (_read_text(Path(path)) or "").split("\n")[:3]:
+        if line.startswith(_NAMED + " "):
+            return unescape_cell(line.removeprefix(_NAMED + " ").strip()) or None
     return None
 
 
@@ -215,17 +266,60 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
                 "info",
             ))
         applied += 1
-    orphaned = []
-    texts = [s.text for s in sentences]
-    for key, edit in edits.items():
-        if key in used or not edit.english:
-            continue
-        closest = difflib.get_close_matches(edit.source, texts, n=1, cutoff=SIMILAR)
-        orphaned.append({
-            "source": edit.source, "english": edit.english, "line": edit.line,
-            **({"closest": closest[0]} if closest else {}),
-        })
+    lost = [edit for key, edit in edits.items() if key not in used and edit.english]
+    nearest = closest_sentences([edit.source for edit in lost], [s.text for s in sentences])
+    orphaned = [{"source": edit.source, "english": edit.english, "line": edit.line,
+                 **({"closest": closest} if closest is not None else {})} for edit, closest in zip(lost, nearest)]
     document.edits = {"file": str(path), "applied": applied, "orphaned": orphaned}
+
+
+#: The rarest character pairs of an orphaned edit looked up, the sentences read
+#: from each one's list, and the candidates then compared in full: together they
+#: bound the work for one orphan, however many orphans and sentences there are.
+_RARE_PAIRS, _POSTINGS, _CANDIDATES = 12, 256, 8
+#: Characters of each side compared in full (a ratio is quadratic in the lengths;
+#: sentences are cut at about 150 characters, so this is the whole of nearly all).
+_COMPARED = 500
+
+
+def closest_sentences(queries: list[str], texts: list[str]) -> list[str | None]:
+    """For each of ``queries`` (orphaned edits' sources), the most similar of
+    ``texts`` with a :class:`difflib.SequenceMatcher` ratio of at least
+    :data:`SIMILAR`, or ``None``.
+
+    Comparing every query with every text was quadratic (20,000 orphans took a
+    minute); instead the texts are indexed by their character pairs, and each
+    query is compared in full only with the few texts that share most of its
+    rarest pairs (a text at ratio 0.6 shares many of them). Work is linear in
+    the queries and the texts."""
+    index: dict[str, list[int]] = {}
+    for number, text in enumerate(texts):
+        for pair in _pairs(text):
+            index.setdefault(pair, []).append(number)
+    found: list[str | None] = []
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    for query in queries:
+        pairs = sorted((p for p in _pairs(query) if p in index), key=lambda p: len(index[p]))[:_RARE_PAIRS]
+        shared: dict[int, int] = {}
+        for pair in pairs:
+            for number in index[pair][:_POSTINGS]:
+                shared[number] = shared.get(number, 0) + 1
+        candidates = sorted(shared, key=lambda n: (-shared[n], n))[:_CANDIDATES]
+        best, best_ratio = None, SIMILAR
+        matcher.set_seq2(query[:_COMPARED])
+        for number in sorted(candidates):
+            matcher.set_seq1(texts[number][:_COMPARED])
+            if matcher.real_quick_ratio() >= best_ratio and matcher.quick_ratio() >= best_ratio:
+                ratio = matcher.ratio()
+                if ratio > best_ratio or (ratio == best_ratio and best is None):
+                    best, best_ratio = texts[number], ratio
+        found.append(best)
+    return found
+
+
+def _pairs(text: str) -> set[str]:
+    """The character pairs of ``text`` (its one character when that is all)."""
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
 def apply_resolved(document: Document, edits: dict[str, Edit]) -> None:

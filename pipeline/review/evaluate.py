@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.errors import DuizhaoError, PathError
+from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, PathError, failure_reason
 from pipeline.core.text import plural
 
 #: File suffixes read as parallel text rather than as a document.
@@ -81,12 +81,20 @@ def _key(text: str) -> str:
 
 def read_reference(path: str | Path) -> list[tuple[str, str]]:
     """The ``(zh, en)`` pairs of a TMX file or a ``zh<TAB>en`` TSV file (blank
-    lines and ``#`` comments skipped; a header row ``zh  en`` allowed)."""
+    lines and ``#`` comments skipped; a header row ``zh  en`` allowed). The
+    boundary where a reference from outside is read: any failure is one line."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReferenceFileError(path, f"cannot be read: {exc.strerror or exc}", "give a .tmx or zh<TAB>en .tsv file") from exc
+        return _read_pairs(path)
+    except ReferenceFileError:
+        raise
+    except PARSE_FAILURES as exc:
+        raise ReferenceFileError(path, f"cannot be read: {failure_reason(exc)}",
+                                 "give a .tmx or zh<TAB>en .tsv file") from exc
+
+
+def _read_pairs(path: Path) -> list[tuple[str, str]]:
+    data = path.read_bytes()
     if path.suffix.lower() == ".tmx" or data.lstrip().startswith(b"<"):
         return _read_tmx(data, path)
     try:
@@ -111,23 +119,25 @@ def read_reference(path: str | Path) -> list[tuple[str, str]]:
 
 
 def _read_tmx(data: bytes, path: Path) -> list[tuple[str, str]]:
-    import xml.etree.ElementTree as ET
+    """The pairs of a TMX file: each unit's first segment per language (a unit
+    inside a unit, a variant inside a variant, is part of the outer one, so the
+    work is linear however deep the file nests)."""
+    from pipeline.core.xmlfile import XMLFileError, element_text, local_name, outermost, parse_xml
 
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise ReferenceFileError(f"{path}:{line}:{column + 1}", f"not well-formed XML ({str(exc.msg).split(':')[0]})",
-                             "is it a TMX file?") from None
+        root = parse_xml(data)
+    except XMLFileError as exc:
+        where = f"{path}:{exc.line}:{exc.column}" if exc.line else str(path)
+        raise ReferenceFileError(where, exc.reason, "is it a TMX file?") from None
     lang_attribute = "{http://www.w3.org/XML/1998/namespace}lang"
     pairs = []
-    for unit in root.iter("tu"):
+    for unit in outermost(root, lambda e: local_name(e.tag) == "tu"):
         texts: dict[str, str] = {}
-        for variant in unit.iter("tuv"):
+        for variant in outermost(unit, lambda e: local_name(e.tag) == "tuv"):
             lang = (variant.get(lang_attribute) or variant.get("lang") or "").lower()
-            segment = variant.find("seg")
+            segment = next((e for e in variant if local_name(e.tag) == "seg"), None)
             if segment is not None:
-                texts.setdefault(lang.split("-")[0], " ".join("".join(segment.itertext()).split()))
+                texts.setdefault(lang.split("-")[0], " ".join(element_text(segment).split()))
         if texts.get("zh") and texts.get("en"):
             pairs.append((texts["zh"], texts["en"]))
     if not pairs:

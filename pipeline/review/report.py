@@ -91,11 +91,18 @@ def document_warnings(document: Document) -> list[str]:
     return lines + orphaned_edits(document)
 
 
+#: Orphaned post-edits named one a line; the rest are counted in one more line.
+ORPHANS_SHOWN = 10
+
+
 def orphaned_edits(document: Document) -> list[str]:
-    """A warning line for every post-edit whose source sentence is gone."""
+    """A warning line for each post-edit whose source sentence is gone, up to
+    :data:`ORPHANS_SHOWN`, then one line counting the rest (20,000 orphans are
+    not 20,000 lines; the reader's Review panel lists them all)."""
     edits = document.edits or {}
+    orphans = edits.get("orphaned", [])
     lines = []
-    for orphan in edits.get("orphaned", []):
+    for orphan in orphans[:ORPHANS_SHOWN]:
         line = (
             f"Warning: {edits['file']}:{orphan['line']}: orphaned edit, no sentence reads "
             f"{_clip(orphan['source'], 30)!r} any more"
@@ -103,6 +110,9 @@ def orphaned_edits(document: Document) -> list[str]:
         if "closest" in orphan:
             line += f" (changed to {_clip(orphan['closest'], 30)!r}?)"
         lines.append(line + "; the edit is kept in the file and was not applied")
+    if len(orphans) > ORPHANS_SHOWN:
+        lines.append(f"Warning: {edits['file']}: … and {len(orphans) - ORPHANS_SHOWN:,} more orphaned edits, kept "
+                     "in the file and not applied (the reader's Review panel lists them all)")
     return lines
 
 

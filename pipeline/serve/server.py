@@ -40,6 +40,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from pipeline.core.errors import DuizhaoError
+from pipeline.core.text import printable
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -98,6 +99,11 @@ def _version(info: os.stat_result) -> str:
     return f"{info.st_ino:x}-{info.st_size:x}-{info.st_mtime_ns:x}"
 
 
+def _shown(name: str) -> str:
+    """A file name in a page: control characters and undecodable bytes as escapes, HTML escaped."""
+    return html.escape(printable(name))
+
+
 def reload_script(file: str, version: str | None) -> str:
     """The script added to a served page ``file`` (a path inside the folder)."""
     def js(value) -> str:
@@ -121,18 +127,23 @@ class ReaderServer:
     def __init__(self, directory: str | Path, port: int = DEFAULT_PORT, *, header_timeout: float = HEADER_TIMEOUT):
         self.directory = Path(directory)
         try:
+            root = self.directory.resolve()
+        except (OSError, RuntimeError) as exc:  # a link loop raises RuntimeError
+            raise ServeError(f"{directory}: cannot be served ({exc}); give a real folder") from None
+        try:
             self._httpd = _HTTPServer((HOST, port), _Handler, header_timeout=header_timeout)
         except OSError as exc:
             raise ServeError(
                 f"cannot serve on {HOST}:{port} ({exc.strerror or exc}); choose another port with --port"
             ) from exc
-        self._httpd.root = self.directory.resolve()
+        self._httpd.root = root
         self.port: int = self._httpd.server_address[1]
         self._httpd.hosts = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
         self._thread: threading.Thread | None = None
 
     def url(self, name: str = "") -> str:
-        return f"http://{HOST}:{self.port}/{quote(name)}"
+        # A name's undecodable bytes (surrogate escapes) are quoted as the bytes they are.
+        return f"http://{HOST}:{self.port}/{quote(os.fsencode(name))}"
 
     def pages(self) -> list[str]:
         """The HTML pages at the top of the folder, by name."""
@@ -255,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.headers_read(self.connection)
         try:
             self._route(head)
-        except OSError:  # a name the file system refuses (too long, ...): not here
+        except (OSError, RuntimeError, ValueError):  # a name the file system refuses (too long, a link loop): not here
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
 
     def _route(self, head: bool) -> None:
@@ -263,20 +274,20 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.FORBIDDEN, b"unknown host\n", "text/plain", head)
         url = urlsplit(self.path)
         if url.path == VERSION_PATH:
-            name = parse_qs(url.query).get("file", [""])[0]
+            name = parse_qs(url.query, errors="surrogateescape").get("file", [""])[0]
             target = self._inside(name)
             if target is None:
                 return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
             body = json.dumps({"file": name, "version": content_version(target)}).encode()
             return self._send(HTTPStatus.OK, body, "application/json", head)
-        name = unquote(url.path).lstrip("/")
+        name = unquote(url.path, errors="surrogateescape").lstrip("/")
         target = self._inside(name)
         if target is not None and target.is_dir():
             return self._send(HTTPStatus.OK, self._listing(target, name), "text/html", head)
         is_page = name.endswith((".html", ".htm"))
         if target is None or not target.is_file():
             if target is not None and is_page:  # not written yet: wait for it
-                page = f"<!DOCTYPE html><title>Waiting</title><body><p>Waiting for {html.escape(name)}…</p></body>"
+                page = f"<!DOCTYPE html><title>Waiting</title><body><p>Waiting for {_shown(name)}…</p></body>"
                 body = inject(page.encode(), reload_script(name, None))
                 return self._send(HTTPStatus.NOT_FOUND, body, "text/html", head)
             return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain", head)
@@ -305,11 +316,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _listing(self, folder: Path, name: str) -> bytes:
         base = name.rstrip("/") + "/" if name else ""
         items = "".join(
-            f'<li><a href="/{quote(base + p.name)}">{html.escape(p.name)}</a></li>'
+            f'<li><a href="/{quote(os.fsencode(base + p.name))}">{_shown(p.name)}</a></li>'
             for p in sorted(folder.glob("*.html"))
         )
         return (f"<!DOCTYPE html><meta charset=utf-8><title>duizhao</title>"
-                f"<h1>Readers in {html.escape(base or '/')}</h1><ul>{items}</ul>").encode()
+                f"<h1>Readers in {_shown(base or '/')}</h1><ul>{items}</ul>").encode()
 
     def _send(self, status: HTTPStatus, body: bytes, kind: str, head: bool) -> None:
         if kind.startswith("text/") or kind == "application/json":

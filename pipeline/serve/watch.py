@@ -154,7 +154,7 @@ def watch(
             with (progress() if progress else nullcontext(None)) as bar:
                 result = run(source, output_dir, engine, cache, bar, glossaries, formats=formats,
                              front_matter=front_matter, variant=variant, keep_boilerplate=keep_boilerplate,
-                             ocr=ocr, password=password)
+                             ocr=ocr, password=password, warn=lambda m: report_error(f"Warning: {m}"))
         except DuizhaoError as exc:
             report_error(f"Error: {exc}")
             report_error("Outputs are left as they were; fix the input and save it to run again.")

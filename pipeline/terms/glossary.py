@@ -34,9 +34,9 @@ from pathlib import Path
 
 import regex
 
-from pipeline.core.errors import DuizhaoError
+from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
 from pipeline.core.model import ATOMIC_MARKS, Flag, Mark, Sentence, Slot, TermMatch
-from pipeline.core.text import plural
+from pipeline.core.text import plural, problem_list
 from pipeline.read.pieces import joiner
 from pipeline.read.source import to_simplified
 
@@ -72,7 +72,7 @@ class GlossaryError(DuizhaoError):
 
     def __init__(self, problems: Sequence[str]):
         self.problems = list(problems)
-        super().__init__("invalid glossary:\n  " + "\n  ".join(self.problems))
+        super().__init__(problem_list("invalid glossary:", self.problems))
 
 
 @dataclass(frozen=True)
@@ -197,18 +197,31 @@ def load_glossaries(paths: Sequence[str | Path]) -> Glossary:
 
 
 def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
+    """The entries of one glossary file, its problems (``file:line: ...``) and the
+    sha256 of its bytes. The boundary where a glossary from outside is read: any
+    failure of reading it is a problem naming the file, never a traceback."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return [], [f"{path}: no such glossary file (check the path)"], ""
     except IsADirectoryError:
         return [], [f"{path}: is a directory (give a .tsv file)"], ""
+    except (OSError, ValueError) as exc:
+        return [], [f"{path}: cannot be read ({failure_reason(exc)}; make it readable)"], ""
     digest = hashlib.sha256(data).hexdigest()
+    try:
+        entries, problems = _parse(path, data)
+    except PARSE_FAILURES as exc:
+        return [], [f"{path}: cannot be read as a glossary ({failure_reason(exc)})"], digest
+    return entries, problems, digest
+
+
+def _parse(path: Path, data: bytes) -> tuple[list[Entry], list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return [], [f"{path}:{line}: not UTF-8 (save the glossary as UTF-8 TSV)"], digest
+        return [], [f"{path}:{line}: not UTF-8 (save the glossary as UTF-8 TSV)"]
 
     problems: list[str] = []
     entries: list[Entry] = []
@@ -230,7 +243,7 @@ def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
                     f"{where}: the first row must be a header naming the columns zh, en "
                     f"and optionally note, variants, separated by tabs (found: {' | '.join(cells)})"
                 )
-                return [], problems, digest
+                return [], problems
             continue
         if len(cells) > len(header) or len(cells) < header.index("en") + 1:
             problems.append(
@@ -252,7 +265,7 @@ def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
         entries.append(entry)
     if header is None:
         problems.append(f"{path}:1: no header row (the first row must name the columns: zh, en, note, variants)")
-    return entries, problems, digest
+    return entries, problems
 
 
 def _clashes(entry: Entry, seen: dict[str, Entry]) -> list[str]:
@@ -579,30 +592,99 @@ def count_in(text: str, glossary: Glossary) -> Counter:
 # -- editing files ---------------------------------------------------------------------------
 
 
+#: What a glossary cell cannot hold (the file has no escapes): the tab between
+#: cells, the line ends, and lone surrogates, which UTF-8 cannot carry.
+_NOT_IN_CELL = regex.compile(r"[\t\n\r\p{Cs}]")
+#: Line breaks and the whitespace around them, for text made into one cell.
+_BREAKS = regex.compile(r"\s*[\t\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
+
+
+def one_line(text: str) -> str:
+    """``text`` fit for a glossary cell: each line break or tab (and the space
+    around it) one space, lone surrogates dropped, the ends stripped."""
+    return regex.sub(r"\p{Cs}", "", _BREAKS.sub(" ", text)).strip()
+
+
+def row_problem(values: dict[str, str], header: Sequence[str]) -> str | None:
+    """Why the row of ``values`` (by column) under ``header`` would not read back
+    as exactly those values, or ``None`` when it would (:func:`glossary_row`)."""
+    for column in header:
+        value = values.get(column, "")
+        if _NOT_IN_CELL.search(value):
+            return f"the {column} holds a tab, a line break or text that is not Unicode, which a glossary cell cannot"
+        if value != value.strip():
+            return f"the {column} starts or ends with white space, which a glossary cell drops"
+    variants = values.get("variants", "")
+    if variants and [v.strip() for v in variants.split("|")] != [v for v in variants.split("|") if v.strip()]:
+        return "the variants have an empty one, or white space around a |"
+    if _row(values, header).lstrip().startswith("#"):
+        return "the row would start with #, which makes it a comment"
+    return None
+
+
+def glossary_row(values: dict[str, str], header: Sequence[str]) -> str:
+    """The TSV line of ``values`` (by column) under ``header``, which
+    :func:`load_glossaries` reads back as exactly those values; :class:`GlossaryError`
+    when :func:`row_problem` finds that it would not."""
+    problem = row_problem(values, header)
+    if problem is not None:
+        raise GlossaryError([f"{values.get('zh', '')}: {problem}; nothing was written"])
+    return _row(values, header)
+
+
+def _row(values: dict[str, str], header: Sequence[str]) -> str:
+    return "\t".join(values.get(column, "") for column in header)
+
+
+def glossary_text(target: Path) -> str:
+    """The text of the glossary file ``target`` that duizhao is about to extend
+    (a header row when there is none yet); :class:`GlossaryError` when it is not
+    a glossary file duizhao may write to (a folder, not UTF-8, or its first row not
+    a glossary header): such a file is left as it is."""
+    try:
+        data = target.read_bytes()
+    except FileNotFoundError:
+        return "\t".join(COLUMNS) + "\n"
+    except OSError as exc:
+        raise GlossaryError([f"{target}: cannot be read ({exc.strerror or exc}); nothing was written"]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise GlossaryError([f"{target}: not UTF-8, so not a glossary file; it is left as it was (name a .tsv "
+                             "glossary, or a new file)"]) from None
+    header = _header_line(text)
+    if header is not None and not ({"zh", "en"} <= set(header) <= set(COLUMNS)):
+        raise GlossaryError([f"{target}: not a glossary file (its first row is not a header naming zh and en); it "
+                             "is left as it was (name a .tsv glossary, or a new file)"])
+    return text if header is not None else text + ("" if not text or text.endswith("\n") else "\n") \
+        + "\t".join(COLUMNS) + "\n"
+
+
 def add_entry(zh: str, en: str, *, note: str = "", variants: str = "", path: str | Path | None = None) -> str:
     """Append an entry to a glossary file, leaving every existing byte as it was.
     Returns the new entry's ``file:line``."""
     from pipeline.core.atomic import write_text_atomic
 
     target = Path(path) if path is not None else (default_files() or [DEFAULT_DIR / "glossary.tsv"])[-1]
-    values = {"zh": zh.strip(), "en": en.strip(), "note": note.strip(), "variants": variants.strip()}
-    for column, value in values.items():
-        if "\t" in value or "\n" in value:
-            raise GlossaryError([f"{target}: the {column} may not contain tabs or line breaks"])
+    values = {"zh": zh.strip(), "en": en.strip(), "note": note.strip(),
+              "variants": "|".join(v.strip() for v in variants.split("|") if v.strip())}
     if not values["zh"] or not values["en"]:
         raise GlossaryError([f"{target}: both ZH and EN are needed"])
     if _PLACEHOLDER_DEBRIS.search(values["en"]):
         raise GlossaryError([f"{target}: {_BRACKETS_IN_ENGLISH}"])
-    text = target.read_text(encoding="utf-8-sig") if target.exists() else "\t".join(COLUMNS) + "\n"
+    text = glossary_text(target)
     entries, problems, _ = _read_file(target) if target.exists() else ([], [], "")
     if problems:
         raise GlossaryError(problems)
     header = _header_of(text)
+    problem = row_problem(values, header)
+    if problem is not None:
+        raise GlossaryError([f"{target}: {problem}; nothing was written"])
     if text and not text.endswith("\n"):
         text += "\n"
     number = text.count("\n") + 1
     new = Entry(values["zh"], values["en"], values["note"],
-                tuple(v.strip() for v in values["variants"].split("|") if v.strip()), str(target), number)
+                tuple(v for v in values["variants"].split("|") if v), str(target), number)
     seen: dict[str, Entry] = {}
     for entry in entries:
         for form in entry.forms():
@@ -613,7 +695,7 @@ def add_entry(zh: str, en: str, *, note: str = "", variants: str = "", path: str
     clash = _clashes(new, seen)
     if clash:
         raise GlossaryError(clash)
-    write_text_atomic(target, text + "\t".join(values.get(c, "") for c in header) + "\n")
+    write_text_atomic(target, text + _row(values, header) + "\n")
     return new.ref
 
 
@@ -623,7 +705,7 @@ def append_drafts(path: str | Path, candidates: Iterable[object]) -> None:
     from pipeline.core.atomic import write_text_atomic
 
     target = Path(path)
-    text = target.read_text(encoding="utf-8-sig") if target.exists() else "\t".join(COLUMNS) + "\n"
+    text = glossary_text(target)
     if not text.endswith("\n"):
         text += "\n"
     header = _header_of(text)
@@ -631,14 +713,19 @@ def append_drafts(path: str | Path, candidates: Iterable[object]) -> None:
     for candidate in candidates:
         documents = getattr(candidate, "documents", 1)
         where = "the source" if documents == 1 else f"{documents} documents"
-        cells = {"zh": candidate.zh, "en": "",
-                 "note": f"{candidate.kind}, {candidate.count}× in {where}: {candidate.context}"}
-        rows.append("# " + "\t".join(cells.get(c, "") for c in header))
+        cells = {"zh": one_line(candidate.zh), "en": "",
+                 "note": one_line(f"{candidate.kind}, {candidate.count}× in {where}: {candidate.context}")}
+        rows.append("# " + _row(cells, header))
     write_text_atomic(target, text + "\n".join(rows) + "\n")
 
 
-def _header_of(text: str) -> list[str]:
-    for line in text.splitlines():
+def _header_line(text: str) -> list[str] | None:
+    """The cells of the first row that is not blank or a comment, lower case."""
+    for line in text.replace("\r\n", "\n").split("\n"):
         if line.strip() and not line.lstrip().startswith("#"):
             return [c.strip().lower() for c in line.split("\t")]
-    return list(COLUMNS)
+    return None
+
+
+def _header_of(text: str) -> list[str]:
+    return _header_line(text) or list(COLUMNS)

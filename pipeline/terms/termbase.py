@@ -31,10 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.core.errors import DuizhaoError
-from pipeline.terms.glossary import COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, load_glossaries, match_key
-from pipeline.core.text import xml_text
-from pipeline.core.text import plural
+from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
+from pipeline.terms.glossary import (
+    COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, glossary_row, glossary_text, load_glossaries,
+    match_key, row_problem,
+)
+from pipeline.core.text import plural, xml_text
+from pipeline.core.xmlfile import XMLFileError, element_text, local_name, outermost, parse_xml
 
 FORMATS = ("tbx", "csv")
 TBX_NAMESPACE = "urn:iso:std:iso:30042:ed-2"
@@ -81,9 +84,25 @@ def export_termbase(glossary: Glossary, path: str | Path, fmt: str | None = None
     from pipeline.core.atomic import write_text_atomic
 
     fmt = format_of(path, fmt)
+    if Path(path).exists() and not Path(path).is_dir() and not _exported_by_us(Path(path), fmt):
+        raise TermbaseError(f"{path}: not a {fmt.upper()} file duizhao exported, so it is left untouched; "
+                            "move it away or export to another file")
     entries = ordered_entries(glossary)
     text = glossary_tbx(entries, [f.path for f in glossary.files]) if fmt == "tbx" else glossary_csv(entries)
     return write_text_atomic(path, text)
+
+
+def _exported_by_us(path: Path, fmt: str) -> bool:
+    """Whether ``path`` is an export of ours: a TBX naming duizhao in its header,
+    or a CSV that starts with the byte-order mark and header duizhao writes."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    if fmt == "tbx":
+        return b"Exported by duizhao" in head
+    return head.startswith(("\ufeff" + ",".join(COLUMNS) + "\r\n").encode("utf-8"))
 
 
 def ordered_entries(glossary: Glossary) -> list[Entry]:
@@ -143,33 +162,38 @@ def read_termbase(path: str | Path, fmt: str | None = None) -> tuple[list[Term],
     fmt = format_of(path, fmt)
     try:
         data = path.read_bytes()
-    except OSError as exc:
-        raise TermbaseError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    return read_tbx(data, str(path)) if fmt == "tbx" else read_csv(data, str(path))
+        return read_tbx(data, str(path)) if fmt == "tbx" else read_csv(data, str(path))
+    except TermbaseError:
+        raise
+    except (*PARSE_FAILURES, csv.Error) as exc:  # the boundary where a termbase from outside is read
+        raise TermbaseError(f"{path}: cannot be read as {fmt.upper()} ({failure_reason(exc)})") from exc
 
 
 def read_tbx(data: bytes, name: str = "<tbx>") -> tuple[list[Term], list[str]]:
     """Terms from TBX v3 (``conceptEntry``/``langSec``/``termSec``) or the older
     TBX/MARTIF layout (``termEntry``/``langSet``/``tig`` or ``ntig``); namespaces ignored.
     Within an entry the first Chinese term is ``zh`` and the others its variants;
-    the first English term is ``en``; the note is the definition, else the notes."""
+    the first English term is ``en``; the note is the definition, else the notes.
+
+    Each element is visited a bounded number of times (an entry inside an entry
+    is part of the outer one, a term inside a term part of the outer term), so
+    the work is linear in the file however deep it nests."""
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        line, column = exc.position
-        reason = str(exc.msg).split(":")[0]
-        raise TermbaseError(f"{name}:{line}:{column + 1}: not well-formed XML ({reason}); is it a TBX file?") from exc
-    if _local(root.tag) not in ("tbx", "martif"):
-        raise TermbaseError(f"{name}: not a TBX file (the root element is <{_local(root.tag)}>, not <tbx> or <martif>)")
+        root = parse_xml(data)
+    except XMLFileError as exc:
+        where = f"{name}:{exc.line}:{exc.column}" if exc.line else name
+        raise TermbaseError(f"{where}: {exc.reason}; is it a TBX file?") from None
+    if local_name(root.tag) not in ("tbx", "martif"):
+        raise TermbaseError(f"{name}: not a TBX file (the root element is <{local_name(root.tag)}>, not <tbx> or <martif>)")
     terms: list[Term] = []
     skipped: list[str] = []
-    entries = [e for e in root.iter() if _local(e.tag) in ("conceptEntry", "termEntry")]
+    entries = outermost(root, lambda e: local_name(e.tag) in ("conceptEntry", "termEntry"))
     for number, element in enumerate(entries, start=1):
         origin = f"{name} entry {element.get('id') or number}"
         zh_terms, en_terms = [], []
-        for lang_sec in (e for e in element if _local(e.tag) in ("langSec", "langSet")):
+        for lang_sec in (e for e in element if local_name(e.tag) in ("langSec", "langSet")):
             lang = (lang_sec.get(XML_LANG) or lang_sec.get("lang") or "").lower()
-            found = [_clean("".join(t.itertext())) for t in lang_sec.iter() if _local(t.tag) == "term"]
+            found = [_clean(element_text(t)) for t in outermost(lang_sec, lambda e: local_name(e.tag) == "term")]
             if lang == "zh" or lang.startswith("zh-"):
                 zh_terms += found
             elif lang == "en" or lang.startswith("en-"):
@@ -185,17 +209,17 @@ def read_tbx(data: bytes, name: str = "<tbx>") -> tuple[list[Term], list[str]]:
     return terms, skipped
 
 
+def _is_note(element: ET.Element) -> bool:
+    tag = local_name(element.tag)
+    return tag == "note" or (tag == "descrip" and (element.get("type") or "").lower() == "definition")
+
+
 def _note_of(entry: ET.Element) -> str:
     definitions, notes = [], []
-    for element in entry.iter():
-        tag = _local(element.tag)
-        text = _clean("".join(element.itertext()))
-        if not text:
-            continue
-        if tag == "descrip" and (element.get("type") or "").lower() == "definition":
-            definitions.append(text)
-        elif tag == "note":
-            notes.append(text)
+    for element in outermost(entry, _is_note):
+        text = _clean(element_text(element))
+        if text:
+            (notes if local_name(element.tag) == "note" else definitions).append(text)
     return " ".join(dict.fromkeys(definitions or notes))
 
 
@@ -262,13 +286,17 @@ def import_termbase(path: str | Path, into: str | Path | None = None, fmt: str |
                 problems.append(f"{term.origin}: {term.zh} → {term.en} has another note or variants than at "
                                 f"{where}; make them agree (edit {target} by hand)")
             continue
+        cells = {"zh": term.zh, "en": term.en, "note": term.note, "variants": "|".join(term.variants)}
+        unwritable = row_problem(cells, header)
+        if unwritable is not None:
+            result.skipped.append(f"{term.origin}: {unwritable}; skipped")
+            continue
         known.setdefault(match_key(term.zh), (term, term.origin))
         lost = [c for c in ("note", "variants") if getattr(term, c) and c not in header]
         if lost:
             raise TermbaseError(f"{target}: has no {' or '.join(lost)} column for {term.origin}; "
                                 "add it to the header row first")
-        cells = {"zh": term.zh, "en": term.en, "note": term.note, "variants": "|".join(term.variants)}
-        rows.append("\t".join(cells.get(c, "") for c in header))
+        rows.append(glossary_row(cells, header))
         result.added.append(term)
     if problems:
         raise GlossaryError([*problems, f"nothing was imported from {path}; {target} is unchanged"])
@@ -285,12 +313,10 @@ def import_termbase(path: str | Path, into: str | Path | None = None, fmt: str |
 
 
 def _read_target(target: Path) -> str:
-    if not target.exists():
-        return "\t".join(COLUMNS) + "\n"
     try:
-        return target.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TermbaseError(f"{target}: cannot be read as a UTF-8 glossary ({exc})") from exc
+        return glossary_text(target)
+    except GlossaryError as exc:
+        raise TermbaseError(exc.problems[0]) from None
 
 
 def _load_valid(text: str, target: Path, origins: dict[int, str], source: str = "") -> Glossary:
@@ -319,11 +345,6 @@ def _header_of(text: str) -> list[str]:
         if line.strip() and not line.lstrip().startswith("#"):
             return [c.strip().lower() for c in line.split("\t")]
     return list(COLUMNS)
-
-
-def _local(tag: object) -> str:
-    """An element's name without its namespace."""
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def _clean(text: str) -> str:

@@ -10,10 +10,12 @@ with pinyin per sentence, CC-CEDICT entries per headword, a page's other-script
 forms and rendered notes; see :func:`pipeline.read.dictionary.aids_version`), so a
 rerun's page needs neither jieba, pypinyin, OpenCC, Markdown nor the dictionary file.
 
-A cache is only a cache: a corrupt file is moved aside (``<name>.corrupt-<time>``)
-with a warning and rebuilt empty rather than stopping a run. A path that cannot
-hold a cache (a folder, a read-only folder, another program's database) stops the
-run before anything is translated; a cache that cannot take new rows (read-only
+A cache is only a cache: a corrupt file that is recognisably ours (SQLite's
+header and our application id or schema, :func:`is_our_cache`) is moved aside
+(``<name>.corrupt-<time>``) with a warning and rebuilt empty rather than stopping a
+run. A path that cannot hold a cache (a folder, a read-only folder, another
+program's database, any file that is not recognisably ours, which is never
+renamed or replaced) stops the run before anything is translated; a cache that cannot take new rows (read-only
 file, full disk) is still read, and one warning says that this run's new
 translations were not stored (they are in its outputs).
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -74,6 +77,14 @@ _SQLITE_NOTADB = 26
 #: ... and those that mean it cannot be written (permissions, full disk, I/O).
 _SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 3, 8, 10, 13, 14
 _SQLITE_READONLY_DIRECTORY = 1544
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+#: ``PRAGMA application_id`` of a duizhao cache ("DZTC"), written with the schema: it
+#: makes a damaged cache of ours recognisable by its first 100 bytes alone.
+APPLICATION_ID = 0x445A5443
+#: Our schema as SQLite keeps it on a database's first page (caches made before
+#: the application id are recognised by it).
+_OUR_SCHEMA = b"CREATE TABLE translations"
 #: The tables of our own schema (a database holding others is not ours to migrate).
 _OUR_TABLES = frozenset({"translations", "reading_aids"})
 #: "Choose another" hint shared by the messages below.
@@ -116,6 +127,35 @@ def _code(exc: sqlite3.Error) -> int:
 def _is_unwritable(exc: sqlite3.Error) -> bool:
     return _code(exc) in (_SQLITE_PERM, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN) \
         or "readonly" in str(exc) or "disk is full" in str(exc)
+
+
+#: A lone surrogate: the undecodable bytes of a file name, which SQLite's UTF-8 cannot hold.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` as the cache stores it: each lone surrogate as its escape (``\\udce9``),
+    so a key or value holding one (a page that names a file whose name is not
+    UTF-8) is stored and found again rather than failing the write."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text) if _SURROGATE.search(text) else text
+
+
+def is_our_cache(path: str | os.PathLike[str]) -> bool:
+    """Whether the file ``path`` is recognisably a duizhao translation cache,
+    damaged or not: SQLite's header, and our application id in it or our schema on
+    the first page. Read-only: the file is only looked at."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+            if len(header) < 100 or not header.startswith(_SQLITE_HEADER):
+                return False
+            if int.from_bytes(header[68:72], "big") == APPLICATION_ID:
+                return True
+            page_size = int.from_bytes(header[16:18], "big")
+            first_page = header + handle.read((65536 if page_size == 1 else max(page_size, 512)) - 100)
+    except OSError:
+        return False
+    return _OUR_SCHEMA in first_page
 
 
 class TranslationCache:
@@ -206,16 +246,24 @@ class TranslationCache:
             for number, (_name, sql) in enumerate(MIGRATIONS[version:], start=version + 1):
                 conn.execute(sql)
                 conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
 
     def _recover(self, exc: sqlite3.DatabaseError) -> None:
-        """Move a corrupt file (and its WAL side files) aside, then start afresh."""
+        """Move a corrupt file (and its WAL side files) aside, then start afresh;
+        only a file that is recognisably a cache of ours (:func:`is_our_cache`):
+        anything else is another program's, or the user's, and stays as it is."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if not is_our_cache(self.path):
+            raise CacheError(
+                f"{self.path}: not a duizhao translation cache ({exc}), so it was left untouched; move it away, "
+                f"{_ELSEWHERE}"
+            )
         stamp = time.strftime("%Y%m%d-%H%M%S")
         aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         n = 1
@@ -353,22 +401,24 @@ class TranslationCache:
     def _select_in(self, sql: str, params: list[str], keys: Iterable[str]) -> dict[str, str]:
         """``key → value`` rows of ``sql`` (whose ``IN ({})`` takes the keys), asked
         in batches that stay under SQLite's limit on bound parameters."""
-        wanted = list(dict.fromkeys(keys))
+        asked = {storable(key): key for key in keys}
+        wanted = list(asked)
 
         def query(db: sqlite3.Connection) -> dict[str, str]:
             found: dict[str, str] = {}
             for start in range(0, len(wanted), _QUERY_BATCH):
                 batch = wanted[start : start + _QUERY_BATCH]
-                found.update(db.execute(sql.format(",".join("?" * len(batch))), [*params, *batch]))
+                found.update(db.execute(sql.format(",".join("?" * len(batch))), [*map(storable, params), *batch]))
             return found
 
-        return self._run(query)
+        return {asked[key]: value for key, value in self._run(query).items()}
 
     def _write_rows(self, sql: str, rows: list[tuple], before: tuple[str, tuple] | None = None) -> None:
         """``executemany(sql, rows)`` (after the ``before`` statement) in one
         immediate transaction: all of it is stored, or none."""
         if not rows or not self.writable:
             return
+        rows = [tuple(storable(v) if isinstance(v, str) else v for v in row) for row in rows]
 
         def write(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")

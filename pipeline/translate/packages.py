@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pipeline.core.errors import DuizhaoError
+from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ REQUIRED_FILES = ("metadata.json", "model/model.bin", "sentencepiece.model")
 #: the largest Argos packages are a few hundred MB. 1 GiB leaves a tenfold margin
 #: and refuses a zip bomb (3 MB that expand to 2 GB) before a byte is written.
 MAX_EXPANDED_BYTES = 1 << 30
+#: The largest package index read (the public one is about 100 KB).
+MAX_INDEX_BYTES = 16_000_000
 #: The public index's entries (argospm-index's index.json), named when no index
 #: can be read here (offline, or no network): what to fetch on another machine.
 PUBLIC_DOWNLOADS = {
@@ -121,9 +123,10 @@ def _argos_setting(key: str) -> Any:
     settings_file = config_dir / "argos-translate" / "settings.json"
     try:
         settings = json.loads(settings_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except PARSE_FAILURES:  # no file, or not one Argos wrote: its defaults apply
         return None
-    return settings.get(key) if isinstance(settings, dict) else None
+    value = settings.get(key) if isinstance(settings, dict) else None
+    return value if isinstance(value, str) and value and "\0" not in value else None
 
 
 def packages_dir() -> Path:
@@ -180,8 +183,8 @@ def installed_packages(root: Path | None = None) -> list[PackageInfo]:
             continue
         try:
             found.append(_read_installed(folder))
-        except (OSError, ValueError, AttributeError) as exc:
-            log.warning("ignoring package %s: unreadable metadata.json (%s)", folder, exc)
+        except PARSE_FAILURES as exc:  # another program's folder, a damaged package
+            log.warning("ignoring package %s: unreadable metadata.json (%s)", folder, failure_reason(exc))
     return found
 
 
@@ -220,7 +223,7 @@ def where_to_download(from_code: str, to_code: str) -> str:
     else the public index's entry, else the index to look in."""
     try:
         entries = _index_entries(json.loads(local_index_path().read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, AttributeError):  # no copy, or not one of an index
+    except PARSE_FAILURES:  # no copy, or not one of an index
         entries = []
     known = [e for e in entries if (e.from_code, e.to_code) == (from_code, to_code) and e.links]
     if known:
@@ -323,8 +326,8 @@ def _extract_checked(
                 metadata = json.loads(zf.read(prefix + "metadata.json").decode("utf-8"))
                 if not isinstance(metadata, dict):
                     raise ValueError("not a JSON object")
-            except ValueError as exc:
-                raise PackageError(f"{label}: metadata.json is not valid JSON ({exc}; {fix})") from exc
+            except (ValueError, RecursionError) as exc:
+                raise PackageError(f"{label}: metadata.json is not valid JSON ({failure_reason(exc)}; {fix})") from exc
             found = (metadata.get("from_code"), metadata.get("to_code"))
             if not all(isinstance(code, str) and code for code in found):
                 raise PackageError(
@@ -348,8 +351,12 @@ def _extract_checked(
                     f"{label}: cannot extract into {into.parent}: {exc.strerror or exc} (free some space, "
                     "or make the packages folder writable, and install again)"
                 ) from exc
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise PackageError(f"{label}: not a valid .argosmodel zip archive ({exc}; {fix})") from exc
+    except PackageError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, *PARSE_FAILURES) as exc:
+        # The boundary where an archive from outside is read: an encrypted entry
+        # (RuntimeError), an unknown compression (NotImplementedError), ...
+        raise PackageError(f"{label}: not a valid .argosmodel zip archive ({failure_reason(exc)}; {fix})") from exc
     _load_checked(into / top, label, fix)
     return into / top
 
@@ -491,18 +498,26 @@ def available_packages(index_url: str | None = None, timeout: float = DEFAULT_TI
     url = (base if base.endswith("/") else base + "/") + "index.json"
     try:
         with _open_url(url, timeout) as response:
-            data = json.loads(response.read().decode("utf-8"))
+            body = response.read(MAX_INDEX_BYTES + 1)
+        if len(body) > MAX_INDEX_BYTES:
+            raise PackageIndexError(f"package index {url} is larger than {MAX_INDEX_BYTES // 1_000_000} MB, "
+                                    "not an index of packages")
+        data = json.loads(body.decode("utf-8"))
     except urllib.error.HTTPError as exc:
         exc.close()
         raise PackageIndexError(f"package index {url}: HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         raise PackageIndexError(f"cannot reach the package index {url} ({reason})") from exc
-    except ValueError as exc:
-        raise PackageIndexError(f"package index {url} is not valid JSON ({exc})") from exc
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise PackageIndexError(f"package index {url} is not valid JSON ({failure_reason(exc)})") from exc
     if not isinstance(data, list):
         raise PackageIndexError(f"package index {url} is not a list of packages")
-    entries = _index_entries(data)
+    try:
+        entries = _index_entries(data)
+    except PARSE_FAILURES as exc:  # the boundary where the index from outside is read
+        raise PackageIndexError(f"package index {url} holds an entry that is not a package "
+                                f"({failure_reason(exc)})") from exc
     _keep_local_index(data)
     return entries
 
@@ -521,25 +536,31 @@ def _keep_local_index(data: list) -> None:
 
 
 def _index_entries(data: object) -> list[AvailablePackage]:
-    """The entries of an index in Argos's format (a list of package metadata)."""
-    from argostranslate import package as argos_package
+    """The entries of an index in Argos's format (a list of package metadata).
 
+    Read here rather than with ``argostranslate.package``: importing that reads
+    Argos's settings.json, and fails on one that is not an object. An entry
+    without language codes, or whose fields are of other types, is not a package
+    and is left out."""
     entries = []
     for metadata in data if isinstance(data, list) else ():
         if not isinstance(metadata, dict):
             continue
-        argos = argos_package.AvailablePackage(metadata)
+        from_code, to_code = metadata.get("from_code"), metadata.get("to_code")
+        kind, links = metadata.get("type", "translate"), metadata.get("links", [])
+        if not all(isinstance(v, str) and v for v in (from_code, to_code, kind)) or not isinstance(links, list):
+            continue
         checksum = metadata.get("sha256") or metadata.get("checksum")
         if isinstance(checksum, str) and checksum.startswith("sha256:"):
             checksum = checksum.removeprefix("sha256:")
         entries.append(
             AvailablePackage(
-                from_code=str(argos.from_code),
-                to_code=str(argos.to_code),
-                package_version=str(argos.package_version),
-                links=tuple(str(link) for link in argos.links),
+                from_code=from_code,
+                to_code=to_code,
+                package_version=version if isinstance(version := metadata.get("package_version"), str) else "",
+                links=tuple(link for link in links if isinstance(link, str)),
                 sha256=checksum.lower() if isinstance(checksum, str) else None,
-                argospm_name=argos_package.argospm_package_name(argos),
+                argospm_name=f"{kind}-{from_code}_{to_code}",
             )
         )
     return entries

@@ -147,7 +147,9 @@ def test_cache_commands_follow_duizhao_cache_env(tmp_path: Path, monkeypatch):
 
 def test_cache_info_on_a_corrupt_file_warns_and_goes_on(tmp_path: Path):
     path = tmp_path / "c.sqlite3"
-    path.write_bytes(b"not a database" * 300)
+    with TranslationCache(path):
+        pass
+    path.write_bytes(path.read_bytes()[:100] + b"not a database" * 300)  # ours (its header), damaged
     result = CliRunner().invoke(cli, ["cache", "info", "--cache", str(path)], catch_exceptions=False)
     assert result.exit_code == 0
     assert "Warning: translation cache" in result.stderr and "corrupt" in result.stderr

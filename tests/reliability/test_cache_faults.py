@@ -198,7 +198,8 @@ def test_cache_clear_on_a_read_only_cache_is_a_clean_error(warm, cache_file):
 
 
 def _garbage(path):
-    path.write_bytes(b"\x00\xffnot sqlite at all\n" * 200)
+    """Our header kept (the file is still recognisably ours), the rest garbage."""
+    path.write_bytes(path.read_bytes()[:100] + b"\x00\xffnot sqlite at all\n" * 200)
 
 
 def _truncated(path):

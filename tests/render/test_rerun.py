@@ -159,7 +159,7 @@ def test_a_corrupt_cache_is_moved_aside_and_the_page_is_the_same(seed, tmp_path)
     path = tmp_path / "c.sqlite3"
     with TranslationCache(path) as cache:
         render(seed, now=NOW, cache=cache)
-    path.write_bytes(b"not a database\n" * 1000)
+    path.write_bytes(path.read_bytes()[:100] + b"not a database\n" * 1000)  # ours (its header), damaged
     for side in ("-wal", "-shm"):
         path.with_name(path.name + side).unlink(missing_ok=True)
     warnings: list[str] = []

@@ -105,17 +105,29 @@ def test_closed_cache_raises_a_clear_error(db_path: Path):
         cache.get_many("sig", ["一"])
 
 
-def test_not_a_database_is_moved_aside_and_rebuilt(db_path: Path):
+def test_a_file_that_is_not_a_database_is_refused_untouched(db_path: Path):
+    """Issue 31: only a file that is recognisably ours may be called a damaged cache."""
     db_path.parent.mkdir(parents=True)
     garbage = b"this is not sqlite\n" * 500
     db_path.write_bytes(garbage)
+    with pytest.raises(CacheError, match="not a duizhao translation cache.*left untouched"):
+        TranslationCache(db_path)
+    assert db_path.read_bytes() == garbage
+    assert sorted(p.name for p in db_path.parent.iterdir()) == [db_path.name]
+
+
+def test_a_damaged_cache_of_ours_is_moved_aside_and_rebuilt(db_path: Path):
+    with TranslationCache(db_path) as cache:
+        cache.put_many("sig", {"一": "one"})
+    damaged = db_path.read_bytes()[:100] + b"\xee" * 8000  # our header, then nothing a database holds
+    db_path.write_bytes(damaged)
     warnings: list[str] = []
     with TranslationCache(db_path, warn=warnings.append) as cache:
         cache.put_many("sig", {"一": "one"})
         assert cache.get_many("sig", ["一"]) == {"一": "one"}
     [aside] = [p for p in db_path.parent.iterdir() if ".corrupt-" in p.name]
     assert aside.name.startswith("translations.sqlite3.corrupt-")
-    assert aside.read_bytes() == garbage
+    assert aside.read_bytes() == damaged
     assert len(warnings) == 1 and aside.name in warnings[0] and str(db_path) in warnings[0]
 
 

@@ -128,7 +128,9 @@ def test_engine_returning_too_few_lines_caches_nothing(cache):
 
 def test_a_corrupt_cache_file_is_rebuilt_and_the_run_goes_on(tmp_path: Path):
     path = tmp_path / "t.sqlite3"
-    path.write_bytes(b"\x00garbage" * 1000)
+    with TranslationCache(path):
+        pass
+    path.write_bytes(path.read_bytes()[:100] + b"\x00garbage" * 1000)  # ours (its header), damaged
     warnings: list[str] = []
     engine = FakeEngine()
     with TranslationCache(path, warn=warnings.append) as cache:

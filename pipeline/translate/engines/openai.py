@@ -23,7 +23,6 @@ usually on this machine), a fresh connection per request.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import os
@@ -32,7 +31,6 @@ import random
 import socket
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -42,6 +40,7 @@ from urllib.parse import urlsplit
 import regex
 
 from pipeline.translate.engines.base import EngineError, Request, attach_finished, signature_string
+from pipeline.translate.engines.prompt import PromptTemplate
 
 __all__ = ["OpenAIEngine", "clean_answer", "served_models", "DEFAULT_PROMPT"]
 
@@ -114,7 +113,8 @@ class OpenAIEngine:
         self.temperature = float(temperature)
         self.context = context
         self.prompt_path = Path(prompt) if prompt is not None else DEFAULT_PROMPT
-        self._template, self.prompt_sha256 = _load_template(self.prompt_path)
+        self._template = PromptTemplate.load(self.prompt_path)
+        self.prompt_sha256 = self._template.sha256
         # Fails now, before any request, on a variable the template gets wrong.
         self._render(Request("示例。", (("示例", "example"),), (("⟦T0⟧", "example"),), ("上一句。",)))
         self._lock = threading.Lock()
@@ -235,23 +235,7 @@ class OpenAIEngine:
         return english
 
     def _render(self, request: Request) -> str:
-        import jinja2
-
-        try:
-            return self._template.render(
-                text=request.text,
-                terms=[{"zh": zh, "en": en} for zh, en in request.terms],
-                markers=[{"marker": marker, "en": en} for marker, en in request.markers],
-                context=list(request.context),
-                source_language="Chinese",
-                target_language="English",
-            ).strip()
-        except jinja2.TemplateError as exc:
-            # Jinja2 maps its frames to template lines.
-            lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<template>"]
-            where = f"{self.prompt_path}:{lines[-1]}" if lines else str(self.prompt_path)
-            raise EngineError(f"{where}: the prompt template fails: {exc} (fix it, or remove prompt from "
-                              "duizhao.toml to use the shipped one)") from None
+        return self._template.render(request)
 
     # -- the server -------------------------------------------------------------------
 
@@ -415,28 +399,6 @@ def _read_key(variable: str | None) -> str | None:
         raise EngineError(f"the environment variable {variable} (api_key_env) is not set: set it to the server's "
                           "API key, or remove api_key_env from duizhao.toml if the server needs none")
     return value.strip()
-
-
-def _load_template(path: Path):
-    """The compiled template in ``path`` and the sha256 of its bytes."""
-    import jinja2
-
-    try:
-        data = path.read_bytes()
-        text = data.decode("utf-8")
-    except FileNotFoundError:
-        raise EngineError(f"{path}: no such prompt template (check prompt in duizhao.toml)") from None
-    except UnicodeDecodeError:
-        raise EngineError(f"{path}: not UTF-8 (save the prompt template as UTF-8)") from None
-    except OSError as exc:
-        raise EngineError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    try:
-        template = environment.from_string(text)
-    except jinja2.TemplateSyntaxError as exc:
-        raise EngineError(f"{path}:{exc.lineno}: not a valid template: {exc.message} (fix it, or remove prompt "
-                          "from duizhao.toml to use the shipped one)") from None
-    return template, hashlib.sha256(data).hexdigest()
 
 
 def _answer_content(data: Any) -> str | None:

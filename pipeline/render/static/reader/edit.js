@@ -124,11 +124,15 @@
   function saveEdits() {
     var rows = fileRows();
     if (!rows.length) return;
-    var cell = function (text) { return text.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n"); };
+    // The escapes of pipeline/review/edits.py (escape_cell), which reads them back exactly.
+    var cell = function (text) {
+      return text.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+    };
     var resolved = rows.some(function (r) { return r[3].length || !r[2]; });
-    var lines = ["# duizhao edits for " + EDIT.source, "source\tmachine\tenglish" + (resolved ? "\tresolved" : "")];
+    var lines = ["# duizhao edits for " + cell(EDIT.source), "source\tmachine\tenglish" + (resolved ? "\tresolved" : "")];
     rows.forEach(function (r) {
-      lines.push([r[0], r[1], r[2]].concat(resolved ? [r[3].join(" ")] : []).map(cell).join("\t"));
+      var row = [r[0], r[1], r[2]].concat(resolved ? [r[3].join(" ")] : []).map(cell).join("\t");
+      lines.push(row.charAt(0) === "#" ? "\\" + row : row); // never taken for a comment
     });
     var url = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/tab-separated-values;charset=utf-8" }));
     var link = el("a");
