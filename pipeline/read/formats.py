@@ -49,6 +49,13 @@ SOURCE_FORMATS: dict[str, SourceFormat] = {
         SourceFormat("text", (".txt",), "pipeline.read.layout:read_text", "plain text, any common encoding"),
         SourceFormat("markdown", tuple(sorted(MARKDOWN_SUFFIXES)), "pipeline.read.layout:read_text",
                      "Markdown (CommonMark, tables, footnotes, front matter)"),
+        SourceFormat("html", (".html", ".htm", ".xhtml"), "pipeline.read.html:read_html",
+                     "a saved web page (the article; the page's boilerplate listed as dropped)"),
+        SourceFormat("docx", (".docx",), "pipeline.read.docx:read_docx",
+                     "a Word file (paragraphs, tables, text boxes, footnotes, headers and footers)"),
+        SourceFormat("epub", (".epub",), "pipeline.read.epub:read_epub", "an EPUB 2 or 3 book (spine and contents)"),
+        SourceFormat("subtitles", (".srt", ".vtt", ".ass", ".ssa"), "pipeline.read.subtitles:read_subtitles",
+                     "subtitles (SubRip, WebVTT, ASS/SSA): a cue is a block"),
     )
 }
 _BY_SUFFIX = {suffix: f for f in SOURCE_FORMATS.values() for suffix in f.suffixes}
