@@ -254,13 +254,28 @@ def unit_address(tree: Any, unit: Unit, file: str) -> dict[str, Any]:
 
 def find_unit(tree: Any, address: dict[str, Any]) -> Unit | None:
     """The unit an address names in ``tree`` (``None`` when the tree has no such place)."""
-    found = tree.xpath(address["path"]) if isinstance(address.get("path"), str) else []
-    if len(found) != 1:
+    found = find_path(tree, address.get("path"))
+    if found is None:
         return None
     after = address.get("after")
     if after is None:
-        return Unit(found[0])
-    return Unit(found[0], int(after), int(address.get("count", 0)))
+        return Unit(found)
+    return Unit(found, int(after), int(address.get("count", 0)))
+
+
+def find_path(tree: Any, path: Any) -> Any:
+    """The one element at ``path`` (as ``tree.getpath`` writes it, namespace
+    prefixes included), or ``None``."""
+    from lxml import etree
+
+    if not isinstance(path, str):
+        return None
+    prefixes = {p: ns for e in tree.iter() if isinstance(e.tag, str) for p, ns in e.nsmap.items() if p}
+    try:
+        found = tree.xpath(path, namespaces=prefixes)
+    except etree.XPathError:
+        return None
+    return found[0] if isinstance(found, list) and len(found) == 1 else None
 
 
 def dom_pieces(tree: Any, root: Any, file: str) -> list[Piece]:
