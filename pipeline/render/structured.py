@@ -28,13 +28,17 @@ def sentences_content(sentences: list[Sentence], source: str) -> tuple[str, list
     gaps = _gaps(sentences, source)
     text = ""
     marks: list[Mark] = []
+    previous = ""
     for sentence, gap in zip(sentences, gaps):
         english = (sentence.translation or "").strip() if sentence.translation is not None else ""
         if not english:
             continue
         lead = len(sentence.translation) - len(sentence.translation.lstrip())
         if text:
-            text += gap if gap else (" " if needs_space(text[-1], english[0]) else "")
+            # Text that is itself Chinese (a sentence left untranslated) joins as Chinese does.
+            chinese = bool(_WIDE.search(previous)) and bool(_WIDE.search(english))
+            text += gap if gap else (" " if not chinese and needs_space(text[-1], english[0]) else "")
+        previous = english
         for mark in sentence.translation_marks:
             start = min(max(mark.start - lead, 0), len(english))
             end = min(max(mark.end - lead, 0), len(english))
@@ -51,7 +55,8 @@ def needs_space(left: str, right: str) -> bool:
 
     if _WIDE.match(left) or _WIDE.match(right):
         return False
-    if unicodedata.category(left) in ("Ps", "Pi") or unicodedata.category(right) in ("Pe", "Pf"):
+    if unicodedata.category(left) in ("Ps", "Pi", "Pd") or unicodedata.category(right) in ("Pe", "Pf", "Pd") \
+            or "…" in (left, right):
         return False
     return right not in ",.;:!?"
 
