@@ -105,7 +105,9 @@ def serve(output_dir: str, port: int) -> None:
                    "[duizhao.toml: output; default: output/].")
 @click.option("-f", "--format", "formats", multiple=True, callback=output_formats, metavar="FMT",
               help="Output format: json, html, md (bilingual Markdown), en.md (English Markdown), tmx "
-                   "(translation memory); repeat or separate by commas. Default: json,html.")
+                   "(translation memory), docx and en.docx (Word, bilingual and English), epub and en.epub, "
+                   "bi.html and en.html (the saved web page), subs and en.subs (subtitles in the source's "
+                   "format); repeat or separate by commas. Default: json,html.")
 @click.option("--offline", is_flag=True,
               help="Never touch the network (no model download on first use; openai: only a server on this machine).")
 @engine_options
@@ -310,7 +312,8 @@ def _render_formats(ctx: click.Context, param: click.Parameter, values: tuple[st
 @click.option("-o", "--output", "output_dir", default=None, type=click.Path(file_okay=False, path_type=str),
               help="Folder to write to [default: the folder of OUTPUT.json].")
 @click.option("-f", "--format", "formats", multiple=True, callback=_render_formats, metavar="FMT",
-              help="Output format: html, md, en.md, tmx, json; repeat or separate by commas. Default: html.")
+              help="Output format: html, md, en.md, tmx, json, docx, en.docx, epub, en.epub, bi.html, en.html, "
+                   "subs, en.subs; repeat or separate by commas. Default: html.")
 @variant_option
 @cache_option
 def render(document_json: str, output_dir: str | None, formats: tuple[str, ...], variant: str | None,

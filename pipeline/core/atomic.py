@@ -46,12 +46,12 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return write_texts_atomic([(path, text)])[0]
 
 
-def write_texts_atomic(files: Iterable[tuple[str | os.PathLike[str], str]]) -> list[Path]:
-    """Write each ``(path, text)`` (UTF-8) through a temporary file in the same
+def write_texts_atomic(files: Iterable[tuple[str | os.PathLike[str], str | bytes]]) -> list[Path]:
+    """Write each ``(path, text)`` (text as UTF-8; bytes as they are) through a temporary file in the same
     folder; rename the temporary files over their targets only when all are
     written and flushed. On failure nothing is replaced and no temporary file is
     left; raises :class:`OutputError` naming the file and the reason."""
-    pending = [(Path(path), text.encode("utf-8")) for path, text in files]
+    pending = [(Path(path), text if isinstance(text, bytes) else text.encode("utf-8")) for path, text in files]
     written: list[tuple[int, Path, Path]] = []  # (locked fd, temporary, target)
     try:
         for target, data in pending:

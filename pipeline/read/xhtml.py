@@ -289,8 +289,9 @@ def dom_pieces(tree: Any, root: Any, file: str) -> list[Piece]:
         address = unit_address(tree, unit, file)
         if not text.strip():
             images = [m for m in marks if m.kind == "image"]
-            if images and unit.after is None:
-                image = next((e for e in unit.element.iter() if local(e) == "img"), None)
+            if images:
+                nodes = [unit.element] if unit.after is None else unit.nodes()
+                image = next((e for n in nodes if isinstance(n.tag, str) for e in n.iter() if local(e) == "img"), None)
                 alt = (image.get("alt") or "").strip() if image is not None else ""
                 source = (image.get("src") or image.get("data-src") or "") if image is not None else ""
                 pieces.append(Piece(alt or source or "[image]", [line], "image", fixed=True, address=address))

@@ -1,6 +1,7 @@
 """Output formats of ``duizhao run``: a name → exporter table with lazy imports.
 
-Every exporter is a function ``document -> str``; the module that holds it is
+Every exporter is a function ``document -> str`` (or ``bytes``, for the
+formats that are ZIP packages or keep the source's encoding); the module that holds it is
 imported only when that format is asked for, so choosing formats costs nothing.
 An exporter that can use the translation cache (the reader keeps its reading
 aids there) names it in ``options`` and is given it as ``cache=``.
@@ -33,11 +34,21 @@ class Format:
     exporter: str  # "module:function", imported on first use
     help: str
     options: tuple[str, ...] = ()  # keyword arguments the exporter takes, e.g. ("cache",)
+    #: The source formats (:mod:`pipeline.read.formats`) the format is written for
+    #: (it follows the source file); empty: every source.
+    sources: tuple[str, ...] = ()
 
-    def render(self, document: Document, **options: Any) -> str:
+    def applies(self, document: Document) -> bool:
+        return not self.sources or document.format in self.sources
+
+    def output_suffix(self, document: Document) -> str:
+        """``suffix``, with ``{ext}`` the source's own extension (subtitles)."""
+        return self.suffix.replace("{ext}", Path(document.source).suffix.lower())
+
+    def render(self, document: Document, **options: Any) -> str | bytes:
         """The exporter's text for ``document``; ``options`` it does not take are ignored."""
         module, function = self.exporter.split(":")
-        exporter: Callable[..., str] = getattr(importlib.import_module(module), function)
+        exporter: Callable[..., str | bytes] = getattr(importlib.import_module(module), function)
         return exporter(document, **{k: v for k, v in options.items() if k in self.options})
 
 
@@ -54,6 +65,23 @@ FORMATS: dict[str, Format] = {
                "the English only, as Markdown"),
         Format("tmx", ".tmx", "pipeline.render.tmx:document_tmx",
                "TMX 1.4b translation memory of the sentence pairs (for CAT tools)"),
+        Format("docx", ".docx", "pipeline.render.docx:bilingual_docx",
+               "bilingual Word file: each paragraph followed by its English (any source)"),
+        Format("en.docx", ".en.docx", "pipeline.render.docx:english_docx",
+               "the English Word file (a Word source with its styles, tables and headers; any other source built)"),
+        Format("epub", ".epub", "pipeline.render.epub:bilingual_epub",
+               "bilingual EPUB: each block followed by its English (EPUB sources)", sources=("epub",)),
+        Format("en.epub", ".en.epub", "pipeline.render.epub:english_epub", "the English EPUB (EPUB sources)",
+               sources=("epub",)),
+        Format("en.html", ".en.html", "pipeline.render.page:english_page",
+               "the saved web page with the English in place (web page sources)", sources=("html",)),
+        Format("bi.html", ".bi.html", "pipeline.render.page:bilingual_page",
+               "the saved web page with the English under each block (web page sources)", sources=("html",)),
+        Format("subs", "{ext}", "pipeline.render.subtitles:bilingual_subtitles",
+               "bilingual subtitles in the source's format: Chinese line, then English (subtitle sources)",
+               sources=("srt", "vtt", "ass")),
+        Format("en.subs", ".en{ext}", "pipeline.render.subtitles:english_subtitles",
+               "English subtitles in the source's format (subtitle sources)", sources=("srt", "vtt", "ass")),
     )
 }
 #: What ``duizhao run`` writes when no format is chosen. ``json`` is the stable
@@ -84,7 +112,8 @@ def write_formats(
     or a kill leaves the previous files as they were. ``cache`` (a translation cache) goes to the
     exporters that take it; the reader links to the library page in the folder
     ``library`` (:mod:`pipeline.render.index`) and shows Traditional script as
-    OpenCC's ``variant`` makes it."""
+    OpenCC's ``variant`` makes it. A format written for other source formats
+    (``epub`` for a text source) is skipped."""
     from pipeline.core.atomic import write_texts_atomic
 
     chosen = [FORMATS[name] for name in parse_formats(formats)]
@@ -94,8 +123,13 @@ def write_formats(
         from pipeline.render.index import INDEX_NAME
 
         link = Path(os.path.relpath(Path(library) / INDEX_NAME, output_dir)).as_posix()
-    rendered = [(Path(output_dir) / f"{stem}{f.suffix}", f.render(document, cache=cache, library=link, variant=variant))
-                for f in chosen]
+    targets = [(Path(output_dir) / f"{stem}{f.output_suffix(document)}", f) for f in chosen if f.applies(document)]
+    for target, _ in targets:
+        if _same_file(target, document.source):
+            from pipeline.core.atomic import OutputError
+
+            raise OutputError(f"{target}: is the source itself; give another output folder with -o")
+    rendered = [(target, f.render(document, cache=cache, library=link, variant=variant)) for target, f in targets]
     return write_texts_atomic(rendered)
 
 
