@@ -50,6 +50,8 @@ _KIND_OF = {"li": "list_item", "blockquote": "quote", "figcaption": "caption", "
             "pre": "code", "header": "header", "footer": "footer"}
 _NOTE_TEXT = regex.compile(r"^\s*[\[［(（]?\s*\d{1,3}\s*[\]］)）]?\s*$")
 _SPACE = regex.compile(r"\s+")
+_BROKEN = "\x1f"
+_SPACES = (" ", _BROKEN)
 _WIDE = regex.compile(r"[\p{Han}\p{Bopomofo}\p{Hiragana}\p{Katakana}\u3000-\u303f\uff00-\uffef]")
 
 
@@ -155,9 +157,11 @@ class _Text:
         if not text:
             return
         if not self.verbatim:
-            text = _SPACE.sub(" ", text)
+            # A run of white space with a line break in it is marked: between two
+            # Chinese characters it is no space (the markup's line break), else one.
+            text = _SPACE.sub(lambda m: _BROKEN if "\n" in m.group(0) else " ", text)
             last = self.parts[-1][-1:] if self.parts else ""
-            if text.startswith(" ") and (not last or last == " "):
+            if text[:1] in _SPACES and (not last or last in _SPACES):
                 text = text[1:]
             if not text:
                 return
@@ -209,15 +213,16 @@ def _note_target(node: Any) -> str:
 
 
 def _tidy(text: str, marks: list[Mark]) -> tuple[str, list[Mark]]:
-    """Strip the ends, and drop a space between two wide (CJK) characters, where a
-    line break in the markup made one; marks follow."""
+    """Strip the ends, and drop the white space between two wide (CJK) characters
+    where a line break in the markup made it; marks follow."""
     keep = []
     for i, char in enumerate(text):
-        if char == " " and (i == 0 or i == len(text) - 1 or (_WIDE.match(text[i - 1]) and _WIDE.match(text[i + 1]))):
+        if char in _SPACES and (i == 0 or i == len(text) - 1 or char == _BROKEN and _WIDE.match(text[i - 1])
+                                and _WIDE.match(text[i + 1])):
             continue
         keep.append(i)
     if len(keep) == len(text):
-        return text, marks
+        return text.replace(_BROKEN, " "), marks
     position = {old: new for new, old in enumerate(keep)}
 
     def moved(offset: int) -> int:
@@ -225,7 +230,7 @@ def _tidy(text: str, marks: list[Mark]) -> tuple[str, list[Mark]]:
             offset += 1
         return position.get(offset, len(keep))
 
-    out = "".join(text[i] for i in keep)
+    out = "".join(text[i] for i in keep).replace(_BROKEN, " ")
     return out, [Mark(m.kind, moved(m.start), max(moved(m.start), moved(m.end)), m.markup, m.close, m.href)
                  for m in marks]
 
