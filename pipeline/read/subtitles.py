@@ -145,7 +145,8 @@ def load_cues(path: Path) -> tuple[str, str, str, list[CueSpan], list]:
                           "check for a cue without a blank line before the next, or a damaged timing line")
     for number, (event, span) in enumerate(zip(events, spans), start=1):
         if event.end < event.start:
-            raise SourceError(path, f"line {span.line}: cue {number} ends before it starts", _FIX)
+            line = span.line if fmt == "ass" else span.line - 1  # the timing line
+            raise SourceError(path, f"line {line}: cue {number} ends before it starts", _FIX)
     return text, encoding, fmt, spans, events
 
 
