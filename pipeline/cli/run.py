@@ -13,6 +13,7 @@ from pipeline.cli.common import (
     echo,
     engine_factory,
     engine_options,
+    formats_in_force,
     front_matter_option,
     keep_boilerplate_option,
     glossary_option,
@@ -107,7 +108,7 @@ def serve(output_dir: str, port: int) -> None:
               help="Output format: json, html, md (bilingual Markdown), en.md (English Markdown), tmx "
                    "(translation memory), docx and en.docx (Word, bilingual and English), epub and en.epub, "
                    "bi.html and en.html (the saved web page), subs and en.subs (subtitles in the source's "
-                   "format); repeat or separate by commas. Default: json,html.")
+                   "format); repeat or separate by commas [duizhao.toml: formats; default: json,html].")
 @click.option("--offline", is_flag=True,
               help="Never touch the network (no model download on first use; openai: only a server on this machine).")
 @engine_options
@@ -156,6 +157,7 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
     make_engine = engine_factory(config, offline)
     output_dir, cache_path, glossaries = paths_in_force(config)
+    formats = formats_in_force(config)
     if serve and "html" not in formats:
         formats = (*formats, "html")  # the served page is the reader
     single = len(sources) == 1 and not Path(sources[0]).is_dir() and backend == "local"
