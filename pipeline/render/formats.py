@@ -1,7 +1,8 @@
 """Output formats of ``duizhao run``: a name → exporter table with lazy imports.
 
 Every exporter is a function ``document -> str`` (or ``bytes``, for the
-formats that are ZIP packages or keep the source's encoding); the module that holds it is
+formats that are ZIP packages or keep the source's encoding; or, for a book's
+reader pages, ``{"": main output, "<stem>/ch001.html": ...}``); the module that holds it is
 imported only when that format is asked for, so choosing formats costs nothing.
 An exporter that can use the translation cache (the reader keeps its reading
 aids there) names it in ``options`` and is given it as ``cache=``.
@@ -57,7 +58,8 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format("json", ".json", "pipeline.render.formats:document_json",
                "the document model (schema: pipeline/render/document.schema.json)"),
-        Format("html", ".html", "pipeline.render.reader:render", "the parallel-text reader",
+        Format("html", ".html", "pipeline.render.book:reader_pages",
+               "the parallel-text reader (a book: a contents page and a page per chapter)",
                ("cache", "library", "variant")),
         Format("md", ".md", "pipeline.render.markdown_export:bilingual_markdown",
                "bilingual Markdown: each block in Chinese, then its English as a block quote"),
@@ -129,7 +131,13 @@ def write_formats(
             from pipeline.core.atomic import OutputError
 
             raise OutputError(f"{target}: is the source itself; give another output folder with -o")
-    rendered = [(target, f.render(document, cache=cache, library=link, variant=variant)) for target, f in targets]
+    rendered = []
+    for target, f in targets:
+        made = f.render(document, cache=cache, library=link, variant=variant)
+        if isinstance(made, dict):  # a book's pages: the main one and the others beside it
+            rendered += [(target if not name else target.parent / name, text) for name, text in made.items()]
+        else:
+            rendered.append((target, made))
     return write_texts_atomic(rendered)
 
 
