@@ -79,7 +79,7 @@ def _chapter_title(blocks: list[Block], number: int) -> tuple[str, str]:
     heading = next((b for b in blocks if b.kind in ("title", "heading")), None) or next(
         (b for b in blocks if b.translatable and b.text.strip()), None)
     if heading is None:
-        return f"{number}", ""
+        return f"({number}: no text)", ""
     return heading.text, block_content(heading)[0]
 
 
