@@ -74,7 +74,7 @@ def build_docx(path: Path, pages: int) -> None:
     import docx
 
     document = docx.Document()
-    text = iter(paragraphs(pages * 4 + 10))
+    text = iter(paragraphs(pages * 6 + 10))
     for page in range(pages):
         if page % 10 == 0:
             document.add_heading(f"第{page // 10 + 1}章", level=1)

@@ -257,9 +257,10 @@ def unit_address(tree: Any, unit: Unit, file: str) -> dict[str, Any]:
     return address
 
 
-def find_unit(tree: Any, address: dict[str, Any]) -> Unit | None:
-    """The unit an address names in ``tree`` (``None`` when the tree has no such place)."""
-    found = find_path(tree, address.get("path"))
+def find_unit(tree: Any, address: dict[str, Any], prefixes: dict[str, str] | None = None) -> Unit | None:
+    """The unit an address names in ``tree`` (``None`` when the tree has no such
+    place); ``prefixes`` are :func:`namespaces` of the tree, when known."""
+    found = find_path(tree, address.get("path"), prefixes)
     if found is None:
         return None
     after = address.get("after")
@@ -268,14 +269,20 @@ def find_unit(tree: Any, address: dict[str, Any]) -> Unit | None:
     return Unit(found, int(after), int(address.get("count", 0)))
 
 
-def find_path(tree: Any, path: Any) -> Any:
+def namespaces(tree: Any) -> dict[str, str]:
+    """Every namespace prefix the tree declares (``tree.getpath`` writes them)."""
+    return {p: ns for e in tree.iter() if isinstance(e.tag, str) for p, ns in e.nsmap.items() if p}
+
+
+def find_path(tree: Any, path: Any, prefixes: dict[str, str] | None = None) -> Any:
     """The one element at ``path`` (as ``tree.getpath`` writes it, namespace
     prefixes included), or ``None``."""
     from lxml import etree
 
     if not isinstance(path, str):
         return None
-    prefixes = {p: ns for e in tree.iter() if isinstance(e.tag, str) for p, ns in e.nsmap.items() if p}
+    if prefixes is None:
+        prefixes = namespaces(tree)
     try:
         found = tree.xpath(path, namespaces=prefixes)
     except etree.XPathError:

@@ -18,7 +18,7 @@ import zipfile
 from typing import Any
 
 from pipeline.core.model import Document
-from pipeline.read.xhtml import find_unit, local
+from pipeline.read.xhtml import find_unit, local, namespaces
 from pipeline.render.dom import EN_CLASS, add_english, replace_unit
 from pipeline.render.structured import block_content, source_file
 
@@ -60,7 +60,8 @@ def _book(document: Document, bilingual: bool) -> bytes:
                 target.writestr(package.zip.getinfo(name), package.read(name))
                 continue
             tree = package.xml(name)
-            found = [(find_unit(tree, b.address), b) for b in by_file.get(name, [])]
+            prefixes = namespaces(tree)
+            found = [(find_unit(tree, b.address, prefixes), b) for b in by_file.get(name, [])]
             for unit, block in reversed([f for f in found if f[0] is not None]):
                 text, marks = block_content(block)
                 if not text:

@@ -50,12 +50,15 @@ def apply_blocks(tree: Any, document: Document, bilingual: bool, file: str) -> i
     """Write the English of the document's blocks addressed in ``file`` into
     ``tree``; the number of blocks written. Units are found first, then written
     last to first, so writing one never moves another."""
+    from pipeline.read.xhtml import namespaces
+
+    prefixes = namespaces(tree)
     found = []
     for block in document.blocks:
         address = block.address or {}
         if address.get("file") != file or not block.translatable:
             continue
-        unit = find_unit(tree, address)
+        unit = find_unit(tree, address, prefixes)
         if unit is not None:
             found.append((unit, block))
     for unit, block in reversed(found):
