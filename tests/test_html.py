@@ -140,3 +140,11 @@ def test_a_page_with_no_article_says_so(tmp_path):
     empty.write_text("<html><body><script>var a = 1;</script></body></html>", encoding="utf-8")
     with pytest.raises(SourceError, match="has no text to translate"):
         load_document(empty)
+
+
+def test_a_page_declaring_entities_is_refused_not_expanded(tmp_path):
+    hostile = tmp_path / "hostile.html"
+    hostile.write_text('<!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<html><body><p>台州&x;</p>'
+                       "</body></html>", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"hostile\.html: declares entities in its DOCTYPE \(<!ENTITY>\)"):
+        load_document(hostile)

@@ -41,6 +41,7 @@ _CHARSET = regex.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)
 _SUPERSET = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030",
              "big5": "cp950", "iso-8859-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252"}
 _KEY = regex.compile(r"\s+")
+_ENTITY = regex.compile(r"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", regex.I)
 #: A piece this short must match a whole line the extractor kept.
 _MIN_MATCH = 6
 _TITLE_HINT = regex.compile(r"title", regex.I)
@@ -50,6 +51,9 @@ def read_html(path: Path, options: ReadOptions) -> Document:
     """The reader of ``.html`` and ``.htm`` sources (:mod:`pipeline.read.formats`)."""
     data = _read_bytes(path)
     text, encoding = decode_html(data, path)
+    if _ENTITY.search(text[:65536]):
+        raise SourceError(path, "declares entities in its DOCTYPE (<!ENTITY>), which duizhao never expands "
+                          "(external-entity and entity-expansion attacks)", "remove the declarations")
     tree = parse_html(text, path)
     content, title = _extracted(text)
     body = tree.getroot().find(".//body")
