@@ -48,6 +48,10 @@ class Package:
         try:
             with open(path, "rb") as handle:
                 head = handle.read(8)
+        except FileNotFoundError as exc:
+            raise SourceError(path, "no such file", "check the path") from exc
+        except IsADirectoryError as exc:
+            raise SourceError(path, f"is a directory, not a {what}", "give the path of one file") from exc
         except OSError as exc:
             raise SourceError(path, f"cannot be read: {exc.strerror}") from exc
         if head == OLE_SIGNATURE:

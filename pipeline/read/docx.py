@@ -36,7 +36,7 @@ from pipeline.read.pieces import Cell, Piece, Table
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_FIX = "check that the file is a complete .docx (it should open in Word or LibreOffice)"
+_FIX = "check that the file is a complete .docx that opens in Word or LibreOffice"
 #: Elements whose content is not the paragraph's text.
 _SKIP = frozenset({f"{{{W}}}del", f"{{{W}}}moveFrom", f"{{{W}}}instrText", f"{{{W}}}delText", f"{{{W}}}p",
                    f"{{{W}}}txbxContent", f"{{{MC}}}Fallback", f"{{{W}}}pPr", f"{{{W}}}rPr"})

@@ -28,7 +28,7 @@ from pipeline.read.formats import ReadOptions
 from pipeline.read.pieces import Piece
 from pipeline.read.xhtml import Unit, dom_pieces, local, unit_content
 
-_FIX = "check that the file is a complete .epub (it should open in a reader such as Calibre)"
+_FIX = "check that the file is a complete .epub that opens in a reader such as Calibre"
 OPF_NS = "http://www.idpf.org/2007/opf"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
