@@ -151,7 +151,9 @@ def novel_child(chapters: int, folder: str) -> None:
     result = CliRunner().invoke(cli, ["run", str(book), "-o", str(Path(folder) / "out"), "--offline", "--cache",
                                       str(Path(folder) / f"c{chapters}.sqlite3")])
     assert result.exit_code == 0, result.output
-    print(json.dumps({"seconds": time.perf_counter() - started, "bytes": book.stat().st_size,
+    with zipfile.ZipFile(book) as z:
+        unpacked = sum(info.file_size for info in z.infolist())
+    print(json.dumps({"seconds": time.perf_counter() - started, "bytes": unpacked,
                       "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -195,7 +197,7 @@ def main() -> None:
                                                    vocab_size=300))
             for chapters in (int(c) for c in options.chapters.split(",")):
                 got = run_child("--novel", str(chapters), folder, env=env)
-                print(f"novel {got['bytes'] / 1e6:5.2f} MB epub in {chapters:4} chapters: duizhao run "
+                print(f"novel of {got['bytes'] / 1e6:5.2f} MB (unpacked) in {chapters:4} chapters: duizhao run "
                       f"{got['seconds']:6.1f} s, peak {got['peak']:5.0f} MB")
                 figure(f"novel in {chapters} chapters: peak", got["peak"], unit="MB", options="tiny model")
 

@@ -170,3 +170,31 @@ def test_a_zip_that_is_not_a_word_file_is_one_line(tmp_path):
         z.writestr("readme.txt", "hello")
     with pytest.raises(SourceError, match=r"other\.docx: is not a Word document \(it has no word/document\.xml\)"):
         load_document(other)
+
+
+FOOTNOTES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:footnotes xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>
+<w:footnote w:id="1"><w:p><w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteRef/></w:r>
+<w:r><w:t xml:space="preserve"> 数据来自台州港务局。</w:t></w:r></w:p></w:footnote>
+</w:footnotes>"""
+
+
+def test_footnotes_are_blocks_of_their_own_written_back_in_place(tmp_path):
+    import zipfile
+
+    plain = word_file(tmp_path)
+    with_notes = tmp_path / "notes.docx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(with_notes, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr("word/footnotes.xml", FOOTNOTES)
+    document = load_document(with_notes)
+    note = next(b for b in document.blocks if b.kind == "footnote")
+    assert (note.text, note.address) == ("数据来自台州港务局。", {"part": "word/footnotes.xml", "p": 1})
+    english_for(document)
+    out = tmp_path / "en.docx"
+    out.write_bytes(english_docx(document))
+    with zipfile.ZipFile(out) as z:
+        notes = z.read("word/footnotes.xml").decode("utf-8")
+    assert "<w:footnoteRef/>" in notes and note.sentences[0].translation in notes and "台州港务局" not in notes
