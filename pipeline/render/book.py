@@ -6,13 +6,15 @@ page's reading aids are those of its own text).
 ``chapter`` of each block's address; the title and the contents' entries go on
 the contents page), a Word file of at least :data:`LONG_BLOCKS` blocks at its
 level-1 headings. :func:`reader_pages` is the ``html`` format's exporter: the
-reader page of a document, or for a book ``{"": contents page, "<stem>/ch001.html":
-chapter page, ...}``, written by :func:`pipeline.render.formats.write_formats`
-as one atomic set.
+reader page of a document, or for a book ``("<stem>/ch001.html", chapter page),
+..., ("", contents page)``, each made only when the writer asks for it
+(:func:`pipeline.render.formats.write_formats` writes them as one atomic set,
+one page in memory at a time).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -53,26 +55,30 @@ def chapter_name(number: int) -> str:
 
 
 def reader_pages(document: Document, *, cache: Any = None, library: str | None = None, variant: str | None = None,
-                 now: datetime | None = None) -> str | dict[str, str]:
+                 now: datetime | None = None) -> str | Iterator[tuple[str, str]]:
     """The reader page, or a book's contents page and chapter pages (see the module docstring)."""
     from pipeline.render.reader import render
 
     cut = chapters(document)
     if cut is None:
         return render(document, cache=cache, library=library, variant=variant, now=now)
-    front, parts = cut
+    return _book_pages(document, *cut, cache=cache, library=library, variant=variant, now=now)
+
+
+def _book_pages(document: Document, front: list[Block], parts: list[list[Block]], *, cache: Any,
+                library: str | None, variant: str | None, now: datetime | None) -> Iterator[tuple[str, str]]:
+    from pipeline.render.reader import render
+
     stem = Path(document.source).stem
     deeper = None if library is None else f"../{library}"
-    pages: dict[str, str] = {}
     entries = []
     for number, blocks in enumerate(parts, start=1):
         part = replace(document, blocks=blocks, dropped=[d for d in document.dropped
                                                          if (d.address or {}).get("chapter") == number])
         name = f"{stem}/{chapter_name(number)}"
-        pages[name] = render(part, cache=cache, library=deeper, variant=variant, now=now)
+        yield name, render(part, cache=cache, library=deeper, variant=variant, now=now)
         entries.append((name, _chapter_title(blocks, number), sum(len(b.sentences) for b in blocks)))
-    pages[""] = contents_page(document, front, entries, library)
-    return pages
+    yield "", contents_page(document, front, entries, library)
 
 
 def _chapter_title(blocks: list[Block], number: int) -> tuple[str, str]:

@@ -2,7 +2,8 @@
 
 Every exporter is a function ``document -> str`` (or ``bytes``, for the
 formats that are ZIP packages or keep the source's encoding; or, for a book's
-reader pages, ``{"": main output, "<stem>/ch001.html": ...}``); the module that holds it is
+reader pages, ``(name, text)`` pairs made one at a time: ``"<stem>/ch001.html"``,
+..., and ``""`` for the main output); the module that holds it is
 imported only when that format is asked for, so choosing formats costs nothing.
 An exporter that can use the translation cache (the reader keeps its reading
 aids there) names it in ``options`` and is given it as ``cache=``.
@@ -131,14 +132,15 @@ def write_formats(
             from pipeline.core.atomic import OutputError
 
             raise OutputError(f"{target}: is the source itself; give another output folder with -o")
-    rendered = []
-    for target, f in targets:
-        made = f.render(document, cache=cache, library=link, variant=variant)
-        if isinstance(made, dict):  # a book's pages: the main one and the others beside it
-            rendered += [(target if not name else target.parent / name, text) for name, text in made.items()]
-        else:
-            rendered.append((target, made))
-    return write_texts_atomic(rendered)
+    def rendered():  # one output at a time: each is written before the next is made
+        for target, f in targets:
+            made = f.render(document, cache=cache, library=link, variant=variant)
+            if isinstance(made, (str, bytes)):
+                yield target, made
+            else:  # a book's pages: (name, text) pairs, "" the main one, the others beside it
+                yield from ((target if not name else target.parent / name, text) for name, text in made)
+
+    return write_texts_atomic(rendered())
 
 
 def check_output_owner(source: str | Path, output_dir: str | Path) -> None:
