@@ -198,3 +198,40 @@ def test_footnotes_are_blocks_of_their_own_written_back_in_place(tmp_path):
     with zipfile.ZipFile(out) as z:
         notes = z.read("word/footnotes.xml").decode("utf-8")
     assert "<w:footnoteRef/>" in notes and note.sentences[0].translation in notes and "台州港务局" not in notes
+
+
+TEXT_BOX = """<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData>
+<wps:wsp><wps:txbx><w:txbxContent><w:p><w:r><w:t>文本框里的说明文字。</w:t></w:r></w:p></w:txbxContent></wps:txbx>
+</wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>
+<w:txbxContent><w:p><w:r><w:t>文本框里的说明文字。</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict>
+</mc:Fallback></mc:AlternateContent></w:r></w:p>"""
+NAMESPACES = {"mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+              "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+              "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+              "wps": "http://schemas.microsoft.com/office/word/2010/wordprocessingShape",
+              "v": "urn:schemas-microsoft-com:vml"}
+
+
+def test_a_text_box_is_read_once_and_written_in_place(tmp_path):
+    import zipfile
+
+    plain = word_file(tmp_path)
+    boxed = tmp_path / "boxed.docx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(boxed, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                text = data.decode("utf-8")
+                declarations = " ".join(f'xmlns:{p}="{ns}"' for p, ns in NAMESPACES.items() if f"xmlns:{p}=" not in text)
+                text = text.replace("<w:document ", f"<w:document {declarations} ", 1)
+                data = text.replace("<w:sectPr", TEXT_BOX + "<w:sectPr", 1).encode("utf-8")
+            target.writestr(info, data)
+    document = load_document(boxed)
+    assert [b.text for b in document.blocks].count("文本框里的说明文字。") == 1
+    english_for(document)
+    out = tmp_path / "en.docx"
+    out.write_bytes(english_docx(document))
+    with zipfile.ZipFile(out) as z:
+        body = z.read("word/document.xml").decode("utf-8")
+    box = next(b for b in document.blocks if b.text == "文本框里的说明文字。")
+    assert box.sentences[0].translation in body and "文本框" not in body and "mc:Fallback" not in body

@@ -142,7 +142,8 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
     model, offline); sentences translated before (same text, same engine, model and
     options) come from the translation cache.
 
-    Several sources, or a folder (every .txt and .md under it), run in one process:
+    Several sources, or a folder (every source file under it: text, Markdown,
+    web pages, Word files, EPUB books, subtitles), run in one process:
     the model is loaded once, the sentences of all documents are translated
     together, outputs mirror the folders (sources/2024/a.txt → OUTPUT/2024/a.html),
     and a document that fails is reported while the others go on.

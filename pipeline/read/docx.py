@@ -268,25 +268,34 @@ def walk_part(package: Package, part: str) -> Iterator[tuple[str, Any, Any, list
     for paragraph in paragraphs:
         items_of[paragraph] = paragraph_items(paragraph, fields, rels)
     done: set[Any] = set()
+    cells: dict[Any, list[Any]] = {}
+    for paragraph in paragraphs:
+        cell = owner_cell(paragraph)
+        if cell is not None:
+            cells.setdefault(cell, []).append(paragraph)
     for i, paragraph in enumerate(paragraphs):
-        cell = nearest(paragraph, "tc")
-        if cell is None or nearest(cell, "txbxContent") is not None and nearest(paragraph, "txbxContent") is not \
-                nearest(cell, "txbxContent"):
+        cell = owner_cell(paragraph)
+        if cell is None:
             yield "p", i, paragraph, items_of[paragraph]
             continue
         table = nearest(cell, "tbl")
         if table in done:
             continue
         done.add(table)
-        rows = [[[(index_of[p], items_of[p]) for p in paragraphs_of(tc, paragraphs)] for tc in row]
-                for row in table_rows(table)]
+        rows = [[[(index_of[p], items_of[p]) for p in cells.get(tc, [])] for tc in row] for row in table_rows(table)]
         yield "table", table, rows, None
     yield "tree", tree, None, None
 
 
-def paragraphs_of(cell: Any, paragraphs: list[Any]) -> list[Any]:
-    """The paragraphs whose nearest cell is ``cell`` (a nested table's are its own)."""
-    return [p for p in cell.iter(w("p")) if nearest(p, "tc") is cell and p in set(paragraphs)]
+def owner_cell(paragraph: Any) -> Any:
+    """The table cell a paragraph belongs to: its nearest ``w:tc``, unless a text
+    box stands between them (a text box's paragraphs are paragraphs of their own)."""
+    for ancestor in paragraph.iterancestors():
+        if ancestor.tag == w("txbxContent"):
+            return None
+        if ancestor.tag == w("tc"):
+            return ancestor
+    return None
 
 
 def read_docx(path: Path, options: ReadOptions) -> Document:

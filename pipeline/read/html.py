@@ -142,13 +142,11 @@ def parse_html(text: str, path: Path) -> Any:
     import lxml.etree
     import lxml.html
 
-    parser = lxml.html.HTMLParser(no_network=True, remove_comments=False, default_doctype=False)
     try:
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=lxml.html.HTMLParser(
             encoding="utf-8", no_network=True, remove_comments=False))
     except (lxml.etree.ParserError, ValueError) as exc:
         raise SourceError(path, f"cannot be read as HTML ({exc})") from exc
-    del parser
     return root.getroottree()
 
 

@@ -86,7 +86,7 @@ def _namespace(element: Any) -> str:
     return tag[: tag.index("}") + 1] if isinstance(tag, str) and tag.startswith("{") else ""
 
 
-def fill(container: Any, text: str, marks: list[Mark], templates: _Templates, tail_anchor: Any = None) -> list[Any]:
+def fill(container: Any, text: str, marks: list[Mark], templates: _Templates) -> list[Any]:
     """Build the inline content of ``text`` with ``marks`` and return it as
     ``[leading text, node, node, ...]`` (each node's tail set)."""
     namespace = _namespace(container)
@@ -98,7 +98,6 @@ def fill(container: Any, text: str, marks: list[Mark], templates: _Templates, ta
             events.append((mark.start, 1, 0, mark))
         elif mark.end > mark.start:
             events += [(mark.end, 0, 0, mark), (mark.start, 2, -mark.end, mark)]
-    holder: Any = None
     from lxml import etree
 
     root = etree.Element("holder")
@@ -131,7 +130,6 @@ def fill(container: Any, text: str, marks: list[Mark], templates: _Templates, ta
             stack[-1].append(templates.atomic_element(mark, content, namespace))
             at = max(at, mark.end)
     put(text[at:])
-    del holder
     return [root.text or ""] + list(root)
 
 
