@@ -119,14 +119,15 @@ def test_a_folder_run_reads_every_structured_format_and_goes_on_past_a_broken_on
         "index.html",
         "news.json", "news.html", "news.docx", "news.en.docx", "news.en.html", "news.bi.html",
         "report.json", "report.html", "report.docx", "report.en.docx",
-        "book.json", "book.html", "book.docx", "book.en.docx", "book.epub", "book.en.epub",
+        "book.json", "book.html", "book", "book.docx", "book.en.docx", "book.epub", "book.en.epub",
         "talk.json", "talk.html", "talk.docx", "talk.en.docx", "talk.srt", "talk.en.srt"])
+    assert sorted(p.name for p in (out / "book").iterdir()) == ["ch001.html", "ch002.html"]  # a page per chapter
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert data["format"] == "docx" and all("address" in b for b in data["blocks"])
     assert docx.Document(str(out / "report.en.docx")).paragraphs
     assert len(pysubs2.load(str(out / "talk.en.srt"))) == len(pysubs2.load(str(src / "talk.srt")))
     library = (out / "index.html").read_text(encoding="utf-8")
     for fmt in ("html", "docx", "epub", "srt"):
-        assert f'<span class="format" title="source format">{fmt}</span>' in library
+        assert f'<td class="fmt"><span class="format">{fmt}</span></td>' in library
     reader = (out / "talk.html").read_text(encoding="utf-8")
     assert 'class="row k-cue"' in reader
