@@ -80,3 +80,18 @@ class PlaceholderInventingEngine(FakeEngine):
 
     def mangle(self, text):
         return text if PLACEHOLDER.search(text) else text + " ⟦T9⟧⟦T9⟧ ⟦T"
+
+
+def chinese_back(document) -> None:
+    """Give every sentence its own Chinese as its translation (marks included):
+    a writer given this document must write the source back (round trip)."""
+    for sentence in document.sentences():
+        sentence.translation = sentence.text
+        sentence.translation_marks = list(sentence.marks)
+
+
+def english_for(document) -> None:
+    """A recognisable English for every sentence: ``EN<n>`` words, no Chinese."""
+    for n, sentence in enumerate(document.sentences(), start=1):
+        sentence.translation = f"English sentence {n}."
+        sentence.translation_marks = []

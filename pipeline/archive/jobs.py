@@ -1,8 +1,9 @@
 """Many documents in one run: discovery and windows.
 
 :func:`discover` turns the sources named on the command line (files and folders,
-in any mix) into :class:`Job` objects: a folder means every ``.txt`` and ``.md``
-file under it, recursively, in sorted order, with hidden folders and the output
+in any mix) into :class:`Job` objects: a folder means every source file under it
+(each suffix of :data:`pipeline.read.formats.SOURCE_SUFFIXES`: text, Markdown, web
+pages, Word files, EPUB books, subtitles), recursively, in sorted order, with hidden folders and the output
 folder left out; each document's outputs go to the same relative place under the
 output folder (``sources/2024/a.txt`` → ``output/2024/a.html``). Two sources that
 would write the same outputs are an error before anything runs.
@@ -69,7 +70,7 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
     """The jobs for ``sources``: files as given, folders searched recursively.
 
     A file given by name is used whatever its suffix; a folder contributes its
-    ``.txt``/``.md``/``.markdown`` files, skipping hidden files and folders and
+    source files (:data:`~pipeline.read.formats.SOURCE_SUFFIXES`), skipping hidden files and folders and
     ``output_dir``. A file named twice (directly and through its folder) runs once.
     Raises :class:`SourceError` for a source that does not exist and
     :class:`ClashError` when two sources map to the same outputs.

@@ -77,6 +77,7 @@ _SETTING_PARAMS = {
     "glossary": "glossaries",
     "cache": "cache_path",
     "variant": "variant",
+    "formats": "formats",
 }
 
 
@@ -147,13 +148,25 @@ def paths_in_force(config) -> tuple[str, str | None, list[str]]:
 
 
 def output_formats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    """--format values (repeated or comma-separated) as known format names."""
-    from pipeline.render.formats import DEFAULT_FORMATS, FormatError, parse_formats
+    """--format values (repeated or comma-separated) as known format names; none
+    given: empty (duizhao.toml's ``formats``, else the defaults, are in force)."""
+    from pipeline.render.formats import FormatError, parse_formats
 
     try:
-        return parse_formats(values) or DEFAULT_FORMATS
+        return parse_formats(values)
     except FormatError as exc:
         raise click.BadParameter(str(exc)) from exc
+
+
+def formats_in_force(config) -> tuple[str, ...]:
+    """The output formats in force (--format > duizhao.toml's ``formats`` > json,html)."""
+    from pipeline.core.config import ConfigError
+    from pipeline.render.formats import FormatError, parse_formats
+
+    try:
+        return parse_formats(config["formats"])
+    except FormatError as exc:
+        raise ConfigError(f"{config.origin('formats')}: formats: {exc}") from exc
 
 
 def engine_factory(config, offline: bool, name: str | None = None, model: str | None = None):

@@ -13,6 +13,7 @@ from pipeline.cli.common import (
     echo,
     engine_factory,
     engine_options,
+    formats_in_force,
     front_matter_option,
     keep_boilerplate_option,
     ocr_option,
@@ -111,7 +112,9 @@ def serve(output_dir: str, port: int) -> None:
                    "[duizhao.toml: output; default: output/].")
 @click.option("-f", "--format", "formats", multiple=True, callback=output_formats, metavar="FMT",
               help="Output format: json, html, md (bilingual Markdown), en.md (English Markdown), tmx "
-                   "(translation memory); repeat or separate by commas. Default: json,html.")
+                   "(translation memory), docx and en.docx (Word, bilingual and English), epub and en.epub, "
+                   "bi.html and en.html (the saved web page), subs and en.subs (subtitles in the source's "
+                   "format); repeat or separate by commas [duizhao.toml: formats; default: json,html].")
 @click.option("--offline", is_flag=True,
               help="Never touch the network (no model download on first use; openai: only a server on this machine).")
 @engine_options
@@ -147,7 +150,8 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
     model, offline); sentences translated before (same text, same engine, model and
     options) come from the translation cache.
 
-    Several sources, or a folder (every .txt and .md under it), run in one process:
+    Several sources, or a folder (every source file under it: text, Markdown,
+    web pages, Word files, EPUB books, subtitles), run in one process:
     the model is loaded once, the sentences of all documents are translated
     together, outputs mirror the folders (sources/2024/a.txt → OUTPUT/2024/a.html),
     and a document that fails is reported while the others go on.
@@ -162,6 +166,7 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
     make_engine = engine_factory(config, offline)
     output_dir, cache_path, glossaries = paths_in_force(config)
+    formats = formats_in_force(config)
     if serve and "html" not in formats:
         formats = (*formats, "html")  # the served page is the reader
     single = len(sources) == 1 and not Path(sources[0]).is_dir() and backend == "local"
@@ -322,7 +327,8 @@ def _render_formats(ctx: click.Context, param: click.Parameter, values: tuple[st
 @click.option("-o", "--output", "output_dir", default=None, type=click.Path(file_okay=False, path_type=str),
               help="Folder to write to [default: the folder of OUTPUT.json].")
 @click.option("-f", "--format", "formats", multiple=True, callback=_render_formats, metavar="FMT",
-              help="Output format: html, md, en.md, tmx, json; repeat or separate by commas. Default: html.")
+              help="Output format: html, md, en.md, tmx, json, docx, en.docx, epub, en.epub, bi.html, en.html, "
+                   "subs, en.subs; repeat or separate by commas. Default: html.")
 @variant_option
 @cache_option
 def render(document_json: str, output_dir: str | None, formats: tuple[str, ...], variant: str | None,

@@ -46,19 +46,25 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return write_texts_atomic([(path, text)])[0]
 
 
-def write_texts_atomic(files: Iterable[tuple[str | os.PathLike[str], str]]) -> list[Path]:
-    """Write each ``(path, text)`` (UTF-8) through a temporary file in the same
+def write_texts_atomic(files: Iterable[tuple[str | os.PathLike[str], str | bytes]]) -> list[Path]:
+    """Write each ``(path, text)`` (text as UTF-8; bytes as they are) through a temporary file in the same
     folder; rename the temporary files over their targets only when all are
     written and flushed. On failure nothing is replaced and no temporary file is
-    left; raises :class:`OutputError` naming the file and the reason."""
-    # What UTF-8 cannot carry (a lone surrogate: the undecodable bytes of a file
-    # name) is written as its escape, \udcb5, which JSON reads back as the same
-    # character: every file written is valid UTF-8.
-    pending = [(Path(path), text.encode("utf-8", "backslashreplace")) for path, text in files]
+    left; raises :class:`OutputError` naming the file and the reason. ``files``
+    is taken one at a time, so a generator that renders each output only when
+    asked holds one output in memory, not the set (a book's chapter pages).
+    What UTF-8 cannot carry in a text (a lone surrogate: the undecodable bytes of
+    a file name) is written as its escape, \\udcb5, which JSON reads back as the
+    same character: every text file written is valid UTF-8."""
+    targets: list[Path] = []
     written: list[tuple[int, Path, Path]] = []  # (locked fd, temporary, target)
+    made: list[Path] = []  # folders made for the outputs, removed again when nothing is written
     try:
-        for target, data in pending:
-            written.append(_write_temporary(target, data))
+        for path, text in files:
+            targets.append(Path(path))
+            made += _missing_folders(targets[-1].parent)
+            written.append(_write_temporary(targets[-1], text if isinstance(text, bytes)
+                                            else text.encode("utf-8", "backslashreplace")))
         for fd, temporary, target in written:
             try:
                 os.replace(temporary, target)
@@ -66,11 +72,31 @@ def write_texts_atomic(files: Iterable[tuple[str | os.PathLike[str], str]]) -> l
                 raise OutputError(f"{target}: cannot be written ({_reason(exc)}); it is left as it was") from exc
         for folder in dict.fromkeys(target.parent for _, _, target in written):
             _sync_folder(folder)
+    except BaseException:
+        for fd, temporary, _ in written:
+            os.close(fd)
+            temporary.unlink(missing_ok=True)
+        written = []
+        for folder in sorted(set(made), key=lambda p: len(p.parts), reverse=True):
+            try:
+                folder.rmdir()  # only if empty: nothing of anyone else's is removed
+            except OSError:
+                pass
+        raise
     finally:
         for fd, temporary, _ in written:
             os.close(fd)
-            temporary.unlink(missing_ok=True)  # gone after a rename; removed after a failure
-    return [target for target, _ in pending]
+            temporary.unlink(missing_ok=True)  # gone after a rename
+    return targets
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and its parents that do not exist yet."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def temporary_name(name: str, limit: int = 255) -> str:

@@ -44,7 +44,7 @@ class ConfigError(DuizhaoError):
 @dataclass(frozen=True)
 class Setting:
     """One setting: ``key`` in the project file (``table.key`` inside a table),
-    its ``kind`` (``str``, ``int``, ``float``, ``path``, ``paths``, ``choice``, ``url``),
+    its ``kind`` (``str``, ``int``, ``float``, ``path``, ``paths``, ``names``, ``choice``, ``url``),
     default, help, and the option / environment variable that override it."""
 
     key: str
@@ -73,6 +73,9 @@ SETTINGS: tuple[Setting, ...] = (
             option="--glossary"),
     Setting("cache", "path", None, "Translation cache file (default: the user cache folder).",
             option="--cache", env="DUIZHAO_CACHE"),
+    Setting("formats", "names", ("json", "html"), "What `duizhao run` writes: json, html, md, en.md, tmx, docx, "
+            "en.docx, epub, en.epub, bi.html, en.html, subs, en.subs (a list, or one string with commas).",
+            option="--format"),
     Setting("variant", "choice", "s2t", "Traditional script the reader shows: OpenCC's s2t, s2tw (Taiwan), "
             "s2twp (Taiwan, with phrases) or s2hk (Hong Kong).", option="--variant", choices=VARIANTS),
     Setting("engine.name", "choice", "argos", "Translation engine.", option="--engine", choices=ENGINE_NAMES),
@@ -185,6 +188,8 @@ def _show(setting: Setting, item: Value, config: Config) -> str:
         return str(config.path(setting.key))
     if setting.kind == "paths":
         return ", ".join(str(p) for p in config.paths(setting.key)) or "(none)"
+    if setting.kind == "names":
+        return ",".join(item.value)
     return str(item.value)
 
 
@@ -427,6 +432,12 @@ def _check(setting: Setting, raw: Any, where: str) -> Any:
                                                            and "\0" not in str(p) for p in items):
             raise bad("a path or a list of paths")
         return tuple(items)
+    if kind == "names":
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, (list, tuple)) or not all(isinstance(n, str) and n.strip() for n in items) \
+                or not items:
+            raise bad("a name or a list of names")
+        return tuple(n.strip() for n in items)
     if kind == "choice":
         if not isinstance(raw, str) or raw not in setting.choices:
             raise bad("one of " + ", ".join(setting.choices))

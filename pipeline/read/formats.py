@@ -58,6 +58,13 @@ SOURCE_FORMATS: dict[str, SourceFormat] = {
                      "PDF: the text layer with its geometry; scanned pages by OCR (Tesseract)"),
         SourceFormat("image", (".png", ".jpg", ".jpeg", ".tif", ".tiff"), "pipeline.read.ocr:read_image",
                      "a scanned page or a picture of text, by OCR (Tesseract)"),
+        SourceFormat("html", (".html", ".htm", ".xhtml"), "pipeline.read.html:read_html",
+                     "a saved web page (the article; the page's boilerplate listed as dropped)"),
+        SourceFormat("docx", (".docx",), "pipeline.read.docx:read_docx",
+                     "a Word file (paragraphs, tables, text boxes, footnotes, headers and footers)"),
+        SourceFormat("epub", (".epub",), "pipeline.read.epub:read_epub", "an EPUB 2 or 3 book (spine and contents)"),
+        SourceFormat("subtitles", (".srt", ".vtt", ".ass", ".ssa"), "pipeline.read.subtitles:read_subtitles",
+                     "subtitles (SubRip, WebVTT, ASS/SSA): a cue is a block"),
     )
 }
 _BY_SUFFIX = {suffix: f for f in SOURCE_FORMATS.values() for suffix in f.suffixes}

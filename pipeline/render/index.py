@@ -5,7 +5,7 @@
 1. find every document model (``*.json`` with ``schema_version`` and ``blocks``)
    under the output folder, hidden folders left out;
 2. make a row of each (:func:`document_row`): title (the title block, else the
-   file name), source path, date of the run (the JSON file's modification time,
+   file name), source path and format, date of the run (the JSON file's modification time,
    written by the run), sentences, flags by severity, glossary terms used,
    post-edits, and the link to the reader beside it when there is one; a row is
    kept in ``.duizhao-library.json`` under the JSON file's size and mtime, so an
@@ -35,7 +35,7 @@ INDEX_NAME = "index.html"
 #: library is rebuilt without parsing every document again.
 MEMO_NAME = ".duizhao-library.json"
 #: Part of the memo: bump when a row gains or changes a field.
-_ROW_VERSION = 1
+_ROW_VERSION = 2
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -200,6 +200,7 @@ def _row_of(data: dict[str, Any], path: Path, root: Path) -> dict[str, Any] | No
     return {
         "title": " ".join(title.split()),
         "source": source,
+        "format": str(data.get("format") or "text"),
         "json": path.relative_to(root).as_posix(),
         "reader": reader.relative_to(root).as_posix() if reader.is_file() else None,
         "date": datetime.fromtimestamp(path.stat().st_mtime).astimezone().strftime("%Y-%m-%d %H:%M"),

@@ -45,7 +45,7 @@ def invoke(*args):
 
 def test_a_folder_means_its_txt_and_md_files_sorted_without_hidden_or_output_folders(tmp_path):
     src = tmp_path / "src"
-    for name in ("b.txt", "a.md", "2024/c.txt", "2024/01/d.markdown", "notes.docx", ".draft.txt",
+    for name in ("b.txt", "a.md", "2024/c.txt", "2024/01/d.markdown", "notes.odt", ".draft.txt",
                  ".git/e.txt", "output/f.txt", "a.edits.tsv"):
         write(src, name, article(1))
     jobs = discover([src], src / "output")

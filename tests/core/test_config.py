@@ -146,7 +146,7 @@ def test_a_model_folder_in_the_file_is_relative_to_the_file(project, engines):
         ('variant = "s2jp"\n', 1, "variant: must be one of s2t, s2tw, s2twp, s2hk, not 's2jp'"),
         ('glossary = [1, 2]\n', 1, "glossary: must be a path or a list of paths"),
         ('\n[archive]\njobs = 2\n', 3, "archive.jobs: unknown table [archive] (known: engine)"),
-        ('engine = "openai"\n', 1, "engine: unknown key (known: output, glossary, cache, variant, [engine])"),
+        ('engine = "openai"\n', 1, "engine: unknown key (known: output, glossary, cache, formats, variant, [engine])"),
     ],
     ids=["syntax", "unknown-key", "wrong-type", "out-of-range", "bool-for-int", "unknown-engine", "variant",
          "glossary-type", "unknown-table", "table-as-key"],
@@ -179,3 +179,23 @@ def test_glossary_commands_use_the_files_glossary(project):
     assert result.output.startswith(f"OK: 1 entry in 1 file: {project / 'terms' / 'a.tsv'}")
     result = invoke("glossary", "add", "港口", "port")
     assert result.exit_code == 0 and (project / "terms" / "a.tsv").read_text(encoding="utf-8").endswith("港口\tport\t\t\n")
+
+
+def test_the_output_formats_come_from_the_project_file_under_the_option(tmp_path, monkeypatch, installed):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "duizhao.toml").write_text('formats = ["json", "en.md", "en.docx"]\n', encoding="utf-8")
+    (project / "a.txt").write_text("台州很美。\n", encoding="utf-8")
+    monkeypatch.chdir(project)
+    cache = ["--cache", str(tmp_path / "c.sqlite3")]
+    result = CliRunner().invoke(cli, ["run", "a.txt", "--offline", *cache])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (project / "output").iterdir() if p.suffix != ".html" and p.name[0] != ".") == [
+        "a.en.docx", "a.en.md", "a.json"]
+    shown = CliRunner().invoke(cli, ["config"]).output
+    assert "json,en.md,en.docx" in shown and "duizhao.toml:1" in shown
+    result = CliRunner().invoke(cli, ["run", "a.txt", "--offline", "-f", "tmx", "-o", "other", *cache])
+    assert sorted(p.name for p in (project / "other").iterdir()) == ["a.tmx"]
+    (project / "duizhao.toml").write_text('formats = "json,pdf2"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", "a.txt", "--offline", *cache])
+    assert result.exit_code == 1 and "duizhao.toml:1: formats: unknown output format 'pdf2'" in result.output

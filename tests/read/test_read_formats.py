@@ -78,3 +78,55 @@ def test_the_reader_lists_left_out_text_collapsed_and_escaped():
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Dropped duplicates" not in page
     assert "2 dropped (1 boilerplate, 1 page furniture)" in page
+
+
+def test_a_folder_run_reads_every_structured_format_and_goes_on_past_a_broken_one(installed, tmp_path):
+    """html, docx, epub and srt sources in one folder: each gets its reader page, its
+    JSON (with addresses) and the outputs in its own format; a corrupt book fails
+    alone, with one line; the library page shows each document's format."""
+    import shutil
+
+    import docx
+    import pysubs2
+    from click.testing import CliRunner
+    from test_docx import word_file
+    from test_epub import book
+    from test_html import page
+    from test_subtitles import subtitles
+
+    from pipeline.cli import cli
+
+    src = tmp_path / "src"
+    src.mkdir()
+    page(src)
+    word_file(src)
+    book(src)
+    subtitles(src)
+    shutil.copy(src / "book.epub", src / "broken.epub")
+    (src / "broken.epub").write_bytes((src / "book.epub").read_bytes()[:300])
+    out = tmp_path / "out"
+    formats = "json,html,docx,en.docx,epub,en.epub,en.html,bi.html,subs,en.subs"
+    result = CliRunner().invoke(cli, ["run", str(src), "-o", str(out), "--offline", "--cache",
+                                      str(tmp_path / "c.sqlite3"), "-f", formats])
+    assert result.exit_code == 1, result.output
+    assert f"Error: {src / 'broken.epub'}: is not a valid EPUB book (a damaged or truncated ZIP archive" \
+        in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout.strip().splitlines()[-1].startswith("4 documents written, 1 failed; ")
+    written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert written == sorted([
+        "index.html",
+        "news.json", "news.html", "news.docx", "news.en.docx", "news.en.html", "news.bi.html",
+        "report.json", "report.html", "report.docx", "report.en.docx",
+        "book.json", "book.html", "book", "book.docx", "book.en.docx", "book.epub", "book.en.epub",
+        "talk.json", "talk.html", "talk.docx", "talk.en.docx", "talk.srt", "talk.en.srt"])
+    assert sorted(p.name for p in (out / "book").iterdir()) == ["ch001.html", "ch002.html"]  # a page per chapter
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert data["format"] == "docx" and all("address" in b for b in data["blocks"])
+    assert docx.Document(str(out / "report.en.docx")).paragraphs
+    assert len(pysubs2.load(str(out / "talk.en.srt"))) == len(pysubs2.load(str(src / "talk.srt")))
+    library = (out / "index.html").read_text(encoding="utf-8")
+    for fmt in ("html", "docx", "epub", "srt"):
+        assert f'<td class="fmt"><span class="format">{fmt}</span></td>' in library
+    reader = (out / "talk.html").read_text(encoding="utf-8")
+    assert 'class="row k-cue"' in reader
