@@ -15,13 +15,21 @@ written, the renderings it must use, and the sentences before it as context.
 
 An engine that fails part way may attach what it finished to the exception it
 raises (:func:`attach_finished`); the caller keeps those translations.
+
+An engine whose failures belong to one request (an LLM that answers nothing, or
+runs away, for one sentence) returns a :class:`Failed` in that sentence's place
+instead of raising: it is never cached, the caller asks again in a smaller form
+(:mod:`pipeline.translate.enforce`), and only what concerns every request (the
+server unreachable, a refused key, an unknown model, many failures in a row)
+is raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -54,6 +62,20 @@ class Engine(Protocol):
         """One translation per sentence, in input order. ``progress`` is called with
         the number of sentences just finished."""
         ...
+
+
+@dataclass(frozen=True)
+class Failed:
+    """No translation for one request: ``message`` is one line saying what the
+    engine got (the server's own words) and what would fix it. ``server`` is true
+    when the server failed (an error status, no answer in time, a dropped
+    connection) rather than the model's answer (empty, cut off, unusable)."""
+
+    message: str
+    server: bool = False
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def glossary_mode(engine: object) -> str:
@@ -108,6 +130,27 @@ def request_counts(engine: object) -> tuple[int, int] | None:
     so far, and how many of them were retries; ``None`` for other engines."""
     counts = getattr(engine, "request_counts", None)
     return counts() if callable(counts) else None
+
+
+def token_counts(engine: object) -> tuple[int, int] | None:
+    """``(prompt, completion)`` tokens an engine that talks to a server was told of
+    (the answers' ``usage``) so far; ``None`` for other engines."""
+    counts = getattr(engine, "token_counts", None)
+    return counts() if callable(counts) else None
+
+
+@contextlib.contextmanager
+def asking_again(engine: object) -> Iterator[None]:
+    """While sentences that already failed are asked again in smaller forms: the
+    model's failures then say nothing new about the server, so an engine that
+    stops after many failures in a row does not count them (a server's own
+    failures, an error status or no answer, still count)."""
+    enter = getattr(engine, "asking_again", None)
+    if not callable(enter):
+        yield
+        return
+    with enter():
+        yield
 
 
 def attach_finished(exc: BaseException, finished: dict[str, str]) -> BaseException:
