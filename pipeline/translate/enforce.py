@@ -170,7 +170,7 @@ def translate_with_glossary(
                 # Asked again for its terms, a sentence whose masked form fails
                 # (its answer dropped every placeholder and was empty) is rebuilt to
                 # keep them, as one whose answer lacks them; a failing server is a failure.
-                if state.failure is not None or answer.server:
+                if state.failure is not None or answer.cause != "answer":
                     state.failure = answer
                 continue
             english = _accept_masked(sentence, answer) if state.masked else (
@@ -182,7 +182,8 @@ def translate_with_glossary(
                 state.failure = None  # the answer came, without the terms
 
     outcome.rebuilt = terms_failed
-    _rebuild(sentences, terms_failed | whole_failed, prompt, engine, cache, backend, failed, outcome)
+    with asking_again(engine):
+        _rebuild(sentences, terms_failed | whole_failed, prompt, engine, cache, backend, failed, outcome)
     outcome.engine_rebuilt = whole_failed - outcome.engine_failed
     # An NMT model without placeholder tokens (pipeline.translate.engines.seq2seq) never carries terms.
     placeholders = getattr(engine, "placeholder_tokens", None)

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +30,7 @@ from typing import Protocol
 
 from pipeline.core.errors import DuizhaoError
 from pipeline.translate.cache import TranslationCache
-from pipeline.translate.engines.base import Failed
+from pipeline.translate.engines.base import Failed, asking_again
 
 
 class Translator(Protocol):
@@ -143,21 +144,27 @@ def translate_texts(
         if progress is not None:
             progress(min(done_count + within, len(misses)), len(misses))
 
+    # The cache shows that the engine translates for this signature: what it
+    # fails on now is about those texts (a rerun asks for exactly the requests
+    # that failed before), not the server (pipeline.translate.engines.asking_again).
+    proven = asking_again(engine) if known else contextlib.nullcontext()
     try:
-        for chunk, output in (backend or LocalBackend(sentences_done if progress else None)).translate_chunks(
-                engine, chunks):
-            if len(output) != len(chunk):
-                raise EngineOutputError(
-                    f"engine {signature} returned {len(output)} translations for {len(chunk)} "
-                    "sentences; nothing from this batch was cached"
-                )
-            done = dict(zip(chunk, output))
-            cache.put_many(signature, {text: english for text, english in done.items() if isinstance(english, str)})
-            known.update(done)
-            done_count += len(chunk)
-            within = 0
-            if progress is not None:
-                progress(done_count, len(misses))
+        with proven:
+            for chunk, output in (backend or LocalBackend(sentences_done if progress else None)).translate_chunks(
+                    engine, chunks):
+                if len(output) != len(chunk):
+                    raise EngineOutputError(
+                        f"engine {signature} returned {len(output)} translations for {len(chunk)} "
+                        "sentences; nothing from this batch was cached"
+                    )
+                done = dict(zip(chunk, output))
+                cache.put_many(signature, {text: english for text, english in done.items()
+                                           if isinstance(english, str)})
+                known.update(done)
+                done_count += len(chunk)
+                within = 0
+                if progress is not None:
+                    progress(done_count, len(misses))
     except BaseException as exc:  # also Ctrl-C: what the engine finished is kept
         from pipeline.translate.engines.base import finished_of
 

@@ -67,12 +67,18 @@ class Engine(Protocol):
 @dataclass(frozen=True)
 class Failed:
     """No translation for one request: ``message`` is one line saying what the
-    engine got (the server's own words) and what would fix it. ``server`` is true
-    when the server failed (an error status, no answer in time, a dropped
-    connection) rather than the model's answer (empty, cut off, unusable)."""
+    engine got (the server's own words) and what would fix it; ``cause`` is
+    ``"server"`` (an error status, no answer in time, a dropped connection, not
+    an answer at all), ``"answer"`` (the model's answer: empty, cut off, runaway)
+    or ``"context"`` (the prompt does not fit the server's context)."""
 
     message: str
-    server: bool = False
+    cause: str = "answer"
+
+    @property
+    def server(self) -> bool:
+        """Whether the server, rather than what the model made of this request, failed."""
+        return self.cause == "server"
 
     def __str__(self) -> str:
         return self.message
@@ -141,10 +147,12 @@ def token_counts(engine: object) -> tuple[int, int] | None:
 
 @contextlib.contextmanager
 def asking_again(engine: object) -> Iterator[None]:
-    """While sentences that already failed are asked again in smaller forms: the
-    model's failures then say nothing new about the server, so an engine that
-    stops after many failures in a row does not count them (a server's own
-    failures, an error status or no answer, still count)."""
+    """While the model's failures say nothing new about the server: sentences
+    that already failed asked again in smaller forms, or a run whose other
+    sentences the cache shows the model translated (a rerun asks for exactly
+    the requests that failed before). An engine that stops after many failures
+    in a row does not count the model's failures then; a server's own (an error
+    status, no answer) still count."""
     enter = getattr(engine, "asking_again", None)
     if not callable(enter):
         yield

@@ -93,13 +93,13 @@ class _Retry(Exception):
 
 
 class _RequestFailed(Exception):
-    """One request failed for good: ``why`` (with the fix), and whether the
-    server rather than the model's answer failed."""
+    """One request failed for good: ``why`` (with the fix), and its ``cause``
+    (:class:`~pipeline.translate.engines.Failed`)."""
 
-    def __init__(self, why: str, server: bool = True):
+    def __init__(self, why: str, cause: str = "server"):
         super().__init__(why)
         self.why = why
-        self.server = server
+        self.cause = cause
 
 
 class NoModelListError(Exception):
@@ -168,6 +168,7 @@ class OpenAIEngine:
         self._tokens = [0, 0]
         self._in_a_row = 0
         self._quiet = 0
+        self._worked = False
         self._checked = False
         self._capacity: Capacity | None = None
 
@@ -296,13 +297,19 @@ class OpenAIEngine:
         return [r if r is not None else "" for r in results]
 
     def _count_failure(self, answer: str | Failed, request: Request) -> None:
-        """Keep count of failed requests in a row; too many is the server's failure."""
+        """Keep count of failed requests in a row; too many is the server's failure.
+        The model's failures count only while nothing shows that it translates
+        (no answer taken yet, nor a cache of its translations: see
+        :meth:`asking_again`); a prompt too long for the context never does
+        (smaller forms fit): so a model that fails on everything stops the run, one
+        that fails on some sentences never does."""
         with self._lock:
             if not isinstance(answer, Failed):
                 self._in_a_row = 0
+                self._worked = True
                 return
-            if self._quiet and not answer.server:
-                return  # a sentence that failed before, failing again in a smaller form
+            if answer.cause == "context" or (not answer.server and (self._quiet or self._worked)):
+                return
             self._in_a_row += 1
             if self._in_a_row < self.stop_after_failures:
                 return
@@ -326,7 +333,7 @@ class OpenAIEngine:
         try:
             data = self._call("POST", "/chat/completions", body, deadline=self.timeout, max_tokens=budget)
         except _RequestFailed as exc:
-            return Failed(f"{self.shown_url}: {exc.why}", server=exc.server)
+            return Failed(f"{self.shown_url}: {exc.why}", exc.cause)
         except EngineError as exc:
             exc.text = request.text  # type: ignore[attr-defined]
             raise
@@ -336,7 +343,7 @@ class OpenAIEngine:
         if content is None:
             return Failed(f"{self.shown_url}: the answer is not an OpenAI chat completion (no "
                           "choices[0].message.content) (check that base_url is the server's OpenAI API, usually "
-                          "ending in /v1)", server=True)
+                          "ending in /v1)", "server")
         if choice.get("finish_reason") == "length":
             tokens = f"{completion} tokens" if completion is not None else "its max_tokens"
             return Failed(f"{self.shown_url}: the answer was cut off at {tokens} (finish_reason \"length\"; "
@@ -543,7 +550,7 @@ class OpenAIEngine:
             except BadAnswer:
                 refusal = None
             if refusal is not None:
-                raise _RequestFailed(refusal, server=False)
+                raise _RequestFailed(refusal, "context")
         raise _RequestFailed(f"HTTP {status}: {message or 'no message'} (check the server's log)")
 
     def _redact(self, text: str) -> str:
