@@ -27,10 +27,11 @@ an English word. It can be told to misbehave:
 - ``script``: what the next chat requests get instead of an answer, one item
   each: ``"500"``/``"503"`` (a passing server error), ``"429:SECONDS"`` (with
   ``Retry-After``), ``"hang:SECONDS"``, ``"close"`` (drop the connection),
-  ``"malformed"``, ``"nochoices"``, ``"trickle:SECONDS"`` (a body sent a byte at
-  a time, one every SECONDS, without end), ``"huge:MB"`` (a 200 whose body is
-  that many megabytes), ``"nested:DEPTH"`` (JSON nested that deep),
-  ``"surrogate"`` (an answer with a lone surrogate escaped in its JSON);
+  ``"malformed"``, ``"nochoices"``, ``"trickle:SECONDS[:BYTES]"`` (a body sent a
+  byte at a time, one every SECONDS, BYTES in all or without end), ``"huge:MB"``
+  (a 200 whose body is that many megabytes), ``"endless"`` (a body without end),
+  ``"nested:DEPTH"`` (JSON nested that deep), ``"surrogate"`` (an answer with a
+  lone surrogate escaped in its JSON), ``"answer:TEXT"`` (TEXT as the answer);
 - ``fail_on``: a text → script item applied to every request for that text;
 - ``slots``: answer ``/props`` and ``/slots`` as llama.cpp's ``llama-server``
   with that many slots (else 404, as llama-cpp-python's server);
@@ -275,9 +276,14 @@ class FakeLLM:
             body = json.dumps(_completion(model, "", "The port \ud800 is big.", None)).encode("ascii")
             _send_raw(handler, 200, body, "application/json")
         elif kind == "trickle":
-            self._stream(handler, float(argument or 0.05), 1, None)
+            pause, _, total = argument.partition(":")
+            self._stream(handler, float(pause or 0.05), 1, int(total) if total else None)
         elif kind == "huge":
             self._stream(handler, 0.0, 64 * 1024, int(float(argument or 60) * 1024 * 1024))
+        elif kind == "endless":
+            self._stream(handler, 0.0, 64 * 1024, None)
+        elif kind == "answer":  # a 200 whose content is the rest of the item, as written
+            _send(handler, 200, _completion(model, "", argument, None))
         else:
             raise ValueError(f"unknown scripted behaviour {item!r}")
         return True
