@@ -287,6 +287,19 @@ def test_what_keeps_failing_on_one_sentence_is_flagged_and_the_rest_is_written(l
     assert not fixed.sentences()[-1].flags and "engine_failed" not in fixed.stats
 
 
+def test_the_run_names_each_failed_sentence_and_counts_them_in_its_last_line(llm, doc, tmp_path):
+    llm.fail_on["今年很好。"] = "nochoices"
+    result = invoke("run", doc[0], "-o", tmp_path / "out", "--cache", tmp_path / "c.sqlite3", "-g", doc[1],
+                    "--engine", "openai", "--model", "test-model", "--base-url", llm.url)
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert f"Warning: {doc[0]} p3 “今年很好。”: no translation: {llm.url}: the answer is not an OpenAI chat " \
+           "completion" in result.output
+    assert "1 engine-failed" in lines[-2]  # the review line: an error to do
+    assert ", 0 rebuilt after the engine failed, 1 failed (engine-failed), " in lines[-1]
+    assert json.loads((tmp_path / "out" / "doc.json").read_text(encoding="utf-8"))["stats"]["engine_failed"] == 1
+
+
 def test_a_sentence_that_fails_whole_is_rebuilt_from_its_clauses(llm, tmp_path, sleeps):
     source = tmp_path / "doc.txt"
     source.write_text("港口很大，船很多；今年很好。\n", encoding="utf-8")
