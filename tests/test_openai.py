@@ -300,6 +300,22 @@ def test_the_run_names_each_failed_sentence_and_counts_them_in_its_last_line(llm
     assert json.loads((tmp_path / "out" / "doc.json").read_text(encoding="utf-8"))["stats"]["engine_failed"] == 1
 
 
+def test_a_folder_run_counts_the_failed_sentences_of_all_its_documents(llm, tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "a.txt").write_text("港口很大。\n\n今年很好。\n", encoding="utf-8")
+    (sources / "b.txt").write_text("港口很新。\n\n今年很好。\n", encoding="utf-8")
+    llm.fail_on["今年很好。"] = "nochoices"
+    result = invoke("run", sources, "-o", tmp_path / "out", "--cache", tmp_path / "c.sqlite3", "--engine", "openai",
+                    "--model", "test-model", "--base-url", llm.url)
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("2 documents written, 0 failed; 4 sentences: 3 translated, 0 from cache, "
+                           "0 rebuilt after the engine failed, 2 failed (engine-failed), "), last
+    assert {f"Warning: {sources / name} p2 “今年很好。”" for name in ("a.txt", "b.txt")} <= {
+        line.split(": no translation")[0] for line in result.output.splitlines()}
+
+
 def test_a_sentence_that_fails_whole_is_rebuilt_from_its_clauses(llm, tmp_path, sleeps):
     source = tmp_path / "doc.txt"
     source.write_text("港口很大，船很多；今年很好。\n", encoding="utf-8")
@@ -528,3 +544,31 @@ def test_progress_counts_each_answer_not_each_chunk(llm, tmp_path):
     with TranslationCache(tmp_path / "c.sqlite3") as cache:
         translate_texts(sentences, engine_for(llm, concurrency=2), cache, progress=lambda d, t: calls.append((d, t)))
     assert [done for done, _ in calls[:6]] == [1, 2, 3, 4, 5, 6] and all(total == 6 for _, total in calls)
+
+
+# -- what the server says about itself ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answers", "environment", "slots", "why"),
+    [
+        ({"/props": {"total_slots": 3}}, {}, 3, "llama-server reports 3 slots"),
+        ({"/slots": [{"id": 0}, {"id": 1}]}, {}, 2, "llama-server reports 2 slots"),
+        ({"/api/version": {"version": "0.5.7"}}, {}, 1,
+         "Ollama runs 1 request at a time unless OLLAMA_NUM_PARALLEL says more"),
+        ({"/api/version": {"version": "0.5.7"}}, {"OLLAMA_NUM_PARALLEL": "4"}, 4, "Ollama with OLLAMA_NUM_PARALLEL=4"),
+        ({"/openapi.json": {"info": {"title": "🦙 llama.cpp Python API"}}}, {}, 1,
+         "llama-cpp-python's server runs one request at a time"),
+        ({"/props": {"total_slots": "many"}, "/openapi.json": {"info": {"title": "vLLM"}}}, {}, None,
+         "the server does not say how many requests it runs at once; 4 assumed"),
+    ],
+    ids=["llama-server-props", "llama-server-slots", "ollama", "ollama-parallel", "llama-cpp-python", "unknown"],
+)
+def test_the_server_says_how_many_requests_it_runs_at_once(monkeypatch, answers, environment, slots, why):
+    from pipeline.translate.engines.servers import probe_capacity
+
+    monkeypatch.delenv("OLLAMA_NUM_PARALLEL", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    capacity = probe_capacity(answers.get)
+    assert (capacity.slots, capacity.why) == (slots, why)
