@@ -134,7 +134,11 @@ def translate_with_glossary(
         if isinstance(answer, Failed):
             failed[inputs[index]] = state.failure = answer
             sentence.translation = None
-            asking[index] = state
+            if prompt:
+                asking[index] = state
+            else:  # an NMT engine has no smaller form of a request than the masked sentence
+                whole_failed.add(index)
+                outcome.failures[index] = answer
             continue
         sentence.translation = _accept_first(sentence, answer, prompt)
         if sentence.translation is None:
