@@ -34,6 +34,7 @@ BENCHMARKS = {
     "rerun": ["bench_rerun.py", "--runs", "6"],
     "segment": ["bench_segment.py", "--sizes", "1.2", "--rounds", "3"],
     "engine": ["bench_engine.py", "--rounds", "5", "--rounds-10x", "3"],
+    "beam": ["bench_beam.py", "--rounds", "5"],
     "openai": ["bench_openai.py"],
     "archive": ["bench_archive.py", "--rounds", "1"],
 }

@@ -126,6 +126,12 @@ class RunSummary:
     cached: int = 0
     #: (made, retried) HTTP requests of an engine that makes them, else None.
     requests: tuple[int, int] | None = None
+    #: Completion tokens the server reported, for an engine that reports them.
+    tokens: int | None = None
+    #: Sentences of the documents written that were rebuilt after the engine
+    #: failed on them whole, and that kept source text it could not translate.
+    engine_rebuilt: int = 0
+    engine_failed: int = 0
     #: The library page written at the end, if any, or why it could not be.
     library: Path | None = None
     library_error: DuizhaoError | None = None
@@ -293,6 +299,9 @@ def run_many(
                     failed(done)
                     continue
                 summary.written += 1
+                stats_of = done[0].stats or {}
+                summary.engine_rebuilt += stats_of.get("engine_rebuilt", 0)
+                summary.engine_failed += stats_of.get("engine_failed", 0)
                 if on_document is not None:
                     document, outputs = done
                     on_document(RunResult(document, stats, outputs))
@@ -324,6 +333,8 @@ def run_many(
                 if stats.requests is not None:
                     made, retried = summary.requests or (0, 0)
                     summary.requests = (made + stats.requests[0], retried + stats.requests[1])
+                if stats.tokens is not None:
+                    summary.tokens = (summary.tokens or 0) + stats.tokens
             finishing.append((stats, unread, [(item, finish(item)) for item in loaded]))
             collect(keep=1)  # the previous window, finished while this one was translated
         collect(keep=0)

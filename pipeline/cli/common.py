@@ -99,7 +99,8 @@ def engine_options(command=None, *, engine: bool = True):
         click.option("--base-url", default=None, metavar="URL",
                      help="openai: the server's OpenAI API [default: http://127.0.0.1:8080/v1, llama-server's]."),
         click.option("--beam-size", type=click.IntRange(1, 16), default=None,
-                     help="argos, ctranslate2: beam size for decoding (default 2). Part of the cache key, "
+                     help="argos, ctranslate2: beam size for decoding (default 4, argostranslate's; 2 is faster). Part of "
+                          "the cache key, "
                           "like the options below."),
         click.option("--repetition-penalty", type=click.FloatRange(1.0, 3.0), default=None,
                      help="Penalise tokens already produced (1.0 = off, the default); against looping output."),

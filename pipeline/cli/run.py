@@ -360,12 +360,16 @@ def _many_summary(summary, seconds: float, verb: str = "written") -> str:
     """The last line of a run of many documents: documents written and failed,
     then what was translated and what came from the cache (each distinct text once)."""
     from pipeline.core.text import plural
-    from pipeline.review.report import requests_line
+    from pipeline.review.report import failures_line, requests_line, tokens_line
 
+    failures = ""
+    if summary.engine_rebuilt or summary.engine_failed:
+        failures = ", " + failures_line(summary.engine_rebuilt, summary.engine_failed)
     requests = "" if summary.requests is None else ", " + requests_line(*summary.requests)
+    tokens = f", {tokens_line(summary.tokens, seconds)}" if summary.tokens else ""
     return (
         f"{plural(summary.written, 'document')} {verb}, {len(summary.failures)} failed; "
         f"{plural(summary.sentences, 'sentence')}: {summary.translated} translated, "
-        f"{summary.cached} from cache{requests}, {seconds:.1f} s"
+        f"{summary.cached} from cache{failures}{requests}{tokens}, {seconds:.1f} s"
     )
 

@@ -91,12 +91,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("engine.api_key_env", "str", None,
             "openai: name of the environment variable holding the API key (the key itself never goes in a file).",
             engines=("openai",)),
-    Setting("engine.concurrency", "int", 4, "openai: requests in flight at once.", minimum=1, maximum=64,
-            engines=("openai",)),
-    Setting("engine.timeout", "float", 120.0, "openai: seconds to wait for one answer.", minimum=1,
-            maximum=3600, engines=("openai",)),
+    Setting("engine.concurrency", "int", None, "openai: requests in flight at once (default: as many as the server "
+            "says it runs at once, else 4).", minimum=1, maximum=64, engines=("openai",)),
+    Setting("engine.timeout", "float", 120.0, "openai: seconds for one whole answer (a deadline, not a wait per "
+            "read; time queued at the server counts).", minimum=1, maximum=3600, engines=("openai",)),
     Setting("engine.retries", "int", 3, "openai: retries of a request that got 429, 5xx, a timeout or a "
             "dropped connection.", minimum=0, maximum=10, engines=("openai",)),
+    Setting("engine.answer_tokens", "float", 4.0, "openai: max_tokens of a request, per character of its "
+            "sentence (64 more): generous, so only an answer that runs away reaches it; such an answer is "
+            "never kept.", minimum=0.5, maximum=100, engines=("openai",)),
+    Setting("engine.stop_after_failures", "int", 10, "openai: stop the run after this many failed requests in "
+            "a row (the server as a whole failing); fewer only flag their sentences.", minimum=1, maximum=1000,
+            engines=("openai",)),
     Setting("engine.temperature", "float", 0.0, "openai: sampling temperature (0: the most likely answer).",
             minimum=0, maximum=2, engines=("openai",)),
     Setting("engine.context", "int", 0, "openai: previous sentences of the block sent along as context.",
@@ -180,7 +186,8 @@ def _resolve(base: Path | None, value: str | Path) -> Path:
 def _show(setting: Setting, item: Value, config: Config) -> str:
     if item.value is None:
         return {"engine.model": "(none)", "engine.prompt": "(shipped default)", "cache": "(user cache folder)",
-                "engine.family": "(detected)", "engine.api_key_env": "(none)"}.get(setting.key, "(none)")
+                "engine.family": "(detected)", "engine.api_key_env": "(none)",
+                "engine.concurrency": "(what the server runs at once)"}.get(setting.key, "(none)")
     if setting.key == "engine.api_key_env":
         # The variable's name only, never its value.
         return f"{item.value} ({'set' if os.environ.get(item.value) else 'not set'})"

@@ -163,6 +163,14 @@ def _split_long(sentence: str, max_chars: int, level: int = 0) -> list[str]:
     return [short for piece in pieces for short in _split_long(piece, max_chars, level + 1)]
 
 
+def clauses(text: str) -> list[str]:
+    """``text`` cut after every ；and ，(and their ASCII forms) outside brackets
+    and numbers: the smallest pieces a sentence is translated in when it cannot
+    be translated whole."""
+    points = [0, *_cut_points(text, "；;，,"), len(text)]
+    return [text[start:end] for start, end in zip(points, points[1:]) if text[start:end].strip()]
+
+
 def _word_cut_points(text: str) -> list[int]:
     """Positions between jieba's words."""
     from pipeline.read.dictionary import word_ends

@@ -35,7 +35,7 @@ INDEX_NAME = "index.html"
 #: library is rebuilt without parsing every document again.
 MEMO_NAME = ".duizhao-library.json"
 #: Part of the memo: bump when a row gains or changes a field.
-_ROW_VERSION = 2
+ROW_VERSION = 2
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -82,7 +82,7 @@ def write_index(output_dir: str | Path, *, now: datetime | None = None,
     if (kept != memo or damaged) and not memo_path.is_symlink() and not memo_path.is_dir():
         if damaged and warn is not None:
             warn(f"{memo_path}: damaged ({damaged}); rebuilt from the documents")
-        memo_text = json.dumps({"version": _ROW_VERSION, "rows": kept}, ensure_ascii=False, separators=(",", ":"))
+        memo_text = json.dumps({"version": ROW_VERSION, "rows": kept}, ensure_ascii=False, separators=(",", ":"))
         write_text_atomic(memo_path, memo_text + "\n")
     return written
 
@@ -127,7 +127,7 @@ def _read_memo(path: Path) -> tuple[dict[str, Any], str]:
         return {}, f"not JSON: {failure_reason(exc)}"
     if not isinstance(data, dict) or not isinstance(data.get("rows"), dict):
         return {}, "not a memo of rows"
-    if data.get("version") != _ROW_VERSION:
+    if data.get("version") != ROW_VERSION:
         return {}, ""  # another version's rows: built again, quietly
     rows = {key: value for key, value in data["rows"].items() if _memo_entry_ok(value)}
     bad = len(data["rows"]) - len(rows)

@@ -1,7 +1,8 @@
 """TMX 1.4b export: the translated sentence pairs as a translation memory.
 
 One ``<tu>`` per translated sentence (``tuid`` = the reader's sentence id,
-``p12.3``), with the block id and kind as ``x-`` properties and the sentence's
+``p12.3``; not one the engine failed on, ``engine-failed``, whose English holds source text),
+with the block id and kind as ``x-`` properties and the sentence's
 review flags as notes, so a CAT tool such as OmegaT can import the memory and
 show why a pair needs care. The source language is ``zh-Hans`` or ``zh-Hant``
 (the document's script), the target ``en``. Built with ElementTree, so every
@@ -48,7 +49,8 @@ def document_tmx(document: Document, *, now: datetime | None = None) -> str:
             continue
         for number, sentence in enumerate(block.sentences, start=1):
             translation = (sentence.translation or "").strip()
-            if not translation:
+            # Source text the engine could not translate is kept in the English: no pair for a memory.
+            if not translation or any(f.code == "engine-failed" for f in sentence.flags):
                 continue
             tu = ET.SubElement(body, "tu", tuid=f"{block.id}.{number}")
             for flag in sentence.flags:  # TMX wants notes before props

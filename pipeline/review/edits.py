@@ -257,7 +257,8 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
         sentence.translation_marks = []  # the reviewer's English is plain text
         sentence.edited = True
         sentence.edited_against = edit.machine
-        sentence.flags = [f for f in sentence.flags if f.code != "term-fallback"]
+        # The reviewer's English replaces what the machine rebuilt or could not translate.
+        sentence.flags = [f for f in sentence.flags if f.code not in ("term-fallback", "engine-rebuilt", "engine-failed")]
         if edit.machine and edit.machine != machine:
             sentence.flags.append(Flag(
                 "edit-stale",

@@ -3,6 +3,9 @@
 Each check looks at one thing a reviewer must know about:
 
 - ``term-fallback`` (set by :mod:`pipeline.terms.glossary`): terms were enforced by rebuilding;
+- ``engine-rebuilt`` and ``engine-failed`` (set by :mod:`pipeline.translate.enforce`): the
+  engine failed on the whole sentence, which was rebuilt from pieces; or on some of it,
+  which is kept in the source's words (an error, with the engine's message);
 - ``term-missing``: a glossary rendering is missing or repeated (only a post-edit can
   do that: machine output complies by construction);
 - ``edit-stale`` (set by :mod:`pipeline.review.edits`): the machine output changed since the edit;
@@ -65,8 +68,8 @@ _QUOTED_ZH = regex.compile(r"[“「『]([^”」』]{2,20})[”」』]")
 _QUOTED_EN = regex.compile(r"[\"“]([^\"”]{1,80})[\"”]")
 
 
-#: Flags set by earlier stages (glossary enforcement, post-edits), kept on a re-check.
-_STAGE_FLAGS = frozenset({"term-fallback", "edit-stale"})
+#: Flags set by earlier stages (glossary enforcement, the engine, post-edits), kept on a re-check.
+_STAGE_FLAGS = frozenset({"term-fallback", "engine-rebuilt", "engine-failed", "edit-stale"})
 #: A source with fewer Han characters among its letters than this is not Chinese
 #: (Japanese with kanji has more; Chinese quoting English rarely has less).
 CHINESE_SHARE = 0.2
@@ -116,8 +119,10 @@ def check_sentence(sentence: Sentence) -> list[Flag]:
     missing = missing_numbers(sentence.simplified, english)
     if missing:
         flags.append(Flag("number-mismatch", "number(s) not found in the English: " + ", ".join(missing)))
-    # Text kept as written (inline code, a URL, a note marker) is not looked at for Chinese.
-    if _HAN.search(_outside_kept(sentence.simplified, sentence.marks)):
+    # Text kept as written (inline code, a URL, a note marker) is not looked at for
+    # Chinese; nor is a sentence the engine failed on (its flag says what is left).
+    failed = any(f.code == "engine-failed" for f in sentence.flags)
+    if not failed and _HAN.search(_outside_kept(sentence.simplified, sentence.marks)):
         if english.strip() == sentence.simplified.strip() or english.strip() == sentence.text.strip():
             flags.append(Flag("untranslated", "the English is the source text", "error"))
         elif _HAN.search(_outside_kept(english, sentence.translation_marks)):

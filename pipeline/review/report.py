@@ -66,8 +66,12 @@ def run_summary(document: Document) -> str:
             f", {stats['term_fallback']} rebuilt to keep glossary terms "
             f"({plural(stats.get('pieces_translated', 0), 'piece')} translated)"
         )
+    if stats.get("engine_rebuilt") or stats.get("engine_failed"):
+        line += ", " + failures_line(stats.get("engine_rebuilt", 0), stats.get("engine_failed", 0))
     if "requests" in stats:
         line += f", {requests_line(stats['requests'], stats.get('retried', 0))}"
+    if stats.get("tokens"):
+        line += f", {tokens_line(stats['tokens'], stats.get('seconds', 0.0))}"
     edits = document.edits
     if edits:
         line += f", {plural(edits['applied'], 'post-edit')} applied"
@@ -81,14 +85,47 @@ def requests_line(made: int, retried: int) -> str:
     return f"{plural(made, 'request')} ({retried} retried)"
 
 
+def failures_line(rebuilt: int, failed: int) -> str:
+    """``"3 rebuilt after the engine failed, 1 failed (engine-failed)"``: the
+    sentences the engine could not translate whole, and those it could not
+    translate at all (a rerun asks for them again)."""
+    return f"{rebuilt} rebuilt after the engine failed, {failed} failed (engine-failed)"
+
+
+def tokens_line(tokens: int, seconds: float) -> str:
+    """``"1,204 tokens at 35.2 tokens/s"``: what the server reported generating
+    (its answers' ``usage``), over the translation stage's time."""
+    rate = f" at {tokens / seconds:.1f} tokens/s" if seconds > 0 else ""
+    return f"{tokens:,} {'token' if tokens == 1 else 'tokens'}{rate}"
+
+
+#: Warning lines about failed sentences shown per document; the rest are counted.
+FAILED_LINES = 5
+
+
+def failed_sentences(document: Document) -> list[str]:
+    """A warning line for each sentence flagged ``engine-failed`` (file, block,
+    first characters, the engine's message), at most :data:`FAILED_LINES`, then
+    one line counting the rest."""
+    found = [(block, sentence, flag) for block in document.blocks for sentence in block.sentences
+             for flag in sentence.flags if flag.code == "engine-failed"]
+    lines = [f"Warning: {document.source} {block.id} “{_clip(sentence.text, 20)}”: {flag.message}"
+             for block, sentence, flag in found[:FAILED_LINES]]
+    if len(found) > FAILED_LINES:
+        lines.append(f"Warning: {document.source}: {len(found) - FAILED_LINES} more sentences flagged "
+                     "engine-failed (`duizhao check` lists them all)")
+    return lines
+
+
 def document_warnings(document: Document) -> list[str]:
-    """A warning line for each flag about the whole document (``not-chinese``) and
-    each orphaned post-edit (:func:`orphaned_edits`)."""
+    """A warning line for each flag about the whole document (``not-chinese``), for
+    the sentences the engine failed on (:func:`failed_sentences`) and each
+    orphaned post-edit (:func:`orphaned_edits`)."""
     from pipeline.review.qa import DOCUMENT_FLAGS
 
     lines = [f"Warning: {document.source}: {flag.message}"
              for block in document.blocks[:1] for flag in block.flags if flag.code in DOCUMENT_FLAGS]
-    return lines + orphaned_edits(document)
+    return lines + failed_sentences(document) + orphaned_edits(document)
 
 
 #: Orphaned post-edits named one a line; the rest are counted in one more line.

@@ -556,10 +556,12 @@ def assemble_fallback(sentence: Sentence, translated: dict[str, str]) -> str:
             words.append(english)
         else:
             words.append("".join(_PUNCTUATION_EN.get(c, "" if c.isspace() else c) for c in part))
-    return _tidy(" ".join(w for w in words if w))
+    return tidy_english(" ".join(w for w in words if w))
 
 
-def _tidy(text: str) -> str:
+def tidy_english(text: str) -> str:
+    """English joined from pieces made tidy: no space before punctuation or after
+    an opening bracket, single spaces, a capital first letter."""
     text = regex.sub(r"\s+([,.;:!?)⟧])", r"\1", text)
     text = regex.sub(r"([(⟦])\s+", r"\1", text)
     text = regex.sub(r"\s{2,}", " ", text).strip()

@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from pipeline.core.errors import DuizhaoError, EngineError
 from pipeline.core.model import Document
 from pipeline.terms.glossary import Glossary, annotate_terms
 from pipeline.translate.cache import TranslationCache
 from pipeline.translate.enforce import translate_with_glossary
-from pipeline.translate.engines.base import glossary_mode, request_counts
+from pipeline.translate.engines.base import glossary_mode, request_counts, token_counts
 from pipeline.translate.texts import Backend, TranslateStats, Translator
 
 
@@ -52,12 +53,18 @@ def translate_documents(
         annotate_terms(sentences, glossary or Glossary())
         if glossary is not None:
             document.glossary = [f.to_json() for f in glossary.files]
-    before = request_counts(engine)
-    outcome = translate_with_glossary(documents, engine, cache, progress=progress, backend=backend)
+    before, tokens_before = request_counts(engine), token_counts(engine)
+    try:
+        outcome = translate_with_glossary(documents, engine, cache, progress=progress, backend=backend)
+    except DuizhaoError as exc:
+        raise _placed(exc, documents) from None
     stats = outcome.stats
     stats.seconds = time.perf_counter() - started
     signature = engine.signature()
-    requests = request_counts(engine)
+    requests, tokens = request_counts(engine), token_counts(engine)
+    if tokens is not None and tokens_before is not None:
+        stats.tokens = tokens[1] - tokens_before[1]
+    stats.failed = len(outcome.engine_failed)
     at = 0
     for document, sentences in zip(documents, per_document):
         positions = range(at, at + len(sentences))
@@ -75,7 +82,27 @@ def translate_documents(
         }
         if glossary_mode(engine) == "prompt":
             document.stats["term_retried"] = sum(i in outcome.retried for i in positions)
+        if outcome.engine_rebuilt or outcome.engine_failed:
+            document.stats["engine_rebuilt"] = sum(i in outcome.engine_rebuilt for i in positions)
+            document.stats["engine_failed"] = sum(i in outcome.engine_failed for i in positions)
         if requests is not None:
             stats.requests = (requests[0] - before[0], requests[1] - before[1])
             document.stats["requests"], document.stats["retried"] = stats.requests
+        if stats.tokens is not None:
+            document.stats["tokens"] = stats.tokens
     return stats
+
+
+def _placed(exc: DuizhaoError, documents: Sequence[Document]) -> DuizhaoError:
+    """``exc`` with the sentence it happened on named in front (file, block, first
+    characters), when the engine said which text it was asking for."""
+    text = getattr(exc, "text", None)
+    if not isinstance(text, str):
+        return exc
+    for document in documents:
+        for block in document.blocks:
+            for sentence in block.sentences:
+                if text in sentence.simplified or text in (sentence.mt_input or ""):
+                    clipped = sentence.text if len(sentence.text) <= 20 else sentence.text[:19] + "…"
+                    return EngineError(f"{document.source} {block.id} “{clipped}”: {exc}")
+    return exc

@@ -27,6 +27,16 @@ terms already found by :func:`pipeline.terms.glossary.annotate_terms`):
    masked sentence at once: inline code and URLs are never sent), and settled in
    the English (:func:`pipeline.terms.glossary.settle_marks`).
 
+A document is never lost to one sentence. A request the engine fails on (a
+:class:`~pipeline.translate.engines.Failed`: an empty, cut-off or runaway
+answer, a prompt the server's context cannot hold, an error that repeats) is
+asked again in smaller forms: without the context, then with placeholders; then
+its sentence is rebuilt from pieces (the runs between its terms, and a run that
+fails too cut at ；and ，: :func:`pipeline.read.sentences.clauses`) and flagged
+``engine-rebuilt``; a clause that still fails is kept as written and the
+sentence flagged ``engine-failed`` with the engine's message. Failures are never
+cached, so a rerun asks for exactly these again.
+
 So every rendering is in the English by construction, whatever the engine. For a
 ``"masked"`` engine this is exactly the path, and the cache keys, of before.
 """
@@ -36,7 +46,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pipeline.core.model import Document, Sentence
+from pipeline.core.model import Document, Flag, Sentence
+from pipeline.read.sentences import clauses
 from pipeline.terms.glossary import (
     assemble_fallback,
     complies,
@@ -48,9 +59,10 @@ from pipeline.terms.glossary import (
     restore_terms,
     settle_marks,
     strip_placeholders,
+    tidy_english,
 )
 from pipeline.translate.cache import TranslationCache
-from pipeline.translate.engines.base import Request, glossary_mode
+from pipeline.translate.engines.base import Failed, Request, asking_again, glossary_mode
 from pipeline.translate.texts import Backend, TranslateStats, Translator, translate_texts
 
 
@@ -58,7 +70,11 @@ from pipeline.translate.texts import Backend, TranslateStats, Translator, transl
 class Outcome:
     """What :func:`translate_with_glossary` did. ``stats`` are those of the first
     round (what the engine was asked for every sentence); ``inputs`` holds each
-    sentence's first-round input, by position in ``Document.sentences()`` order."""
+    sentence's first-round input, by position in ``Document.sentences()`` order.
+    ``retried`` were asked again with placeholders to keep their terms,
+    ``rebuilt`` rebuilt from pieces to keep them; ``engine_rebuilt`` were rebuilt
+    from pieces because the engine failed on every whole form, ``engine_failed``
+    kept some source text untranslated (``failures``: the last failure of each)."""
 
     stats: TranslateStats
     inputs: list[str]
@@ -66,6 +82,22 @@ class Outcome:
     rebuilt: set[int] = field(default_factory=set)
     pieces: dict[int, list[str]] = field(default_factory=dict)
     fresh_pieces: frozenset[str] = frozenset()
+    engine_rebuilt: set[int] = field(default_factory=set)
+    engine_failed: set[int] = field(default_factory=set)
+    failures: dict[int, Failed] = field(default_factory=dict)
+
+
+@dataclass
+class _Asking:
+    """A sentence still being asked: its context, whether the context and the
+    placeholders are in its current form, the forms already asked, and why it
+    is asked again (``"terms"``, ``"failed"``)."""
+
+    context: tuple[str, ...]
+    with_context: bool
+    masked: bool
+    asked: set[str] = field(default_factory=set)
+    failure: Failed | None = None
 
 
 def translate_with_glossary(
@@ -90,44 +122,197 @@ def translate_with_glossary(
     inputs = ["" if i in assembled else _first_input(s, c, prompt) for i, (s, c) in enumerate(zip(sentences, contexts))]
     answers, stats = translate_texts(inputs, engine, cache, progress=progress, backend=backend)
     outcome = Outcome(stats, inputs)
-    again: list[int] = []
+    failed: dict[str, Failed] = {}  # request → its failure, in this call: never asked twice
+    asking: dict[int, _Asking] = {}
+    terms_failed: set[int] = set()  # rebuilt to keep terms
+    whole_failed: set[int] = set()  # rebuilt because every whole form failed
     for index, (sentence, answer) in enumerate(zip(sentences, answers)):
         if index in assembled:
             sentence.translation = assemble_fallback(sentence, {})
             continue
+        state = _Asking(contexts[index], True, prompt and bool(sentence.marks), {inputs[index]})
+        if isinstance(answer, Failed):
+            failed[inputs[index]] = state.failure = answer
+            sentence.translation = None
+            if prompt:
+                asking[index] = state
+            else:  # an NMT engine has no smaller form of a request than the masked sentence
+                whole_failed.add(index)
+                outcome.failures[index] = answer
+            continue
         sentence.translation = _accept_first(sentence, answer, prompt)
         if sentence.translation is None:
             if prompt:
-                again.append(index)
+                asking[index] = state
+                state.failure = None
             else:
-                outcome.rebuilt.add(index)
+                terms_failed.add(index)
 
-    if again:
-        outcome.retried = set(again)
-        masked = [_masked_request(sentences[i], contexts[i]) for i in again]
-        answers, _ = translate_texts(masked, engine, cache, backend=backend)
-        for index, answer in zip(again, answers):
-            sentence = sentences[index]
-            sentence.translation = _accept_masked(sentence, answer)
-            if sentence.translation is None:
-                outcome.rebuilt.add(index)
+    # Ask again in smaller forms: without the context, with placeholders; a
+    # sentence's failures say nothing new about the server here.
+    while asking:
+        forms: dict[int, str] = {}
+        for index, state in list(asking.items()):
+            form = _next_form(sentences[index], state, terms=state.failure is None)
+            if form is None:
+                del asking[index]
+                (whole_failed if state.failure is not None else terms_failed).add(index)
+                if state.failure is not None:
+                    outcome.failures[index] = state.failure
+                continue
+            if state.masked and state.failure is None:
+                outcome.retried.add(index)
+            forms[index] = form
+        if not forms:
+            break
+        with asking_again(engine):
+            replies, _ = _ask(forms, engine, cache, backend, failed)
+        for index, form in forms.items():
+            sentence, state, answer = sentences[index], asking[index], replies[form]
+            state.asked.add(form)
+            if isinstance(answer, Failed):
+                # Asked again for its terms, a sentence whose masked form fails
+                # (its answer dropped every placeholder and was empty) is rebuilt to
+                # keep them, as one whose answer lacks them; a failing server is a failure.
+                if state.failure is not None or answer.cause != "answer":
+                    state.failure = answer
+                continue
+            english = _accept_masked(sentence, answer) if state.masked else (
+                answer if not sentence.terms or complies(answer, sentence.terms) else None)
+            if english is not None:
+                sentence.translation = english
+                del asking[index]
+            else:
+                state.failure = None  # the answer came, without the terms
 
-    outcome.pieces = {i: fallback_pieces(sentences[i]) for i in sorted(outcome.rebuilt)}
-    flat = [p for pieces in outcome.pieces.values() for p in pieces]
-    asked = [Request(p).key() if prompt else p for p in flat]
-    translated, piece_stats = translate_texts(asked, engine, cache, backend=backend)
-    table = dict(zip(flat, map(strip_placeholders, translated)))
-    outcome.fresh_pieces = frozenset(p for p, a in zip(flat, asked) if a in piece_stats.fresh)
+    outcome.rebuilt = terms_failed
+    with asking_again(engine):
+        _rebuild(sentences, terms_failed | whole_failed, prompt, engine, cache, backend, failed, outcome)
+    outcome.engine_rebuilt = whole_failed - outcome.engine_failed
     # An NMT model without placeholder tokens (pipeline.translate.engines.seq2seq) never carries terms.
     placeholders = getattr(engine, "placeholder_tokens", None)
-    no_placeholders = bool(outcome.pieces) and not prompt and callable(placeholders) and not placeholders()
-    for index in outcome.pieces:
+    no_placeholders = bool(terms_failed) and not prompt and callable(placeholders) and not placeholders()
+    for index in sorted(terms_failed | whole_failed):
         sentence = sentences[index]
-        sentence.translation = assemble_fallback(sentence, table)
-        sentence.flags.append(fallback_flag(sentence, no_placeholders))
+        if index in terms_failed:
+            sentence.flags.append(fallback_flag(sentence, no_placeholders))
+        if index in outcome.engine_failed:
+            sentence.flags.append(failed_flag(outcome.failures[index]))
+        elif index in whole_failed:
+            sentence.flags.append(rebuilt_flag(outcome.failures[index]))
     for sentence in sentences:
         settle_marks(sentence)
     return outcome
+
+
+def _next_form(sentence: Sentence, state: _Asking, terms: bool) -> str | None:
+    """The next, smaller form of a sentence's request not asked yet, or ``None``
+    when none is left. Its terms did not come through (``terms``): with
+    placeholders. It failed: without the context, then with placeholders."""
+    while True:
+        if terms or not state.with_context:
+            if state.masked or sentence.mt_input is None:
+                return None
+            state.masked = True
+        else:
+            state.with_context = False
+        context = state.context if state.with_context else ()
+        form = _masked_request(sentence, context) if state.masked else _plain_request(sentence, context)
+        if form not in state.asked:
+            return form
+
+
+def _ask(forms: dict[int, str], engine: Translator, cache: TranslationCache, backend: Backend | None,
+         failed: dict[str, Failed]) -> tuple[dict[str, str | Failed], frozenset[str]]:
+    """The answer to each of ``forms`` (a request that failed before in this call
+    is not asked again), and the requests the engine answered now (not the
+    cache); failures are added to ``failed``."""
+    wanted = list(dict.fromkeys(f for f in forms.values() if f not in failed))
+    answers, stats = translate_texts(wanted, engine, cache, backend=backend)
+    replies: dict[str, str | Failed] = dict(failed)
+    for form, answer in zip(wanted, answers):
+        replies[form] = answer
+        if isinstance(answer, Failed):
+            failed[form] = answer
+    return replies, stats.fresh
+
+
+def _rebuild(sentences: list[Sentence], indexes: set[int], prompt: bool, engine: Translator,
+             cache: TranslationCache, backend: Backend | None, failed: dict[str, Failed], outcome: Outcome) -> None:
+    """Rebuild each sentence of ``indexes`` from its pieces: the runs of text
+    between its placeholders (or the whole text), each asked alone, and a run the
+    engine fails on cut at ；and ，and asked clause by clause. A clause that
+    fails too is kept as written, and the sentence goes into
+    ``outcome.engine_failed``."""
+    runs = {i: fallback_pieces(sentences[i]) if sentences[i].mt_input is not None else [sentences[i].simplified]
+            for i in sorted(indexes)}
+    outcome.pieces = {i: list(r) for i, r in runs.items()}
+
+    def key(text: str) -> str:
+        return Request(text).key() if prompt else text
+
+    flat = list(dict.fromkeys(p for pieces in runs.values() for p in pieces))
+    replies, fresh = _ask({n: key(p) for n, p in enumerate(flat)}, engine, cache, backend, failed)
+    table: dict[str, str] = {}
+    broken: dict[str, list[str]] = {}
+    for piece in flat:
+        answer = replies[key(piece)]
+        if isinstance(answer, str):
+            table[piece] = strip_placeholders(answer)
+        else:
+            broken[piece] = clauses(piece)
+    small = list(dict.fromkeys(c for parts in broken.values() for c in parts))
+    if small:
+        more, fresh_more = _ask({n: key(c) for n, c in enumerate(small)}, engine, cache, backend, failed)
+        replies.update(more)
+        fresh |= fresh_more
+    lost: dict[str, Failed] = {}
+    for piece, parts in broken.items():
+        english = []
+        for part in parts:
+            answer = replies[key(part)]
+            if isinstance(answer, Failed):
+                lost[piece] = answer
+                english.append(part.strip())  # kept as written: the reviewer sees what is missing
+            else:
+                english.append(strip_placeholders(answer).strip())
+        table[piece] = tidy_english(" ".join(e for e in english if e))
+    for index, pieces in runs.items():
+        sentence = sentences[index]
+        outcome.pieces[index] += [c for p in pieces if p in broken for c in broken[p]]
+        for piece in pieces:
+            if piece in lost:
+                outcome.engine_failed.add(index)
+                outcome.failures[index] = lost[piece]
+        sentence.translation = (assemble_fallback(sentence, table) if sentence.mt_input is not None
+                                else tidy_english(table.get(sentence.simplified, "")))
+    outcome.fresh_pieces = frozenset(p for pieces in outcome.pieces.values() for p in pieces
+                                     if key(p) in fresh and key(p) not in failed)
+
+
+def failed_flag(failure: Failed) -> Flag:
+    """``engine-failed``: some of the sentence has no translation; ``failure`` is
+    the engine's last word on it."""
+    return Flag("engine-failed",
+                f"no translation: {failure.message}; the source is kept where the English is missing (write it "
+                "with Edit, or fix the server or model and run again: only these sentences are asked again)",
+                "error")
+
+
+def rebuilt_flag(failure: Failed) -> Flag:
+    """``engine-rebuilt``: the engine failed on the whole sentence in every form
+    and it was put together from separately translated pieces."""
+    return Flag("engine-rebuilt",
+                f"the engine failed on the whole sentence ({failure.message}); it was rebuilt from separately "
+                "translated pieces, so check its word order")
+
+
+def _plain_request(sentence: Sentence, context: tuple[str, ...]) -> str:
+    aligned = len(sentence.simplified) == len(sentence.text)
+    terms = dict.fromkeys(
+        (sentence.simplified[t.start:t.end] if aligned else match_key(t.zh), t.en) for t in sentence.terms
+    )
+    return Request(sentence.simplified, tuple(terms), (), context).key()
 
 
 def _contexts(document: Document, size: int) -> list[tuple[Sentence, tuple[str, ...]]]:
@@ -146,11 +331,7 @@ def _first_input(sentence: Sentence, context: tuple[str, ...], prompt: bool) -> 
         return sentence.mt_input or sentence.simplified
     if sentence.marks:  # inline code and URLs never reach the engine: masked at once
         return _masked_request(sentence, context)
-    aligned = len(sentence.simplified) == len(sentence.text)
-    terms = dict.fromkeys(
-        (sentence.simplified[t.start:t.end] if aligned else match_key(t.zh), t.en) for t in sentence.terms
-    )
-    return Request(sentence.simplified, tuple(terms), (), context).key()
+    return _plain_request(sentence, context)
 
 
 def _accept_first(sentence: Sentence, answer: str, prompt: bool) -> str | None:

@@ -13,11 +13,14 @@
    back, so a run killed half way resumes where it stopped (an engine that fails
    part way through a chunk may attach what it finished to its exception:
    :func:`pipeline.translate.engines.attach_finished`; that is stored too);
-5. return the translations in input order, with counts.
+5. return the translations in input order, with counts. A text the engine could
+   not translate (a :class:`~pipeline.translate.engines.Failed` in its place) is
+   returned as that ``Failed`` and never cached, so a rerun asks for it again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +30,7 @@ from typing import Protocol
 
 from pipeline.core.errors import DuizhaoError
 from pipeline.translate.cache import TranslationCache
+from pipeline.translate.engines.base import Failed, asking_again
 
 
 class Translator(Protocol):
@@ -95,9 +99,14 @@ class TranslateStats:
     seconds: float
     #: The distinct texts the engine translated in this run (``translated`` of them).
     fresh: frozenset[str] = field(default=frozenset(), repr=False)
+    #: The distinct texts the engine could not translate in this run.
+    failed: int = 0
     #: (made, retried) HTTP requests, for an engine that makes them (set by
     #: :func:`pipeline.translate.documents.translate_documents`).
     requests: tuple[int, int] | None = None
+    #: Completion tokens the server reported (its answers' ``usage``), for an
+    #: engine that reports them (set like ``requests``).
+    tokens: int | None = None
 
 
 def translate_texts(
@@ -108,12 +117,13 @@ def translate_texts(
     chunk_size: int = 64,
     progress: Callable[[int, int], None] | None = None,
     backend: Backend | None = None,
-) -> tuple[list[str], TranslateStats]:
+) -> tuple[list[str | Failed], TranslateStats]:
     """Translate ``texts`` with ``engine``, reusing and filling ``cache``.
 
     ``progress(done, total)`` is called after each engine chunk, counting the
     distinct texts that need the engine in this run. ``backend`` runs the engine
-    (default: :class:`LocalBackend`); only this function writes the cache.
+    (default: :class:`LocalBackend`); only this function writes the cache. A text
+    the engine failed on comes back as its :class:`Failed`.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
@@ -134,26 +144,33 @@ def translate_texts(
         if progress is not None:
             progress(min(done_count + within, len(misses)), len(misses))
 
+    # The cache shows that the engine translates for this signature: what it
+    # fails on now is about those texts (a rerun asks for exactly the requests
+    # that failed before), not the server (pipeline.translate.engines.asking_again).
+    proven = asking_again(engine) if known else contextlib.nullcontext()
     try:
-        for chunk, output in (backend or LocalBackend(sentences_done if progress else None)).translate_chunks(
-                engine, chunks):
-            if len(output) != len(chunk):
-                raise EngineOutputError(
-                    f"engine {signature} returned {len(output)} translations for {len(chunk)} "
-                    "sentences; nothing from this batch was cached"
-                )
-            done = dict(zip(chunk, output))
-            cache.put_many(signature, done)
-            known.update(done)
-            done_count += len(chunk)
-            within = 0
-            if progress is not None:
-                progress(done_count, len(misses))
+        with proven:
+            for chunk, output in (backend or LocalBackend(sentences_done if progress else None)).translate_chunks(
+                    engine, chunks):
+                if len(output) != len(chunk):
+                    raise EngineOutputError(
+                        f"engine {signature} returned {len(output)} translations for {len(chunk)} "
+                        "sentences; nothing from this batch was cached"
+                    )
+                done = dict(zip(chunk, output))
+                cache.put_many(signature, {text: english for text, english in done.items()
+                                           if isinstance(english, str)})
+                known.update(done)
+                done_count += len(chunk)
+                within = 0
+                if progress is not None:
+                    progress(done_count, len(misses))
     except BaseException as exc:  # also Ctrl-C: what the engine finished is kept
         from pipeline.translate.engines.base import finished_of
 
         wanted = set(misses)
-        finished = {text: english for text, english in finished_of(exc).items() if text in wanted}
+        finished = {text: english for text, english in finished_of(exc).items()
+                    if text in wanted and isinstance(english, str)}
         if finished:
             cache.put_many(signature, finished)
         raise
@@ -165,5 +182,6 @@ def translate_texts(
         cached=cached,
         seconds=time.perf_counter() - started,
         fresh=frozenset(misses),
+        failed=sum(isinstance(known.get(t), Failed) for t in misses),
     )
     return [known.get(t, t) for t in texts], stats

@@ -33,7 +33,24 @@ def test_every_engine_is_listed_and_the_one_in_force_is_ready(installed, tmp_pat
 
         result = invoke("engines", "--engine", "openai", "--model", "hy-mt", "--base-url", llm.url)
         assert result.exit_code == 0
-        assert rows(result.output)["openai"].endswith(f"yes: {llm.url} answers and serves 'hy-mt'")
+        assert rows(result.output)["openai"].endswith(
+            f"yes: {llm.url} answers and serves 'hy-mt'; 4 at a time (the server does not say how many requests "
+            "it runs at once; 4 assumed)")
+
+
+def test_engines_shows_the_concurrency_the_server_reports_and_the_engine_uses_it(tmp_path, monkeypatch):
+    from pipeline.translate.engines.openai import OpenAIEngine
+
+    monkeypatch.chdir(tmp_path)
+    with FakeLLM(slots=2, latency=0.05) as llm:
+        result = invoke("engines", "--engine", "openai", "--model", "test-model", "--base-url", llm.url)
+        assert rows(result.output)["openai"].endswith("; 2 at a time (llama-server reports 2 slots)")
+        engine = OpenAIEngine(base_url=llm.url, model="test-model")
+        engine.translate([f"第{n}句很好。" for n in range(8)])
+        assert engine.concurrency == 2 and llm.max_in_flight == 2
+        (tmp_path / "duizhao.toml").write_text("[engine]\nconcurrency = 3\n", encoding="utf-8")
+        result = invoke("engines", "--engine", "openai", "--model", "test-model", "--base-url", llm.url)
+        assert rows(result.output)["openai"].endswith("; 3 at a time (concurrency as set)")
 
 
 def test_the_exit_status_is_1_when_the_engine_in_force_is_not_ready(models, tmp_path, monkeypatch):

@@ -12,6 +12,8 @@ import json
 
 import pytest
 
+from pipeline.render.index import ROW_VERSION
+
 from .conftest import duizhao
 
 survives = pytest.mark.outcome("survives")
@@ -35,7 +37,7 @@ def rows_listed(project) -> list[str]:
 
 def good_memo(project) -> dict:
     memo = json.loads((project / "output" / MEMO).read_text(encoding="utf-8"))
-    assert memo["version"] == 1 and list(memo["rows"]) == ["doc.json"]
+    assert memo["version"] == ROW_VERSION and list(memo["rows"]) == ["doc.json"]
     row = memo["rows"]["doc.json"]["row"]
     assert row["sentences"] == 2 and set(row["flags"]) == {"error", "warning", "info"}
     return memo

@@ -68,9 +68,10 @@ def test_no_unit_is_longer_than_the_limit_whatever_the_text(text, longest):
 
 @survives
 def test_the_decoding_limit_is_capped_whatever_the_input():
-    options = DecodeOptions()
-    assert options.max_decoding_length(10) == 30  # short inputs keep their own limit
-    assert options.max_decoding_length(200_000) == DecodeOptions.MAX_DECODING_TOKENS == 256
+    assert DecodeOptions().max_decoding_length(10) == 256  # argostranslate's limit, the cap, whatever the input
+    per_sentence = DecodeOptions(max_decoding_base=10, max_decoding_ratio=2.0)
+    assert per_sentence.max_decoding_length(10) == 30  # a short input keeps its own limit
+    assert per_sentence.max_decoding_length(200_000) == DecodeOptions.MAX_DECODING_TOKENS == 256
 
 
 @survives

@@ -27,6 +27,8 @@ from pipeline.testing.models import cached_ct2_model
 FAMILIES = ["marian", "nllb", "m2m100"]
 #: Tiny, ending after ~1.5x the source's tokens (below the limit, 10 + 2n).
 _MODEL = dict(layers=1, d_model=32, heads=2, ffn=64, vocab_size=300, length_ratio=1.5)
+#: Per-sentence length limits (10 + 2n), with which batches share a limit.
+_PER_SENTENCE = DecodeOptions(beam_size=2, max_decoding_base=10, max_decoding_ratio=2.0)
 FRAMING = {
     "marian": Framing(suffix=("</s>",)),
     "nllb": Framing(prefix=("zho_Hans",), suffix=("</s>",), target=("eng_Latn",)),
@@ -123,6 +125,67 @@ def test_a_broken_folder_gets_one_line_naming_it_and_the_fix(builds, tmp_path, f
     assert "ct2-transformers-converter" in text or "family = " in text
 
 
+def _pieces(path: Path) -> list[str]:
+    import sentencepiece
+
+    processor = sentencepiece.SentencePieceProcessor(model_file=str(path))
+    return [processor.id_to_piece(i) for i in range(processor.get_piece_size())
+            if not (processor.is_control(i) or processor.is_unknown(i))]
+
+
+def _write_vocabulary(folder: Path, tokens: list[str]) -> None:
+    (folder / "shared_vocabulary.json").write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+
+
+def test_separate_vocabularies_written_as_one_are_refused_with_the_way_to_convert(builds, tmp_path):
+    """ct2-transformers-converter writes a Marian model with separate vocabularies
+    as one shared_vocabulary, the source's: it loads and translates into nothing."""
+    folder = Path(shutil.copytree(model(builds, "marian"), tmp_path / "opus-mt-zh-en"))
+    _write_vocabulary(folder, ["</s>", "<unk>", *_pieces(folder / "source.spm")])
+    with pytest.raises(BrokenPackageError) as caught:
+        CTranslate2Engine(folder)
+    text = str(caught.value)
+    assert text.startswith(f"{folder}: its shared_vocabulary holds source.spm's pieces but ") and "\n" not in text
+    assert "separate source and target vocabularies, which ct2-transformers-converter wrote as one" in text
+    assert "ct2-opus-mt-converter --model_dir DIR" in text and "ct2-marian-converter" in text
+
+
+def test_a_sentencepiece_file_of_another_model_is_refused(builds, tmp_path):
+    folder = Path(shutil.copytree(model(builds, "nllb"), tmp_path / "nllb"))
+    shutil.copy(model(builds, "marian") / "target.spm", folder / "sentencepiece.bpe.model")
+    with pytest.raises(BrokenPackageError, match=r"of the \d+ pieces of sentencepiece.bpe.model are not in its source "
+                                                 r"vocabulary: the SentencePiece file does not belong to this model"):
+        CTranslate2Engine(folder)
+
+
+@pytest.mark.parametrize("named", [None, "m2m100"], ids=["detected", "named"])
+def test_a_vocabulary_that_lost_its_language_tokens_names_the_transformers_to_convert_with(builds, tmp_path, named):
+    """ct2-transformers-converter under transformers 5 writes M2M-100 without its
+    language tokens: no way to ask for English."""
+    folder = Path(shutil.copytree(model(builds, "m2m100"), tmp_path / "m2m100"))
+    tokens = json.loads((folder / "shared_vocabulary.json").read_text(encoding="utf-8"))
+    _write_vocabulary(folder, [t for t in tokens if not (t.startswith("__") and t.endswith("__"))])
+    with pytest.raises(BrokenPackageError) as caught:
+        CTranslate2Engine(folder, family=named)
+    text = str(caught.value)
+    assert ("its vocabulary has no language tokens" if named is None else
+            "its vocabulary has no __zh__, which a m2m100 model needs (it has no language token at all)") in text
+    assert "convert the model again with transformers 4 beside the converter (pip install 'transformers<5'" in text
+
+
+@pytest.mark.parametrize("named", [None, "marian"], ids=["detected", "named"])
+def test_an_opus_mt_converter_folder_without_its_sentencepiece_files_says_to_copy_them(builds, tmp_path, named):
+    folder = Path(shutil.copytree(model(builds, "marian", add_source_eos=True), tmp_path / "opus-mt"))
+    for name in ("source.spm", "target.spm"):
+        (folder / name).unlink()
+    with pytest.raises(BrokenPackageError) as caught:
+        CTranslate2Engine(folder, family=named)
+    text = str(caught.value)
+    assert "source.spm" in text and "missing" in text and "--copy_files" in text
+    assert "copy source.spm and target.spm into it from the OPUS-MT model folder it was converted from (the " \
+           "--model_dir given to ct2-opus-mt-converter, which has no --copy_files and does not copy them)" in text
+
+
 def test_a_corrupt_weights_file_is_a_clear_error_on_first_translate(builds, tmp_path):
     broken = Path(shutil.copytree(model(builds, "m2m100"), tmp_path / "model"))
     (broken / "model.bin").write_bytes(b"\x00garbage" * 50)
@@ -184,7 +247,7 @@ def test_a_traditional_source_is_framed_zho_hant(builds, seed_sentences):
 def test_batches_give_each_sentence_the_text_of_its_own_limit(builds, seed_sentences, family):
     """~2.2x the source: the longer sentences reach their limit (10 + 2n), the
     others end before it; each batch shares the largest limit of its members."""
-    engine = CTranslate2Engine(model(builds, family, length_ratio=2.2))
+    engine = CTranslate2Engine(model(builds, family, length_ratio=2.2), _PER_SENTENCE)
     assert engine.translate_pieces(seed_sentences) == reference.own_limit_pieces(engine, seed_sentences)
 
 
@@ -231,6 +294,17 @@ def _config_changed(folder: Path) -> Path:
     return folder
 
 
+def _rescored(path: Path) -> bytes:
+    """The SentencePiece model in ``path`` with one piece's score changed: the
+    same pieces (the folder still works), other bytes."""
+    from sentencepiece import sentencepiece_model_pb2
+
+    proto = sentencepiece_model_pb2.ModelProto()
+    proto.ParseFromString(path.read_bytes())
+    proto.pieces[-1].score -= 1.0
+    return proto.SerializeToString()
+
+
 def _sentencepiece_changed(folder: Path) -> Path:
     shutil.copyfile(folder.parent.parent / "other.model", folder / "sentencepiece.bpe.model")
     return folder
@@ -243,14 +317,14 @@ def _sentencepiece_changed(folder: Path) -> Path:
 )
 def test_the_signature_follows_the_model_content(builds, tmp_path, change, same):
     folder = Path(shutil.copytree(model(builds, "nllb"), tmp_path / "a" / "nllb", copy_function=shutil.copy2))
-    shutil.copyfile(model(builds, "marian") / "source.spm", tmp_path / "other.model")
+    (tmp_path / "other.model").write_bytes(_rescored(folder / "sentencepiece.bpe.model"))
     before = CTranslate2Engine(folder).signature()
     changed = change(folder)
     assert (CTranslate2Engine(changed).signature() == before) is same
 
 
 @pytest.mark.parametrize(
-    "change", [dict(beam_size=4), dict(length_penalty=1.0), dict(max_decoding_ratio=1.5)],
+    "change", [dict(beam_size=3), dict(length_penalty=1.0), dict(max_decoding_ratio=1.5)],
     ids=lambda change: next(iter(change)),
 )
 def test_an_output_option_changes_the_signature_and_a_speed_option_does_not(builds, change):

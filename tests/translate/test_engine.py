@@ -35,6 +35,9 @@ SENTENCES = [
     "台州不仅制造业家底厚实,是资源潜力巨大的投资宝地,也是让人心向往之的宜居胜地。",
 ]
 _PACKAGE = dict(user_defined_symbols=PLACEHOLDERS, target_prefix="")
+#: Per-sentence length limits (10 + 2n), with which batches share a limit: what the
+#: limit machinery below is about. No longer the default (argostranslate's flat 256).
+_PER_SENTENCE = DecodeOptions(beam_size=2, max_decoding_base=10, max_decoding_ratio=2.0)
 
 
 @pytest.fixture(scope="session")
@@ -208,7 +211,7 @@ def test_signature_is_stable_json_naming_package_and_options(engine, package_dir
 @pytest.mark.parametrize(
     "change",
     [
-        dict(beam_size=4),
+        dict(beam_size=3),
         dict(length_penalty=1.0),
         dict(repetition_penalty=1.2),
         dict(no_repeat_ngram_size=3),
@@ -231,6 +234,54 @@ def test_a_new_package_version_changes_the_signature(engine_builds, engine):
 def test_a_decoding_option_changes_the_text(package_dir, engine):
     penalised = ArgosEngine(package_dir, DecodeOptions(no_repeat_ngram_size=2))
     assert penalised.translate(SENTENCES) != engine.translate(SENTENCES)
+
+
+# -- the English argostranslate gives --------------------------------------------
+
+
+class _OneSentence:
+    """argostranslate's sentence splitter, for text already cut into sentences
+    (its own, MiniSBD, downloads a model; duizhao cuts sentences itself)."""
+
+    def split_sentences(self, text: str) -> list[str]:
+        return [text]
+
+
+def _argostranslate(folder: Path, sentences: list[str]) -> list[str]:
+    """argostranslate's own translation of each sentence, by its own code, with
+    its own settings (beam 4, CTranslate2's limit, length penalty 0.2, its decoding)."""
+    from argostranslate.package import Package
+    from argostranslate.translate import apply_packaged_translation
+
+    package = Package(folder)
+    translator = ctranslate2.Translator(str(folder / "model"), device="cpu")
+    return [apply_packaged_translation(package, s, translator, _OneSentence(), 1)[0].value for s in sentences]
+
+
+@pytest.mark.parametrize("ending", ["ends-early", "ends-at-random"])
+def test_the_default_english_is_argostranslates_sentence_for_sentence(engine_builds, seed_sentences, ending):
+    """Every sentence of the seed, on a generated package that ends its sentences
+    like a trained model (and one that ends them at random steps, so beams and
+    lengths matter): identical to what Argos Translate and LibreTranslate give."""
+    folder = _installed(engine_builds, **{**_TINY, **_ENDINGS[ending]})
+    ours = ArgosEngine(folder).translate(seed_sentences)
+    theirs = _argostranslate(folder, seed_sentences)
+    assert [i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b] == []
+    # ... and beam 2, the faster setting, is another text.
+    assert ArgosEngine(folder, replace(DecodeOptions(), beam_size=2)).translate(seed_sentences) != theirs
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [["▁The", "▁port", "▁"], ["▁▁", "The"], ["▁snake", "_", "case", "▁", "▁end"], ["港", "口"], ["▁"], []],
+    ids=["trailing-space", "two-leading-spaces", "underscore", "copied-source", "only-a-space", "nothing"],
+)
+def test_pieces_are_decoded_as_argostranslate_decodes_them(package_dir, pieces):
+    from argostranslate.tokenizer import SentencePieceTokenizer
+
+    theirs = SentencePieceTokenizer(package_dir / "sentencepiece.model").decode(pieces)
+    theirs = theirs[1:] if theirs.startswith(" ") else theirs  # apply_packaged_translation's one space
+    assert ArgosEngine(package_dir).detokenize(pieces) == theirs
 
 
 # -- batching: shared length limits, each sentence's own text ---------------------
@@ -271,7 +322,7 @@ def test_shared_limits_give_every_sentence_the_text_of_its_own_limit(
     engine_builds, seed_sentences, ending, change
 ):
     folder = _installed(engine_builds, **{**_TINY, **_ENDINGS[ending]})
-    engine = ArgosEngine(folder, replace(DecodeOptions(), **change))
+    engine = ArgosEngine(folder, replace(_PER_SENTENCE, **change))
     assert engine.translate_pieces(seed_sentences) == reference.own_limit_pieces(engine, seed_sentences)
 
 
@@ -286,7 +337,7 @@ def test_batches_of_similar_lengths_share_the_largest_limit(engine_builds, seed_
     shows that the model ends them; the longest batch goes first, so the last one
     to run is the shortest. In a later call, no probe."""
     engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["ends-early"]}),
-                         DecodeOptions(max_batch_size=24, batch_type="examples"))
+                         replace(_PER_SENTENCE, max_batch_size=24, batch_type="examples"))
     recorded = reference.recording(engine)
     engine.translate_pieces(seed_sentences)
     limits = sorted(engine.options.max_decoding_length(len(t)) for t in engine.tokenize(seed_sentences))
@@ -312,7 +363,7 @@ def test_default_batches_hold_at_most_512_padded_tokens(engine_builds, seed_sent
     """By default a batch is cut at 512 padded source tokens (its size times its
     longest input), so a batch of long sentences holds as many positions as one of
     short sentences, not 24 long ones; each batch is as full as that allows."""
-    engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["ends-early"]}))
+    engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["ends-early"]}), _PER_SENTENCE)
     assert (engine.options.batch_type, engine.options.max_batch_size) == ("tokens", 512)
     recorded = reference.recording(engine)
     engine.translate_pieces(seed_sentences)  # the first call has its probe
@@ -332,7 +383,7 @@ def test_a_model_that_runs_to_its_limits_stops_sharing_them(engine_builds, seed_
     sentence below its batch's limit twice (2.1x the work of its own limit on the
     seed). Once the first batch shows it, the rest hold one limit each, also in
     later calls."""
-    engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["never-ends"]}))
+    engine = ArgosEngine(_installed(engine_builds, **{**_TINY, **_ENDINGS["never-ends"]}), _PER_SENTENCE)
     recorded = reference.recording(engine)
     half = len(seed_sentences) // 2
     engine.translate_pieces(seed_sentences[:half])
@@ -364,9 +415,10 @@ def test_the_test_model_tells_a_shared_limit_from_an_own_one(engine_builds, seed
     sentence's own limit: keeping what a larger limit gave when it is shorter than
     the own limit, and cutting what a larger limit gave. So the test above can fail."""
     folder = _installed(engine_builds, **{**_TINY, **_ENDINGS["ends-at-random"]})
-    engine = ArgosEngine(folder)
+    engine = ArgosEngine(folder, _PER_SENTENCE)
     own = reference.own_limit_pieces(engine, seed_sentences)
-    larger = reference.own_limit_pieces(ArgosEngine(folder, DecodeOptions(max_decoding_base=50)), seed_sentences)
+    larger = reference.own_limit_pieces(ArgosEngine(folder, replace(_PER_SENTENCE, max_decoding_base=50)),
+                                        seed_sentences)
     limits = [engine.options.max_decoding_length(len(t)) for t in engine.tokenize(seed_sentences)]
     kept_shorter = [big if len(big) < limit else mine for big, mine, limit in zip(larger, own, limits)]
     cut = [big[:limit] for big, limit in zip(larger, limits)]
@@ -387,13 +439,13 @@ def test_target_prefix_is_given_to_the_model_and_kept_out_of_the_text(prefixed_p
     # Decoding after the forced prefix is not decoding without it.
     translator = ctranslate2.Translator(str(prefixed_package_dir / "model"))
     source = engine.tokenize(SENTENCES[:1])
-    forced = translator.translate_batch(source, target_prefix=[["__en__"]], beam_size=2,
+    forced = translator.translate_batch(source, target_prefix=[["__en__"]], beam_size=engine.options.beam_size,
                                         length_penalty=0.2, replace_unknowns=True,
                                         max_decoding_length=len(pieces[0]) + 1)
     assert forced[0].hypotheses[0] == ["__en__", *pieces[0]]
 
 
-@pytest.mark.parametrize("base,ratio", [(10, 2.0), (3, 0.5), (1, 0.0)], ids=["default", "tight", "floor"])
+@pytest.mark.parametrize("base,ratio", [(10, 2.0), (3, 0.5), (1, 0.0)], ids=["per-sentence", "tight", "floor"])
 def test_length_limit_stops_runaway_output(package_dir, base, ratio):
     options = DecodeOptions(max_decoding_base=base, max_decoding_ratio=ratio)
     engine = ArgosEngine(package_dir, options)

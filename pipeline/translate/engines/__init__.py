@@ -7,7 +7,7 @@ from pipeline.core.exports import lazy_exports
 
 __all__, __getattr__ = lazy_exports(__name__, {
     "pipeline.core.decoding": ["DecodeOptions"],
-    "base": ["BrokenPackageError", "Engine", "EngineError", "Request", "attach_finished",
+    "base": ["BrokenPackageError", "Engine", "EngineError", "Failed", "Request", "asking_again", "attach_finished",
              "create_engine", "engine_names", "finished_of", "glossary_mode", "request_counts",
-             "signature_string"],
+             "signature_string", "token_counts"],
 })

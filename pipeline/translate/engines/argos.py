@@ -8,11 +8,17 @@ whole document goes to the model in a few large, length-sorted batches
 (:mod:`pipeline.translate.engines.seq2seq`, shared with the ctranslate2 engine). The
 ``argostranslate`` module is not imported either: importing it creates folders
 from the environment.
+
+The English of each sentence is the one argostranslate gives for it: the same
+decoding options by default (:class:`~pipeline.core.decoding.DecodeOptions`) and
+the same decoding of the pieces (:meth:`ArgosEngine.detokenize`);
+tests/test_engine.py compares the two on the seed.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +79,16 @@ class ArgosEngine(Seq2SeqEngine):
 
     def __repr__(self) -> str:
         return f"ArgosEngine({str(self.package_path)!r}, {self.options!r})"
+
+    def detokenize(self, pieces: Sequence[str]) -> str:
+        """Target pieces as text, exactly as argostranslate's SentencePiece
+        tokenizer decodes them: a piece the model copied from the source keeps its
+        ``▁``, which becomes a space, and so does ``_``; then the one space the
+        tokenizer puts at the start is removed (any other, and a space at the end,
+        stay, as argostranslate leaves them)."""
+        _, target = self._tokenizers()
+        text = target.decode(list(pieces)).replace("\u2581", " ").replace("_", " ")
+        return text[1:] if text.startswith(" ") else text
 
     def signature(self) -> str:
         return signature_string(

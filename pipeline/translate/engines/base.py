@@ -15,13 +15,21 @@ written, the renderings it must use, and the sentences before it as context.
 
 An engine that fails part way may attach what it finished to the exception it
 raises (:func:`attach_finished`); the caller keeps those translations.
+
+An engine whose failures belong to one request (an LLM that answers nothing, or
+runs away, for one sentence) returns a :class:`Failed` in that sentence's place
+instead of raising: it is never cached, the caller asks again in a smaller form
+(:mod:`pipeline.translate.enforce`), and only what concerns every request (the
+server unreachable, a refused key, an unknown model, many failures in a row)
+is raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -54,6 +62,26 @@ class Engine(Protocol):
         """One translation per sentence, in input order. ``progress`` is called with
         the number of sentences just finished."""
         ...
+
+
+@dataclass(frozen=True)
+class Failed:
+    """No translation for one request: ``message`` is one line saying what the
+    engine got (the server's own words) and what would fix it; ``cause`` is
+    ``"server"`` (an error status, no answer in time, a dropped connection, not
+    an answer at all), ``"answer"`` (the model's answer: empty, cut off, runaway)
+    or ``"context"`` (the prompt does not fit the server's context)."""
+
+    message: str
+    cause: str = "answer"
+
+    @property
+    def server(self) -> bool:
+        """Whether the server, rather than what the model made of this request, failed."""
+        return self.cause == "server"
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def glossary_mode(engine: object) -> str:
@@ -108,6 +136,29 @@ def request_counts(engine: object) -> tuple[int, int] | None:
     so far, and how many of them were retries; ``None`` for other engines."""
     counts = getattr(engine, "request_counts", None)
     return counts() if callable(counts) else None
+
+
+def token_counts(engine: object) -> tuple[int, int] | None:
+    """``(prompt, completion)`` tokens an engine that talks to a server was told of
+    (the answers' ``usage``) so far; ``None`` for other engines."""
+    counts = getattr(engine, "token_counts", None)
+    return counts() if callable(counts) else None
+
+
+@contextlib.contextmanager
+def asking_again(engine: object) -> Iterator[None]:
+    """While the model's failures say nothing new about the server: sentences
+    that already failed asked again in smaller forms, or a run whose other
+    sentences the cache shows the model translated (a rerun asks for exactly
+    the requests that failed before). An engine that stops after many failures
+    in a row does not count the model's failures then; a server's own (an error
+    status, no answer) still count."""
+    enter = getattr(engine, "asking_again", None)
+    if not callable(enter):
+        yield
+        return
+    with enter():
+        yield
 
 
 def attach_finished(exc: BaseException, finished: dict[str, str]) -> BaseException:

@@ -50,6 +50,26 @@ _CONVERT = (
     "convert the model with ct2-transformers-converter --model NAME --output_dir DIR --copy_files FILES, "
     "where FILES are source.spm target.spm (OPUS-MT) or sentencepiece.bpe.model (NLLB-200, M2M-100)"
 )
+#: Language tokens of the families that have them: a vocabulary with none of them
+#: lost them in the conversion.
+_LANGUAGE_TOKENS = ("eng_Latn", "zho_Hans", "__en__", "__zh__")
+_RECONVERT_LANGUAGES = (
+    "convert the model again with transformers 4 beside the converter (pip install 'transformers<5', then "
+    "ct2-transformers-converter --model NAME --output_dir DIR --copy_files sentencepiece.bpe.model): under "
+    "transformers 5 the converter fails on M2M-100 or writes its vocabulary without the language tokens"
+)
+_COPY_OPUS_SPM = (
+    "copy source.spm and target.spm into it from the OPUS-MT model folder it was converted from (the "
+    "--model_dir given to ct2-opus-mt-converter, which has no --copy_files and does not copy them)"
+)
+_SEPARATE_VOCABULARIES = (
+    "convert the original Marian release instead, whose two vocabularies the converters keep apart: "
+    "ct2-opus-mt-converter --model_dir DIR --output_dir OUT (then copy source.spm and target.spm), or "
+    "ct2-marian-converter --model_path MODEL.npz --vocab_paths SOURCE.yml TARGET.yml"
+)
+#: More than this share of a SentencePiece model's pieces missing from the model's
+#: vocabulary: the two do not belong together (the model would write unknowns).
+_MISSING_SHARE = 0.1
 
 
 def _read_config(model_dir: Path) -> dict[str, Any]:
@@ -76,15 +96,30 @@ def _vocabulary(model_dir: Path, side: str) -> list[str]:
     return tokens
 
 
-def detect_family(model_dir: Path, vocabulary: set[str]) -> str:
+def _opus_mt_converted(config: dict[str, Any]) -> bool:
+    """Whether the folder is what ``ct2-opus-mt-converter`` writes: a config that
+    has CTranslate2 append the end token itself."""
+    return bool(config.get("add_source_eos"))
+
+
+def detect_family(model_dir: Path, vocabulary: set[str], config: dict[str, Any] | None = None) -> str:
     """The family of the model in ``model_dir`` from its language tokens and its
-    SentencePiece files (:data:`FAMILIES`)."""
+    SentencePiece files (:data:`FAMILIES`); a folder that cannot work is refused
+    with the reason: one whose conversion lost the language tokens, one from
+    ``ct2-opus-mt-converter`` without its SentencePiece files."""
     if "eng_Latn" in vocabulary:
         return "nllb"
     if "__en__" in vocabulary:
         return "m2m100"
     if all((model_dir / name).is_file() for name in FAMILIES["marian"][0]):
         return "marian"
+    if (model_dir / "sentencepiece.bpe.model").is_file():
+        raise BrokenPackageError(
+            model_dir, "its vocabulary has no language tokens (no eng_Latn of NLLB-200, no __en__ of M2M-100), "
+            "so the model cannot be told to write English", _RECONVERT_LANGUAGES)
+    if _opus_mt_converted(config or {}):
+        raise BrokenPackageError(model_dir, "source.spm and target.spm are missing (an OPUS-MT model written by "
+                                            "ct2-opus-mt-converter)", _COPY_OPUS_SPM)
     raise BrokenPackageError(
         model_dir,
         "cannot tell the model family: its vocabulary has no eng_Latn (NLLB-200) or __en__ (M2M-100) "
@@ -92,6 +127,20 @@ def detect_family(model_dir: Path, vocabulary: set[str]) -> str:
         "copy the original model's SentencePiece file(s) into the folder, or name the family "
         "(family = \"marian\", \"nllb\" or \"m2m100\" in [engine] of duizhao.toml)",
     )
+
+
+def _missing_pieces(spm_path: Path, vocabulary: set[str]) -> tuple[int, int]:
+    """How many of the SentencePiece model's ordinary pieces the vocabulary lacks,
+    and how many it has in all."""
+    import sentencepiece
+
+    try:
+        processor = sentencepiece.SentencePieceProcessor(model_file=str(spm_path))
+    except (OSError, RuntimeError) as exc:
+        raise BrokenPackageError(spm_path, f"cannot be loaded: {exc}", _CONVERT) from exc
+    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())
+              if not (processor.is_control(i) or processor.is_unknown(i) or processor.is_byte(i))]
+    return sum(piece not in vocabulary for piece in pieces), len(pieces)
 
 
 class CTranslate2Engine(Seq2SeqEngine):
@@ -121,18 +170,23 @@ class CTranslate2Engine(Seq2SeqEngine):
         self.config = _read_config(model_dir)
         self.source_vocabulary = _vocabulary(model_dir, "source")
         self.target_vocabulary = _vocabulary(model_dir, "target")
-        self.family = family or detect_family(model_dir, set(self.target_vocabulary))
+        self.family = family or detect_family(model_dir, set(self.target_vocabulary), self.config)
         files, source_token, target_token = FAMILIES[self.family]
         for name in files:
             if not (model_dir / name).is_file():
-                raise BrokenPackageError(model_dir, f"{name} is missing ({self.family} model)", _CONVERT)
+                opus = self.family == "marian" and _opus_mt_converted(self.config)
+                raise BrokenPackageError(model_dir, f"{name} is missing ({self.family} model)",
+                                         _COPY_OPUS_SPM if opus else _CONVERT)
         if source_token == "zho_Hans":
             source_token = f"zho_{source_script}"
         for token, vocabulary in ((source_token, self.source_vocabulary), (target_token, self.target_vocabulary)):
             if token is not None and token not in vocabulary:
+                lost = not any(t in vocabulary for t in _LANGUAGE_TOKENS)
                 raise BrokenPackageError(
-                    model_dir, f"its vocabulary has no {token}, which a {self.family} model needs",
-                    "check the family, or convert the model again")
+                    model_dir, f"its vocabulary has no {token}, which a {self.family} model needs"
+                    + (" (it has no language token at all)" if lost else ""),
+                    _RECONVERT_LANGUAGES if lost else "check the family, or convert the model again")
+        self._check_vocabularies(model_dir, files)
         self.source_token, self.target_token = source_token, target_token
         suffix = () if self.config.get("add_source_eos") else ("</s>",)
         framing = Framing(
@@ -145,6 +199,31 @@ class CTranslate2Engine(Seq2SeqEngine):
 
     def __repr__(self) -> str:
         return f"CTranslate2Engine({str(self.model_dir)!r}, {self.options!r}, family={self.family!r})"
+
+    def _check_vocabularies(self, model_dir: Path, files: tuple[str, ...]) -> None:
+        """Each SentencePiece model's pieces are in the vocabulary of its side, else
+        the folder is refused: the model would read or write unknown tokens. A
+        Marian model with separate vocabularies that ``ct2-transformers-converter``
+        wrote as one (the source's) is told apart, with the way to convert it."""
+        source, target = set(self.source_vocabulary), set(self.target_vocabulary)
+        for side, name, vocabulary in (("source", files[0], source), ("target", files[-1], target)):
+            missing, total = _missing_pieces(model_dir / name, vocabulary)
+            if missing <= _MISSING_SHARE * total:
+                continue
+            one_file = not any((model_dir / f"{kind}_vocabulary.{ext}").is_file()
+                               for kind in ("source", "target") for ext in ("json", "txt"))
+            if side == "target" and self.family == "marian" and one_file:
+                lacking, pieces = _missing_pieces(model_dir / files[0], vocabulary)
+                if lacking <= _MISSING_SHARE * pieces:
+                    raise BrokenPackageError(
+                        model_dir, f"its shared_vocabulary holds source.spm's pieces but {missing} of target.spm's "
+                        f"{total} are not in it: the model has separate source and target vocabularies, which "
+                        "ct2-transformers-converter wrote as one (the source's), so it cannot write English",
+                        _SEPARATE_VOCABULARIES)
+            raise BrokenPackageError(
+                model_dir, f"{missing} of the {total} pieces of {name} are not in its {side} vocabulary: the "
+                "SentencePiece file does not belong to this model", "copy in the one of the model it was "
+                "converted from, or " + _CONVERT)
 
     def content_hash(self) -> str:
         """sha256 of the folder's small files and of model.bin's size and time."""

@@ -43,9 +43,11 @@ class EngineSettings:
     family: str | None = None
     base_url: str = _default("engine.base_url")
     api_key_env: str | None = None
-    concurrency: int = _default("engine.concurrency")
+    concurrency: int | None = _default("engine.concurrency")
     timeout: float = _default("engine.timeout")
     retries: int = _default("engine.retries")
+    answer_tokens: float = _default("engine.answer_tokens")
+    stop_after_failures: int = _default("engine.stop_after_failures")
     temperature: float = _default("engine.temperature")
     context: int = _default("engine.context")
     prompt: str | None = None
@@ -72,6 +74,8 @@ class EngineSettings:
             concurrency=config["engine.concurrency"],
             timeout=config["engine.timeout"],
             retries=config["engine.retries"],
+            answer_tokens=config["engine.answer_tokens"],
+            stop_after_failures=config["engine.stop_after_failures"],
             temperature=config["engine.temperature"],
             context=config["engine.context"],
             prompt=None if prompt is None else str(prompt),
@@ -119,6 +123,7 @@ def build_engine(
         return create_engine(
             "openai", base_url=settings.base_url, model=settings.model, api_key_env=settings.api_key_env,
             concurrency=settings.concurrency, timeout=settings.timeout, retries=settings.retries,
+            answer_tokens=settings.answer_tokens, stop_after_failures=settings.stop_after_failures,
             temperature=settings.temperature, context=settings.context, prompt=settings.prompt, offline=offline,
         )
     return create_engine(settings.name)  # raises, naming the engines there are
