@@ -21,14 +21,23 @@ marked resolved on that sentence (or on a block, whose text is then the source),
 separated by spaces; ``english`` may then be empty (no edit). :func:`apply_resolved`
 marks those flags resolved after the checks ran, as long as the sentence's English
 is still the one they were resolved for (``english``, else ``machine``).
+
+Another optional column, ``status``, says ``approved`` when the reviewer approved
+the sentence: its post-edit, or (``english`` empty) the machine output in
+``machine``. :func:`apply_status` marks the sentence approved while its English is
+still the one approved. The live review workspace writes rows one at a time under
+:func:`locked_edits`, so two writers never lose each other's rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
+import fcntl
+import os
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,6 +48,9 @@ from pipeline.core.text import plural
 COLUMNS = ("source", "machine", "english")
 #: The optional column of flag codes marked resolved.
 RESOLVED = "resolved"
+#: The optional column of the sentence's review status ("approved", or empty: a draft).
+STATUS = "status"
+APPROVED = "approved"
 SUFFIX = ".edits.tsv"
 #: How alike a sentence must be to be offered as "the source changed to this?".
 SIMILAR = 0.6
@@ -52,9 +64,19 @@ class EditsError(DuizhaoError):
 class Edit:
     source: str
     machine: str
-    english: str  # "" when the row only marks flags resolved
+    english: str  # "" when the row only marks flags resolved or approves the machine output
     line: int
     resolved: tuple[str, ...] = ()
+    status: str = ""  # "approved", or "" (a draft)
+
+    @property
+    def approved(self) -> bool:
+        return self.status == APPROVED
+
+    @property
+    def shown(self) -> str:
+        """The English this row is about: the edit, else the machine output it keeps."""
+        return self.english or self.machine
 
 
 def edits_path(source: str | Path) -> Path:
@@ -65,6 +87,11 @@ def edits_path(source: str | Path) -> Path:
 
 def _key(text: str) -> str:
     return unicodedata.normalize("NFC", text.strip())
+
+
+def edit_key(text: str) -> str:
+    """What an edit row is keyed by: the source sentence's text, NFC, stripped."""
+    return _key(text)
 
 
 def _unescape(cell: str) -> str:
@@ -123,11 +150,15 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
             problems.append(f"{path}:{number}: {plural(len(cells), 'column')}, expected {len(header)} (tab-separated)")
             continue
         row = {name: _unescape(cell) for name, cell in zip(header, cells)}
-        if not row["source"].strip() or not (row["english"].strip() or RESOLVED in header):
+        if not row["source"].strip() or not (row["english"].strip() or RESOLVED in header or STATUS in header):
             problems.append(f"{path}:{number}: empty source or english")
             continue
+        status = row.get(STATUS, "").strip().lower()
+        if status not in ("", APPROVED):
+            problems.append(f"{path}:{number}: status {status!r}: write {APPROVED} or leave it empty")
+            continue
         edits[_key(row["source"])] = Edit(_key(row["source"]), row["machine"].strip(), row["english"].strip(), number,
-                                          tuple(row.get(RESOLVED, "").split()))
+                                          tuple(row.get(RESOLVED, "").split()), status)
     if problems:
         raise EditsError("invalid edits file:\n  " + "\n  ".join(problems))
     return edits
@@ -136,10 +167,12 @@ def read_edits(path: str | Path) -> dict[str, Edit]:
 def format_edits(edits: Iterable[Edit], source_name: str = "") -> str:
     edits = list(edits)
     lines = [f"# duizhao edits for {source_name}"] if source_name else []
-    resolved = any(e.resolved or not e.english for e in edits)
-    lines.append("\t".join(COLUMNS + ((RESOLVED,) if resolved else ())))
+    status = any(e.status for e in edits)
+    resolved = any(e.resolved for e in edits) or any(not e.english for e in edits) and not status
+    lines.append("\t".join(COLUMNS + ((RESOLVED,) if resolved else ()) + ((STATUS,) if status else ())))
     for e in edits:
-        cells = (e.source, e.machine, e.english) + ((" ".join(e.resolved),) if resolved else ())
+        cells = (e.source, e.machine, e.english) + ((" ".join(e.resolved),) if resolved else ()) \
+            + ((e.status,) if status else ())
         lines.append("\t".join(_escape(c) for c in cells))
     return "\n".join(lines) + "\n"
 
@@ -148,6 +181,27 @@ def write_edits(path: str | Path, edits: Iterable[Edit], source_name: str = "") 
     from pipeline.core.atomic import write_text_atomic
 
     return write_text_atomic(path, format_edits(edits, source_name))
+
+
+@contextlib.contextmanager
+def locked_edits(path: str | Path) -> Iterator[Path]:
+    """Hold the lock of the edits file ``path`` while reading and writing it, so two
+    writers (two tabs, two reviewers, an import) take turns and never lose each
+    other's rows. The lock is on the file's folder (the file itself is replaced by
+    every atomic write, so a lock on it would not exclude the next writer), and it
+    is let go when the process dies."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise EditsError(f"{path}: its folder cannot be opened ({exc.strerror or exc}); check that it exists "
+                         "and is readable") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        os.close(fd)  # closing lets the lock go
 
 
 def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, int]:
@@ -159,10 +213,11 @@ def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, i
     if not new:
         raise EditsError(f"{incoming}: no edits in this file (is it the file the reader saved?)")
     target = edits_path(source)
-    merged = read_edits(target)
-    replaced = sum(1 for key in new if key in merged)
-    merged.update(new)
-    write_edits(target, merged.values(), str(source))
+    with locked_edits(target):
+        merged = read_edits(target)
+        replaced = sum(1 for key in new if key in merged)
+        merged.update(new)
+        write_edits(target, merged.values(), str(source))
     return target, len(new) - replaced, replaced
 
 
@@ -206,7 +261,9 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
         sentence.translation_marks = []  # the reviewer's English is plain text
         sentence.edited = True
         sentence.edited_against = edit.machine
-        sentence.flags = [f for f in sentence.flags if f.code != "term-fallback"]
+        sentence.flags = [f for f in sentence.flags if f.code not in ("term-fallback", "tm-exact")]
+        # The reviewer's English, not the translation memory's: approved again only by its row.
+        sentence.memory, sentence.approved = None, False
         if edit.machine and edit.machine != machine:
             sentence.flags.append(Flag(
                 "edit-stale",
@@ -239,6 +296,16 @@ def apply_resolved(document: Document, edits: dict[str, Edit]) -> None:
             edit = edits.get(_key(sentence.text))
             if edit is not None and edit.resolved and (edit.english or edit.machine) == (sentence.translation or ""):
                 sentence.flags = [_resolved(f, edit) for f in sentence.flags]
+
+
+def apply_status(document: Document, edits: dict[str, Edit]) -> None:
+    """Mark approved the sentences whose edit row approves the English they have now
+    (a sentence whose English changed since is a draft again). A sentence already
+    approved elsewhere (an exact translation-memory match) stays approved."""
+    for sentence in document.sentences():
+        edit = edits.get(_key(sentence.text))
+        if edit is not None and edit.approved and edit.shown == (sentence.translation or ""):
+            sentence.approved = True
 
 
 def _resolved(flag: Flag, edit: Edit) -> Flag:
