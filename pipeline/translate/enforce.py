@@ -29,11 +29,16 @@ terms already found by :func:`pipeline.terms.glossary.annotate_terms`):
 
 So every rendering is in the English by construction, whatever the engine. For a
 ``"masked"`` engine this is exactly the path, and the cache keys, of before.
+
+With the project translation memory (:mod:`pipeline.translate.memory`), its exact
+matches are put in place first and those sentences are not sent at all; an LLM
+is shown the approved translations of similar sentences with the others (they are
+part of its request, so of the cache key).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.core.model import Document, Sentence
@@ -51,6 +56,7 @@ from pipeline.terms.glossary import (
 )
 from pipeline.translate.cache import TranslationCache
 from pipeline.translate.engines.base import Request, glossary_mode
+from pipeline.translate.memory import EXAMPLES, Memory, apply_exact, document_name
 from pipeline.translate.texts import Backend, TranslateStats, Translator, translate_texts
 
 
@@ -66,6 +72,8 @@ class Outcome:
     rebuilt: set[int] = field(default_factory=set)
     pieces: dict[int, list[str]] = field(default_factory=dict)
     fresh_pieces: frozenset[str] = frozenset()
+    #: Sentences answered by an exact translation-memory match (no engine call).
+    remembered: set[int] = field(default_factory=set)
 
 
 def translate_with_glossary(
@@ -75,23 +83,32 @@ def translate_with_glossary(
     *,
     progress: Callable[[int, int], None] | None = None,
     backend: Backend | None = None,
+    memory: Memory | None = None,
+    rows: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Outcome:
     """Fill in ``translation`` on every sentence of ``documents`` (steps above).
-    The sentences of all documents go to the engine together."""
+    The sentences of all documents go to the engine together. ``memory``'s exact
+    matches are applied first (``rows``: each document's own edit rows, see
+    :func:`pipeline.translate.memory.apply_exact`)."""
     prompt = glossary_mode(engine) == "prompt"
     sentences = [s for document in documents for s in document.sentences()]
     size = getattr(engine, "context", 0) if prompt else 0
     before = {id(s): c for document in documents for s, c in _contexts(document, size)}
     contexts = [before.get(id(s), ()) for s in sentences]
+    remembered = apply_exact(documents, memory, rows) if memory is not None else set()
+    examples = _examples(documents, memory, remembered) if memory is not None and prompt else {}
 
     # A sentence of nothing but marks kept as written (a table cell holding inline
     # code) needs no engine: it is assembled from what its placeholders stand for.
     assembled = {i for i, s in enumerate(sentences) if s.marks and not s.terms and not fallback_pieces(s)}
-    inputs = ["" if i in assembled else _first_input(s, c, prompt) for i, (s, c) in enumerate(zip(sentences, contexts))]
+    inputs = ["" if i in assembled or i in remembered else _first_input(s, c, prompt, examples.get(i, ()))
+              for i, (s, c) in enumerate(zip(sentences, contexts))]
     answers, stats = translate_texts(inputs, engine, cache, progress=progress, backend=backend)
-    outcome = Outcome(stats, inputs)
+    outcome = Outcome(stats, inputs, remembered=remembered)
     again: list[int] = []
     for index, (sentence, answer) in enumerate(zip(sentences, answers)):
+        if index in remembered:
+            continue
         if index in assembled:
             sentence.translation = assemble_fallback(sentence, {})
             continue
@@ -141,7 +158,24 @@ def _contexts(document: Document, size: int) -> list[tuple[Sentence, tuple[str, 
     ]
 
 
-def _first_input(sentence: Sentence, context: tuple[str, ...], prompt: bool) -> str:
+def _examples(documents: Sequence[Document], memory: Memory, remembered: set[int]) -> dict[int, tuple]:
+    """The memory's approved translations of sentences like each one not answered
+    by it, by position: the examples an LLM is shown."""
+    out: dict[int, tuple] = {}
+    at = 0
+    for document in documents:
+        sentences = document.sentences()
+        wanted = {i: s.simplified.strip() for i, s in enumerate(sentences)
+                  if at + i not in remembered and s.simplified.strip()}
+        found = memory.examples(sorted(set(wanted.values())), document_name(document), EXAMPLES) if wanted else {}
+        for i, text in wanted.items():
+            if found.get(text):
+                out[at + i] = tuple(tuple(pair) for pair in found[text])
+        at += len(sentences)
+    return out
+
+
+def _first_input(sentence: Sentence, context: tuple[str, ...], prompt: bool, examples: tuple = ()) -> str:
     if not prompt or not sentence.simplified.strip():  # a blank text is not sent at all
         return sentence.mt_input or sentence.simplified
     if sentence.marks:  # inline code and URLs never reach the engine: masked at once
@@ -150,7 +184,7 @@ def _first_input(sentence: Sentence, context: tuple[str, ...], prompt: bool) -> 
     terms = dict.fromkeys(
         (sentence.simplified[t.start:t.end] if aligned else match_key(t.zh), t.en) for t in sentence.terms
     )
-    return Request(sentence.simplified, tuple(terms), (), context).key()
+    return Request(sentence.simplified, tuple(terms), (), context, examples).key()
 
 
 def _accept_first(sentence: Sentence, answer: str, prompt: bool) -> str | None:

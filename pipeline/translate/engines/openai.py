@@ -243,6 +243,7 @@ class OpenAIEngine:
                 terms=[{"zh": zh, "en": en} for zh, en in request.terms],
                 markers=[{"marker": marker, "en": en} for marker, en in request.markers],
                 context=list(request.context),
+                examples=[{"zh": zh, "en": en} for zh, en in request.examples],
                 source_language="Chinese",
                 target_language="English",
             ).strip()
