@@ -10,8 +10,11 @@
 4. find glossary terms and mask them, translate every sentence through the
    translation cache, put the renderings back (:mod:`pipeline.terms.glossary`,
    :mod:`pipeline.translate.texts`, :mod:`pipeline.translate.cache`);
-5. apply the reviewer's post-edits (:mod:`pipeline.review.edits`), check the result and
-   mark resolved the flags the reviewer resolved for the same English;
+5. apply the reviewer's post-edits (:mod:`pipeline.review.edits`), check the result,
+   mark resolved the flags the reviewer resolved and approved the sentences the
+   reviewer approved, for the same English; with the project translation memory
+   (:mod:`pipeline.review.memory`), its exact matches were applied in step 4, before
+   any engine call, and the document's approvals are written into it;
 6. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically, or
    the formats chosen (:mod:`pipeline.render.formats`: also ``.md``, ``.en.md``, ``.tmx``);
 7. rebuild the library page ``<output>/index.html`` (:mod:`pipeline.render.index`).
@@ -35,11 +38,13 @@ from pipeline.core.model import Document
 from pipeline.read import load_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import write_index
-from pipeline.review.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
+from pipeline.review.edits import Edit, apply_edits, apply_resolved, apply_status, edits_path, read_edits
+from pipeline.review.memory import TranslationMemory
 from pipeline.review.qa import check_document
 from pipeline.terms.glossary import default_files, glossary_files, load_glossaries
 from pipeline.translate.cache import TranslationCache
 from pipeline.translate.documents import translate_documents
+from pipeline.translate.memory import document_name
 from pipeline.translate.texts import Backend, TranslateStats, Translator
 
 #: Sentences per window of :func:`run_many`: large enough for full engine batches
@@ -87,6 +92,7 @@ def run(
     formats: Sequence[str] = DEFAULT_FORMATS,
     front_matter: Sequence[str] = (),
     variant: str | None = None,
+    memory: TranslationMemory | None = None,
 ) -> RunResult:
     """Read, segment and translate ``source``, check the result, and write its
     outputs to ``output_dir`` (nothing is written when it is ``None``): a
@@ -96,12 +102,13 @@ def run(
     every ``.tsv`` file in ``glossary/``; post-edits come
     from ``<stem>.edits.tsv`` beside the source. The glossaries, the source and the
     edits are read first and ``make_engine`` is called only then, so bad input fails
-    at once, before a model is loaded or downloaded.
+    at once, before a model is loaded or downloaded. ``memory`` is the project
+    translation memory (see :func:`run_many`).
     """
     results: list[RunResult] = []
     job = Job(Path(source), None if output_dir is None else Path(output_dir), tuple(front_matter), variant)
     summary = run_many([job], make_engine, cache, glossaries, formats=formats, progress=progress,
-                       on_document=results.append, library=job.output_dir)
+                       on_document=results.append, library=job.output_dir, memory=memory)
     if summary.failures:
         raise summary.failures[0].error
     if summary.library_error is not None:
@@ -161,6 +168,7 @@ def finish_job(item: _Loaded, formats: Sequence[str], library: str | Path | None
             apply_edits(document, item.edits, edits_path(job.source))
         check_document(document)
         apply_resolved(document, item.edits or {})
+        apply_status(document, item.edits or {})
         outputs = [] if job.output_dir is None else write_outputs(
             document, job.output_dir, formats, cache=cache, library=library, variant=job.variant)
     except Exception as exc:  # one document's failure must not stop the others
@@ -232,6 +240,8 @@ def run_many(
     window_sentences: int = WINDOW_SENTENCES,
     library: str | Path | None = None,
     workers: Workers | None = None,
+    memory: TranslationMemory | None = None,
+    on_translated: Callable[[Document], None] | None = None,
 ) -> RunSummary:
     """The stages of :func:`run` over many documents, one window at a time.
 
@@ -250,6 +260,11 @@ def run_many(
     A document that cannot be read, segmented, edited or written is reported to
     ``on_failure`` and the others go on; ``on_document`` gets each one finished.
     Errors that concern every document (glossary, engine, cache) stop the run.
+
+    With ``memory``, the project translation memory's exact matches are applied
+    before the engine is asked, and each finished document's approvals are written
+    into it. ``on_translated`` gets each document as translated, before its
+    post-edits and checks (the review workspace keeps that state).
     Last, when the run writes JSON, the library page of the output folder
     ``library`` is rebuilt from the JSON files there (:mod:`pipeline.render.index`),
     whatever else failed, and the readers link to it; a run that wrote no document
@@ -284,6 +299,12 @@ def run_many(
                 if isinstance(done, Failure):
                     failed(done)
                     continue
+                if memory is not None:
+                    try:
+                        memory.sync(done[0])
+                    except DuizhaoError as exc:  # the document is written; its approvals are in its edits file
+                        failed(Failure(item.job.source, exc))
+                        continue
                 summary.written += 1
                 if on_document is not None:
                     document, outputs = done
@@ -299,8 +320,10 @@ def run_many(
             if loaded:
                 if engine is None:
                     engine = make_engine()
+                rows = {document_name(item.document): {key: edit.machine for key, edit in (item.edits or {}).items()}
+                        for item in loaded} if memory is not None else None
                 stats = translate_documents([item.document for item in loaded], engine, cache, progress, glossary,
-                                            backend)
+                                            backend, memory=memory, rows=rows)
                 if remaining == 0:
                     # Nothing is left to translate: let the model go before the last
                     # reading aids (jieba, pypinyin, CC-CEDICT) are loaded, so a run of
@@ -316,6 +339,9 @@ def run_many(
                 if stats.requests is not None:
                     made, retried = summary.requests or (0, 0)
                     summary.requests = (made + stats.requests[0], retried + stats.requests[1])
+            if on_translated is not None:
+                for item in loaded:
+                    on_translated(item.document)
             finishing.append((stats, unread, [(item, finish(item)) for item in loaded]))
             collect(keep=1)  # the previous window, finished while this one was translated
         collect(keep=0)
