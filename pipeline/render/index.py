@@ -34,7 +34,7 @@ INDEX_NAME = "index.html"
 #: library is rebuilt without parsing every document again.
 MEMO_NAME = ".duizhao-library.json"
 #: Part of the memo: bump when a row gains or changes a field.
-_ROW_VERSION = 1
+_ROW_VERSION = 2
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -43,6 +43,25 @@ def write_index(output_dir: str | Path, *, now: datetime | None = None) -> Path:
     from pipeline.core.atomic import write_text_atomic
 
     root = Path(output_dir)
+    rows, keep_memo = _rows(root)
+    page = render_index(rows, root, now or datetime.now().astimezone())
+    written = write_text_atomic(root / INDEX_NAME, page)
+    keep_memo()
+    return written
+
+
+def library_rows(root: Path) -> list[dict[str, Any]]:
+    """A row for each document JSON under ``root`` (what the library page lists)."""
+    rows, keep_memo = _rows(root)
+    keep_memo()
+    return rows
+
+
+def _rows(root: Path) -> tuple[list[dict[str, Any]], Any]:
+    """The rows, the memo's where a file did not change, and a function that keeps
+    the rows in the memo (written only when they changed)."""
+    from pipeline.core.atomic import write_text_atomic
+
     memo = _read_memo(root / MEMO_NAME)
     rows, kept = [], {}
     for path in _json_files(root):
@@ -61,12 +80,13 @@ def write_index(output_dir: str | Path, *, now: datetime | None = None) -> Path:
             continue
         kept[relative] = {"stamp": stamp, "row": row}
         rows.append(row)
-    page = render_index(rows, root, now or datetime.now().astimezone())
-    written = write_text_atomic(root / INDEX_NAME, page)
-    if kept != memo:
-        memo_text = json.dumps({"version": _ROW_VERSION, "rows": kept}, ensure_ascii=False, separators=(",", ":"))
-        write_text_atomic(root / MEMO_NAME, memo_text + "\n")
-    return written
+
+    def keep_memo() -> None:
+        if kept != memo:
+            memo_text = json.dumps({"version": _ROW_VERSION, "rows": kept}, ensure_ascii=False, separators=(",", ":"))
+            write_text_atomic(root / MEMO_NAME, memo_text + "\n")
+
+    return rows, keep_memo
 
 
 def _json_files(root: Path) -> list[Path]:
@@ -101,10 +121,12 @@ def document_row(path: Path, root: Path) -> dict[str, Any] | None:
     sentences = [s for b in blocks if b.get("kind") not in VERBATIM_KINDS
                  for s in b.get("sentences") or [] if isinstance(s, dict)]
     flags = {severity: 0 for severity in SEVERITIES}
+    open_errors = 0
     for item in [*blocks, *sentences]:
         for flag in item.get("flags") or []:
             severity = flag.get("severity") if isinstance(flag, dict) else None
             flags[severity if severity in flags else "warning"] += 1
+            open_errors += severity == "error" and isinstance(flag, dict) and not flag.get("resolved")
     terms: dict[str, str] = {}
     for sentence in sentences:
         for term in sentence.get("terms") or []:
@@ -126,11 +148,15 @@ def document_row(path: Path, root: Path) -> dict[str, Any] | None:
         "terms": sorted(terms.values()),
         "edits": int(edits.get("applied") or 0),
         "orphaned": len(edits.get("orphaned") or []),
+        "approved": sum(s.get("approved") is True for s in sentences),
+        "open_errors": open_errors,
     }
 
 
-def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
-    """The library page for ``rows`` as one HTML string."""
+def render_index(rows: list[dict[str, Any]], root: Path, now: datetime, live: dict[str, Any] | None = None) -> str:
+    """The library page for ``rows`` as one HTML string; with ``live`` (the review
+    workspace's), also each document's approved sentences and open errors, a
+    filter for those with open errors, and the project's consistency problems."""
     from markupsafe import Markup
 
     # One Jinja2 environment and one way of inlining assets for both pages.
@@ -142,6 +168,8 @@ def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
         "flags": {s: sum(r["flags"][s] for r in rows) for s in SEVERITIES},
         "terms": len({t for r in rows for t in r["terms"]}),
         "edits": sum(r["edits"] for r in rows),
+        "approved": sum(r.get("approved", 0) for r in rows),
+        "open_errors": sum(r.get("open_errors", 0) for r in rows),
     }
     shown = [{**row, "href": quote(row["reader"]) if row["reader"] else None} for row in rows]
     return environment().get_template("index.html.j2").render(
@@ -153,5 +181,32 @@ def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
         version=__version__,
         css=Markup(asset("index.css")),
         js=Markup(asset("index.js")),
+        live=live,
     )
+
+
+def live_library(root: Path, memory: Any, sources: list[Path]) -> str:
+    """The library page of the review workspace: the rows of ``root`` and the
+    consistency problems of ``memory`` (a :class:`~pipeline.review.memory.TranslationMemory`)
+    among the approvals of ``sources``."""
+    from pipeline.translate.memory import document_name
+
+    rows = library_rows(root)
+    names = {document_name(s) for s in sources}
+    issues = []
+    for issue in memory.consistency(names):
+        issues.append({"kind": issue.kind, "text": issue.text,
+                       "variants": [{"text": text, "documents": [_reader_of(root, rows, d) for d in docs]}
+                                    for text, docs in issue.variants]})
+    return render_index(rows, root, datetime.now().astimezone(), {"issues": issues})
+
+
+def _reader_of(root: Path, rows: list[dict[str, Any]], document: str) -> dict[str, Any]:
+    """``{"name", "href"}`` of the reader of the source ``document`` (an absolute path)."""
+    import os
+
+    for row in rows:
+        if row["reader"] and os.path.abspath(row["source"]) == document:
+            return {"name": Path(document).name, "href": quote(row["reader"])}
+    return {"name": Path(document).name, "href": None}
 
