@@ -127,6 +127,21 @@ glossary_option = click.option(
          "[duizhao.toml: glossary; default: every glossary/*.tsv].")
 
 
+memory_option = click.option(
+    "--memory", "memory_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+    help="Project translation memory (SQLite) [default: <cache stem>.memory.sqlite3 beside the translation cache].")
+
+
+def memory_in_force(cache_path: str | None, memory_path: str | None):
+    """The translation memory file: ``--memory``, else beside the cache in force."""
+    from pathlib import Path
+
+    from pipeline.core.config import default_cache_path
+    from pipeline.review.memory import memory_path as beside
+
+    return Path(memory_path) if memory_path else beside(cache_path or default_cache_path())
+
+
 def paths_in_force(config) -> tuple[str, str | None, list[str]]:
     """The output folder, the cache file (``None``: the default) and the glossary
     files and folders in force."""
