@@ -5,7 +5,9 @@
 code spelling (``zh-CN``, ``ZH-CN``, ``zh_Hans``, ``zh-TW``; ``en``, ``EN-US``), any
 encoding the file declares (Trados writes UTF-16), dates on the unit or the
 variant, and inline tags: the native codes in ``<bpt>``, ``<ept>``, ``<ph>``,
-``<it>`` and ``<ut>`` are left out of the text, ``<hi>`` keeps its text.
+``<it>`` and ``<ut>`` are left out of the text, ``<hi>`` keeps its text, and
+OmegaT's own tags written as text in its project memory (``<b0>``, ``</b0>``,
+``<x1/>``) are left out too.
 
 :func:`import_tmx` keys each pair as a document's sentence is keyed (its
 Simplified text with today's glossary terms masked) and writes it as an import
@@ -34,6 +36,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 #: Inline elements whose content is the original's markup, not text.
 _NATIVE_CODE = frozenset({"bpt", "ept", "ph", "it", "ut"})
 _TMX_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+#: OmegaT's tags as its project memory writes them, in the text: <b0>, </b0>, <x1/>.
+_OMEGAT_TAG = re.compile(r"</?[a-zA-Z]\d+/?>")
 
 
 class TmxError(DuizhaoError):
@@ -104,6 +108,7 @@ def read_tmx(path: str | Path) -> list[Pair]:
     if root.tag.rsplit("}", 1)[-1] != "tmx":
         raise TmxError(f"{path}: the root element is <{root.tag}>, not <tmx>; give a TMX file")
     header = root.find("header")
+    omegat = header is not None and (header.get("creationtool") or "").lower() == "omegat"
     pairs = []
     for unit in root.iter("tu"):
         texts: dict[str, tuple[str, ET.Element]] = {}
@@ -111,7 +116,10 @@ def read_tmx(path: str | Path) -> list[Pair]:
             lang = _language(variant)
             seg = variant.find("seg")
             if lang in ("zh", "en") and seg is not None and lang not in texts:
-                texts[lang] = (" ".join(_segment_text(seg).split()), variant)
+                text = _segment_text(seg)
+                if omegat:
+                    text = _OMEGAT_TAG.sub("", text)
+                texts[lang] = (" ".join(text.split()), variant)
         if "zh" in texts and "en" in texts and texts["zh"][0] and texts["en"][0]:
             date = _date(texts["en"][1], unit, texts["zh"][1]) or _date(header)
             pairs.append(Pair(texts["zh"][0], texts["en"][0], date))
