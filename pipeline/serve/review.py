@@ -259,6 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
                                   method == "HEAD")
             raise _Refused(HTTPStatus.NOT_FOUND, f"no such API: {name}")
         name = unquote(url.path).lstrip("/") or "index.html"
+        if name == "favicon.ico":  # browsers ask; there is none
+            return self._send(HTTPStatus.NO_CONTENT, b"", "text/plain", True, cookie)
         if given:  # the token goes into the cookie, out of the address bar and the history
             return self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", method == "HEAD",
                               {**cookie, "Location": quote(url.path or "/")})
