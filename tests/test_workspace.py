@@ -31,13 +31,15 @@ class Session:
     """A project folder (the seed, a second document sharing its first lines, the
     seed's glossary), a workspace on it, and the fake engine it uses."""
 
-    def __init__(self, folder: Path, engine=None):
+    def __init__(self, folder: Path, engine=None, extra: dict[str, str] | None = None):
         self.folder = folder
         sources = folder / "sources"
         sources.mkdir()
         shutil.copyfile(SEED, sources / "taizhou.txt")
         lines = SEED.read_text(encoding="utf-8").splitlines()
         (sources / "second.txt").write_text("\n".join(lines[:12]) + "\n\n本周的新句子在这里。\n", encoding="utf-8")
+        for name, text in (extra or {}).items():
+            (sources / name).write_text(text, encoding="utf-8")
         (folder / "glossary").mkdir()
         shutil.copyfile(REPO / "glossary" / "taizhou.tsv", folder / "glossary" / "taizhou.tsv")
         self.glossary = folder / "glossary" / "taizhou.tsv"
@@ -190,7 +192,7 @@ def test_flags_are_resolved_one_a_whole_sentence_or_a_whole_code(session):
 def test_adding_a_term_runs_again_the_documents_that_contain_it_with_no_engine_call(session):
     found = session.workspace.prepare_term("集装箱")
     assert found["documents"] == ["second.html", "taizhou.html"] and found["sentences"] > 2
-    session.workspace._wait_prepared("集装箱", "")  # the form is still open: the engine may work meanwhile
+    session.workspace.wait_prepared("集装箱")  # done while the reviewer types the English
     calls = len(session.engine.calls)
     result = session.workspace.add_term("集装箱", "container", note="*boxes*")
     assert len(session.engine.calls) == calls and result["translated"] == 0

@@ -299,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
             return workspace.prepare_term(text("zh"), text("variants", False))
         if name == "term":
             return workspace.add_term(text("zh"), text("en"), note=text("note", False),
-                                      variants=text("variants", False), file=text("file", False) or None)
+                                      variants=text("variants", False), file=text("glossary", False) or None)
         if name == "term/update":
             return workspace.change_term(text("entry"), text("zh"), text("en"))
         raise _Refused(HTTPStatus.NOT_FOUND, f"no such API: {name}")

@@ -484,7 +484,8 @@ class Workspace:
         except Exception as exc:  # the run after the term is added does it again and reports
             self.report(f"Warning: preparing the term {zh} failed: {exc}")
 
-    def _wait_prepared(self, zh: str, variants: str) -> None:
+    def wait_prepared(self, zh: str, variants: str = "") -> None:
+        """Wait until :meth:`prepare_term` of ``zh`` has done its translating."""
         thread = self._prepared.pop(f"{zh.strip()}\t{variants}", None)
         if thread is not None:
             thread.join()
@@ -493,7 +494,7 @@ class Workspace:
         """Append the term to a glossary file of the workspace (validated as
         ``duizhao glossary add`` does) and run again every document that contains it."""
         target = self._choose_file(file)
-        self._wait_prepared(zh, variants)
+        self.wait_prepared(zh, variants)
         with self.lock:
             ref = add_entry(zh, en, note=note, variants=variants, path=target)
             lives = self._containing(zh, variants)

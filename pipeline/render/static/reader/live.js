@@ -152,10 +152,18 @@
 
     /* ---- saving: an edit when it ends, Ctrl+Enter approves and moves on ---- */
     function sidOf(s) { return s && s.dataset ? s.dataset.s : null; }
+    /* The English a sentence had when its edit began: the server refuses the edit if
+       that is no longer the sentence's English (another tab or reviewer changed it). */
+    var startedFrom = {};
+    document.addEventListener("focusin", function (e) {
+      var s = editable(e.target), i = s && info(s);
+      if (i && !(sidOf(s) in startedFrom)) startedFrom[sidOf(s)] = shownEnglish(i);
+    });
     function commit(s, approve) {
       var sid = sidOf(s), i = EDIT.sentences[sid];
       if (!i) return Promise.resolve(null);
-      var mine = session[i[0]], base = shownEnglish(i);
+      var mine = session[i[0]], base = sid in startedFrom ? startedFrom[sid] : shownEnglish(i);
+      delete startedFrom[sid];
       if (!mine && !approve) return Promise.resolve(null);
       var english = mine ? mine[0] : base;
       var path = mine ? "edit" : "status", data = mine ? { sentence: sid, base: base, english: english, approve: !!approve }
@@ -381,7 +389,8 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var values = {}, path = termMode.kind === "add" ? "term" : "term/update";
-      ["zh", "en", "note", "variants", "file"].forEach(function (name) { values[name] = form.elements[name].value; });
+      ["zh", "en", "note", "variants"].forEach(function (name) { values[name] = form.elements[name].value; });
+      values.glossary = form.elements.file.value;
       if (termMode.kind !== "add") values = { entry: termMode.entry, zh: values.zh, en: values.en };
       submit.disabled = true;
       error.textContent = "";
