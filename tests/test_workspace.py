@@ -250,3 +250,25 @@ def test_a_second_document_reuses_the_approvals_of_the_first_when_opened(session
     assert all(v["memory"]["document"].endswith("taizhou.txt") for v in shared)
     new = [v for v in second["sentences"].values() if not v["memory"]]
     assert [v["source"] for v in new] == ["本周的新句子在这里。"]
+
+
+def test_for_an_llm_adding_a_term_asks_again_only_the_sentences_that_have_it(tmp_path):
+    from pipeline.testing.llm import FakeLLM
+    from pipeline.translate.engines.openai import OpenAIEngine
+
+    with FakeLLM() as llm:
+        session = Session(tmp_path, engine=OpenAIEngine(base_url=llm.url, model="test-model"))
+        try:
+            before = len(llm.chat_requests)
+            holding = {v["source"] for v in session.state()["sentences"].values() if "集装箱" in v["source"]} | {
+                v["source"] for v in session.state("second.html")["sentences"].values() if "集装箱" in v["source"]}
+            found = session.workspace.prepare_term("集装箱")
+            session.workspace.wait_prepared("集装箱")
+            assert len(llm.chat_requests) == before  # nothing to do before the English is known
+            result = session.workspace.add_term("集装箱", "container")
+            asked = {r.text for r in llm.chat_requests[before:]}
+            assert asked == holding and result["translated"] == len(holding) and found["sentences"] >= len(holding)
+            english = [v["english"] for v in session.state()["sentences"].values() if "集装箱" in v["source"]]
+            assert english and all("container" in e for e in english)
+        finally:
+            session.close()
