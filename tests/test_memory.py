@@ -302,3 +302,17 @@ def test_check_dir_lists_the_projects_consistency_problems(project, monkeypatch)
     passing = CliRunner().invoke(cli, ["check", str(folder), "-g", str(project.glossary), "--cache",
                                        str(project.cache_path), "--fail-on", "error"])
     assert passing.exit_code == 0
+
+
+def test_the_memory_is_a_setting_of_the_project_file(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "duizhao.toml").write_text('memory = "tm/project.sqlite3"\n', encoding="utf-8")
+    monkeypatch.chdir(project)
+    shown = invoke("config")
+    assert [line.split() for line in shown.output.splitlines() if line.startswith("memory ")] == [
+        ["memory", str(project / "tm" / "project.sqlite3"), f"{project / 'duizhao.toml'}:1"]]
+    stats = json.loads(invoke("tm", "stats", "--json").output)
+    assert stats["path"] == str(project / "tm" / "project.sqlite3") and stats["units"] == 0
+    assert json.loads(invoke("tm", "stats", "--json", "--memory", tmp_path / "x.sqlite3").output)["path"] == \
+        str(tmp_path / "x.sqlite3")

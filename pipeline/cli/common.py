@@ -65,6 +65,7 @@ _SETTING_PARAMS = {
     "output": "output_dir",
     "glossary": "glossaries",
     "cache": "cache_path",
+    "memory": "memory_path",
     "variant": "variant",
 }
 
@@ -129,17 +130,18 @@ glossary_option = click.option(
 
 memory_option = click.option(
     "--memory", "memory_path", type=click.Path(dir_okay=False, path_type=str), default=None,
-    help="Project translation memory (SQLite) [default: <cache stem>.memory.sqlite3 beside the translation cache].")
+    help="Project translation memory (SQLite) [duizhao.toml: memory; default: <cache stem>.memory.sqlite3 "
+         "beside the translation cache].")
 
 
-def memory_in_force(cache_path: str | None, memory_path: str | None):
-    """The translation memory file: ``--memory``, else beside the cache in force."""
-    from pathlib import Path
-
+def memory_in_force(config):
+    """The translation memory file in force: the ``memory`` setting, else beside
+    the cache in force."""
     from pipeline.core.config import default_cache_path
     from pipeline.review.memory import memory_path as beside
 
-    return Path(memory_path) if memory_path else beside(cache_path or default_cache_path())
+    chosen = config.path("memory")
+    return chosen if chosen is not None else beside(config.path("cache") or default_cache_path())
 
 
 def paths_in_force(config) -> tuple[str, str | None, list[str]]:

@@ -59,7 +59,7 @@ def review_command(sources: tuple[str, ...], output_dir: str | None, offline: bo
     output, cache_path, glossary_paths = paths_in_force(config)
     warn = lambda m: echo(f"Warning: {m}", err=True)  # noqa: E731
     with TranslationCache(cache_path, warn=warn) as cache, \
-            TranslationMemory(memory_in_force(cache_path, memory_path)) as memory:
+            TranslationMemory(memory_in_force(config)) as memory:
         workspace = Workspace(chosen, output, make_engine, cache, glossary_paths, memory, variant=config["variant"],
                               report=lambda line: echo(line, err=True))
         echo(f"Running {len(workspace.jobs)} document{'s' if len(workspace.jobs) != 1 else ''}…", err=True)
@@ -99,10 +99,10 @@ def tm_import(file: str, cache_path: str | None, memory_path: str | None, glossa
     from pipeline.review.memory_tmx import import_tmx
     from pipeline.terms.glossary import glossary_files, load_glossaries
 
-    config = settings_in_force({"cache_path": cache_path, "glossaries": glossaries or None})
+    config = settings_in_force({"cache_path": cache_path, "memory_path": memory_path, "glossaries": glossaries or None})
     _, cache_path, glossary_paths = paths_in_force(config)
     glossary = load_glossaries(glossary_files(glossary_paths))
-    with TranslationMemory(memory_in_force(cache_path, memory_path)) as memory:
+    with TranslationMemory(memory_in_force(config)) as memory:
         result = import_tmx(memory, file, glossary)
         echo(f"{memory.path}: {result.added} added, {result.replaced} replaced, {result.unchanged} unchanged "
              f"from {file}")
@@ -121,9 +121,9 @@ def tm_export(path: str, source_lang: str, target_lang: str, cache_path: str | N
     from pipeline.review.memory import TranslationMemory
     from pipeline.review.memory_tmx import export_tmx
 
-    config = settings_in_force({"cache_path": cache_path})
+    config = settings_in_force({"cache_path": cache_path, "memory_path": memory_path})
     _, cache_path, _ = paths_in_force(config)
-    with TranslationMemory(memory_in_force(cache_path, memory_path)) as memory:
+    with TranslationMemory(memory_in_force(config)) as memory:
         count = export_tmx(memory, path, source_lang=source_lang, target_lang=target_lang)
     echo(f"Wrote {count} unit{'s' if count != 1 else ''} to {path}")
 
@@ -138,9 +138,9 @@ def tm_stats(cache_path: str | None, memory_path: str | None, as_json: bool) -> 
     from pipeline.core.text import human_size
     from pipeline.review.memory import TranslationMemory
 
-    config = settings_in_force({"cache_path": cache_path})
+    config = settings_in_force({"cache_path": cache_path, "memory_path": memory_path})
     _, cache_path, _ = paths_in_force(config)
-    with TranslationMemory(memory_in_force(cache_path, memory_path)) as memory:
+    with TranslationMemory(memory_in_force(config)) as memory:
         stats = memory.stats()
     if as_json:
         import json

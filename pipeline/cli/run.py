@@ -175,12 +175,12 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
             ray = RayBackend(make_engine.settings, actors=ray_actors)
         summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats, backend=ray,
                             jobs=jobs, front_matter=front_matter, variant=config["variant"],
-                            memory_path=memory_in_force(cache_path, memory_path))
+                            memory_path=memory_in_force(config))
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
-            TranslationMemory(memory_in_force(cache_path, memory_path)) as memory, ProgressBar("Translating") as progress:
+            TranslationMemory(memory_in_force(config)) as memory, ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats,
                               front_matter=front_matter, variant=config["variant"], memory=memory)
     from pipeline.review.report import document_warnings, flag_summary, run_summary
@@ -298,7 +298,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
                 counts["failing"] += len(issues)
 
         summary = _run_many(sources, None, make_engine, cache_path, glossaries, ("json",), flags_of,
-                            memory_path=memory_in_force(cache_path, memory_path), on_memory=consistency)
+                            memory_path=memory_in_force(config), on_memory=consistency)
         from pipeline.core.text import plural
 
         echo(f"{plural(counts['shown'], 'flag')}, {counts['failing']} at {fail_on} or worse "
@@ -309,7 +309,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
     from pipeline.review.memory import TranslationMemory
 
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
-            TranslationMemory(memory_in_force(cache_path, memory_path)) as memory, ProgressBar("Translating") as progress:
+            TranslationMemory(memory_in_force(config)) as memory, ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries, memory=memory)
     for where, flag in flags_at_least(result.document, "info"):
         resolved = " (resolved)" if flag.resolved else ""

@@ -72,6 +72,8 @@ SETTINGS: tuple[Setting, ...] = (
             option="--glossary"),
     Setting("cache", "path", None, "Translation cache file (default: the user cache folder).",
             option="--cache", env="DUIZHAO_CACHE"),
+    Setting("memory", "path", None, "Project translation memory, SQLite (default: <cache stem>.memory.sqlite3 "
+            "beside the translation cache).", option="--memory"),
     Setting("variant", "choice", "s2t", "Traditional script the reader shows: OpenCC's s2t, s2tw (Taiwan), "
             "s2twp (Taiwan, with phrases) or s2hk (Hong Kong).", option="--variant", choices=VARIANTS),
     Setting("engine.name", "choice", "argos", "Translation engine.", option="--engine", choices=ENGINE_NAMES),
@@ -176,6 +178,7 @@ def _resolve(base: Path | None, value: str | Path) -> Path:
 def _show(setting: Setting, item: Value, config: Config) -> str:
     if item.value is None:
         return {"engine.model": "(none)", "engine.prompt": "(shipped default)", "cache": "(user cache folder)",
+                "memory": "(beside the cache)",
                 "engine.family": "(detected)", "engine.api_key_env": "(none)"}.get(setting.key, "(none)")
     if setting.key == "engine.api_key_env":
         # The variable's name only, never its value.

@@ -189,6 +189,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(status, {"error": str(exc)}, method == "HEAD")
         except (ConnectionError, TimeoutError):
             status = HTTPStatus.REQUEST_TIMEOUT
+        except Exception as exc:  # a bug: answered and logged, the server goes on
+            import traceback
+
+            status = HTTPStatus.INTERNAL_SERVER_ERROR
+            self.review.log(traceback.format_exc().rstrip())
+            self._json(status, {"error": f"unexpected error ({type(exc).__name__}: {exc}); please report it"}, False)
         finally:
             self.review.log(f'{self.client_address[0]} "{method} {redact(self.path)}" {int(status)} '
                             f"{(time.perf_counter() - started) * 1000:.1f} ms")

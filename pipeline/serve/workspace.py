@@ -110,6 +110,8 @@ class Live:
     #: The memory's version when fuzzy matches were last looked up.
     fuzzy_at: Any = None
     fuzzy: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: The page's conversion into its other script, made on first need.
+    conversion: Any = None
 
     @property
     def edits_file(self) -> Path:
@@ -272,11 +274,10 @@ class Workspace:
             return self._state(live)
 
     def _state(self, live: Live) -> dict[str, Any]:
-        from pipeline.render.reader.chinese import Conversion
-        from pipeline.render.reader.views import View
+        from pipeline.render.reader.views import document_reviews
 
-        view = View(live.document)
-        conversion = Conversion(live.document.script, self.variant or "s2t", view.term_texts())
+        reviews = document_reviews(live.document)
+        conversion = self._conversion(live)
         counts = review_counts(live.document)
         sentences = {}
         approved = 0
@@ -296,7 +297,7 @@ class Workspace:
             "revision": live.revision,
             "generation": live.generation,
             "sentences": sentences,
-            "review": [r.data(conversion) for r in view.reviews],
+            "review": [r.data(conversion) for r in reviews],
             "counts": {"to_do": counts.to_do_total, "summary": counts.summary(), "errors": counts.errors,
                        "warnings": counts.warnings, "notes": counts.notes_total, "resolved": counts.resolved,
                        "codes": {**counts.to_do, **counts.notes}},
@@ -305,6 +306,16 @@ class Workspace:
             "fuzzy": self._fuzzy(live),
             "glossaries": [str(p) for p in self.glossary_files()],
         }
+
+    def _conversion(self, live: Live):
+        """The page's conversion into its other script (review messages carry both),
+        made once for each run of the document and kept: it remembers what it converted."""
+        from pipeline.render.reader.chinese import Conversion
+
+        if live.conversion is None:
+            terms = {t.zh for s in live.document.sentences() for t in s.terms}
+            live.conversion = Conversion(live.document.script, self.variant or "s2t", terms)
+        return live.conversion
 
     def _fuzzy(self, live: Live) -> dict[str, list[dict[str, Any]]]:
         """Fuzzy matches of the sentences not approved, looked up again when the memory changed."""

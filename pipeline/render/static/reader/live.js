@@ -103,16 +103,23 @@
       }
       drawMarker(g);
     }
+    var shownGroups = {}, shownSentences = {}; // what the page shows now, to touch only what changed
     function applyReview(items) {
       var before = Object.keys(GROUP_OF);
       REVIEW.length = 0;
       items.forEach(function (item) { REVIEW.push(item); });
       Object.keys(GROUP_OF).forEach(function (k) { delete GROUP_OF[k]; });
       REVIEW.forEach(function (group, g) { GROUP_OF[group[0]] = g; });
-      marks = {}; // resolved marks live in the edits file now
-      storeMarks();
-      before.forEach(function (where) { if (GROUP_OF[where] === undefined) flagMark(where, undefined); });
-      REVIEW.forEach(function (group, g) { flagMark(group[0], g); });
+      if (Object.keys(marks).length) { marks = {}; storeMarks(); } // resolved marks live in the edits file now
+      before.forEach(function (where) {
+        if (GROUP_OF[where] === undefined) { flagMark(where, undefined); delete shownGroups[where]; }
+      });
+      REVIEW.forEach(function (group, g) {
+        var seen = JSON.stringify(group);
+        if (shownGroups[group[0]] === seen) return;
+        shownGroups[group[0]] = seen;
+        flagMark(group[0], g);
+      });
       var select = $("#qa-code"), listed = $$("option", select).map(function (o) { return o.value; });
       REVIEW.forEach(function (group) {
         group[2].forEach(function (f) {
@@ -134,6 +141,9 @@
         if (!i) return;
         EDIT.sentences[sid] = v.edited ? [v.source, v.machine, v.english] : [v.source, v.english];
         if (!s) return;
+        var seen = JSON.stringify(v);
+        if (shownSentences[sid] === seen && !session[v.source]) return;
+        shownSentences[sid] = seen;
         var mine = session[v.source];
         if (mine && mine[0] === v.english) { delete session[v.source]; storeSession(); }
         var missing = !v.english && s.classList.contains("missing");
