@@ -35,6 +35,7 @@ BENCHMARKS = {
     "segment": ["bench_segment.py", "--sizes", "1.2", "--rounds", "3"],
     "engine": ["bench_engine.py", "--rounds", "5", "--rounds-10x", "3"],
     "openai": ["bench_openai.py"],
+    "review": ["bench_review.py", "--saves", "30", "--terms", "5"],
     "archive": ["bench_archive.py", "--rounds", "1"],
 }
 OPTIONAL = {"archive"}
