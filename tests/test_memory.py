@@ -6,7 +6,6 @@ and to OmegaT, memoQ and Trados, and the `duizhao tm` and `check` commands."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -292,7 +291,7 @@ def test_check_dir_lists_the_projects_consistency_problems(project, monkeypatch)
     b.write_text("今年很好。\n", encoding="utf-8")
     project.approve(a, {"今年很好。": "This year was good."})
     write_edits(edits_path(b), [Edit("今年很好。", "word word.", "A good year.", 0, (), APPROVED)], str(b))
-    os.chdir(project.folder)
+    monkeypatch.chdir(project.folder)
     result = CliRunner().invoke(cli, ["check", str(folder), "-g", str(project.glossary), "--cache",
                                       str(project.cache_path)])
     lines = [line for line in result.output.splitlines() if line.startswith("project:")]

@@ -8,7 +8,6 @@ import http.client
 import json
 import signal
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import INTERRUPTIBLE, child_process

@@ -54,7 +54,6 @@ from pipeline.serve.watch import reuse_engine
 from pipeline.terms.glossary import (
     Entry,
     Glossary,
-    GlossaryError,
     add_entry,
     annotate_terms,
     count_in,
