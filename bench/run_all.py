@@ -36,6 +36,7 @@ BENCHMARKS = {
     "engine": ["bench_engine.py", "--rounds", "5", "--rounds-10x", "3"],
     "beam": ["bench_beam.py", "--rounds", "5"],
     "openai": ["bench_openai.py"],
+    "review": ["bench_review.py", "--saves", "30", "--terms", "5"],
     "archive": ["bench_archive.py", "--rounds", "1"],
 }
 OPTIONAL = {"archive"}

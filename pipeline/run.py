@@ -10,8 +10,11 @@
 4. find glossary terms and mask them, translate every sentence through the
    translation cache, put the renderings back (:mod:`pipeline.terms.glossary`,
    :mod:`pipeline.translate.texts`, :mod:`pipeline.translate.cache`);
-5. apply the reviewer's post-edits (:mod:`pipeline.review.edits`), check the result and
-   mark resolved the flags the reviewer resolved for the same English;
+5. apply the reviewer's post-edits (:mod:`pipeline.review.edits`), check the result,
+   mark resolved the flags the reviewer resolved and approved the sentences the
+   reviewer approved, for the same English; with the project translation memory
+   (:mod:`pipeline.review.memory`), its exact matches were applied in step 4, before
+   any engine call, and the document's approvals are written into it;
 6. write ``<output>/<source>.json`` and ``<output>/<source>.html`` atomically, or
    the formats chosen (:mod:`pipeline.render.formats`: also ``.md``, ``.en.md``, ``.tmx``);
 7. rebuild the library page ``<output>/index.html`` (:mod:`pipeline.render.index`).
@@ -35,11 +38,13 @@ from pipeline.core.model import Document
 from pipeline.read import load_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import write_index
-from pipeline.review.edits import Edit, apply_edits, apply_resolved, edits_path, read_edits
+from pipeline.review.edits import Edit, apply_edits, apply_resolved, apply_status, edits_path, read_edits
+from pipeline.review.memory import TranslationMemory
 from pipeline.review.qa import check_document
 from pipeline.terms.glossary import default_files, glossary_files, load_glossaries
 from pipeline.translate.cache import TranslationCache
 from pipeline.translate.documents import translate_documents
+from pipeline.translate.memory import document_name
 from pipeline.translate.texts import Backend, TranslateStats, Translator
 
 #: Sentences per window of :func:`run_many`: large enough for full engine batches
@@ -91,6 +96,7 @@ def run(
     ocr: bool = False,
     password: str | None = None,
     warn: Callable[[str], None] | None = None,
+    memory: TranslationMemory | None = None,
 ) -> RunResult:
     """Read, segment and translate ``source``, check the result, and write its
     outputs to ``output_dir`` (nothing is written when it is ``None``): a
@@ -100,13 +106,14 @@ def run(
     every ``.tsv`` file in ``glossary/``; post-edits come
     from ``<stem>.edits.tsv`` beside the source. The glossaries, the source and the
     edits are read first and ``make_engine`` is called only then, so bad input fails
-    at once, before a model is loaded or downloaded.
+    at once, before a model is loaded or downloaded. ``memory`` is the project
+    translation memory (see :func:`run_many`).
     """
     results: list[RunResult] = []
     job = Job(Path(source), None if output_dir is None else Path(output_dir), tuple(front_matter), variant,
               keep_boilerplate, ocr, password)
     summary = run_many([job], make_engine, cache, glossaries, formats=formats, progress=progress,
-                       on_document=results.append, library=job.output_dir, warn=warn)
+                       on_document=results.append, library=job.output_dir, warn=warn, memory=memory)
     if summary.failures:
         raise summary.failures[0].error
     if summary.library_error is not None:
@@ -173,6 +180,7 @@ def finish_job(item: _Loaded, formats: Sequence[str], library: str | Path | None
             apply_edits(document, item.edits, edits_path(job.source))
         check_document(document)
         apply_resolved(document, item.edits or {})
+        apply_status(document, item.edits or {})
         outputs = [] if job.output_dir is None else write_outputs(
             document, job.output_dir, formats, cache=cache, library=library, variant=job.variant)
     except Exception as exc:  # one document's failure must not stop the others
@@ -245,6 +253,8 @@ def run_many(
     library: str | Path | None = None,
     workers: Workers | None = None,
     warn: Callable[[str], None] | None = None,
+    memory: TranslationMemory | None = None,
+    on_translated: Callable[[Document], None] | None = None,
 ) -> RunSummary:
     """The stages of :func:`run` over many documents, one window at a time.
 
@@ -263,6 +273,11 @@ def run_many(
     A document that cannot be read, segmented, edited or written is reported to
     ``on_failure`` and the others go on; ``on_document`` gets each one finished.
     Errors that concern every document (glossary, engine, cache) stop the run.
+
+    With ``memory``, the project translation memory's exact matches are applied
+    before the engine is asked, and each finished document's approvals are written
+    into it. ``on_translated`` gets each document as translated, before its
+    post-edits and checks (the review workspace keeps that state).
     Last, when the run writes JSON, the library page of the output folder
     ``library`` is rebuilt from the JSON files there (:mod:`pipeline.render.index`),
     whatever else failed, and the readers link to it; a run that wrote no document
@@ -298,6 +313,12 @@ def run_many(
                 if isinstance(done, Failure):
                     failed(done)
                     continue
+                if memory is not None:
+                    try:
+                        memory.sync(done[0])
+                    except DuizhaoError as exc:  # the document is written; its approvals are in its edits file
+                        failed(Failure(item.job.source, exc))
+                        continue
                 summary.written += 1
                 stats_of = done[0].stats or {}
                 summary.engine_rebuilt += stats_of.get("engine_rebuilt", 0)
@@ -316,8 +337,10 @@ def run_many(
             if loaded:
                 if engine is None:
                     engine = make_engine()
+                rows = {document_name(item.document): {key: edit.machine for key, edit in (item.edits or {}).items()}
+                        for item in loaded} if memory is not None else None
                 stats = translate_documents([item.document for item in loaded], engine, cache, progress, glossary,
-                                            backend)
+                                            backend, memory=memory, rows=rows)
                 if remaining == 0:
                     # Nothing is left to translate: let the model go before the last
                     # reading aids (jieba, pypinyin, CC-CEDICT) are loaded, so a run of
@@ -335,6 +358,9 @@ def run_many(
                     summary.requests = (made + stats.requests[0], retried + stats.requests[1])
                 if stats.tokens is not None:
                     summary.tokens = (summary.tokens or 0) + stats.tokens
+            if on_translated is not None:
+                for item in loaded:
+                    on_translated(item.document)
             finishing.append((stats, unread, [(item, finish(item)) for item in loaded]))
             collect(keep=1)  # the previous window, finished while this one was translated
         collect(keep=0)

@@ -40,6 +40,10 @@ def pytest_unconfigure(config):
     and settings of its tests; tests/reliability/test_leftovers.py checks this)."""
     shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 DATA = Path(__file__).resolve().parent / "data"
+#: Browser tests: the viewports, and where their screenshots go (git-ignored).
+DESKTOP = {"width": 1440, "height": 900}
+NARROW = {"width": 390, "height": 844}
+SHOTS = REPO / "output"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import sys
 import click
 
 from pipeline import __version__
-from pipeline.cli import edits, glossary, models, project, run
+from pipeline.cli import edits, glossary, models, project, review, run
 from pipeline.cli.common import DuizhaoGroup
 
 
@@ -26,7 +26,7 @@ def cli() -> None:
 
 for _command in (run.segment, run.run, run.check, run.render, run.serve, project.config_command,
                  project.eval_command, project.engines_command, glossary.glossary_group, edits.edits_group,
-                 models.models_group, models.cache_group):
+                 models.models_group, models.cache_group, review.review_command, review.tm_group):
     cli.add_command(_command)
 
 

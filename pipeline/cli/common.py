@@ -76,6 +76,7 @@ _SETTING_PARAMS = {
     "output": "output_dir",
     "glossary": "glossaries",
     "cache": "cache_path",
+    "memory": "memory_path",
     "variant": "variant",
     "formats": "formats",
 }
@@ -138,6 +139,22 @@ glossary_option = click.option(
     "-g", "--glossary", "glossaries", multiple=True, type=click.Path(path_type=str),
     help="Glossary TSV file or folder (its .tsv files); repeat for several (later files win) "
          "[duizhao.toml: glossary; default: every glossary/*.tsv].")
+
+
+memory_option = click.option(
+    "--memory", "memory_path", type=click.Path(dir_okay=False, path_type=str), default=None,
+    help="Project translation memory (SQLite) [duizhao.toml: memory; default: <cache stem>.memory.sqlite3 "
+         "beside the translation cache].")
+
+
+def memory_in_force(config):
+    """The translation memory file in force: the ``memory`` setting, else beside
+    the cache in force."""
+    from pipeline.core.config import default_cache_path
+    from pipeline.review.memory import memory_path as beside
+
+    chosen = config.path("memory")
+    return chosen if chosen is not None else beside(config.path("cache") or default_cache_path())
 
 
 def paths_in_force(config) -> tuple[str, str | None, list[str]]:

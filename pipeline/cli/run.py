@@ -19,6 +19,8 @@ from pipeline.cli.common import (
     ocr_option,
     password_option,
     glossary_option,
+    memory_in_force,
+    memory_option,
     output_formats,
     paths_in_force,
     settings_in_force,
@@ -119,6 +121,7 @@ def serve(output_dir: str, port: int) -> None:
               help="Never touch the network (no model download on first use; openai: only a server on this machine).")
 @engine_options
 @cache_option
+@memory_option
 @glossary_option
 @front_matter_option
 @keep_boilerplate_option
@@ -139,8 +142,8 @@ def serve(output_dir: str, port: int) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(1), default=1, show_default=True,
               help="Processes for reading, checking and rendering documents (several sources or a folder).")
 def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ...], offline: bool, config,
-        cache_path: str | None, glossaries: tuple[str, ...], front_matter: tuple[str, ...], keep_boilerplate: bool,
-        ocr: bool, password: str | None, variant: str | None, watch: bool, serve: bool,
+        cache_path: str | None, memory_path: str | None, glossaries: tuple[str, ...], front_matter: tuple[str, ...],
+        keep_boilerplate: bool, ocr: bool, password: str | None, variant: str | None, watch: bool, serve: bool,
         port: int, backend: str, ray_actors: int | None, jobs: int) -> None:
     """Translate SOURCE and write OUTPUT/<source>.json and OUTPUT/<source>.html
     (or the --format files: .md, .en.md, .tmx).
@@ -158,9 +161,13 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
     With --backend ray, the sentences not in the cache are translated on a Ray
     cluster (the same text as here); this process alone writes the cache and the outputs.
+
+    Sentences approved in another document (the project translation memory,
+    --memory) are taken from there, without an engine call, and marked tm-exact.
     """
     from pathlib import Path
 
+    from pipeline.review.memory import TranslationMemory
     from pipeline.run import run as run_pipeline
     from pipeline.translate.cache import TranslationCache
 
@@ -183,16 +190,17 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
             ray = RayBackend(make_engine.settings, actors=ray_actors)
         summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats, backend=ray,
                             jobs=jobs, front_matter=front_matter, variant=config["variant"],
-                            keep_boilerplate=keep_boilerplate, ocr=ocr, password=password)
+                            keep_boilerplate=keep_boilerplate, ocr=ocr, password=password,
+                            memory_path=memory_in_force(config))
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
-            ProgressBar("Translating") as progress:
+            TranslationMemory(memory_in_force(config)) as memory, ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats,
                               front_matter=front_matter, variant=config["variant"],
                               keep_boilerplate=keep_boilerplate, ocr=ocr, password=password,
-                              warn=lambda m: echo(f"Warning: {m}", err=True))
+                              warn=lambda m: echo(f"Warning: {m}", err=True), memory=memory)
     from pipeline.review.report import document_warnings, flag_summary, run_summary
 
     for line in document_warnings(result.document):
@@ -204,12 +212,13 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cache_path: str | None,
               glossaries: tuple[str, ...] | None, formats, on_document=None, backend=None, jobs: int = 1,
               front_matter: tuple[str, ...] = (), variant: str | None = None, keep_boilerplate: bool = False,
-              ocr: bool = False, password: str | None = None):
+              ocr: bool = False, password: str | None = None, memory_path=None, on_memory=None):
     """`run` (or `check`, with no ``output_dir``) of several documents: failures
     and orphaned edits on stderr as they happen, a progress line on a terminal,
     the counts last. ``on_document(result, echo)`` may print lines of its own;
     ``backend`` (a :class:`~pipeline.archive.RayBackend`) runs the engine elsewhere;
-    ``jobs`` > 1 runs the CPU stages in that many processes."""
+    ``jobs`` > 1 runs the CPU stages in that many processes; ``memory_path`` is the
+    project translation memory, given to ``on_memory(memory, documents)`` at the end."""
     import contextlib
     import time
 
@@ -233,11 +242,16 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
         display.echo(f"Error: {failure}")
         display.document_done()
 
+    from pipeline.review.memory import TranslationMemory
+
     with TranslationCache(cache_path, warn=display.echo) as cache, display, backend or contextlib.nullcontext(), \
-            Workers(jobs, cache.path) if jobs > 1 else contextlib.nullcontext() as workers:
+            Workers(jobs, cache.path) if jobs > 1 else contextlib.nullcontext() as workers, \
+            TranslationMemory(memory_path) if memory_path else contextlib.nullcontext() as memory:
         summary = run_many(documents, make_engine, cache, glossaries, formats=formats, progress=display.translated,
                            on_document=done, on_failure=failed, library=output_dir, backend=backend,
-                           workers=workers, warn=lambda m: display.echo(f"Warning: {m}"))
+                           workers=workers, warn=lambda m: display.echo(f"Warning: {m}"), memory=memory)
+        if on_memory is not None and memory is not None:
+            on_memory(memory, documents)
     if summary.library is not None:
         echo(f"Library: {summary.library}")
     if summary.library_error is not None:
@@ -254,12 +268,14 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
               help="Never touch the network (no model download on first use; openai: only a server on this machine).")
 @engine_options
 @cache_option
+@memory_option
 @glossary_option
 @keep_boilerplate_option
 @ocr_option
 @password_option
 def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_path: str | None,
-          glossaries: tuple[str, ...], keep_boilerplate: bool, ocr: bool, password: str | None) -> None:
+          memory_path: str | None, glossaries: tuple[str, ...], keep_boilerplate: bool, ocr: bool,
+          password: str | None) -> None:
     """List every review flag of SOURCE's translation; for CI use by teams.
 
     Runs the pipeline like `duizhao run` (from the cache when nothing changed)
@@ -267,7 +283,10 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
     exits with status 1 when any open (not resolved) flag of the --fail-on severity
     or worse is present. The last line is the count the run and the reader show.
     Several sources or a folder are checked in one run, each flag prefixed with its
-    source; a document that cannot be read fails the check too.
+    source; a document that cannot be read fails the check too. Over several
+    documents, the project's consistency is checked too (warnings): a source
+    approved with different English in two documents, one English approved for
+    different sources (the project translation memory, --memory).
     """
     from pathlib import Path
 
@@ -291,8 +310,19 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
             counts["failing"] += len(failing)
             counts["documents"] += bool(failing)
 
+        def consistency(memory, documents) -> None:
+            from pipeline.translate.memory import document_name
+
+            issues = memory.consistency({document_name(job.source) for job in documents})
+            for issue in issues:
+                echo(f"project:{'':<4} warning  {issue.line()}")
+            counts["shown"] += len(issues)
+            if fail_on in ("info", "warning"):
+                counts["failing"] += len(issues)
+
         summary = _run_many(sources, None, make_engine, cache_path, glossaries, ("json",), flags_of,
-                            keep_boilerplate=keep_boilerplate, ocr=ocr, password=password)
+                            keep_boilerplate=keep_boilerplate, ocr=ocr, password=password,
+                            memory_path=memory_in_force(config), on_memory=consistency)
         from pipeline.core.text import plural
 
         echo(f"{plural(counts['shown'], 'flag')}, {counts['failing']} at {fail_on} or worse "
@@ -300,9 +330,11 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
         if counts["failing"] or summary.failures:
             raise SystemExit(1)
         return
+    from pipeline.review.memory import TranslationMemory
+
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
-            ProgressBar("Translating") as progress:
-        result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries)
+            TranslationMemory(memory_in_force(config)) as memory, ProgressBar("Translating") as progress:
+        result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries, memory=memory)
     for where, flag in flags_at_least(result.document, "info"):
         resolved = " (resolved)" if flag.resolved else ""
         echo(f"{where:<8} {flag.severity:<8} {flag.code}: {flag.message}{resolved}")

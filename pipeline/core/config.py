@@ -76,6 +76,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("formats", "names", ("json", "html"), "What `duizhao run` writes: json, html, md, en.md, tmx, docx, "
             "en.docx, epub, en.epub, bi.html, en.html, subs, en.subs (a list, or one string with commas).",
             option="--format"),
+    Setting("memory", "path", None, "Project translation memory, SQLite (default: <cache stem>.memory.sqlite3 "
+            "beside the translation cache).", option="--memory"),
     Setting("variant", "choice", "s2t", "Traditional script the reader shows: OpenCC's s2t, s2tw (Taiwan), "
             "s2twp (Taiwan, with phrases) or s2hk (Hong Kong).", option="--variant", choices=VARIANTS),
     Setting("engine.name", "choice", "argos", "Translation engine.", option="--engine", choices=ENGINE_NAMES),
@@ -186,6 +188,7 @@ def _resolve(base: Path | None, value: str | Path) -> Path:
 def _show(setting: Setting, item: Value, config: Config) -> str:
     if item.value is None:
         return {"engine.model": "(none)", "engine.prompt": "(shipped default)", "cache": "(user cache folder)",
+                "memory": "(beside the cache)",
                 "engine.family": "(detected)", "engine.api_key_env": "(none)",
                 "engine.concurrency": "(what the server runs at once)"}.get(setting.key, "(none)")
     if setting.key == "engine.api_key_env":

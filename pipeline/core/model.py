@@ -135,6 +135,12 @@ class Sentence:
     edited: bool = False
     #: The machine output the edit was made against (differs from ``machine`` when stale).
     edited_against: str | None = None
+    #: The English is approved: by the reviewer (``status`` in the edits file), or
+    #: taken from the project translation memory (``memory``).
+    approved: bool = False
+    #: An exact translation-memory match in place of the engine's output:
+    #: ``{"match": "exact", "document", "date", "signature"}``.
+    memory: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -147,6 +153,10 @@ class Sentence:
             data["machine"] = self.machine
             if self.edited_against is not None and self.edited_against != self.machine:
                 data["edited_against"] = self.edited_against
+        if self.approved:
+            data["approved"] = True
+        if self.memory is not None:
+            data["memory"] = dict(self.memory)
         if self.terms:
             data["terms"] = [t.to_json() for t in self.terms]
         if self.marks:
@@ -471,6 +481,8 @@ def _sentence(s: _Reader) -> Sentence:
         machine=s.get("machine", str, None) if edited else None,
         edited=edited,
         edited_against=(s.get("edited_against", str, None) or s.get("machine", str, None)) if edited else None,
+        approved=s.get("approved", bool, False),
+        memory=s.get("memory", dict, None),
     )
 
 

@@ -66,8 +66,9 @@ def bytecode_cache():
 
 #: The reader's script, one file per concern under ``static/reader/``, joined in
 #: this order into the one inline script of the page (each part continues the one
-#: before it: the first opens the script's scope, the last closes it).
-READER_SCRIPT = ("core", "pairs", "dictionary", "panels", "edit", "review", "keys", "find", "start")
+#: before it: the first opens the script's scope, the last closes it). ``live`` is
+#: dormant unless the review workspace serves the page (:mod:`pipeline.serve.review`).
+READER_SCRIPT = ("core", "pairs", "dictionary", "panels", "edit", "review", "keys", "find", "live", "start")
 #: Assets made of parts: name -> the files under ``static/`` joined in order.
 _JOINED = {"reader.js": tuple(f"reader/{part}.js" for part in READER_SCRIPT)}
 

@@ -55,6 +55,26 @@ def write_index(output_dir: str | Path, *, now: datetime | None = None,
     if page_path.exists() and not page_path.is_dir() and not _made_by_us(page_path):
         raise OutputError(f"{page_path}: not a library page duizhao made, so it is left untouched; move it away, "
                           "or give another output folder with -o")
+    rows, keep_memo = _rows(root, warn)
+    page = render_index(rows, root, now or datetime.now().astimezone())
+    written = write_text_atomic(page_path, page)
+    keep_memo()
+    return written
+
+
+def library_rows(root: Path, warn: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """A row for each document JSON under ``root`` (what the library page lists)."""
+    rows, keep_memo = _rows(root, warn)
+    keep_memo()
+    return rows
+
+
+def _rows(root: Path, warn: Callable[[str], None] | None) -> tuple[list[dict[str, Any]], Callable[[], None]]:
+    """The rows, the memo's where a file did not change (what is not a document
+    model duizhao wrote left out, with one warning), and a function that keeps the
+    rows in the memo (written only when they changed or the memo was damaged)."""
+    from pipeline.core.atomic import write_text_atomic
+
     memo, damaged = _read_memo(root / MEMO_NAME)
     rows, kept, skipped = [], {}, []
     for path in _json_files(root):
@@ -76,15 +96,16 @@ def write_index(output_dir: str | Path, *, now: datetime | None = None,
         rows.append(row)
     if skipped and warn is not None:
         warn(f"{root}: left out of the library, not document models duizhao wrote: {summarise(skipped)}")
-    page = render_index(rows, root, now or datetime.now().astimezone())
-    written = write_text_atomic(page_path, page)
-    memo_path = root / MEMO_NAME
-    if (kept != memo or damaged) and not memo_path.is_symlink() and not memo_path.is_dir():
-        if damaged and warn is not None:
-            warn(f"{memo_path}: damaged ({damaged}); rebuilt from the documents")
-        memo_text = json.dumps({"version": ROW_VERSION, "rows": kept}, ensure_ascii=False, separators=(",", ":"))
-        write_text_atomic(memo_path, memo_text + "\n")
-    return written
+
+    def keep_memo() -> None:
+        memo_path = root / MEMO_NAME
+        if (kept != memo or damaged) and not memo_path.is_symlink() and not memo_path.is_dir():
+            if damaged and warn is not None:
+                warn(f"{memo_path}: damaged ({damaged}); rebuilt from the documents")
+            memo_text = json.dumps({"version": ROW_VERSION, "rows": kept}, ensure_ascii=False, separators=(",", ":"))
+            write_text_atomic(memo_path, memo_text + "\n")
+
+    return rows, keep_memo
 
 
 def summarise(items: list[str], shown: int = 3) -> str:
@@ -183,10 +204,12 @@ def _row_of(data: dict[str, Any], path: Path, root: Path) -> dict[str, Any] | No
     sentences = [s for b in blocks if b.get("kind") not in VERBATIM_KINDS
                  for s in _list(b.get("sentences")) if isinstance(s, dict)]
     flags = {severity: 0 for severity in SEVERITIES}
+    open_errors = 0
     for item in [*blocks, *sentences]:
         for flag in _list(item.get("flags")):
             severity = flag.get("severity") if isinstance(flag, dict) else None
             flags[severity if severity in flags else "warning"] += 1
+            open_errors += severity == "error" and isinstance(flag, dict) and not flag.get("resolved")
     terms: dict[str, str] = {}
     for sentence in sentences:
         for term in _list(sentence.get("terms")):
@@ -210,6 +233,8 @@ def _row_of(data: dict[str, Any], path: Path, root: Path) -> dict[str, Any] | No
         "terms": sorted(terms.values()),
         "edits": applied if _is_int(applied) and applied >= 0 else 0,
         "orphaned": len(_list(edits.get("orphaned"))),
+        "approved": sum(s.get("approved") is True for s in sentences),
+        "open_errors": open_errors,
     }
 
 
@@ -218,8 +243,10 @@ def _list(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
-def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
-    """The library page for ``rows`` as one HTML string."""
+def render_index(rows: list[dict[str, Any]], root: Path, now: datetime, live: dict[str, Any] | None = None) -> str:
+    """The library page for ``rows`` as one HTML string; with ``live`` (the review
+    workspace's), also each document's approved sentences and open errors, a
+    filter for those with open errors, and the project's consistency problems."""
     from markupsafe import Markup
 
     # One Jinja2 environment and one way of inlining assets for both pages.
@@ -231,6 +258,8 @@ def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
         "flags": {s: sum(r["flags"][s] for r in rows) for s in SEVERITIES},
         "terms": len({t for r in rows for t in r["terms"]}),
         "edits": sum(r["edits"] for r in rows),
+        "approved": sum(r.get("approved", 0) for r in rows),
+        "open_errors": sum(r.get("open_errors", 0) for r in rows),
     }
     # A name's undecodable bytes (surrogate escapes) are quoted as the bytes they are.
     shown = [{**row, "href": quote(os.fsencode(row["reader"])) if row["reader"] else None} for row in rows]
@@ -243,5 +272,32 @@ def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
         version=__version__,
         css=Markup(asset("index.css")),
         js=Markup(asset("index.js")),
+        live=live,
     )
+
+
+def live_library(root: Path, memory: Any, sources: list[Path]) -> str:
+    """The library page of the review workspace: the rows of ``root`` and the
+    consistency problems of ``memory`` (a :class:`~pipeline.review.memory.TranslationMemory`)
+    among the approvals of ``sources``."""
+    from pipeline.translate.memory import document_name
+
+    rows = library_rows(root)
+    names = {document_name(s) for s in sources}
+    issues = []
+    for issue in memory.consistency(names):
+        issues.append({"kind": issue.kind, "text": issue.text,
+                       "variants": [{"text": text, "documents": [_reader_of(root, rows, d) for d in docs]}
+                                    for text, docs in issue.variants]})
+    return render_index(rows, root, datetime.now().astimezone(), {"issues": issues})
+
+
+def _reader_of(root: Path, rows: list[dict[str, Any]], document: str) -> dict[str, Any]:
+    """``{"name", "href"}`` of the reader of the source ``document`` (an absolute path)."""
+    import os
+
+    for row in rows:
+        if row["reader"] and os.path.abspath(row["source"]) == document:
+            return {"name": Path(document).name, "href": quote(row["reader"])}
+    return {"name": Path(document).name, "href": None}
 

@@ -21,14 +21,23 @@ marked resolved on that sentence (or on a block, whose text is then the source),
 separated by spaces; ``english`` may then be empty (no edit). :func:`apply_resolved`
 marks those flags resolved after the checks ran, as long as the sentence's English
 is still the one they were resolved for (``english``, else ``machine``).
+
+Another optional column, ``status``, says ``approved`` when the reviewer approved
+the sentence: its post-edit, or (``english`` empty) the machine output in
+``machine``. :func:`apply_status` marks the sentence approved while its English is
+still the one approved. The live review workspace writes rows one at a time under
+:func:`locked_edits`, so two writers never lose each other's rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
+import fcntl
+import os
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -41,6 +50,9 @@ from pipeline.core.text import plural, problem_list
 COLUMNS = ("source", "machine", "english")
 #: The optional column of flag codes marked resolved.
 RESOLVED = "resolved"
+#: The optional column of the sentence's review status ("approved", or empty: a draft).
+STATUS = "status"
+APPROVED = "approved"
 SUFFIX = ".edits.tsv"
 #: The first line of a saved edits file names its source after this.
 _NAMED = "# duizhao edits for"
@@ -56,9 +68,19 @@ class EditsError(DuizhaoError):
 class Edit:
     source: str
     machine: str
-    english: str  # "" when the row only marks flags resolved
+    english: str  # "" when the row only marks flags resolved or approves the machine output
     line: int
     resolved: tuple[str, ...] = ()
+    status: str = ""  # "approved", or "" (a draft)
+
+    @property
+    def approved(self) -> bool:
+        return self.status == APPROVED
+
+    @property
+    def shown(self) -> str:
+        """The English this row is about: the edit, else the machine output it keeps."""
+        return self.english or self.machine
 
 
 def edits_path(source: str | Path) -> Path:
@@ -76,6 +98,11 @@ def _key(text: str) -> str:
 _ESCAPE = regex.compile(r"\\(?:[\\tnr#]|u[dD][89a-fA-F][0-9a-fA-F]{2})")
 _ESCAPED = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _NEEDS_ESCAPE = regex.compile(r"[\\\t\n\r\p{Cs}]")
+
+
+def edit_key(text: str) -> str:
+    """What an edit row is keyed by: the source sentence's text, NFC, stripped."""
+    return _key(text)
 
 
 def escape_cell(text: str) -> str:
@@ -164,11 +191,15 @@ def _parse(path: Path, text: str) -> dict[str, Edit]:
             problems.append(f"{path}:{number}: {plural(len(cells), 'column')}, expected {len(header)} (tab-separated)")
             continue
         row = {name: unescape_cell(cell) for name, cell in zip(header, cells)}
-        if not row["source"].strip() or not (row["english"].strip() or RESOLVED in header):
+        if not row["source"].strip() or not (row["english"].strip() or RESOLVED in header or STATUS in header):
             problems.append(f"{path}:{number}: empty source or english")
             continue
+        status = row.get(STATUS, "").strip().lower()
+        if status not in ("", APPROVED):
+            problems.append(f"{path}:{number}: status {status!r}: write {APPROVED} or leave it empty")
+            continue
         edits[_key(row["source"])] = Edit(_key(row["source"]), row["machine"].strip(), row["english"].strip(), number,
-                                          tuple(row.get(RESOLVED, "").split()))
+                                          tuple(row.get(RESOLVED, "").split()), status)
     if problems:
         raise EditsError(problem_list("invalid edits file:", problems))
     return edits
@@ -181,10 +212,12 @@ def format_edits(edits: Iterable[Edit], source_name: str = "") -> str:
     :func:`read_edits` gives back exactly these edits."""
     edits = list(edits)
     lines = [f"{_NAMED} {escape_cell(source_name)}"] if source_name else []
-    resolved = any(e.resolved or not e.english for e in edits)
-    lines.append("\t".join(COLUMNS + ((RESOLVED,) if resolved else ())))
+    status = any(e.status for e in edits)
+    resolved = any(e.resolved for e in edits) or any(not e.english for e in edits) and not status
+    lines.append("\t".join(COLUMNS + ((RESOLVED,) if resolved else ()) + ((STATUS,) if status else ())))
     for e in edits:
-        cells = (e.source, e.machine, e.english) + ((" ".join(e.resolved),) if resolved else ())
+        cells = (e.source, e.machine, e.english) + ((" ".join(e.resolved),) if resolved else ()) \
+            + ((e.status,) if status else ())
         row = "\t".join(escape_cell(c) for c in cells)
         lines.append("\\" + row if row.startswith("#") else row)
     return "\n".join(lines) + "\n"
@@ -194,6 +227,27 @@ def write_edits(path: str | Path, edits: Iterable[Edit], source_name: str = "") 
     from pipeline.core.atomic import write_text_atomic
 
     return write_text_atomic(path, format_edits(edits, source_name))
+
+
+@contextlib.contextmanager
+def locked_edits(path: str | Path) -> Iterator[Path]:
+    """Hold the lock of the edits file ``path`` while reading and writing it, so two
+    writers (two tabs, two reviewers, an import) take turns and never lose each
+    other's rows. The lock is on the file's folder (the file itself is replaced by
+    every atomic write, so a lock on it would not exclude the next writer), and it
+    is let go when the process dies."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise EditsError(f"{path}: its folder cannot be opened ({exc.strerror or exc}); check that it exists "
+                         "and is readable") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        os.close(fd)  # closing lets the lock go
 
 
 def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, int]:
@@ -210,10 +264,11 @@ def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, i
             line.strip() and not line.startswith("#") for line in existing.split("\n")):
         raise EditsError(f"{target}: not an edits file (it has no header row), so it is left untouched; move it "
                          "away and import again")
-    merged = read_edits(target)
-    replaced = sum(1 for key in new if key in merged)
-    merged.update(new)
-    write_edits(target, merged.values(), str(source))
+    with locked_edits(target):
+        merged = read_edits(target)
+        replaced = sum(1 for key in new if key in merged)
+        merged.update(new)
+        write_edits(target, merged.values(), str(source))
     return target, len(new) - replaced, replaced
 
 
@@ -257,8 +312,11 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
         sentence.translation_marks = []  # the reviewer's English is plain text
         sentence.edited = True
         sentence.edited_against = edit.machine
-        # The reviewer's English replaces what the machine rebuilt or could not translate.
-        sentence.flags = [f for f in sentence.flags if f.code not in ("term-fallback", "engine-rebuilt", "engine-failed")]
+        # The reviewer's English replaces what the machine rebuilt, could not translate or the memory gave.
+        sentence.flags = [f for f in sentence.flags
+                          if f.code not in ("term-fallback", "engine-rebuilt", "engine-failed", "tm-exact")]
+        # The reviewer's English, not the translation memory's: approved again only by its row.
+        sentence.memory, sentence.approved = None, False
         if edit.machine and edit.machine != machine:
             sentence.flags.append(Flag(
                 "edit-stale",
@@ -334,6 +392,16 @@ def apply_resolved(document: Document, edits: dict[str, Edit]) -> None:
             edit = edits.get(_key(sentence.text))
             if edit is not None and edit.resolved and (edit.english or edit.machine) == (sentence.translation or ""):
                 sentence.flags = [_resolved(f, edit) for f in sentence.flags]
+
+
+def apply_status(document: Document, edits: dict[str, Edit]) -> None:
+    """Mark approved the sentences whose edit row approves the English they have now
+    (a sentence whose English changed since is a draft again). A sentence already
+    approved elsewhere (an exact translation-memory match) stays approved."""
+    for sentence in document.sentences():
+        edit = edits.get(_key(sentence.text))
+        if edit is not None and edit.approved and edit.shown == (sentence.translation or ""):
+            sentence.approved = True
 
 
 def _resolved(flag: Flag, edit: Edit) -> Flag:

@@ -9,6 +9,8 @@ Each check looks at one thing a reviewer must know about:
 - ``term-missing``: a glossary rendering is missing or repeated (only a post-edit can
   do that: machine output complies by construction);
 - ``edit-stale`` (set by :mod:`pipeline.review.edits`): the machine output changed since the edit;
+- ``tm-exact`` (a note, set by :mod:`pipeline.translate.memory`): the English is an approval taken
+  from the project translation memory, not the engine's;
 - ``number-mismatch``: a number of the source (Arabic digits, percentages, Chinese
   magnitudes such as 50万 or 1480亿元) is missing from the English in every common form;
 - ``untranslated``: the English equals the source, or still contains Han characters;
@@ -68,8 +70,9 @@ _QUOTED_ZH = regex.compile(r"[“「『]([^”」』]{2,20})[”」』]")
 _QUOTED_EN = regex.compile(r"[\"“]([^\"”]{1,80})[\"”]")
 
 
-#: Flags set by earlier stages (glossary enforcement, the engine, post-edits), kept on a re-check.
-_STAGE_FLAGS = frozenset({"term-fallback", "engine-rebuilt", "engine-failed", "edit-stale"})
+#: Flags set by earlier stages (glossary enforcement, the engine, the translation memory,
+#: post-edits), kept on a re-check.
+_STAGE_FLAGS = frozenset({"term-fallback", "engine-rebuilt", "engine-failed", "edit-stale", "tm-exact"})
 #: A source with fewer Han characters among its letters than this is not Chinese
 #: (Japanese with kanji has more; Chinese quoting English rarely has less).
 CHINESE_SHARE = 0.2

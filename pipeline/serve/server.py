@@ -121,6 +121,18 @@ def inject(page: bytes, script: str) -> bytes:
     return page[:at] + script.encode() + page[at:]
 
 
+def inside(root: Path, name: str) -> Path | None:
+    """The path ``name`` names inside the folder ``root`` (resolved), or None when
+    it would leave it (``..``, a symbolic link out) or cannot be a file name."""
+    parts = name.split("/")
+    if "\\" in name or "\0" in name or any(part in (".", "..") for part in parts):
+        return None
+    if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in parts):
+        return None  # no file of that name can exist
+    target = (root / name).resolve()
+    return target if target == root or root in target.parents else None
+
+
 class ReaderServer:
     """The output folder over HTTP on 127.0.0.1:``port`` (0 = any free port)."""
 
@@ -131,7 +143,7 @@ class ReaderServer:
         except (OSError, RuntimeError) as exc:  # a link loop raises RuntimeError
             raise ServeError(f"{directory}: cannot be served ({exc}); give a real folder") from None
         try:
-            self._httpd = _HTTPServer((HOST, port), _Handler, header_timeout=header_timeout)
+            self._httpd = BoundedHTTPServer((HOST, port), _Handler, header_timeout=header_timeout)
         except OSError as exc:
             raise ServeError(
                 f"cannot serve on {HOST}:{port} ({exc.strerror or exc}); choose another port with --port"
@@ -176,7 +188,7 @@ class ReaderServer:
         self.close()
 
 
-class _HTTPServer(ThreadingHTTPServer):
+class BoundedHTTPServer(ThreadingHTTPServer):
     """One thread per connection, at most :data:`MAX_THREADS` at once, and a reaper
     that drops connections past their header deadline (a socket timeout alone
     would let a client trickling a byte at a time hold its thread for ever)."""
@@ -246,7 +258,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _HTTPServer
+    server: BoundedHTTPServer
     server_version = "duizhao"
 
     def setup(self) -> None:
@@ -303,15 +315,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(HTTPStatus.OK, body, kind, head)
 
     def _inside(self, name: str) -> Path | None:
-        """The path ``name`` names inside the folder, or None when it would leave it."""
-        parts = name.split("/")
-        if "\\" in name or "\0" in name or any(part in (".", "..") for part in parts):
-            return None
-        if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in parts):
-            return None  # no file of that name can exist
-        root = self.server.root
-        target = (root / name).resolve()
-        return target if target == root or root in target.parents else None
+        return inside(self.server.root, name)
 
     def _listing(self, folder: Path, name: str) -> bytes:
         base = name.rstrip("/") + "/" if name else ""

@@ -701,6 +701,45 @@ def add_entry(zh: str, en: str, *, note: str = "", variants: str = "", path: str
     return new.ref
 
 
+def set_rendering(ref: str, zh: str, en: str) -> str:
+    """Change the English of the entry at ``ref`` (``file:line``, whose Chinese must
+    be ``zh``: a file edited since is not changed blindly) to ``en``, leaving every
+    other byte of the file as it was; validated as :func:`add_entry` validates.
+    Returns the entry's ``file:line``."""
+    from pipeline.core.atomic import write_text_atomic
+
+    file, _, number = ref.rpartition(":")
+    target = Path(file)
+    value = en.strip()
+    if not file or not number.isdigit():
+        raise GlossaryError([f"{ref}: not a glossary entry (file:line)"])
+    if "\t" in value or "\n" in value or "\r" in value:
+        raise GlossaryError([f"{target}: the en may not contain tabs or line breaks"])
+    if not value:
+        raise GlossaryError([f"{target}: the EN is needed"])
+    if _PLACEHOLDER_DEBRIS.search(value):
+        raise GlossaryError([f"{target}: {_BRACKETS_IN_ENGLISH}"])
+    entries, problems, _ = _read_file(target)
+    if problems:
+        raise GlossaryError(problems)
+    entry = next((e for e in entries if e.line == int(number)), None)
+    if entry is None or match_key(zh) not in {match_key(form) for form in entry.forms()}:
+        raise GlossaryError([f"{ref}: is no longer the entry of {zh} (the file changed); reload and try again"])
+    if entry.en == value:
+        raise GlossaryError([f"{ref}: {entry.zh} → {value} is already there"])
+    text = target.read_text(encoding="utf-8-sig")
+    bom = "\ufeff" if target.read_bytes().startswith(b"\xef\xbb\xbf") else ""  # kept as it was
+    lines = text.split("\n")
+    raw = lines[entry.line - 1]
+    ending = "\r" if raw.endswith("\r") else ""
+    cells = raw.removesuffix("\r").split("\t")
+    column = _header_of(text).index("en")
+    cells[column] = value
+    lines[entry.line - 1] = "\t".join(cells) + ending
+    write_text_atomic(target, bom + "\n".join(lines))
+    return entry.ref
+
+
 def append_drafts(path: str | Path, candidates: Iterable[object]) -> None:
     """Append candidates as commented-out rows (``# zh<TAB><TAB>note``) for the user
     to fill in: remove the ``# `` and write the English."""

@@ -4,7 +4,7 @@ glossary enforced, through the cache and the engine, and each document's counts.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from pipeline.core.errors import DuizhaoError, EngineError
 from pipeline.core.model import Document
@@ -12,6 +12,7 @@ from pipeline.terms.glossary import Glossary, annotate_terms
 from pipeline.translate.cache import TranslationCache
 from pipeline.translate.enforce import translate_with_glossary
 from pipeline.translate.engines.base import glossary_mode, request_counts, token_counts
+from pipeline.translate.memory import Memory
 from pipeline.translate.texts import Backend, TranslateStats, Translator
 
 
@@ -34,6 +35,8 @@ def translate_documents(
     progress: Callable[[int, int], None] | None = None,
     glossary: Glossary | None = None,
     backend: Backend | None = None,
+    memory: Memory | None = None,
+    rows: Mapping[str, Mapping[str, str]] | None = None,
 ) -> TranslateStats:
     """Fill in ``translation`` on every sentence of ``documents``, enforcing the
     glossary (:func:`pipeline.translate.enforce.translate_with_glossary`: for an NMT engine,
@@ -45,7 +48,11 @@ def translate_documents(
     shared by two documents is translated once, and batches span documents.
     Each document's ``stats`` count its own distinct sentences; the returned
     stats count the whole set once. An engine that makes HTTP requests adds
-    ``requests`` and ``retried`` (those of the whole call, like ``seconds``)."""
+    ``requests`` and ``retried`` (those of the whole call, like ``seconds``).
+
+    With ``memory`` (the project translation memory), its exact matches are put in
+    place before the engine is asked and counted in ``memory_exact``; ``rows`` are
+    the documents' own edit rows (:func:`pipeline.translate.memory.apply_exact`)."""
     started = time.perf_counter()
     per_document = [d.sentences() for d in documents]
     for document, sentences in zip(documents, per_document):
@@ -55,7 +62,8 @@ def translate_documents(
             document.glossary = [f.to_json() for f in glossary.files]
     before, tokens_before = request_counts(engine), token_counts(engine)
     try:
-        outcome = translate_with_glossary(documents, engine, cache, progress=progress, backend=backend)
+        outcome = translate_with_glossary(documents, engine, cache, progress=progress, backend=backend,
+                                          memory=memory, rows=rows)
     except DuizhaoError as exc:
         raise _placed(exc, documents) from None
     stats = outcome.stats
@@ -80,6 +88,9 @@ def translate_documents(
             "pieces_translated": len({p for i in positions for p in outcome.pieces.get(i, ())} & outcome.fresh_pieces),
             "seconds": round(stats.seconds, 3),
         }
+        remembered = sum(i in outcome.remembered for i in positions)
+        if remembered:
+            document.stats["memory_exact"] = remembered
         if glossary_mode(engine) == "prompt":
             document.stats["term_retried"] = sum(i in outcome.retried for i in positions)
         if outcome.engine_rebuilt or outcome.engine_failed:

@@ -39,11 +39,16 @@ cached, so a rerun asks for exactly these again.
 
 So every rendering is in the English by construction, whatever the engine. For a
 ``"masked"`` engine this is exactly the path, and the cache keys, of before.
+
+With the project translation memory (:mod:`pipeline.translate.memory`), its exact
+matches are put in place first and those sentences are not sent at all; an LLM
+is shown the approved translations of similar sentences with the others (they are
+part of its request, so of the cache key).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.core.model import Document, Flag, Sentence
@@ -63,6 +68,7 @@ from pipeline.terms.glossary import (
 )
 from pipeline.translate.cache import TranslationCache
 from pipeline.translate.engines.base import Failed, Request, asking_again, glossary_mode
+from pipeline.translate.memory import EXAMPLES, Memory, apply_exact, document_name
 from pipeline.translate.texts import Backend, TranslateStats, Translator, translate_texts
 
 
@@ -85,6 +91,8 @@ class Outcome:
     engine_rebuilt: set[int] = field(default_factory=set)
     engine_failed: set[int] = field(default_factory=set)
     failures: dict[int, Failed] = field(default_factory=dict)
+    #: Sentences answered by an exact translation-memory match (no engine call).
+    remembered: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -107,26 +115,35 @@ def translate_with_glossary(
     *,
     progress: Callable[[int, int], None] | None = None,
     backend: Backend | None = None,
+    memory: Memory | None = None,
+    rows: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Outcome:
     """Fill in ``translation`` on every sentence of ``documents`` (steps above).
-    The sentences of all documents go to the engine together."""
+    The sentences of all documents go to the engine together. ``memory``'s exact
+    matches are applied first (``rows``: each document's own edit rows, see
+    :func:`pipeline.translate.memory.apply_exact`)."""
     prompt = glossary_mode(engine) == "prompt"
     sentences = [s for document in documents for s in document.sentences()]
     size = getattr(engine, "context", 0) if prompt else 0
     before = {id(s): c for document in documents for s, c in _contexts(document, size)}
     contexts = [before.get(id(s), ()) for s in sentences]
+    remembered = apply_exact(documents, memory, rows) if memory is not None else set()
+    examples = _examples(documents, memory, remembered) if memory is not None and prompt else {}
 
     # A sentence of nothing but marks kept as written (a table cell holding inline
     # code) needs no engine: it is assembled from what its placeholders stand for.
     assembled = {i for i, s in enumerate(sentences) if s.marks and not s.terms and not fallback_pieces(s)}
-    inputs = ["" if i in assembled else _first_input(s, c, prompt) for i, (s, c) in enumerate(zip(sentences, contexts))]
+    inputs = ["" if i in assembled or i in remembered else _first_input(s, c, prompt, examples.get(i, ()))
+              for i, (s, c) in enumerate(zip(sentences, contexts))]
     answers, stats = translate_texts(inputs, engine, cache, progress=progress, backend=backend)
-    outcome = Outcome(stats, inputs)
+    outcome = Outcome(stats, inputs, remembered=remembered)
     failed: dict[str, Failed] = {}  # request → its failure, in this call: never asked twice
     asking: dict[int, _Asking] = {}
     terms_failed: set[int] = set()  # rebuilt to keep terms
     whole_failed: set[int] = set()  # rebuilt because every whole form failed
     for index, (sentence, answer) in enumerate(zip(sentences, answers)):
+        if index in remembered:
+            continue
         if index in assembled:
             sentence.translation = assemble_fallback(sentence, {})
             continue
@@ -307,12 +324,12 @@ def rebuilt_flag(failure: Failed) -> Flag:
                 "translated pieces, so check its word order")
 
 
-def _plain_request(sentence: Sentence, context: tuple[str, ...]) -> str:
+def _plain_request(sentence: Sentence, context: tuple[str, ...], examples: tuple = ()) -> str:
     aligned = len(sentence.simplified) == len(sentence.text)
     terms = dict.fromkeys(
         (sentence.simplified[t.start:t.end] if aligned else match_key(t.zh), t.en) for t in sentence.terms
     )
-    return Request(sentence.simplified, tuple(terms), (), context).key()
+    return Request(sentence.simplified, tuple(terms), (), context, examples).key()
 
 
 def _contexts(document: Document, size: int) -> list[tuple[Sentence, tuple[str, ...]]]:
@@ -326,12 +343,31 @@ def _contexts(document: Document, size: int) -> list[tuple[Sentence, tuple[str, 
     ]
 
 
-def _first_input(sentence: Sentence, context: tuple[str, ...], prompt: bool) -> str:
+def _examples(documents: Sequence[Document], memory: Memory, remembered: set[int]) -> dict[int, tuple]:
+    """The memory's approved translations of sentences like each one not answered
+    by it, by position: the examples an LLM is shown."""
+    out: dict[int, tuple] = {}
+    at = 0
+    for document in documents:
+        sentences = document.sentences()
+        wanted = {i: s.simplified.strip() for i, s in enumerate(sentences)
+                  if at + i not in remembered and s.simplified.strip()}
+        found = memory.examples(sorted(set(wanted.values())), document_name(document), EXAMPLES) if wanted else {}
+        for i, text in wanted.items():
+            if found.get(text):
+                out[at + i] = tuple(tuple(pair) for pair in found[text])
+        at += len(sentences)
+    return out
+
+
+def _first_input(sentence: Sentence, context: tuple[str, ...], prompt: bool, examples: tuple = ()) -> str:
+    """The first request of a sentence; an LLM is shown ``examples`` (similar
+    approved translations) in it, not in the smaller forms it is asked in again."""
     if not prompt or not sentence.simplified.strip():  # a blank text is not sent at all
         return sentence.mt_input or sentence.simplified
     if sentence.marks:  # inline code and URLs never reach the engine: masked at once
         return _masked_request(sentence, context)
-    return _plain_request(sentence, context)
+    return _plain_request(sentence, context, examples)
 
 
 def _accept_first(sentence: Sentence, answer: str, prompt: bool) -> str | None:

@@ -146,7 +146,7 @@ def test_a_model_folder_in_the_file_is_relative_to_the_file(project, engines):
         ('variant = "s2jp"\n', 1, "variant: must be one of s2t, s2tw, s2twp, s2hk, not 's2jp'"),
         ('glossary = [1, 2]\n', 1, "glossary: must be a path or a list of paths"),
         ('\n[archive]\njobs = 2\n', 3, "archive.jobs: unknown table [archive] (known: engine)"),
-        ('engine = "openai"\n', 1, "engine: unknown key (known: output, glossary, cache, formats, variant, [engine])"),
+        ('engine = "openai"\n', 1, "engine: unknown key (known: output, glossary, cache, formats, memory, variant, [engine])"),
     ],
     ids=["syntax", "unknown-key", "wrong-type", "out-of-range", "bool-for-int", "unknown-engine", "variant",
          "glossary-type", "unknown-table", "table-as-key"],

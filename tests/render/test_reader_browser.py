@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import DESKTOP, NARROW, SHOTS
 from test_reader import REPO, hostile_document, long_document, seed_document, small_document, unbreakable_document
 
 from pipeline.core.config import VARIANTS
 from pipeline.render.reader import render
 from pipeline.read import load_document
 
-DESKTOP = {"width": 1440, "height": 900}
-NARROW = {"width": 390, "height": 844}
-SHOTS = REPO / "output"
 
 
 

@@ -216,3 +216,61 @@ def test_a_row_without_english_needs_the_resolved_column(tmp_path, row, problem)
         read_edits(path)
     path.write_text("source\tmachine\tenglish\tresolved\n台州很美。\tm\t\t\n", encoding="utf-8")
     assert read_edits(path)["台州很美。"] == Edit("台州很美。", "m", "", 2, ())
+
+
+# ---- approvals and the lock (the review workspace writes them) ---------------------------
+
+
+def test_approvals_are_a_status_column_and_hold_for_the_english_approved(tmp_path):
+    source = write_source(tmp_path)
+    engine = VersionedEngine("1")
+    first, second, third = [s for s in do_run(tmp_path, source, engine).sentences()][:3]
+    rows = [Edit(first.text, first.translation, "", 0, (), "approved"),  # the machine output approved
+            Edit(second.text, second.translation, "An approved post-edit.", 0, (), "approved"),
+            Edit(third.text, third.translation, "A draft post-edit.", 0)]
+    write_edits(edits_path(source), rows, str(source))
+    text = edits_path(source).read_text(encoding="utf-8")
+    assert text.splitlines()[1] == "source\tmachine\tenglish\tstatus"
+    assert {e.source: (e.english, e.status) for e in read_edits(edits_path(source)).values()} == {
+        first.text: ("", "approved"), second.text: ("An approved post-edit.", "approved"),
+        third.text: ("A draft post-edit.", "")}
+    document = do_run(tmp_path, source, engine)
+    assert [s.approved for s in document.sentences()][:3] == [True, True, False]
+    data = json.loads((tmp_path / "out" / "doc.json").read_text(encoding="utf-8"))
+    assert [s.get("approved", False) for b in data["blocks"] for s in b["sentences"]][:3] == [True, True, False]
+    # a new machine translation: the approval of the old one lapses, the post-edit's holds
+    document = do_run(tmp_path, source, VersionedEngine("2"))
+    assert [s.approved for s in document.sentences()][:3] == [False, True, False]
+
+
+def test_a_bad_status_is_named_with_its_line(tmp_path):
+    path = tmp_path / "x.edits.tsv"
+    path.write_text("source\tmachine\tenglish\tstatus\n台州很美。\tx\ty\tdone\n", encoding="utf-8")
+    with pytest.raises(EditsError, match=r"x.edits.tsv:2: status 'done': write approved or leave it empty"):
+        read_edits(path)
+
+
+def test_the_edits_lock_makes_writers_take_turns(tmp_path):
+    import threading
+    import time
+
+    from pipeline.review.edits import locked_edits
+
+    path = tmp_path / "doc.edits.tsv"
+    order: list[str] = []
+    entered = threading.Event()
+
+    def hold() -> None:
+        with locked_edits(path):
+            order.append("first in")
+            entered.set()
+            time.sleep(0.3)
+            order.append("first out")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    entered.wait()
+    with locked_edits(path):
+        order.append("second in")
+    thread.join()
+    assert order == ["first in", "first out", "second in"]

@@ -199,20 +199,9 @@ class View:
         )
 
     def _review(self, where: str, source: str, flags: list[Any]) -> Review | None:
-        if not flags:
-            return None
-        items = []
-        for flag in flags:
-            severity = str(get_field(flag, "severity", "warning") or "warning")
-            items.append({
-                "code": str(get_field(flag, "code", "") or ""),
-                "severity": severity,
-                "level": severity if severity in SEVERITIES else "warning",
-                "message": str(get_field(flag, "message", "") or ""),
-                "resolved": bool(get_field(flag, "resolved", False)),
-            })
-        review = Review(where, source, items)
-        self.reviews.append(review)
+        review = make_review(where, source, flags)
+        if review is not None:
+            self.reviews.append(review)
         return review
 
     def _sentence(self, sentence: Sentence, sid: str) -> SentenceView:
@@ -284,6 +273,40 @@ class View:
                 entry=entry,
             )
         return term
+
+
+def make_review(where: str, source: str, flags: list[Any]) -> Review | None:
+    """The review item of a sentence or block with ``flags`` (None without any)."""
+    if not flags:
+        return None
+    items = []
+    for flag in flags:
+        severity = str(get_field(flag, "severity", "warning") or "warning")
+        items.append({
+            "code": str(get_field(flag, "code", "") or ""),
+            "severity": severity,
+            "level": severity if severity in SEVERITIES else "warning",
+            "message": str(get_field(flag, "message", "") or ""),
+            "resolved": bool(get_field(flag, "resolved", False)),
+        })
+    return Review(where, source, items)
+
+
+def document_reviews(document: Document) -> list[Review]:
+    """Every review item of ``document`` in reading order, as :class:`View` lists
+    them (a block before its sentences), without the rest of the view."""
+    out = []
+    for block in document.blocks:
+        found = make_review(block.id, block.text, block.flags)
+        if found is not None:
+            out.append(found)
+        if not block.translatable:
+            continue
+        for number, sentence in enumerate(block.sentences, 1):
+            found = make_review(f"{block.id}.{number}", sentence.text, getattr(sentence, "flags", None) or [])
+            if found is not None:
+                out.append(found)
+    return out
 
 
 def codes(reviews: list[Review]) -> list[tuple[str, int]]:

@@ -9,6 +9,9 @@
   var shown = document.getElementById("shown");
   var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
   var numeric = ["sentences", "error", "warning", "info", "terms", "edits"];
+  /* In the review workspace: approved sentences, open errors, and a filter for them. */
+  var errorsOnly = document.getElementById("open-errors-only");
+  if (errorsOnly) numeric.push("approved", "open-errors");
 
   function value(row, key, type) {
     var v = row.getAttribute("data-" + key) || "";
@@ -37,7 +40,8 @@
     numeric.forEach(function (key) { totals[key] = 0; });
     rows.forEach(function (row) {
       var text = (value(row, "title") + " " + value(row, "source"));
-      var match = words.every(function (w) { return text.indexOf(w) >= 0; });
+      var match = words.every(function (w) { return text.indexOf(w) >= 0; }) &&
+        !(errorsOnly && errorsOnly.checked && value(row, "open-errors", "number") === 0);
       row.hidden = !match;
       if (!match) return;
       totals.documents += 1;
@@ -56,6 +60,7 @@
     th.querySelector("button").addEventListener("click", function () { sortBy(th); });
   });
   filter.addEventListener("input", update);
+  if (errorsOnly) errorsOnly.addEventListener("change", update);
   // The browser may put back the filter's text when the page is shown again.
   window.addEventListener("pageshow", update);
   update();

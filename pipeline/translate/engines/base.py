@@ -96,19 +96,22 @@ class Request:
     ``terms`` are ``(Chinese as written in text, rendering)`` pairs; ``markers``
     are ``(placeholder in text, what it stands for)`` pairs, when ``text`` is
     masked (the second try for a sentence whose terms did not come through);
-    ``context`` are the sentences before it in its block, for reference only.
+    ``context`` are the sentences before it in its block, for reference only;
+    ``examples`` are ``(Chinese, English)`` approved translations of similar
+    sentences from the project translation memory.
     """
 
     text: str
     terms: tuple[tuple[str, str], ...] = ()
     markers: tuple[tuple[str, str], ...] = ()
     context: tuple[str, ...] = ()
+    examples: tuple[tuple[str, str], ...] = ()
 
     def key(self) -> str:
         """The request as canonical JSON: what the engine is given, and the
-        translation cache key (so the terms and the context are part of it)."""
+        translation cache key (so the terms, the context and the examples are part of it)."""
         data: dict[str, Any] = {"text": self.text}
-        for name in ("terms", "markers", "context"):
+        for name in ("terms", "markers", "context", "examples"):
             if getattr(self, name):
                 data[name] = [list(item) if isinstance(item, tuple) else item for item in getattr(self, name)]
         return signature_string(data)
@@ -127,6 +130,7 @@ class Request:
                     tuple(tuple(pair) for pair in data.get("terms", ())),
                     tuple(tuple(pair) for pair in data.get("markers", ())),
                     tuple(data.get("context", ())),
+                    tuple(tuple(pair) for pair in data.get("examples", ())),
                 )
         return cls(key)
 

@@ -32,7 +32,7 @@ from pipeline.translate.engines.base import EngineError, Request
 __all__ = ["PromptTemplate", "VARIABLES", "MAX_TEMPLATE_BYTES", "MAX_PROMPT_CHARS"]
 
 #: The names a template may use (the shipped ``prompt.txt`` documents them).
-VARIABLES = ("text", "terms", "markers", "context", "source_language", "target_language")
+VARIABLES = ("text", "terms", "markers", "context", "examples", "source_language", "target_language")
 #: The largest prompt template read (the shipped one is about 1.5 KB).
 MAX_TEMPLATE_BYTES = 64 * 1024
 #: The longest prompt (and the largest value a template may build on the way).
@@ -84,6 +84,7 @@ class PromptTemplate:
             "terms": [{"zh": zh, "en": en} for zh, en in request.terms],
             "markers": [{"marker": marker, "en": en} for marker, en in request.markers],
             "context": list(request.context),
+            "examples": [{"zh": zh, "en": en} for zh, en in request.examples],
             "source_language": "Chinese",
             "target_language": "English",
         }
