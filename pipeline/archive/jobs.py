@@ -3,9 +3,10 @@
 :func:`discover` turns the sources named on the command line (files and folders,
 in any mix) into :class:`Job` objects: a folder means every ``.txt`` and ``.md``
 file under it, recursively, in sorted order, with hidden folders and the output
-folder left out; each document's outputs go to the same relative place under the
-output folder (``sources/2024/a.txt`` → ``output/2024/a.html``). Two sources that
-would write the same outputs are an error before anything runs.
+folder left out. Each document's outputs go to the same relative place under the
+output folder (``sources/2024/a.txt`` → ``output/2024/a.html``) by one rule,
+:func:`output_folder`, for a source named alone and for one found in a folder.
+Two sources that would write the same outputs are an error before anything runs.
 
 :func:`windows` cuts the stream of jobs into windows of a bounded number of
 sentences: :func:`pipeline.run.run_many` loads, translates and writes one window
@@ -60,34 +61,57 @@ class Job:
     variant: str | None = None
 
 
+def output_folder(source: Path, output_dir: Path, roots: Sequence[Path | None]) -> Path:
+    """Where ``source``'s outputs go: its folder's path under the first of ``roots``
+    that holds it, mirrored under ``output_dir``; ``output_dir`` itself when none does.
+
+    The roots are, in order, the project's source folder (``sources`` in
+    duizhao.toml, default ``sources/``), the folder a folder run was given, and the
+    working directory: so ``sources/2024/a.txt`` writes ``output/2024/a.*`` whether
+    it runs alone or with ``sources/``."""
+    where = _resolved(source).parent
+    for root in roots:
+        if root is None:
+            continue
+        base = _resolved(root)
+        if where == base or base in where.parents:
+            return output_dir / where.relative_to(base)
+    return output_dir
+
+
 def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
-             front_matter: Sequence[str] = (), variant: str | None = None) -> list[Job]:
+             front_matter: Sequence[str] = (), variant: str | None = None,
+             source_root: str | Path | None = None) -> list[Job]:
     """The jobs for ``sources``: files as given, folders searched recursively.
 
     A file given by name is used whatever its suffix; a folder contributes its
     ``.txt``/``.md``/``.markdown`` files, skipping hidden files and folders and
     ``output_dir``. A file named twice (directly and through its folder) runs once.
-    Raises :class:`SourceError` for a source that does not exist and
+    Each job's output folder is :func:`output_folder` with the roots
+    ``source_root`` (the project's source folder), the folder given, the working
+    directory. Raises :class:`SourceError` for a source that does not exist and
     :class:`ClashError` when two sources map to the same outputs.
     """
     output_root = Path(output_dir) if output_dir is not None else None
     skip = _resolved(output_root) if output_root is not None else None
     seen: set[Path] = set()
     jobs: list[Job] = []
+    cwd = Path.cwd()
     for given in map(Path, sources):
         if given.is_dir():
-            found = [(path, path.relative_to(given).parent) for path in _walk(given, skip)]
+            found, folder = list(_walk(given, skip)), given
         elif given.exists():
-            found = [(given, Path())]
+            found, folder = [given], None
         else:
             raise SourceError(given, "no such file or folder", "check the path")
-        for path, relative in found:
+        roots = (None if source_root is None else Path(source_root), folder, cwd)
+        for path in found:
             key = _resolved(path)
             if key in seen:
                 continue
             seen.add(key)
-            jobs.append(Job(path, None if output_root is None else output_root / relative, tuple(front_matter),
-                            variant))
+            target = None if output_root is None else output_folder(path, output_root, roots)
+            jobs.append(Job(path, target, tuple(front_matter), variant))
     check_clashes(jobs)
     return jobs
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 
@@ -135,6 +136,19 @@ def paths_in_force(config) -> tuple[str, str | None, list[str]]:
             [str(p) for p in config.paths("glossary")])
 
 
+def warn_without_glossary(glossaries: list[str]) -> None:
+    """One warning line when the glossary in force has no file at all: terms are
+    then not enforced, and a run from the wrong folder would say nothing of it."""
+    from pipeline.core.config import shown_path
+    from pipeline.terms.glossary import glossary_files
+
+    if glossaries and glossary_files(glossaries):
+        return
+    named = ", ".join(shown_path(g) + ("/" if not Path(g).suffix else "") for g in glossaries) or "none given"
+    echo(f"Warning: no glossary file ({named}: no .tsv there); glossary terms are not enforced. "
+         "Put .tsv files in glossary/ of the project, or give -g FILE", err=True)
+
+
 def output_formats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
     """--format values (repeated or comma-separated) as known format names."""
     from pipeline.render.formats import DEFAULT_FORMATS, FormatError, parse_formats
@@ -183,12 +197,22 @@ class ProgressBar:
         self.bar.update(done - self.shown)
         self.shown = done
 
+    def finish(self) -> None:
+        """Show the bar full: the work it counted is done (what the engine was
+        given may be fewer than the total it was opened with, e.g. when a
+        concurrent run filled the cache meanwhile)."""
+        if self.bar is not None and self.bar.length:
+            self.bar.update(self.bar.length - self.bar.pos)
+            self.shown = self.bar.length
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
+        if exc_type is None:
+            self.finish()
         self.close()
 
 

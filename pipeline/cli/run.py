@@ -19,6 +19,7 @@ from pipeline.cli.common import (
     paths_in_force,
     settings_in_force,
     variant_option,
+    warn_without_glossary,
 )
 
 
@@ -47,23 +48,27 @@ def segment(source: str, as_json: bool, front_matter: tuple[str, ...]) -> None:
 
 def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
            glossaries: tuple[str, ...] | None, port: int | None, formats, front_matter: tuple[str, ...] = (),
-           variant: str | None = None) -> None:
+           variant: str | None = None, source_root=None) -> None:
     """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0."""
     from pathlib import Path
+
+    from pipeline.archive import discover
 
     from pipeline.translate.cache import TranslationCache
     from pipeline.serve.watch import watch
 
     server = None
+    folder = discover([source], output_dir, source_root=source_root)[0].output_dir
     try:
         with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache:
             if port is not None:
                 from pipeline.serve.server import ReaderServer
 
                 server = ReaderServer(output_dir, port).start()
-                echo(f"Open {server.url(Path(source).stem + '.html')} (reloads itself after every run)")
-            watch(source, output_dir, make_engine, cache, glossaries, formats=formats, front_matter=front_matter,
-                  variant=variant, report=echo,
+                page = (folder / (Path(source).stem + ".html")).relative_to(output_dir).as_posix()
+                echo(f"Open {server.url(page)} (reloads itself after every run)")
+            watch(source, folder, make_engine, cache, glossaries, formats=formats, front_matter=front_matter,
+                  variant=variant, library=output_dir, report=echo,
                   report_error=lambda m: echo(m, err=True), progress=lambda: ProgressBar("Translating"))
     except KeyboardInterrupt:
         echo("Stopped watching.")
@@ -151,14 +156,16 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
     make_engine = engine_factory(config, offline)
     output_dir, cache_path, glossaries = paths_in_force(config)
+    source_root = config.source_folder()
     if serve and "html" not in formats:
         formats = (*formats, "html")  # the served page is the reader
     single = len(sources) == 1 and not Path(sources[0]).is_dir() and backend == "local"
     if watch or serve:
         if not single:
             raise click.UsageError("--watch and --serve take one source file and the local backend")
+        warn_without_glossary(glossaries)
         return _watch(sources[0], output_dir, make_engine, cache_path, glossaries, port if serve else None, formats,
-                      front_matter, config["variant"])
+                      front_matter, config["variant"], source_root)
     if not single:
         ray = None
         if backend == "ray":
@@ -166,25 +173,29 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
 
             ray = RayBackend(make_engine.settings, actors=ray_actors)
         summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats, backend=ray,
-                            jobs=jobs, front_matter=front_matter, variant=config["variant"])
+                            jobs=jobs, front_matter=front_matter, variant=config["variant"], source_root=source_root)
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
+    from pipeline.archive import discover
+
+    job = discover(sources, output_dir, front_matter, config["variant"], source_root=source_root)[0]
+    warn_without_glossary(glossaries)
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
             ProgressBar("Translating") as progress:
-        result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats,
-                              front_matter=front_matter, variant=config["variant"])
-    from pipeline.review.report import document_warnings, flag_summary, run_summary
+        result = run_pipeline(job.source, job.output_dir, make_engine, cache, progress, glossaries, formats=formats,
+                              front_matter=front_matter, variant=config["variant"], library=output_dir)
+    from pipeline.review.report import document_warnings, done_line, flag_summary
 
     for line in document_warnings(result.document):
         echo(line, err=True)
     echo(flag_summary(result.document))
-    echo(run_summary(result.document) + " → " + ", ".join(str(p) for p in result.outputs))
+    echo(done_line(result.document, result.outputs))
 
 
 def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cache_path: str | None,
               glossaries: tuple[str, ...] | None, formats, on_document=None, backend=None, jobs: int = 1,
-              front_matter: tuple[str, ...] = (), variant: str | None = None):
+              front_matter: tuple[str, ...] = (), variant: str | None = None, source_root=None):
     """`run` (or `check`, with no ``output_dir``) of several documents: failures
     and orphaned edits on stderr as they happen, a progress line on a terminal,
     the counts last. ``on_document(result, echo)`` may print lines of its own;
@@ -194,12 +205,14 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
     import time
 
     from pipeline.archive import Workers, discover
+    from pipeline.core.config import shown_path
     from pipeline.review.report import document_warnings
     from pipeline.run import run_many
     from pipeline.translate.cache import TranslationCache
 
     started = time.perf_counter()
-    documents = discover(sources, output_dir, front_matter, variant)
+    documents = discover(sources, output_dir, front_matter, variant, source_root=source_root)
+    warn_without_glossary(glossaries)
     display = RunProgress(len(documents))
 
     def done(result) -> None:
@@ -219,9 +232,11 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
                            on_document=done, on_failure=failed, library=output_dir, backend=backend,
                            workers=workers)
     if summary.library is not None:
-        echo(f"Library: {summary.library}")
+        echo(f"Library: {shown_path(summary.library)}")
     if summary.library_error is not None:
         echo(f"Error: the library page was not rebuilt: {summary.library_error}", err=True)
+    if output_dir is not None:  # `check` prints its own Review line, with what fails
+        echo(summary.review.line())
     echo(_many_summary(summary, time.perf_counter() - started, "written" if output_dir else "checked"))
     return summary
 
@@ -255,7 +270,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
     make_engine = engine_factory(config, offline)
     _, cache_path, glossaries = paths_in_force(config)
     if len(sources) > 1 or Path(sources[0]).is_dir():
-        counts = {"shown": 0, "failing": 0, "documents": 0}
+        counts = {"failing": 0, "documents": 0}
 
         def flags_of(result, echo) -> None:
             shown = flags_at_least(result.document, "info")
@@ -264,18 +279,18 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
                 resolved = " (resolved)" if flag.resolved else ""
                 echo(f"{result.document.source}:{where:<8} {flag.severity:<8} {flag.code}: {flag.message}{resolved}",
                      err=False)
-            counts["shown"] += len(shown)
             counts["failing"] += len(failing)
             counts["documents"] += bool(failing)
 
         summary = _run_many(sources, None, make_engine, cache_path, glossaries, ("json",), flags_of)
         from pipeline.core.text import plural
 
-        echo(f"{plural(counts['shown'], 'flag')}, {counts['failing']} at {fail_on} or worse "
-              f"in {counts['documents']} of {plural(summary.written, 'document')}")
+        echo(f"{summary.review.line()}; {counts['failing']} open at {fail_on} or worse "
+             f"in {counts['documents']} of {plural(summary.written, 'document')}")
         if counts["failing"] or summary.failures:
             raise SystemExit(1)
         return
+    warn_without_glossary(glossaries)
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
             ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries)
@@ -325,7 +340,9 @@ def render(document_json: str, output_dir: str | None, formats: tuple[str, ...],
     library = out if (out / INDEX_NAME).exists() else None  # as the run linked to it
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache:
         written = write_outputs(document, out, formats, cache=cache, library=library, variant=config["variant"])
-    echo("Wrote " + ", ".join(str(p) for p in written))
+    from pipeline.core.config import shown_path
+
+    echo("Wrote " + ", ".join(shown_path(p) for p in written))
 
 
 # ---- models and cache commands (pipeline.translate.packages, pipeline.translate.cache) ---------------------
@@ -333,14 +350,14 @@ def render(document_json: str, output_dir: str | None, formats: tuple[str, ...],
 
 def _many_summary(summary, seconds: float, verb: str = "written") -> str:
     """The last line of a run of many documents: documents written and failed,
-    then what was translated and what came from the cache (each distinct text once)."""
+    then the sentences counted as for one document (:func:`pipeline.review.report.sentence_counts`)."""
     from pipeline.core.text import plural
-    from pipeline.review.report import requests_line
+    from pipeline.review.report import requests_line, sentence_counts
 
     requests = "" if summary.requests is None else ", " + requests_line(*summary.requests)
     return (
         f"{plural(summary.written, 'document')} {verb}, {len(summary.failures)} failed; "
-        f"{plural(summary.sentences, 'sentence')}: {summary.translated} translated, "
-        f"{summary.cached} from cache{requests}, {seconds:.1f} s"
+        f"{sentence_counts(summary.sentences, summary.translated, summary.cached, summary.kept)}"
+        f"{requests}, {seconds:.1f} s"
     )
 
