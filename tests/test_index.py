@@ -52,7 +52,8 @@ def test_one_row_per_document_with_its_counts(corpus):
     page = (corpus / "index.html").read_text(encoding="utf-8")
     rows = {Path(r["source"]).name: r for r in rows_of(page)}
     assert sorted(rows) == ["a.txt", "b.txt", "c.md"]
-    assert rows["a.txt"]["title"] == "台州港口的报道" and rows["c.md"]["title"] == "c.md"
+    # No title block: the first line names the document, even when it ends in 。
+    assert rows["a.txt"]["title"] == "台州港口的报道" and rows["c.md"]["title"] == "今年来了50万人。他们很高兴。"
     assert rows["a.txt"]["sentences"] == "3" and rows["a.txt"]["terms"] == "2"  # the title too; 台州, 港口
     assert rows["b.txt"]["terms"] == "2" and rows["c.md"]["terms"] == "0"
     assert rows["c.md"]["edits"] == "1" and rows["a.txt"]["edits"] == "0"
@@ -64,6 +65,19 @@ def test_one_row_per_document_with_its_counts(corpus):
     assert 'href="2024/b.html"' in page and 'href="a.html"' in page
     total = sum(json.loads(p.read_text(encoding="utf-8"))["stats"]["sentences"] for p in corpus.rglob("[abc].json"))
     assert total == 9 and f'<td class="num" data-total="sentences">{total}</td>' in page
+
+
+@pytest.mark.parametrize("text, title", [
+    ("台州港迎来新发展。\n\n正文第一段。\n", "台州港迎来新发展。"),
+    ("台州港" * 30 + "。\n", "台州港" * 19 + "台州…"),
+    ("---\ntitle: x\n---\n\n今年很好。\n", "今年很好。"),
+], ids=["headline-ending-in-full-stop", "long-first-line-cut", "after-front-matter"])
+def test_a_document_without_a_title_block_is_named_by_its_first_line_on_both_pages(tmp_path, text, title):
+    src = write(tmp_path, "src/doc.md", text)
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        run(src, tmp_path / "out", FakeEngine, cache, glossaries=[])
+    assert [r["title"] for r in rows_of((tmp_path / "out" / "index.html").read_text(encoding="utf-8"))] == [title]
+    assert f"<title>{title}</title>" in (tmp_path / "out" / "doc.html").read_text(encoding="utf-8")
 
 
 def test_each_reader_links_back_to_the_library(corpus):
