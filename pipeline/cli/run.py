@@ -84,7 +84,8 @@ def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
 def serve(output_dir: str, port: int) -> None:
     """Serve OUTPUT_DIR (default: output) on http://127.0.0.1 until Ctrl-C.
 
-    Pages served this way reload themselves when their file is written again
+    / is the library page (OUTPUT_DIR/index.html, every document, in subfolders
+    too). Pages served this way reload themselves when their file is written again
     (by `duizhao run` or `duizhao run --watch`); the files on disk are not changed.
     """
     from pipeline.serve.server import ReaderServer
@@ -93,7 +94,7 @@ def serve(output_dir: str, port: int) -> None:
     try:
         echo(f"Serving {output_dir} on {server.url()} (Ctrl-C to stop)")
         for name in server.pages():
-            echo(f"  {server.url(name)}")
+            echo(f"  {server.url(name)}" + ("  (the library: every document)" if not name else ""))
         server.wait()
     except KeyboardInterrupt:
         echo("Stopped serving.")

@@ -13,7 +13,10 @@ only (never all interfaces), and answers:
   the file's inode, size and modification time (``null`` while it does not exist),
   so a poll costs one ``stat`` however large the page; every write (atomic, a new
   inode) gives a new version;
-- ``/``: a list of the pages in the folder.
+- ``/`` (and a subfolder's ``/NAME/``): the library page ``index.html`` there,
+  with the same script; in a folder without one, a list of its pages and
+  subfolders. A folder named without its final ``/`` is redirected to it, so the
+  relative links of the page it serves work.
 
 A request naming another host is refused, so a web page cannot reach the server
 through a DNS name bound to 127.0.0.1. The reader file opened from disk stays
@@ -135,7 +138,10 @@ class ReaderServer:
         return f"http://{HOST}:{self.port}/{quote(name)}"
 
     def pages(self) -> list[str]:
-        """The HTML pages at the top of the folder, by name."""
+        """What to open: the library page (served at ``/``) when the folder has one,
+        else the HTML pages at its top, by name."""
+        if (self.directory / "index.html").is_file():
+            return [""]
         return sorted(p.name for p in self.directory.glob("*.html")) if self.directory.is_dir() else []
 
     def start(self) -> ReaderServer:
@@ -272,7 +278,12 @@ class _Handler(BaseHTTPRequestHandler):
         name = unquote(url.path).lstrip("/")
         target = self._inside(name)
         if target is not None and target.is_dir():
-            return self._send(HTTPStatus.OK, self._listing(target, name), "text/html", head)
+            if name and not name.endswith("/"):
+                return self._redirect("/" + quote(name) + "/")
+            if (target / "index.html").is_file():  # the library page of that folder
+                name, target = name + "index.html", target / "index.html"
+            else:
+                return self._send(HTTPStatus.OK, self._listing(target, name), "text/html", head)
         is_page = name.endswith((".html", ".htm"))
         if target is None or not target.is_file():
             if target is not None and is_page:  # not written yet: wait for it
@@ -304,12 +315,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _listing(self, folder: Path, name: str) -> bytes:
         base = name.rstrip("/") + "/" if name else ""
+        entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".")
+                         and (p.is_dir() or p.suffix == ".html"))
         items = "".join(
-            f'<li><a href="/{quote(base + p.name)}">{html.escape(p.name)}</a></li>'
-            for p in sorted(folder.glob("*.html"))
+            f'<li><a href="/{quote(base + p.name)}{"/" if p.is_dir() else ""}">'
+            f'{html.escape(p.name)}{"/" if p.is_dir() else ""}</a></li>'
+            for p in entries
         )
         return (f"<!DOCTYPE html><meta charset=utf-8><title>duizhao</title>"
                 f"<h1>Readers in {html.escape(base or '/')}</h1><ul>{items}</ul>").encode()
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _send(self, status: HTTPStatus, body: bytes, kind: str, head: bool) -> None:
         if kind.startswith("text/") or kind == "application/json":
