@@ -159,7 +159,7 @@ def test_cache_info_on_a_corrupt_file_warns_and_goes_on(tmp_path: Path):
     assert any(".corrupt-" in p.name for p in tmp_path.iterdir())
 
 
-def on_terminal(args: list[str], answer: str) -> tuple[int, str]:
+def on_terminal(args: list[str], answer: str | None = None, cwd: Path | None = None) -> tuple[int, str]:
     """``duizhao ARGS`` with a terminal (a pty) for stdin, stdout and stderr,
     typing ``answer`` once it asks; its exit status and what the terminal showed."""
     import os
@@ -169,7 +169,7 @@ def on_terminal(args: list[str], answer: str) -> tuple[int, str]:
 
     main, side = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "pipeline", *args], stdin=side, stdout=side, stderr=side,
-                               close_fds=True)
+                               close_fds=True, cwd=cwd)
     os.close(side)
     shown, answered, deadline = b"", False, time.monotonic() + 60
     try:
@@ -183,7 +183,7 @@ def on_terminal(args: list[str], answer: str) -> tuple[int, str]:
                 if not chunk:
                     break
                 shown += chunk
-            if not answered and b"[y/N]" in shown:
+            if answer is not None and not answered and b"[y/N]" in shown:
                 os.write(main, answer.encode() + b"\n")
                 answered = True
             if process.poll() is not None and not ready:
