@@ -39,6 +39,8 @@ MEMO_NAME = ".duizhao-library.json"
 #: Part of the memo: bump when a row gains or changes a field.
 _ROW_VERSION = 2
 SEVERITIES = ("error", "warning", "info")
+#: The columns' names, as the reader's Review panel names the severities.
+SEVERITY_LABELS = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
 
 
 def write_index(output_dir: str | Path, *, now: datetime | None = None) -> Path:
@@ -183,6 +185,7 @@ def render_index(rows: list[dict[str, Any]], root: Path, now: datetime) -> str:
         rows=shown,
         totals=totals,
         severities=SEVERITIES,
+        labels=SEVERITY_LABELS,
         folder=str(root),
         date=now.strftime("%Y-%m-%d %H:%M %Z").strip(),
         version=__version__,
