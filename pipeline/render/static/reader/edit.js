@@ -71,11 +71,19 @@
     Object.keys(session).forEach(function (src) { if (!at[src]) rows.push([src, session[src][1], session[src][0], []]); });
     return rows;
   }
+  /* Edits and resolved flags are counted apart (a tick is not an edit), as
+     duizhao edits import reports them: the rows with English, and the flags marked
+     resolved (the Review panel's count). */
+  function saveCounts() {
+    var rows = fileRows();
+    return { rows: rows.length, edits: rows.filter(function (r) { return r[2]; }).length, resolved: countFlags().resolved };
+  }
   function updateCount() {
-    var total = fileRows().length, fresh = Object.keys(session).length;
+    var counts = saveCounts(), fresh = Object.keys(session).length;
     body.classList.toggle("unsaved", fresh > 0 || Object.keys(marks).length > 0); // the Save control shows
-    $("#btn-save .edits-n").textContent = String(total);
-    $("#btn-save").disabled = total === 0;
+    $("#btn-save .edits-n").textContent = String(counts.edits);
+    $("#btn-save .resolved-n").textContent = counts.resolved ? ", " + counts.resolved + " resolved" : "";
+    $("#btn-save").disabled = counts.rows === 0;
     $("#btn-discard").disabled = fresh === 0;
   }
   function record(s) {
@@ -139,8 +147,9 @@
     link.click();
     link.remove();
     setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
-    status.textContent = rows.length + " row" + (rows.length === 1 ? "" : "s") + " (edits and resolved flags) saved to " +
-      EDIT.file + "; duizhao edits import " + EDIT.file + " puts them beside the source";
+    var counts = saveCounts();
+    status.textContent = plural(counts.edits, "edit", "edits") + " and " + plural(counts.resolved, "resolved flag", "resolved flags") +
+      " saved to " + EDIT.file + "; duizhao edits import " + EDIT.file + " puts them beside the source";
   }
   function discardEdits(button) {
     var fresh = Object.keys(session).length;
