@@ -156,8 +156,9 @@ def test_edit_save_import_rerun_stale_and_orphaned(tmp_path, context):
         assert (state["text"], state["changed"], state["breaks"]) == (text, True, 0)
 
     type_into(page, third_id, "A change I do not want")
-    page.keyboard.press("Escape")  # cancels this sentence's edit
-    assert sentence_state(page, third_id) == {"text": third.translation, "changed": False, "editable": True, "breaks": 0}
+    page.keyboard.press("Escape")  # cancels this sentence's edit; the sentence keeps the focus, not editing
+    assert sentence_state(page, third_id) == {"text": third.translation, "changed": False, "editable": False, "breaks": 0}
+    assert page.evaluate("document.activeElement.dataset.s") == third_id
     assert page.inner_text("#btn-save") == "Save edits (2)"
 
     page.hover(en(first_id))

@@ -96,6 +96,45 @@
       node.replaceWith(frag);
     }
     s.replaceChildren.apply(s, Array.prototype.slice.call(copy.childNodes));
+    textScript.set(s, state.script);
+  }
+
+  /* 简/繁 converts every sentence of the page at once, in place (each text node gets
+     its characters in the other script; the words' structure stays), so find-in-page
+     and copying never meet two scripts; that costs little, unlike drawing words,
+     which the switch does only where a sentence's pinyin must change too. */
+  var scriptShown = ORIG, textScript = new Map(); // the script a sentence's characters are in now
+  function inScript(toks, script) {
+    return toks.map(function (t) { return script === ORIG || !t[1] ? t[0] : t[1]; }).join("");
+  }
+  function swapScript(s) {
+    var toks = DATA.tokens[s.dataset.s];
+    if (!toks) return true; // no words: nothing to convert
+    if (toks.some(function (t) { return t[1] && t[1].length !== t[0].length; })) return false; // drawn instead
+    var nodes = textNodes(s), now = nodes.map(function (n) { return n.data; }).join("");
+    if (now !== inScript(toks, textScript.get(s) || ORIG)) return false; // page and word data disagree: drawn instead
+    if (!drawnAs.has(s) && !pristine.has(s)) pristine.set(s, s.cloneNode(true));
+    var target = inScript(toks, state.script), at = 0;
+    nodes.forEach(function (n) {
+      var part = target.substr(at, n.data.length);
+      at += part.length;
+      if (n.data !== part) n.data = part;
+    });
+    $$(".w", s).forEach(function (w) { w.dataset.w = shownText(w); });
+    textScript.set(s, state.script);
+    return true;
+  }
+  function convertAll() {
+    if (looked) hideDict();
+    scriptShown = state.script;
+    zhSentences.forEach(function (s) {
+      if ((textScript.get(s) || ORIG) === state.script) return;
+      // A sentence whose pinyin changes too is converted now and drawn with its
+      // pinyin as below; one with a word of another length in the other script is drawn now.
+      var samePinyin = (drawnAs.get(s) || PLAIN).split("|")[1] === String(state.pinyin);
+      if (!swapScript(s)) draw(s);
+      else if (samePinyin) drawnAs.set(s, look());
+    });
   }
 
   /* Chinese outside the sentences (glossary terms and notes, orphaned edits, review
@@ -117,6 +156,7 @@
 
   /* ---- applying the state ---- */
   function apply() {
+    var focused = roving && document.activeElement === roving; // a layout that hides it moves the focus across
     MODES.forEach(function (m) { body.classList.toggle("mode-" + m, state.mode === m); });
     $$("[data-mode]").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.mode === state.mode)); });
     $$("[data-script]").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.script === state.script)); });
@@ -127,13 +167,14 @@
     var lang = state.script === "hant" ? "zh-Hant" : "zh-Hans";
     $$(".cell.zh:not(.verbatim)").forEach(function (c) { if (c.lang !== lang) c.lang = lang; });
     swapAlt(state.script !== ORIG, lang);
+    if (state.script !== scriptShown) convertAll();
     body.classList.toggle("tones", state.tones);
     $("#btn-tones").setAttribute("aria-pressed", String(state.tones));
     document.documentElement.style.setProperty("--scale", String(state.scale));
     $("#size-now").textContent = Math.round(state.scale * 100) + "%";
     if (state.mode === "inter") orderSentences();
     drawNear();
-    keepRovingShown();
+    keepRovingShown(focused);
     estimateHeights();
   }
 

@@ -97,12 +97,13 @@
   }
 
   function setEditing(on) {
-    if (!on) { var active = editable(document.activeElement); if (active) active.blur(); }
+    if (!on) { var active = editable(document.activeElement); if (active) endEdit(active); }
     editing = on;
     if (on && state.mode === "zh") { state.mode = "side"; save(); apply(); }
     body.classList.toggle("editing", on);
     $("#btn-edit").setAttribute("aria-pressed", String(on));
     enSentences.forEach(function (s) { // in edit mode each English sentence is a tab stop of its own
+      delete s.dataset.ended;
       if (on) { s.contentEditable = PLAINTEXT_ONLY ? "plaintext-only" : "true"; s.tabIndex = 0; }
       else { s.removeAttribute("contenteditable"); s.tabIndex = s === roving ? 0 : -1; }
     });
@@ -113,7 +114,7 @@
       s.replaceChildren.apply(s, Array.prototype.slice.call(editStart.copy.childNodes));
     }
     record(s);
-    s.blur();
+    endEdit(s);
   }
   function insertPlain(text) {
     if (document.execCommand("insertText", false, text)) return; // fires "input"
@@ -192,11 +193,41 @@
   document.addEventListener("beforeinput", function (e) {
     if (editable(e.target) && (e.inputType === "insertParagraph" || e.inputType === "insertLineBreak")) e.preventDefault();
   });
+  /* Enter (or Esc, which also undoes) ends the edit and the sentence keeps the
+     focus, not editable until it is left or Enter is pressed on it again, so the
+     arrows go on from there; the arrows land on a sentence the same way. */
+  function endEdit(s) {
+    var i = info(s);
+    editStart = null;
+    if (i && session[i[0]]) { if (s.textContent !== session[i[0]][0]) s.textContent = session[i[0]][0]; }
+    else restore(s);
+    s.removeAttribute("contenteditable");
+    s.dataset.ended = "";
+    getSelection().removeAllRanges();
+    setRoving(s);
+    s.focus({ preventScroll: true });
+  }
+  function editAgain(s) {
+    delete s.dataset.ended;
+    s.contentEditable = PLAINTEXT_ONLY ? "plaintext-only" : "true";
+    s.blur(); // focused again below: the focus handler keeps what the edit starts from
+    s.focus();
+    getSelection().selectAllChildren(s);
+    getSelection().collapseToEnd();
+  }
   document.addEventListener("keydown", function (e) {
-    var s = editable(e.target);
+    var t = e.target;
+    if (editing && e.key === "Enter" && t.dataset && "ended" in t.dataset) { e.preventDefault(); editAgain(t); return; }
+    var s = editable(t);
     if (!s || e.isComposing) return;
-    if (e.key === "Enter") { e.preventDefault(); s.blur(); }
+    if (e.key === "Enter") { e.preventDefault(); endEdit(s); }
     else if (e.key === "Escape") { e.preventDefault(); cancelEdit(s); }
+  });
+  document.addEventListener("focusout", function (e) { // left: editable again
+    var s = e.target;
+    if (!s.dataset || !("ended" in s.dataset)) return;
+    delete s.dataset.ended;
+    if (editing) { s.contentEditable = PLAINTEXT_ONLY ? "plaintext-only" : "true"; s.tabIndex = 0; }
   });
   document.addEventListener("paste", function (e) {
     if (!editable(e.target)) return;
