@@ -319,3 +319,15 @@ def test_config_marks_a_setting_whose_file_does_not_exist(newcomer):
     assert "glossary (missing)" not in rows["glossary"]
     assert "../models/nllb (missing)" in rows["engine.model"]
     assert "(missing)" not in rows["output"] + rows["cache"] + rows["sources"]
+
+
+def test_without_a_source_folder_the_working_directory_is_mirrored_alone_or_with_the_folder(tmp_path, engines,
+                                                                                           monkeypatch):
+    (tmp_path / "notes" / "2024").mkdir(parents=True)
+    (tmp_path / "notes" / "2024" / "a.txt").write_text("台州的港口很大。\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DUIZHAO_CACHE", str(tmp_path / "c.sqlite3"))
+    assert invoke("run", "notes/2024/a.txt").exit_code == 0
+    assert invoke("run", "notes/").exit_code == 0
+    assert sorted(p.relative_to(tmp_path / "output").as_posix() for p in (tmp_path / "output").rglob("*.json")
+                  if not p.name.startswith(".")) == ["notes/2024/a.json"]

@@ -66,9 +66,11 @@ def output_folder(source: Path, output_dir: Path, roots: Sequence[Path | None]) 
     that holds it, mirrored under ``output_dir``; ``output_dir`` itself when none does.
 
     The roots are, in order, the project's source folder (``sources`` in
-    duizhao.toml, default ``sources/``), the folder a folder run was given, and the
-    working directory: so ``sources/2024/a.txt`` writes ``output/2024/a.*`` whether
-    it runs alone or with ``sources/``."""
+    duizhao.toml, default ``sources/``; in a project without one, the working
+    directory), then the folder a folder run was given: so ``sources/2024/a.txt``
+    writes ``output/2024/a.*`` whether it runs alone or with ``sources/`` (and
+    ``notes/a.txt`` of a project without ``sources/`` writes ``output/notes/a.*``
+    alone or with ``notes/``); a file outside them writes ``output/<name>.*``."""
     where = _resolved(source).parent
     for root in roots:
         if root is None:
@@ -88,15 +90,15 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
     ``.txt``/``.md``/``.markdown`` files, skipping hidden files and folders and
     ``output_dir``. A file named twice (directly and through its folder) runs once.
     Each job's output folder is :func:`output_folder` with the roots
-    ``source_root`` (the project's source folder), the folder given, the working
-    directory. Raises :class:`SourceError` for a source that does not exist and
+    ``source_root`` (the project's source folder; without one, the working
+    directory) and the folder given. Raises :class:`SourceError` for a source that does not exist and
     :class:`ClashError` when two sources map to the same outputs.
     """
     output_root = Path(output_dir) if output_dir is not None else None
     skip = _resolved(output_root) if output_root is not None else None
     seen: set[Path] = set()
     jobs: list[Job] = []
-    cwd = Path.cwd()
+    base = Path(source_root) if source_root is not None else Path.cwd()
     for given in map(Path, sources):
         if given.is_dir():
             found, folder = list(_walk(given, skip)), given
@@ -104,7 +106,7 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
             found, folder = [given], None
         else:
             raise SourceError(given, "no such file or folder", "check the path")
-        roots = (None if source_root is None else Path(source_root), folder, cwd)
+        roots = (base, folder)
         for path in found:
             key = _resolved(path)
             if key in seen:
