@@ -6,8 +6,7 @@ from pipeline.core.exports import lazy_exports
 
 __all__, __getattr__ = lazy_exports(__name__, {
     "jobs": ["ClashError", "Failure", "Job", "SOURCE_SUFFIXES", "check_clashes", "discover", "output_folder",
-             "read_documents",
-             "windows"],
+             "read_documents", "windows"],
     "workers": ["Workers"],
     "ray": ["RayBackend", "RayBackendError"],
 })

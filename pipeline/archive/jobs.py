@@ -91,8 +91,9 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
     ``output_dir``. A file named twice (directly and through its folder) runs once.
     Each job's output folder is :func:`output_folder` with the roots
     ``source_root`` (the project's source folder; without one, the working
-    directory) and the folder given. Raises :class:`SourceError` for a source that does not exist and
-    :class:`ClashError` when two sources map to the same outputs.
+    directory) and the folder given. Raises :class:`SourceError` for a source
+    that does not exist and :class:`ClashError` when two sources map to the same
+    outputs.
     """
     output_root = Path(output_dir) if output_dir is not None else None
     skip = _resolved(output_root) if output_root is not None else None

@@ -53,9 +53,8 @@ def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
     from pathlib import Path
 
     from pipeline.archive import discover
-
-    from pipeline.translate.cache import TranslationCache
     from pipeline.serve.watch import watch
+    from pipeline.translate.cache import TranslationCache
 
     server = None
     folder = discover([source], output_dir, source_root=source_root)[0].output_dir
