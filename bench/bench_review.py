@@ -156,7 +156,7 @@ def run(work: Path, args) -> None:
                 figure("review: save → flags shown", min(saves), statistics.median(saves), unit="ms",
                        target="< 200", options=f"seed, {args.model} model, {args.saves} saves")
                 added, prepared, calls = time_terms(page, workspace, counted, args.terms)
-                print(f"prepare (the dialog open, masked sentences translated): "
+                print("prepare (the dialog open, masked sentences translated): "
                       + ", ".join(f"{p:.2f} s" for p in prepared))
                 print(f"add term → page updated: {summary([a * 1000 for a in added])}  (target < 2 s); "
                       f"engine calls during the runs: {calls}")

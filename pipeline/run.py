@@ -40,7 +40,7 @@ from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_f
 from pipeline.render.index import write_index
 from pipeline.review.edits import Edit, apply_edits, apply_resolved, apply_status, edits_path, read_edits
 from pipeline.review.memory import TranslationMemory
-from pipeline.review.qa import check_document
+from pipeline.review.qa import ReviewCounts, check_document, review_counts
 from pipeline.terms.glossary import default_files, glossary_files, load_glossaries
 from pipeline.translate.cache import TranslationCache
 from pipeline.translate.documents import translate_documents
@@ -97,10 +97,13 @@ def run(
     password: str | None = None,
     warn: Callable[[str], None] | None = None,
     memory: TranslationMemory | None = None,
+    library: str | Path | None = None,
 ) -> RunResult:
     """Read, segment and translate ``source``, check the result, and write its
     outputs to ``output_dir`` (nothing is written when it is ``None``): a
-    :func:`run_many` of one document, whose failure is raised.
+    :func:`run_many` of one document, whose failure is raised. ``library`` is the
+    output folder whose library page lists it (default: ``output_dir``; the
+    command line writes a source to a subfolder of it, :func:`pipeline.archive.output_folder`).
 
     ``glossaries`` are files and folders (a folder: its ``.tsv`` files), by default
     every ``.tsv`` file in ``glossary/``; post-edits come
@@ -113,7 +116,8 @@ def run(
     job = Job(Path(source), None if output_dir is None else Path(output_dir), tuple(front_matter), variant,
               keep_boilerplate, ocr, password)
     summary = run_many([job], make_engine, cache, glossaries, formats=formats, progress=progress,
-                       on_document=results.append, library=job.output_dir, warn=warn, memory=memory)
+                       on_document=results.append, library=job.output_dir if library is None else library,
+                       warn=warn, memory=memory)
     if summary.failures:
         raise summary.failures[0].error
     if summary.library_error is not None:
@@ -124,13 +128,17 @@ def run(
 @dataclass
 class RunSummary:
     """What :func:`run_many` did: documents written (or checked), failures, and
-    the translation counts of the whole run (each distinct text once)."""
+    the translation counts of the whole run: ``translated`` and ``cached`` count
+    each distinct text of a window once, so with ``kept`` they add up to
+    ``sentences`` less the repeats (:func:`pipeline.review.report.sentence_counts`)."""
 
     written: int = 0
     failures: list[Failure] = field(default_factory=list)
     sentences: int = 0
     translated: int = 0
     cached: int = 0
+    #: Sentences with nothing for the engine (kept as written).
+    kept: int = 0
     #: (made, retried) HTTP requests of an engine that makes them, else None.
     requests: tuple[int, int] | None = None
     #: Completion tokens the server reported, for an engine that reports them.
@@ -139,6 +147,8 @@ class RunSummary:
     #: failed on them whole, and that kept source text it could not translate.
     engine_rebuilt: int = 0
     engine_failed: int = 0
+    #: The flags of every document written (or checked), as one document's are counted.
+    review: ReviewCounts = field(default_factory=review_counts)
     #: The library page written at the end, if any, or why it could not be.
     library: Path | None = None
     library_error: DuizhaoError | None = None
@@ -320,11 +330,12 @@ def run_many(
                         failed(Failure(item.job.source, exc))
                         continue
                 summary.written += 1
-                stats_of = done[0].stats or {}
+                document, outputs = done
+                stats_of = document.stats or {}
                 summary.engine_rebuilt += stats_of.get("engine_rebuilt", 0)
                 summary.engine_failed += stats_of.get("engine_failed", 0)
+                summary.review += review_counts(document)
                 if on_document is not None:
-                    document, outputs = done
                     on_document(RunResult(document, stats, outputs))
 
     with _finisher(workers, formats, library, cache) as finish:
@@ -353,6 +364,7 @@ def run_many(
                 summary.sentences += stats.sentences
                 summary.translated += stats.translated
                 summary.cached += stats.cached
+                summary.kept += stats.blank
                 if stats.requests is not None:
                     made, retried = summary.requests or (0, 0)
                     summary.requests = (made + stats.requests[0], retried + stats.requests[1])

@@ -5,7 +5,7 @@ runs the translation stage on a Ray cluster (``--backend ray``)."""
 from pipeline.core.exports import lazy_exports
 
 __all__, __getattr__ = lazy_exports(__name__, {
-    "jobs": ["ClashError", "Failure", "Job", "check_clashes", "discover", "read_documents",
+    "jobs": ["ClashError", "Failure", "Job", "check_clashes", "discover", "output_folder", "read_documents",
              "windows"],
     "workers": ["Workers"],
     "ray": ["RayBackend", "RayBackendError"],

@@ -64,35 +64,61 @@ class Job:
     password: str | None = field(default=None, repr=False)
 
 
+def output_folder(source: Path, output_dir: Path, roots: Sequence[Path | None]) -> Path:
+    """Where ``source``'s outputs go: its folder's path under the first of ``roots``
+    that holds it, mirrored under ``output_dir``; ``output_dir`` itself when none does.
+
+    The roots are, in order, the project's source folder (``sources`` in
+    duizhao.toml, default ``sources/``; in a project without one, the working
+    directory), then the folder a folder run was given: so ``sources/2024/a.txt``
+    writes ``output/2024/a.*`` whether it runs alone or with ``sources/`` (and
+    ``notes/a.txt`` of a project without ``sources/`` writes ``output/notes/a.*``
+    alone or with ``notes/``); a file outside them writes ``output/<name>.*``."""
+    where = _resolved(source).parent
+    for root in roots:
+        if root is None:
+            continue
+        base = _resolved(root)
+        if where == base or base in where.parents:
+            return output_dir / where.relative_to(base)
+    return output_dir
+
+
 def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
              front_matter: Sequence[str] = (), variant: str | None = None,
-             keep_boilerplate: bool = False, ocr: bool = False, password: str | None = None) -> list[Job]:
+             keep_boilerplate: bool = False, ocr: bool = False, password: str | None = None,
+             source_root: str | Path | None = None) -> list[Job]:
     """The jobs for ``sources``: files as given, folders searched recursively.
 
     A file given by name is used whatever its suffix; a folder contributes its
     source files (:data:`~pipeline.read.formats.SOURCE_SUFFIXES`), skipping hidden files and folders and
     ``output_dir``. A file named twice (directly and through its folder) runs once.
-    Raises :class:`SourceError` for a source that does not exist and
-    :class:`ClashError` when two sources map to the same outputs.
+    Each job's output folder is :func:`output_folder` with the roots
+    ``source_root`` (the project's source folder; without one, the working
+    directory) and the folder given. Raises :class:`SourceError` for a source
+    that does not exist and :class:`ClashError` when two sources map to the same
+    outputs.
     """
     output_root = Path(output_dir) if output_dir is not None else None
     skip = _resolved(output_root) if output_root is not None else None
     seen: set[Path] = set()
     jobs: list[Job] = []
+    base = Path(source_root) if source_root is not None else Path.cwd()
     for given in map(Path, sources):
         if given.is_dir():
-            found = [(path, path.relative_to(given).parent) for path in _walk(given, skip, set())]
+            found, folder = list(_walk(given, skip, set())), given
         elif given.exists():
-            found = [(given, Path())]
+            found, folder = [given], None
         else:
             raise SourceError(given, "no such file or folder", "check the path")
-        for path, relative in found:
+        roots = (base, folder)
+        for path in found:
             key = _resolved(path)
             if key in seen:
                 continue
             seen.add(key)
-            jobs.append(Job(path, None if output_root is None else output_root / relative, tuple(front_matter),
-                            variant, keep_boilerplate, ocr, password))
+            target = None if output_root is None else output_folder(path, output_root, roots)
+            jobs.append(Job(path, target, tuple(front_matter), variant, keep_boilerplate, ocr, password))
     check_clashes(jobs)
     return jobs
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 
@@ -141,6 +142,9 @@ glossary_option = click.option(
          "[duizhao.toml: glossary; default: every glossary/*.tsv].")
 
 
+offline_option = click.option(
+    "--offline", is_flag=True,
+    help="Never touch the network (no model download on first use; openai: only a server on this machine).")
 memory_option = click.option(
     "--memory", "memory_path", type=click.Path(dir_okay=False, path_type=str), default=None,
     help="Project translation memory (SQLite) [duizhao.toml: memory; default: <cache stem>.memory.sqlite3 "
@@ -163,6 +167,19 @@ def paths_in_force(config) -> tuple[str, str | None, list[str]]:
     cache = config.path("cache")
     return (str(config.path("output")), None if cache is None else str(cache),
             [str(p) for p in config.paths("glossary")])
+
+
+def warn_without_glossary(glossaries: list[str]) -> None:
+    """One warning line when the glossary in force has no file at all: terms are
+    then not enforced, and a run from the wrong folder would say nothing of it."""
+    from pipeline.core.config import shown_path
+    from pipeline.terms.glossary import glossary_files
+
+    if glossaries and glossary_files(glossaries):
+        return
+    named = ", ".join(shown_path(g) + ("/" if not Path(g).suffix else "") for g in glossaries) or "none given"
+    echo(f"Warning: no glossary file ({named}: no .tsv there); glossary terms are not enforced. "
+         "Put .tsv files in glossary/ of the project, or give -g FILE", err=True)
 
 
 def output_formats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -225,12 +242,22 @@ class ProgressBar:
         self.bar.update(done - self.shown)
         self.shown = done
 
+    def finish(self) -> None:
+        """Show the bar full: the work it counted is done (what the engine was
+        given may be fewer than the total it was opened with, e.g. when a
+        concurrent run filled the cache meanwhile)."""
+        if self.bar is not None and self.bar.length:
+            self.bar.update(self.bar.length - self.bar.pos)
+            self.shown = self.bar.length
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
+        if exc_type is None:
+            self.finish()
         self.close()
 
 

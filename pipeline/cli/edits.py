@@ -20,9 +20,11 @@ def edits_group() -> None:
               help="The source the edits belong to (default: the one named in FILE, there or in sources/).")
 def edits_import(file: str, source: str | None) -> None:
     """Merge FILE (saved from the reader) into <stem>.edits.tsv beside its source."""
+    from pipeline.core.config import shown_path
     from pipeline.core.text import plural
     from pipeline.review.edits import import_edits, source_of
 
     source = source if source is not None else str(source_of(file))
-    target, added, replaced = import_edits(file, source)
-    echo(f"{target}: {plural(added, 'edit')} added, {replaced} replaced; `duizhao run {source}` applies them")
+    done = import_edits(file, source)
+    echo(f"{shown_path(done.target)}: {plural(done.added, 'edit')} added, {done.replaced} replaced, "
+         f"{plural(done.resolved, 'flag')} marked resolved; `duizhao run {source}` applies them")

@@ -192,20 +192,40 @@ def glossary_export(files: tuple[str, ...], path: str, fmt: str | None) -> None:
 @glossary_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=str))
 @click.option("--into", type=click.Path(dir_okay=False, path_type=str),
-              help="Glossary TSV to append to (created if missing). Default: glossary/<stem of FILE>.tsv.")
+              help="Glossary TSV to append to (created if missing). Default: <stem of FILE>.tsv in the "
+                   "project's glossary folder.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["tbx", "csv"]), help="Default: from FILE's suffix.")
 def glossary_import(file: str, into: str | None, fmt: str | None) -> None:
     """Append the terms of a TBX (v3 or the older martif layout) or CSV FILE to a glossary TSV.
 
-    Terms already there unchanged are left alone; a clash with an entry there
-    refuses the whole import and leaves the file as it was.
+    Each term is compared with the glossary in force (duizhao.toml's glossary, or
+    glossary/*.tsv) and the target file: terms already there unchanged are left
+    alone; a clash with an entry there refuses the whole import and leaves the
+    file as it was.
     """
+    from pathlib import Path
+
+    from pipeline.core.config import load_config, shown_path
+    from pipeline.core.text import plural
+    from pipeline.terms.glossary import glossary_files
     from pipeline.terms.termbase import import_termbase
 
-    result = import_termbase(file, into, fmt)
+    config = load_config()
+    sources = config.paths("glossary")
+    if into is None:
+        folder = next((p for p in sources if p.is_dir() or not p.suffix), None)
+        into = str((folder or (config.root or Path()) / "glossary") / f"{Path(file).stem}.tsv")
+    # A file the glossary in force reads (named, or in one of its folders) is
+    # compared with the rest of it; another file stands alone.
+    target = Path(into).absolute()
+    joins = any(target == s.absolute() or (not s.suffix and target.parent == s.absolute()) for s in sources)
+    result = import_termbase(file, into, fmt, in_force=glossary_files(sources) if joins else ())
     for message in result.skipped:
         echo(f"Skipped {message}", err=True)
-    from pipeline.core.text import plural
-
-    echo(f"{result.target}: {plural(len(result.added), 'entry', 'entries')} added, "
-               f"{len(result.already_there)} already there, {len(result.skipped)} skipped")
+    for message in result.differing:
+        echo(f"Note: {message}", err=True)
+    there = f"{len(result.already_there)} already there"
+    if result.elsewhere:
+        there += f" ({len(result.elsewhere)} in other files of the glossary in force)"
+    echo(f"{shown_path(result.target)}: {plural(len(result.added), 'entry', 'entries')} added, "
+         f"{there}, {len(result.skipped)} skipped")

@@ -118,11 +118,27 @@ def cache_info(cache_path: str | None) -> None:
 
 @cache_group.command("clear")
 @cache_option
-def cache_clear(cache_path: str | None) -> None:
-    """Delete every cached translation (the next run translates everything again)."""
+@click.option("-y", "--yes", is_flag=True, help="Clear without asking (for scripts; on a terminal it asks first).")
+def cache_clear(cache_path: str | None, yes: bool) -> None:
+    """Delete every cached translation (the next run translates everything again).
+
+    On a terminal it says how many there are and asks first; elsewhere (a script,
+    a pipe) it clears only with --yes.
+    """
+    import sys
+
     cache = _existing_cache(cache_path, "not created yet; nothing to clear")
     if cache is None:
         return
     with cache:
+        if not yes:
+            entries = cache.info().entries
+            if not sys.stdin.isatty():
+                raise click.ClickException(f"{cache.path}: not cleared ({entries} cached translations): nothing "
+                                           "to ask on, stdin is not a terminal; add --yes to clear it from a script")
+            if not click.confirm(f"Remove all {entries} cached translations from {cache.path}? The next runs "
+                                 "translate everything again", default=False, err=True):
+                echo("Nothing removed.")
+                return
         deleted = cache.clear()
     echo(f"Removed {deleted} cached translations from {cache.path}")

@@ -14,6 +14,7 @@ from pipeline.cli.common import (
     glossary_option,
     memory_in_force,
     memory_option,
+    offline_option,
     paths_in_force,
 )
 
@@ -21,8 +22,7 @@ from pipeline.cli.common import (
 @click.argument("sources", nargs=-1, type=click.Path(path_type=str), metavar="[SOURCE|DIR]...")
 @click.option("-o", "--output", "output_dir", default=None, type=click.Path(file_okay=False, path_type=str),
               help="Folder for the outputs (as for run) [duizhao.toml: output; default: output/].")
-@click.option("--offline", is_flag=True,
-              help="Never touch the network (no model download on first use; openai: only a server on this machine).")
+@offline_option
 @engine_options
 @cache_option
 @memory_option
@@ -51,7 +51,8 @@ def review_command(sources: tuple[str, ...], output_dir: str | None, offline: bo
     from pipeline.serve.workspace import Workspace
     from pipeline.translate.cache import TranslationCache
 
-    chosen = list(sources) or ["sources"]
+    source_root = config.source_folder()
+    chosen = list(sources) or [str(source_root or "sources")]
     missing = [s for s in chosen if not Path(s).exists()]
     if missing:
         raise click.ClickException(f"{missing[0]}: no such file or folder (give the sources to review)")
@@ -61,7 +62,7 @@ def review_command(sources: tuple[str, ...], output_dir: str | None, offline: bo
     with TranslationCache(cache_path, warn=warn) as cache, \
             TranslationMemory(memory_in_force(config)) as memory:
         workspace = Workspace(chosen, output, make_engine, cache, glossary_paths, memory, variant=config["variant"],
-                              report=lambda line: echo(line, err=True))
+                              report=lambda line: echo(line, err=True), source_root=source_root)
         echo(f"Running {len(workspace.jobs)} document{'s' if len(workspace.jobs) != 1 else ''}…", err=True)
         workspace.start()
         server = ReviewServer(workspace, port, log=None if quiet else lambda line: echo(line, err=True)).start()

@@ -21,10 +21,12 @@ from pipeline.cli.common import (
     glossary_option,
     memory_in_force,
     memory_option,
+    offline_option,
     output_formats,
     paths_in_force,
     settings_in_force,
     variant_option,
+    warn_without_glossary,
 )
 
 
@@ -58,23 +60,27 @@ def segment(source: str, as_json: bool, front_matter: tuple[str, ...], keep_boil
 def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
            glossaries: tuple[str, ...] | None, port: int | None, formats, front_matter: tuple[str, ...] = (),
            variant: str | None = None, keep_boilerplate: bool = False, ocr: bool = False,
-           password: str | None = None) -> None:
+           password: str | None = None, source_root=None) -> None:
     """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0."""
     from pathlib import Path
 
-    from pipeline.translate.cache import TranslationCache
+    from pipeline.archive import discover
     from pipeline.serve.watch import watch
+    from pipeline.translate.cache import TranslationCache
 
     server = None
+    folder = discover([source], output_dir, source_root=source_root)[0].output_dir
     try:
         with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache:
             if port is not None:
                 from pipeline.serve.server import ReaderServer
 
                 server = ReaderServer(output_dir, port).start()
-                echo(f"Open {server.url(Path(source).stem + '.html')} (reloads itself after every run)")
-            watch(source, output_dir, make_engine, cache, glossaries, formats=formats, front_matter=front_matter,
-                  variant=variant, keep_boilerplate=keep_boilerplate, ocr=ocr, password=password, report=echo,
+                page = (folder / (Path(source).stem + ".html")).relative_to(output_dir).as_posix()
+                echo(f"Open {server.url(page)} (reloads itself after every run)")
+            watch(source, folder, make_engine, cache, glossaries, formats=formats, front_matter=front_matter,
+                  variant=variant, keep_boilerplate=keep_boilerplate, ocr=ocr, password=password,
+                  library=output_dir, report=echo,
                   report_error=lambda m: echo(m, err=True), progress=lambda: ProgressBar("Translating"))
     except KeyboardInterrupt:
         echo("Stopped watching.")
@@ -90,7 +96,8 @@ def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
 def serve(output_dir: str, port: int) -> None:
     """Serve OUTPUT_DIR (default: output) on http://127.0.0.1 until Ctrl-C.
 
-    Pages served this way reload themselves when their file is written again
+    / is the library page (OUTPUT_DIR/index.html, every document, in subfolders
+    too). Pages served this way reload themselves when their file is written again
     (by `duizhao run` or `duizhao run --watch`); the files on disk are not changed.
     """
     from pipeline.serve.server import ReaderServer
@@ -99,7 +106,7 @@ def serve(output_dir: str, port: int) -> None:
     try:
         echo(f"Serving {output_dir} on {server.url()} (Ctrl-C to stop)")
         for name in server.pages():
-            echo(f"  {server.url(name)}")
+            echo(f"  {server.url(name)}" + ("  (the library: every document)" if not name else ""))
         server.wait()
     except KeyboardInterrupt:
         echo("Stopped serving.")
@@ -117,8 +124,7 @@ def serve(output_dir: str, port: int) -> None:
                    "(translation memory), docx and en.docx (Word, bilingual and English), epub and en.epub, "
                    "bi.html and en.html (the saved web page), subs and en.subs (subtitles in the source's "
                    "format); repeat or separate by commas [duizhao.toml: formats; default: json,html].")
-@click.option("--offline", is_flag=True,
-              help="Never touch the network (no model download on first use; openai: only a server on this machine).")
+@offline_option
 @engine_options
 @cache_option
 @memory_option
@@ -174,14 +180,16 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
     make_engine = engine_factory(config, offline)
     output_dir, cache_path, glossaries = paths_in_force(config)
     formats = formats_in_force(config)
+    source_root = config.source_folder()
     if serve and "html" not in formats:
         formats = (*formats, "html")  # the served page is the reader
     single = len(sources) == 1 and not Path(sources[0]).is_dir() and backend == "local"
     if watch or serve:
         if not single:
             raise click.UsageError("--watch and --serve take one source file and the local backend")
+        warn_without_glossary(glossaries)
         return _watch(sources[0], output_dir, make_engine, cache_path, glossaries, port if serve else None, formats,
-                      front_matter, config["variant"], keep_boilerplate, ocr, password)
+                      front_matter, config["variant"], keep_boilerplate, ocr, password, source_root)
     if not single:
         ray = None
         if backend == "ray":
@@ -191,28 +199,33 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
         summary = _run_many(sources, output_dir, make_engine, cache_path, glossaries, formats, backend=ray,
                             jobs=jobs, front_matter=front_matter, variant=config["variant"],
                             keep_boilerplate=keep_boilerplate, ocr=ocr, password=password,
-                            memory_path=memory_in_force(config))
+                            memory_path=memory_in_force(config), source_root=source_root)
         if summary.failures or summary.library_error:
             raise SystemExit(1)
         return
+    from pipeline.archive import discover
+
+    job = discover(sources, output_dir, front_matter, config["variant"], keep_boilerplate, ocr, password,
+                   source_root=source_root)[0]
+    warn_without_glossary(glossaries)
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
             TranslationMemory(memory_in_force(config)) as memory, ProgressBar("Translating") as progress:
-        result = run_pipeline(sources[0], output_dir, make_engine, cache, progress, glossaries, formats=formats,
+        result = run_pipeline(job.source, job.output_dir, make_engine, cache, progress, glossaries, formats=formats,
                               front_matter=front_matter, variant=config["variant"],
-                              keep_boilerplate=keep_boilerplate, ocr=ocr, password=password,
+                              keep_boilerplate=keep_boilerplate, ocr=ocr, password=password, library=output_dir,
                               warn=lambda m: echo(f"Warning: {m}", err=True), memory=memory)
-    from pipeline.review.report import document_warnings, flag_summary, run_summary
+    from pipeline.review.report import document_warnings, done_line, flag_summary
 
     for line in document_warnings(result.document):
         echo(line, err=True)
     echo(flag_summary(result.document))
-    echo(run_summary(result.document) + " → " + ", ".join(str(p) for p in result.outputs))
+    echo(done_line(result.document, result.outputs))
 
 
 def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cache_path: str | None,
               glossaries: tuple[str, ...] | None, formats, on_document=None, backend=None, jobs: int = 1,
               front_matter: tuple[str, ...] = (), variant: str | None = None, keep_boilerplate: bool = False,
-              ocr: bool = False, password: str | None = None, memory_path=None, on_memory=None):
+              ocr: bool = False, password: str | None = None, memory_path=None, on_memory=None, source_root=None):
     """`run` (or `check`, with no ``output_dir``) of several documents: failures
     and orphaned edits on stderr as they happen, a progress line on a terminal,
     the counts last. ``on_document(result, echo)`` may print lines of its own;
@@ -223,12 +236,15 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
     import time
 
     from pipeline.archive import Workers, discover
+    from pipeline.core.config import shown_path
     from pipeline.review.report import document_warnings
     from pipeline.run import run_many
     from pipeline.translate.cache import TranslationCache
 
     started = time.perf_counter()
-    documents = discover(sources, output_dir, front_matter, variant, keep_boilerplate, ocr, password)
+    documents = discover(sources, output_dir, front_matter, variant, keep_boilerplate, ocr, password,
+                         source_root=source_root)
+    warn_without_glossary(glossaries)
     display = RunProgress(len(documents))
 
     def done(result) -> None:
@@ -253,9 +269,11 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
         if on_memory is not None and memory is not None:
             on_memory(memory, documents)
     if summary.library is not None:
-        echo(f"Library: {summary.library}")
+        echo(f"Library: {shown_path(summary.library)}")
     if summary.library_error is not None:
         echo(f"Error: the library page was not rebuilt: {summary.library_error}", err=True)
+    if output_dir is not None:  # `check` prints its own Review line, with what fails
+        echo(summary.review.line())
     echo(_many_summary(summary, time.perf_counter() - started, "written" if output_dir else "checked"))
     return summary
 
@@ -264,8 +282,7 @@ def _run_many(sources: tuple[str, ...], output_dir: str | None, make_engine, cac
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str), metavar="SOURCE...")
 @click.option("--fail-on", type=click.Choice(["info", "warning", "error"]), default="warning", show_default=True,
               help="Exit with status 1 when an open flag of this severity or worse is present.")
-@click.option("--offline", is_flag=True,
-              help="Never touch the network (no model download on first use; openai: only a server on this machine).")
+@offline_option
 @engine_options
 @cache_option
 @memory_option
@@ -297,7 +314,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
     make_engine = engine_factory(config, offline)
     _, cache_path, glossaries = paths_in_force(config)
     if len(sources) > 1 or Path(sources[0]).is_dir():
-        counts = {"shown": 0, "failing": 0, "documents": 0}
+        counts = {"failing": 0, "documents": 0, "project": 0}
 
         def flags_of(result, echo) -> None:
             shown = flags_at_least(result.document, "info")
@@ -306,7 +323,6 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
                 resolved = " (resolved)" if flag.resolved else ""
                 echo(f"{result.document.source}:{where:<8} {flag.severity:<8} {flag.code}: {flag.message}{resolved}",
                      err=False)
-            counts["shown"] += len(shown)
             counts["failing"] += len(failing)
             counts["documents"] += bool(failing)
 
@@ -316,7 +332,7 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
             issues = memory.consistency({document_name(job.source) for job in documents})
             for issue in issues:
                 echo(f"project:{'':<4} warning  {issue.line()}")
-            counts["shown"] += len(issues)
+            counts["project"] += len(issues)
             if fail_on in ("info", "warning"):
                 counts["failing"] += len(issues)
 
@@ -325,13 +341,15 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
                             memory_path=memory_in_force(config), on_memory=consistency)
         from pipeline.core.text import plural
 
-        echo(f"{plural(counts['shown'], 'flag')}, {counts['failing']} at {fail_on} or worse "
-              f"in {counts['documents']} of {plural(summary.written, 'document')}")
+        project = f", {plural(counts['project'], 'project warning')}" if counts["project"] else ""
+        echo(f"{summary.review.line()}{project}; {counts['failing']} open at {fail_on} or worse "
+             f"in {counts['documents']} of {plural(summary.written, 'document')}")
         if counts["failing"] or summary.failures:
             raise SystemExit(1)
         return
     from pipeline.review.memory import TranslationMemory
 
+    warn_without_glossary(glossaries)
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
             TranslationMemory(memory_in_force(config)) as memory, ProgressBar("Translating") as progress:
         result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries, memory=memory)
@@ -382,7 +400,9 @@ def render(document_json: str, output_dir: str | None, formats: tuple[str, ...],
     library = out if (out / INDEX_NAME).exists() else None  # as the run linked to it
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache:
         written = write_outputs(document, out, formats, cache=cache, library=library, variant=config["variant"])
-    echo("Wrote " + ", ".join(str(p) for p in written))
+    from pipeline.core.config import shown_path
+
+    echo("Wrote " + ", ".join(shown_path(p) for p in written))
 
 
 # ---- models and cache commands (pipeline.translate.packages, pipeline.translate.cache) ---------------------
@@ -390,9 +410,9 @@ def render(document_json: str, output_dir: str | None, formats: tuple[str, ...],
 
 def _many_summary(summary, seconds: float, verb: str = "written") -> str:
     """The last line of a run of many documents: documents written and failed,
-    then what was translated and what came from the cache (each distinct text once)."""
+    then the sentences counted as for one document (:func:`pipeline.review.report.sentence_counts`)."""
     from pipeline.core.text import plural
-    from pipeline.review.report import failures_line, requests_line, tokens_line
+    from pipeline.review.report import failures_line, requests_line, sentence_counts, tokens_line
 
     failures = ""
     if summary.engine_rebuilt or summary.engine_failed:
@@ -401,7 +421,7 @@ def _many_summary(summary, seconds: float, verb: str = "written") -> str:
     tokens = f", {tokens_line(summary.tokens, seconds)}" if summary.tokens else ""
     return (
         f"{plural(summary.written, 'document')} {verb}, {len(summary.failures)} failed; "
-        f"{plural(summary.sentences, 'sentence')}: {summary.translated} translated, "
-        f"{summary.cached} from cache{failures}{requests}{tokens}, {seconds:.1f} s"
+        f"{sentence_counts(summary.sentences, summary.translated, summary.cached, summary.kept)}"
+        f"{failures}{requests}{tokens}, {seconds:.1f} s"
     )
 

@@ -115,7 +115,7 @@ def _write_temporary(target: Path, data: bytes) -> tuple[int, Path, Path]:
     folder = target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
+    except OSError:
         try:
             os.stat(folder)  # "File exists" hides a link that loops: stat names it
         except OSError as named:

@@ -6,14 +6,20 @@ and environment variable that may override it. :func:`load_config` finds the
 project file (``duizhao.toml`` in the working directory or the nearest parent
 folder that has one), reads it with :mod:`tomllib`, checks every key and value,
 and applies, in order of precedence: a command-line option, an environment
-variable, the file, the default. Every value remembers where it came from, which
+variable, the file, the default.
+
+The project folder is found the way git finds its repository: the nearest
+folder, from the working directory up, that holds ``duizhao.toml``, else the
+nearest that holds a ``glossary/`` folder (:func:`find_project_root`). The
+defaults (``output/``, ``glossary/``, ``sources/``) are in that folder, so a run
+from a subfolder of the project writes, reads and translates as a run from its top. Every value remembers where it came from, which
 ``duizhao config`` prints.
 
-Paths written in the file are relative to the file's folder; with a project file,
-the defaults (``output/``, ``glossary/``) are too, so ``duizhao run`` gives the
-same result from any working directory of the project. Without one, paths are
-relative to the working directory, as before. Options given on the command line
-are relative to the working directory.
+Paths written in the file are relative to the file's folder, and the defaults
+are relative to the project folder, so ``duizhao run`` gives the same result from
+any working directory of the project. Outside any project, paths are relative to
+the working directory. Options given on the command line are relative to the
+working directory.
 
 A bad file gets one line naming the file, the line and the key.
 
@@ -35,6 +41,8 @@ from pipeline.core.decoding import DecodeOptions
 from pipeline.core.errors import DuizhaoError
 
 PROJECT_FILE = "duizhao.toml"
+#: A folder holding this marks a project folder that has no project file.
+GLOSSARY_FOLDER = "glossary"
 
 
 class ConfigError(DuizhaoError):
@@ -68,6 +76,10 @@ VARIANTS = ("s2t", "s2tw", "s2twp", "s2hk")
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("output", "path", "output", "Folder for the outputs.", option="--output"),
+    Setting("sources", "path", "sources",
+            "The project's source folder: a source under it writes its outputs to the same relative place "
+            "under the output folder (sources/2024/a.txt → output/2024/a.html), whether it runs alone or "
+            "with its folder."),
     Setting("glossary", "paths", ("glossary",),
             "Glossary TSV files and folders (a folder: every .tsv in it, in name order); later files win.",
             option="--glossary"),
@@ -146,9 +158,11 @@ class Config:
     """The settings in force. ``config["engine.model"]`` is the value;
     :meth:`path` resolves a path setting; :meth:`origin` says where it came from."""
 
-    def __init__(self, values: Mapping[str, Value], project_file: Path | None):
+    def __init__(self, values: Mapping[str, Value], project_file: Path | None, root: Path | None = None):
         self.values = dict(values)
         self.project_file = project_file
+        #: The project folder (:func:`find_project_root`), ``None`` outside any project.
+        self.root = root
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key].value
@@ -165,6 +179,26 @@ class Config:
     def paths(self, key: str) -> list[Path]:
         item = self.values[key]
         return [_resolve(item.base, p) for p in item.value]
+
+    def source_folder(self) -> Path | None:
+        """The project's source folder (the ``sources`` setting) when it exists."""
+        folder = self.path("sources")
+        return folder if folder is not None and folder.is_dir() else None
+
+    def missing(self, key: str) -> list[Path]:
+        """The paths of setting ``key`` that name nothing on disk, for the settings
+        whose files must exist beforehand (glossaries, a prompt, a model folder,
+        the source folder when the project file names it)."""
+        setting = _BY_KEY[key]
+        item = self.values[key]
+        if item.value is None or setting.kind not in ("path", "paths") and key != "engine.model":
+            return []
+        if key in ("output", "cache", "memory") or (key == "sources" and item.source == "default"):
+            return []  # made by the run, or optional
+        if key == "engine.model" and (self["engine.name"] == "openai" or item.source == "default"):
+            return []  # openai's model is a name on the server
+        paths = self.paths(key) if setting.kind == "paths" else [self.path(key)]
+        return [p for p in paths if not p.exists()]
 
     def describe(self) -> list[tuple[str, str, str]]:
         """``(key, value as shown, where it came from)`` for every setting."""
@@ -194,13 +228,49 @@ def _show(setting: Setting, item: Value, config: Config) -> str:
     if setting.key == "engine.api_key_env":
         # The variable's name only, never its value.
         return f"{item.value} ({'set' if os.environ.get(item.value) else 'not set'})"
+    missing = set(config.missing(setting.key))
+
+    def shown(path: Path) -> str:
+        return shown_path(path) + (" (missing)" if path in missing else "")
+
     if setting.kind == "path":
-        return str(config.path(setting.key))
+        return shown(config.path(setting.key))
     if setting.kind == "paths":
-        return ", ".join(str(p) for p in config.paths(setting.key)) or "(none)"
+        return ", ".join(shown(p) for p in config.paths(setting.key)) or "(none)"
     if setting.kind == "names":
         return ",".join(item.value)
+    if setting.key == "engine.model" and missing:
+        return f"{item.value} (missing)"
     return str(item.value)
+
+
+def find_project_root(start: Path | None = None) -> tuple[Path | None, Path | None]:
+    """``(project folder, project file)`` as git finds a repository: from ``start``
+    (default: the working directory) up, the nearest folder with ``duizhao.toml``,
+    else the nearest with a ``glossary/`` folder (then no project file); ``(None,
+    None)`` outside any project."""
+    project_file = find_project_file(start)
+    if project_file is not None:
+        return project_file.parent, project_file
+    folder = (start or Path.cwd()).absolute()
+    for candidate in (folder, *folder.parents):
+        if (candidate / GLOSSARY_FOLDER).is_dir():
+            return candidate, None
+    return None, None
+
+
+def shown_path(path: str | Path, start: Path | None = None) -> str:
+    """``path`` as every message shows it: relative to the working directory
+    (``start``) when it is inside it, or inside the project folder the working
+    directory is in (``../output/a.html`` from ``sources/``); absolute otherwise."""
+    target = Path(path).absolute()
+    here = (start or Path.cwd()).absolute()
+    if target == here or here in target.parents:
+        return target.relative_to(here).as_posix() or "."
+    root, _ = find_project_root(here)
+    if root is not None and (target == root or root in target.parents):
+        return Path(os.path.relpath(target, here)).as_posix()
+    return str(target)
 
 
 def find_project_file(start: Path | None = None) -> Path | None:
@@ -228,10 +298,10 @@ def load_config(
     unknown = [k for k in options if k not in _BY_KEY]
     if unknown:
         raise KeyError(f"not settings: {', '.join(unknown)}")
-    project_file = find_project_file(start)
+    root, project_file = find_project_root(start)
     from_file = _read_project_file(project_file) if project_file else {}
     cwd = None if start is None else start.absolute()
-    default_base = project_file.parent if project_file else cwd
+    default_base = root if root is not None else cwd
     values = {}
     for setting in SETTINGS:
         given = options.get(setting.key)
@@ -251,7 +321,7 @@ def load_config(
         # engines on the command line leaves the file's model to its own engine.
         values["engine.model"] = Value(None, f"default ({from_file['engine.model'].source} names a model "
                                              f"for {file_engine})", default_base)
-    return Config(values, project_file)
+    return Config(values, project_file, root)
 
 
 #: The largest project file read: it holds a few settings (bounds tomllib's work).

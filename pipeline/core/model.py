@@ -8,8 +8,9 @@ rather than invent a new one. ``to_json`` is a stable interface (``schema_versio
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from pipeline.core.errors import DuizhaoError
@@ -253,6 +254,28 @@ class Dropped:
         return data
 
 
+#: Characters of a first line that make a title (a longer line is cut, with …).
+TITLE_CHARS = 60
+
+
+def document_title(blocks: Iterable[tuple[str, str]], source: str) -> str:
+    """A document's title, from its ``(kind, text)`` blocks: the title block, else
+    the first line of its first block of text (a headline that ends in 。 is not a
+    title block to the layout rules, yet it names the document), cut to
+    :data:`TITLE_CHARS`; the source's file name when there is no text at all.
+    The reader's ``<title>`` and the library page's Title column both show it."""
+    first = None
+    for kind, text in blocks:
+        if kind == "title" and text.strip():
+            return " ".join(text.split())
+        if first is None and kind not in VERBATIM_KINDS and text.strip():
+            first = next(line for line in text.split("\n") if line.strip())
+    if first is None:
+        return PurePath(source).name
+    first = " ".join(first.split())
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
+
+
 @dataclass
 class Document:
     source: str
@@ -275,6 +298,10 @@ class Document:
 
     def sentences(self) -> list[Sentence]:
         return [s for b in self.blocks if b.translatable for s in b.sentences]
+
+    def title(self) -> str:
+        """:func:`document_title` of this document."""
+        return document_title(((b.kind, b.text) for b in self.blocks), self.source)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -309,7 +336,7 @@ class Document:
             blocks=[_block(b) for b in doc.items("blocks")],
             dropped=[Dropped(d.get("text", str), d.get("lines", list), d.get("duplicate_of", str, None),
                              d.get("reason", str), address=d.get("address", dict, None))
-                     for d in doc.items("dropped")],
+                     for d in doc.items("dropped", required=False)],
             signature=doc.get("signature", str, None),
             stats=_stats(doc),
             glossary=_glossary(doc),

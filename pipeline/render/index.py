@@ -10,7 +10,10 @@
    post-edits, and the link to the reader beside it when there is one; a row is
    kept in ``.duizhao-library.json`` under the JSON file's size and mtime, so an
    unchanged document is not parsed again;
-3. render the page (autoescaped Jinja2, CSS and JS inline; it fetches nothing and
+3. list each source once: outputs of one source in two places (written before
+   runs of one document and of a folder put them in the same place) give the row
+   of the newest, which names the older copies;
+4. render the page (autoescaped Jinja2, CSS and JS inline; it fetches nothing and
    works from ``file://``) and write it atomically.
 
 The rows are read from the files, not from the run, so a run of one document
@@ -28,7 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pipeline import __version__
-from pipeline.core.model import VERBATIM_KINDS
+from pipeline.core.model import VERBATIM_KINDS, document_title
 
 INDEX_NAME = "index.html"
 #: Rows of the last build, by JSON file (size and mtime_ns): the page of a large
@@ -37,6 +40,8 @@ MEMO_NAME = ".duizhao-library.json"
 #: Part of the memo: bump when a row gains or changes a field.
 ROW_VERSION = 2
 SEVERITIES = ("error", "warning", "info")
+#: The columns' names, as the reader's Review panel names the severities.
+SEVERITY_LABELS = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
 
 
 def write_index(output_dir: str | Path, *, now: datetime | None = None,
@@ -93,7 +98,7 @@ def _rows(root: Path, warn: Callable[[str], None] | None) -> tuple[list[dict[str
             skipped.append(relative)
             continue
         kept[relative] = {"stamp": stamp, "row": row}
-        rows.append(row)
+        rows.append((stamp[1], row))
     if skipped and warn is not None:
         warn(f"{root}: left out of the library, not document models duizhao wrote: {summarise(skipped)}")
 
@@ -105,7 +110,7 @@ def _rows(root: Path, warn: Callable[[str], None] | None) -> tuple[list[dict[str
             memo_text = json.dumps({"version": ROW_VERSION, "rows": kept}, ensure_ascii=False, separators=(",", ":"))
             write_text_atomic(memo_path, memo_text + "\n")
 
-    return rows, keep_memo
+    return _once_per_source(rows, root), keep_memo
 
 
 def summarise(items: list[str], shown: int = 3) -> str:
@@ -123,6 +128,38 @@ def _made_by_us(page: Path) -> bool:
             return b'<meta name="generator" content="duizhao' in handle.read(16384)
     except OSError:
         return False
+
+
+def _once_per_source(rows: list[tuple[int, dict[str, Any]]], root: Path) -> list[dict[str, Any]]:
+    """The rows, one per source file: of several, the newest (by the JSON file's
+    mtime), with ``older`` naming the others' JSON files; in the order given."""
+    newest: dict[str, tuple[int, dict[str, Any]]] = {}
+    older: dict[str, list[str]] = {}
+    for mtime, row in rows:
+        key = _source_key(row["source"], root)
+        if key in newest:
+            best = max(newest[key], (mtime, row), key=lambda item: item[0])
+            worse = row if best[1] is not row else newest[key][1]
+            older.setdefault(key, []).append(worse["json"])
+            newest[key] = best
+        else:
+            newest[key] = (mtime, row)
+    chosen = {id(row): sorted(older.get(key, [])) for key, (_, row) in newest.items()}
+    return [{**row, "older": chosen[id(row)]} for _, row in rows if id(row) in chosen]
+
+
+def _source_key(source: str, root: Path) -> str:
+    """The file ``source`` names (as the run was given it: absolute, or relative to
+    the folder it ran in, usually the one that holds the output folder), else the
+    name itself."""
+    path = Path(source)
+    for candidate in ([path] if path.is_absolute() else [root.absolute().parent / path, Path.cwd() / path]):
+        try:
+            if candidate.is_file():
+                return str(candidate.resolve())
+        except OSError:
+            continue
+    return source
 
 
 def _json_files(root: Path) -> list[Path]:
@@ -217,11 +254,11 @@ def _row_of(data: dict[str, Any], path: Path, root: Path) -> dict[str, Any] | No
                 terms.setdefault(str(term.get("entry") or term.get("zh")), f"{term.get('zh', '')} → {term.get('en', '')}")
     edits = data.get("edits") if isinstance(data.get("edits"), dict) else {}
     source = str(data.get("source") or "")
-    title = next((str(b.get("text") or "") for b in blocks if b.get("kind") == "title"), "") or Path(source).name
+    title = document_title(((str(b.get("kind") or ""), str(b.get("text") or "")) for b in blocks), source)
     reader = path.with_suffix(".html")
     applied = edits.get("applied")
     return {
-        "title": " ".join(title.split()),
+        "title": title,
         "source": source,
         "format": str(data.get("format") or "text"),
         "json": path.relative_to(root).as_posix(),
@@ -267,6 +304,7 @@ def render_index(rows: list[dict[str, Any]], root: Path, now: datetime, live: di
         rows=shown,
         totals=totals,
         severities=SEVERITIES,
+        labels=SEVERITY_LABELS,
         folder=str(root),
         date=now.strftime("%Y-%m-%d %H:%M %Z").strip(),
         version=__version__,

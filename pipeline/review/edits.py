@@ -250,11 +250,21 @@ def locked_edits(path: str | Path) -> Iterator[Path]:
         os.close(fd)  # closing lets the lock go
 
 
-def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, int]:
-    """Merge the edits of ``incoming`` into the edits file of ``source`` (an edit
+@dataclass(frozen=True)
+class Imported:
+    """What :func:`import_edits` merged: edits (rows with English) and resolved
+    flags are counted apart, as the reader's Save button counts them."""
+
+    target: Path
+    added: int  # edits of sentences the file had none for
+    replaced: int  # edits that replaced the file's edit of the same sentence
+    resolved: int  # flags marked resolved, on rows with or without an edit
+
+
+def import_edits(incoming: str | Path, source: str | Path) -> Imported:
+    """Merge the edits of ``incoming`` into the edits file of ``source`` (a row
     for the same source sentence is replaced by the incoming one), whose first
-    line then names ``source`` as the reader writes it. Returns (that file,
-    added, replaced)."""
+    line then names ``source`` as the reader writes it."""
     new = read_edits(incoming)
     if not new:
         raise EditsError(f"{incoming}: no edits in this file (is it the file the reader saved?)")
@@ -266,10 +276,11 @@ def import_edits(incoming: str | Path, source: str | Path) -> tuple[Path, int, i
                          "away and import again")
     with locked_edits(target):
         merged = read_edits(target)
-        replaced = sum(1 for key in new if key in merged)
+        edits = [key for key, edit in new.items() if edit.english]
+        replaced = sum(1 for key in edits if merged.get(key) is not None and merged[key].english)
         merged.update(new)
         write_edits(target, merged.values(), str(source))
-    return target, len(new) - replaced, replaced
+    return Imported(target, len(edits) - replaced, replaced, sum(len(edit.resolved) for edit in new.values()))
 
 
 def source_named_in(path: str | Path) -> str | None:

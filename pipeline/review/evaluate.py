@@ -10,7 +10,8 @@
    Chinese text, in Simplified form, whitespace ignored) with sacrebleu's chrF
    and BLEU, count glossary renderings kept and review flags, and time it.
 
-sacrebleu is imported only here (``pip install 'duizhao[eval]'``).
+sacrebleu is imported only here: it is the ``eval`` extra (from a clone,
+``.venv/bin/pip install -e '.[eval]'``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.config import shown_path
 from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, PathError, failure_reason
 from pipeline.core.text import plural
 
@@ -177,7 +179,7 @@ def evaluate(
     try:
         import sacrebleu
     except ImportError:
-        raise DuizhaoError("duizhao eval needs sacrebleu: pip install 'duizhao[eval]' (or pip install sacrebleu)") from None
+        raise DuizhaoError(missing_sacrebleu()) from None
     from pipeline.terms.glossary import term_counts
     from pipeline.review.qa import check_document, review_counts
     from pipeline.translate.documents import translate_documents
@@ -228,13 +230,24 @@ def evaluate(
     return Evaluation(str(source), str(reference), sentences, matched, scores)
 
 
+def missing_sacrebleu() -> str:
+    """What to do when sacrebleu is not installed, for this environment: the
+    ``eval`` extra, installed with the pip of the environment duizhao runs in."""
+    import sys
+
+    pip = Path(sys.prefix) / "bin" / "pip"
+    return (f"duizhao eval needs sacrebleu, the eval extra: in the duizhao folder, {shown_path(pip)} install -e "
+            f"'.[eval]' (or {shown_path(pip)} install sacrebleu)")
+
+
 def table(evaluation: Evaluation) -> list[str]:
-    """The plain-text table ``duizhao eval`` prints, one engine a row."""
+    """The plain-text table ``duizhao eval`` prints, one engine a row; a row
+    whose engine failed keeps the columns (–) and ends with its error."""
     header = ("ENGINE", "chrF", "BLEU", "TERMS", "FALLBACK", "ERRORS", "WARNINGS", "TIME", "NEW/CACHED")
     rows = [header]
     for score in evaluation.engines:
         if score.error is not None:
-            rows.append((score.engine, "error: " + score.error))
+            rows.append((score.engine, *("–" for _ in header[1:]), "error: " + score.error))
             continue
         terms = f"{score.terms_kept}/{score.terms}" + (f" {100 * score.terms_kept / score.terms:.0f}%" if score.terms else "")
         seconds = f"{score.seconds:.1f} s"
@@ -243,12 +256,10 @@ def table(evaluation: Evaluation) -> list[str]:
         rows.append((score.engine, f"{score.chrf:.1f}", f"{score.bleu:.1f}", terms, str(score.term_fallback),
                      str(score.flags.get("error", 0)), str(score.flags.get("warning", 0)), seconds,
                      f"{score.translated}/{score.cached}"))
-    widths = [max(len(row[i]) for row in rows if len(row) == len(header)) for i in range(len(header))]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = [f"{evaluation.with_reference} of {plural(evaluation.sentences, 'sentence')} of {evaluation.source} have a "
              f"reference in {evaluation.reference}"]
     for row in rows:
-        if len(row) != len(header):
-            lines.append(f"{row[0].ljust(widths[0])}  {row[1]}")
-        else:
-            lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)] + list(row[len(header):])
+        lines.append("  ".join(cells).rstrip())
     return lines

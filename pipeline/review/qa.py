@@ -263,6 +263,12 @@ class ReviewCounts:
     resolved: int
     errors: int
     warnings: int
+    #: (severity, code) → open flags: what the fields above are made of.
+    by_flag: tuple[tuple[tuple[str, str], int], ...] = ()
+
+    def __add__(self, other: ReviewCounts) -> ReviewCounts:
+        """The counts of two sets of documents together (``duizhao check DIR``)."""
+        return _counts(Counter(dict(self.by_flag)) + Counter(dict(other.by_flag)), self.resolved + other.resolved)
 
     @property
     def to_do_total(self) -> int:
@@ -290,16 +296,20 @@ class ReviewCounts:
                 f"{part(self.notes_total, notes, self.notes)}, {self.resolved} resolved")
 
 
-def review_counts(document: Document) -> ReviewCounts:
-    """:class:`ReviewCounts` of every flag of ``document``."""
-    order = {"error": 0, "warning": 1, "info": 2}
-    open_flags = Counter()
+def review_counts(document: Document | None = None) -> ReviewCounts:
+    """:class:`ReviewCounts` of every flag of ``document`` (none: zero counts, to add to)."""
+    open_flags: Counter = Counter()
     resolved = 0
-    for _, flag in document_flags(document):
+    for _, flag in document_flags(document) if document is not None else ():
         if flag.resolved:
             resolved += 1
         else:
             open_flags[(flag.severity, flag.code)] += 1
+    return _counts(open_flags, resolved)
+
+
+def _counts(open_flags: Counter, resolved: int) -> ReviewCounts:
+    order = {"error": 0, "warning": 1, "info": 2}
 
     def by_code(severities: tuple[str, ...]) -> dict[str, int]:
         counts: Counter = Counter()
@@ -314,4 +324,5 @@ def review_counts(document: Document) -> ReviewCounts:
         resolved=resolved,
         errors=sum(n for (severity, _), n in open_flags.items() if severity == "error"),
         warnings=sum(n for (severity, _), n in open_flags.items() if severity == "warning"),
+        by_flag=tuple(sorted(open_flags.items())),
     )

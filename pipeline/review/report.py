@@ -52,13 +52,26 @@ def _clip(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def sentence_counts(sentences: int, translated: int, cached: int, kept: int = 0) -> str:
+    """``208 sentences: 0 translated, 143 from cache, 65 repeats``: the counts of a
+    run of one document and of many, worded alike, adding up to the sentences.
+    ``translated`` and ``cached`` count each distinct text once; a repeat is a
+    sentence whose text another one of the run already has; ``kept`` sentences
+    have nothing for the engine (only text kept as written)."""
+    repeats = sentences - translated - cached - kept
+    line = f"{plural(sentences, 'sentence')}: {translated} translated, {cached} from cache"
+    if repeats:
+        line += f", {plural(repeats, 'repeat')}"
+    if kept:
+        line += f", {kept} kept as written"
+    return line
+
+
 def run_summary(document: Document) -> str:
     """The run's last line: what was translated and what came from the cache."""
     stats = document.stats or {}
-    line = (
-        f"{plural(stats.get('sentences', 0), 'sentence')}: {stats.get('translated', 0)} translated, "
-        f"{stats.get('cached', 0)} from cache"
-    )
+    line = sentence_counts(stats.get("sentences", 0), stats.get("translated", 0), stats.get("cached", 0),
+                           stats.get("kept", 0))
     if stats.get("term_retried"):
         line += f", {stats['term_retried']} asked again with placeholders to keep glossary terms"
     if stats.get("term_fallback"):
@@ -78,6 +91,15 @@ def run_summary(document: Document) -> str:
         if edits["orphaned"]:
             line += f", {len(edits['orphaned'])} orphaned"
     return line + f", {stats.get('seconds', 0.0):.1f} s"
+
+
+def done_line(document: Document, outputs) -> str:
+    """The last line of a run of one document: :func:`run_summary` and the files
+    written, each as :func:`pipeline.core.config.shown_path` shows paths."""
+    from pipeline.core.config import shown_path
+
+    line = run_summary(document)
+    return line + (" → " + ", ".join(shown_path(p) for p in outputs) if outputs else "")
 
 
 def requests_line(made: int, retried: int) -> str:

@@ -39,7 +39,14 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from pipeline.core.errors import DuizhaoError
-from pipeline.serve.server import HEADER_TIMEOUT, HOST, BoundedHTTPServer, ServeError, inside
+from pipeline.serve.server import (
+    HEADER_TIMEOUT,
+    HOST,
+    BoundedHTTPServer,
+    LocalServer,
+    inside,
+    send_body,
+)
 from pipeline.serve.workspace import Conflict, Workspace, WorkspaceError
 
 API = "/__duizhao/api/"
@@ -80,57 +87,26 @@ def redact(path: str) -> str:
     return _TOKEN_IN_QUERY.sub(r"\1…", path)
 
 
-class ReviewServer:
+class ReviewServer(LocalServer):
     """The workspace on http://127.0.0.1:``port`` (0: a free port the system picks)."""
+
+    thread_name = "duizhao-review"
 
     def __init__(self, workspace: Workspace, port: int = 0, *, log: Callable[[str], None] | None = None,
                  token: str | None = None, max_body: int = MAX_BODY, rate: RateLimit | None = None,
                  header_timeout: float = HEADER_TIMEOUT):
         self.workspace = workspace
         self.token = token or secrets.token_urlsafe(24)
-        try:
-            self._httpd = BoundedHTTPServer((HOST, port), _Handler, header_timeout=header_timeout)
-        except OSError as exc:
-            raise ServeError(f"cannot serve on {HOST}:{port} ({exc.strerror or exc}); choose another port "
-                             "with --port") from exc
-        self._httpd.root = workspace.output.resolve()
-        self.port: int = self._httpd.server_address[1]
-        self._httpd.hosts = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
+        super().__init__(_Handler, workspace.output.resolve(), port, header_timeout)
         self._httpd.review = self
         self.origins = {f"http://{host}" for host in self._httpd.hosts}
         self.log = log or (lambda line: None)
         self.max_body = max_body
         self.rate = rate or RateLimit()
-        self._thread: threading.Thread | None = None
 
     def url(self, name: str = "index.html") -> str:
         """The URL of ``name`` with the session's token: what the command prints and opens."""
         return f"http://{HOST}:{self.port}/{quote(name)}?token={self.token}"
-
-    def start(self) -> ReviewServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="duizhao-review", daemon=True)
-        self._thread.start()
-        self._httpd.start_reaper()
-        return self
-
-    def wait(self) -> None:
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.5)
-
-    def close(self) -> None:
-        self._httpd.closing.set()
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> ReviewServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def valid(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(token.encode(), self.token.encode())
@@ -338,20 +314,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: HTTPStatus, body: bytes, kind: str, head: bool,
               headers: dict[str, str] | None = None) -> HTTPStatus:
-        if kind.startswith("text/") or kind == "application/json":
-            kind += "; charset=utf-8"
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.send_header("X-Frame-Options", "DENY")
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
+        send_body(self, status, body, kind, head, headers)
         return status
 
 

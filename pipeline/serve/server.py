@@ -13,7 +13,10 @@ only (never all interfaces), and answers:
   the file's inode, size and modification time (``null`` while it does not exist),
   so a poll costs one ``stat`` however large the page; every write (atomic, a new
   inode) gives a new version;
-- ``/``: a list of the pages in the folder.
+- ``/`` (and a subfolder's ``/NAME/``): the library page ``index.html`` there,
+  with the same script; in a folder without one, a list of its pages and
+  subfolders. A folder named without its final ``/`` is redirected to it, so the
+  relative links of the page it serves work.
 
 A request naming another host is refused, so a web page cannot reach the server
 through a DNS name bound to 127.0.0.1. The reader file opened from disk stays
@@ -37,6 +40,7 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from pipeline.core.errors import DuizhaoError
@@ -133,17 +137,15 @@ def inside(root: Path, name: str) -> Path | None:
     return target if target == root or root in target.parents else None
 
 
-class ReaderServer:
-    """The output folder over HTTP on 127.0.0.1:``port`` (0 = any free port)."""
+class LocalServer:
+    """A :class:`BoundedHTTPServer` on 127.0.0.1:``port`` (0 = any free port) run in a
+    thread of its own: what the reader server and the review workspace share."""
 
-    def __init__(self, directory: str | Path, port: int = DEFAULT_PORT, *, header_timeout: float = HEADER_TIMEOUT):
-        self.directory = Path(directory)
+    thread_name = "duizhao-serve"
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], root: Path, port: int, header_timeout: float):
         try:
-            root = self.directory.resolve()
-        except (OSError, RuntimeError) as exc:  # a link loop raises RuntimeError
-            raise ServeError(f"{directory}: cannot be served ({exc}); give a real folder") from None
-        try:
-            self._httpd = BoundedHTTPServer((HOST, port), _Handler, header_timeout=header_timeout)
+            self._httpd = BoundedHTTPServer((HOST, port), handler, header_timeout=header_timeout)
         except OSError as exc:
             raise ServeError(
                 f"cannot serve on {HOST}:{port} ({exc.strerror or exc}); choose another port with --port"
@@ -153,17 +155,9 @@ class ReaderServer:
         self._httpd.hosts = {f"{HOST}:{self.port}", f"localhost:{self.port}"}
         self._thread: threading.Thread | None = None
 
-    def url(self, name: str = "") -> str:
-        # A name's undecodable bytes (surrogate escapes) are quoted as the bytes they are.
-        return f"http://{HOST}:{self.port}/{quote(os.fsencode(name))}"
-
-    def pages(self) -> list[str]:
-        """The HTML pages at the top of the folder, by name."""
-        return sorted(p.name for p in self.directory.glob("*.html")) if self.directory.is_dir() else []
-
-    def start(self) -> ReaderServer:
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="duizhao-serve", daemon=True)
+                                        name=self.thread_name, daemon=True)
         self._thread.start()
         self._httpd.start_reaper()
         return self
@@ -181,11 +175,34 @@ class ReaderServer:
             self._thread = None
         self._httpd.server_close()
 
-    def __enter__(self) -> ReaderServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class ReaderServer(LocalServer):
+    """The output folder over HTTP on 127.0.0.1:``port`` (0 = any free port)."""
+
+    def __init__(self, directory: str | Path, port: int = DEFAULT_PORT, *, header_timeout: float = HEADER_TIMEOUT):
+        self.directory = Path(directory)
+        try:
+            root = self.directory.resolve()
+        except (OSError, RuntimeError) as exc:  # a link loop raises RuntimeError
+            raise ServeError(f"{directory}: cannot be served ({exc}); give a real folder") from None
+        super().__init__(_Handler, root, port, header_timeout)
+
+    def url(self, name: str = "") -> str:
+        # A name's undecodable bytes (surrogate escapes) are quoted as the bytes they are.
+        return f"http://{HOST}:{self.port}/{quote(os.fsencode(name))}"
+
+    def pages(self) -> list[str]:
+        """What to open: the library page (served at ``/``) when the folder has one,
+        else the HTML pages at its top, by name."""
+        if (self.directory / "index.html").is_file():
+            return [""]
+        return sorted(p.name for p in self.directory.glob("*.html")) if self.directory.is_dir() else []
 
 
 class BoundedHTTPServer(ThreadingHTTPServer):
@@ -295,7 +312,12 @@ class _Handler(BaseHTTPRequestHandler):
         name = unquote(url.path, errors="surrogateescape").lstrip("/")
         target = self._inside(name)
         if target is not None and target.is_dir():
-            return self._send(HTTPStatus.OK, self._listing(target, name), "text/html", head)
+            if name and not name.endswith("/"):
+                return self._redirect("/" + quote(name) + "/")
+            if (target / "index.html").is_file():  # the library page of that folder
+                name, target = name + "index.html", target / "index.html"
+            else:
+                return self._send(HTTPStatus.OK, self._listing(target, name), "text/html", head)
         is_page = name.endswith((".html", ".htm"))
         if target is None or not target.is_file():
             if target is not None and is_page:  # not written yet: wait for it
@@ -319,21 +341,41 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _listing(self, folder: Path, name: str) -> bytes:
         base = name.rstrip("/") + "/" if name else ""
+        entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".")
+                         and (p.is_dir() or p.suffix == ".html"))
         items = "".join(
-            f'<li><a href="/{quote(os.fsencode(base + p.name))}">{_shown(p.name)}</a></li>'
-            for p in sorted(folder.glob("*.html"))
+            f'<li><a href="/{quote(os.fsencode(base + p.name))}{"/" if p.is_dir() else ""}">'
+            f'{_shown(p.name)}{"/" if p.is_dir() else ""}</a></li>'
+            for p in entries
         )
         return (f"<!DOCTYPE html><meta charset=utf-8><title>duizhao</title>"
                 f"<h1>Readers in {_shown(base or '/')}</h1><ul>{items}</ul>").encode()
 
-    def _send(self, status: HTTPStatus, body: bytes, kind: str, head: bool) -> None:
-        if kind.startswith("text/") or kind == "application/json":
-            kind += "; charset=utf-8"
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
+    def _redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
         self.end_headers()
-        if not head:
-            self.wfile.write(body)
+
+    def _send(self, status: HTTPStatus, body: bytes, kind: str, head: bool) -> None:
+        send_body(self, status, body, kind, head)
+
+
+def send_body(handler: BaseHTTPRequestHandler, status: HTTPStatus, body: bytes, kind: str, head: bool,
+              headers: dict[str, str] | None = None) -> None:
+    """Answer with ``body`` of media type ``kind`` (text in UTF-8), never cached,
+    sniffed or framed, with ``headers`` besides; HEAD gets the headers only."""
+    if kind.startswith("text/") or kind == "application/json":
+        kind += "; charset=utf-8"
+    handler.send_response(status)
+    handler.send_header("Content-Type", kind)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.send_header("Cache-Control", "no-store")
+    handler.send_header("X-Content-Type-Options", "nosniff")
+    handler.send_header("Referrer-Policy", "no-referrer")
+    handler.send_header("X-Frame-Options", "DENY")
+    for key, value in (headers or {}).items():
+        handler.send_header(key, value)
+    handler.end_headers()
+    if not head:
+        handler.wfile.write(body)

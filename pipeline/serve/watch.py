@@ -30,10 +30,10 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.review.edits import edits_path
 from pipeline.core.errors import DuizhaoError
-from pipeline.terms.glossary import DEFAULT_DIR, glossary_files
 from pipeline.render.formats import DEFAULT_FORMATS
+from pipeline.review.edits import edits_path
+from pipeline.terms.glossary import DEFAULT_DIR, glossary_files
 
 if TYPE_CHECKING:
     from pipeline.translate.cache import TranslationCache
@@ -122,6 +122,7 @@ def watch(
     keep_boilerplate: bool = False,
     ocr: bool = False,
     password: str | None = None,
+    library: str | Path | None = None,
     report: Callable[[str], None] = print,
     report_error: Callable[[str], None] | None = None,
     progress: Callable[[], AbstractContextManager] | None = None,
@@ -133,12 +134,14 @@ def watch(
     """Run ``source`` through the pipeline, then again after every change to its
     inputs, until ``stop`` is set (or Ctrl-C, which propagates to the caller).
 
-    ``formats`` are the outputs to write (:mod:`pipeline.render.formats`).
+    ``formats`` are the outputs to write (:mod:`pipeline.render.formats`);
+    ``library`` the output folder whose library page lists the document (default:
+    ``output_dir``).
     ``report`` gets every line to show, ``report_error`` (default: ``report``) the
     errors of failed runs; ``progress`` makes a fresh progress context for each
     run. Returns how many runs succeeded.
     """
-    from pipeline.review.report import document_warnings, flag_summary, run_summary
+    from pipeline.review.report import document_warnings, done_line, flag_summary
     from pipeline.run import run
 
     report_error = report_error or report
@@ -154,7 +157,8 @@ def watch(
             with (progress() if progress else nullcontext(None)) as bar:
                 result = run(source, output_dir, engine, cache, bar, glossaries, formats=formats,
                              front_matter=front_matter, variant=variant, keep_boilerplate=keep_boilerplate,
-                             ocr=ocr, password=password, warn=lambda m: report_error(f"Warning: {m}"))
+                             ocr=ocr, password=password, library=library,
+                             warn=lambda m: report_error(f"Warning: {m}"))
         except DuizhaoError as exc:
             report_error(f"Error: {exc}")
             report_error("Outputs are left as they were; fix the input and save it to run again.")
@@ -167,7 +171,7 @@ def watch(
         for line in document_warnings(result.document):
             report_error(line)
         report(flag_summary(result.document))
-        report(run_summary(result.document) + " → " + ", ".join(str(p) for p in result.outputs))
+        report(done_line(result.document, result.outputs))
 
     seen = inputs.snapshot()  # before the first run: a save during it triggers another
     run_once()

@@ -151,13 +151,16 @@ class Live:
 class Workspace:
     """The documents of ``sources`` (files and folders), their outputs under
     ``output_dir``, translated with ``make_engine``'s engine through ``cache`` and
-    ``memory`` (the project translation memory), with the glossaries in force."""
+    ``memory`` (the project translation memory), with the glossaries in force; a
+    source's outputs mirror its path under ``source_root`` (the project's source
+    folder) as a run's do."""
 
     def __init__(self, sources: Sequence[str | Path], output_dir: str | Path, make_engine: Callable[[], Translator],
                  cache: TranslationCache, glossaries: Sequence[str | Path] | None, memory: TranslationMemory, *,
-                 variant: str | None = None, report: Callable[[str], None] | None = None):
+                 variant: str | None = None, report: Callable[[str], None] | None = None,
+                 source_root: str | Path | None = None):
         self.output = Path(output_dir)
-        self.jobs = discover(sources, self.output, (), variant)
+        self.jobs = discover(sources, self.output, (), variant, source_root=source_root)
         self.engine = reuse_engine(make_engine)
         self.cache = cache
         self.glossaries = None if glossaries is None else [str(g) for g in glossaries]

@@ -66,6 +66,10 @@ class ImportResult:
     added: list[Term] = field(default_factory=list)
     already_there: list[Term] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # what could not be used, and why
+    #: Of ``already_there``, those found in another file of the glossary in force.
+    elsewhere: list[Term] = field(default_factory=list)
+    #: Of ``elsewhere``, those whose note or variants differ there: where, and that it is kept.
+    differing: list[str] = field(default_factory=list)
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -253,12 +257,15 @@ def read_csv(data: bytes, name: str = "<csv>") -> tuple[list[Term], list[str]]:
     return terms, skipped
 
 
-def import_termbase(path: str | Path, into: str | Path | None = None, fmt: str | None = None) -> ImportResult:
+def import_termbase(path: str | Path, into: str | Path | None = None, fmt: str | None = None,
+                    in_force: Sequence[str | Path] = ()) -> ImportResult:
     """Append the terms of the TBX or CSV file ``path`` to the glossary TSV ``into``
     (default ``glossary/<stem>.tsv``, created with a header when missing).
 
-    A term already there with the same English, note and variants is left alone;
-    any other clash (the same Chinese with another English, a form that belongs to
+    ``in_force`` are the files of the glossary in force that ``into`` joins: a
+    term is compared with them as with ``into``. A term already there with the
+    same English (in ``into``: also the same note and variants) is left alone; any
+    other clash (the same Chinese with another English, a form that belongs to
     another entry) refuses the whole import and the file is not touched.
     """
     from pipeline.core.atomic import write_text_atomic
@@ -276,15 +283,34 @@ def import_termbase(path: str | Path, into: str | Path | None = None, fmt: str |
         match_key(form): (Term(e.zh, e.en, e.note, e.variants), f"{target}:{e.line}")
         for e in existing.entries for form in e.forms()
     }
+    # The other files in force: an entry there is one the run already uses.
+    others = [Path(f) for f in in_force if not _same_file(Path(f), target)]
+    elsewhere = {
+        match_key(form): (Term(e.zh, e.en, e.note, e.variants), e.ref)
+        for e in (load_glossaries(others).entries if others else ()) for form in e.forms()
+    }
     problems = []
     for term in terms:
-        same, where = known.get(match_key(term.zh), (None, ""))
+        same, where = known.get(match_key(term.zh)) or elsewhere.get(match_key(term.zh)) or (None, "")
         if same is not None and same.en == term.en:
-            if (same.zh, same.note, same.variants) == (term.zh, term.note, term.variants):
+            if match_key(term.zh) not in known:  # in another file in force: that entry is used
+                result.already_there.append(term)
+                result.elsewhere.append(term)
+                if (same.zh, same.note, same.variants) != (term.zh, term.note, term.variants):
+                    result.differing.append(f"{term.origin}: {term.zh} → {term.en} is at {where} with another "
+                                            "note or variants; the entry there is kept")
+            elif (same.zh, same.note, same.variants) == (term.zh, term.note, term.variants):
                 result.already_there.append(term)
             else:
                 problems.append(f"{term.origin}: {term.zh} → {term.en} has another note or variants than at "
-                                f"{where}; make them agree (edit {target} by hand)")
+                                f"{where}; make them agree (edit {where.rpartition(':')[0]} by hand)")
+            continue
+        taken = next((elsewhere[match_key(f)] for f in (term.zh, *term.variants)
+                      if match_key(f) in elsewhere and match_key(term.zh) not in known), None)
+        if taken is not None:
+            other, where = taken
+            problems.append(f"{term.origin}: {term.zh} → {term.en} clashes with {other.zh} → {other.en} at {where} "
+                            "in the glossary in force; change one of them")
             continue
         cells = {"zh": term.zh, "en": term.en, "note": term.note, "variants": "|".join(term.variants)}
         unwritable = row_problem(cells, header)
@@ -310,6 +336,13 @@ def import_termbase(path: str | Path, into: str | Path | None = None, fmt: str |
     _load_valid(combined, target, origins, source=str(path))
     write_text_atomic(target, combined)
     return result
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a.absolute() == b.absolute()
 
 
 def _read_target(target: Path) -> str:

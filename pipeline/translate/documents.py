@@ -80,10 +80,13 @@ def translate_documents(
         unique = {outcome.inputs[i] for i in positions if outcome.inputs[i].strip()}
         fresh = len(unique & stats.fresh)
         document.signature = signature
+        # translated + cached count each distinct text once; the other sentences
+        # repeat one of those, or have nothing for the engine (kept as written).
         document.stats = {
             "sentences": len(sentences),
             "translated": fresh,
             "cached": len(unique) - fresh,
+            "kept": sum(not outcome.inputs[i].strip() for i in positions),
             "term_fallback": sum(i in outcome.rebuilt for i in positions),
             "pieces_translated": len({p for i in positions for p in outcome.pieces.get(i, ())} & outcome.fresh_pieces),
             "seconds": round(stats.seconds, 3),

@@ -97,6 +97,8 @@ class TranslateStats:
     translated: int  # distinct texts sent to the engine in this run
     cached: int  # distinct texts served from the cache
     seconds: float
+    #: Blank texts (returned as they are): sentences with nothing for the engine.
+    blank: int = 0
     #: The distinct texts the engine translated in this run (``translated`` of them).
     fresh: frozenset[str] = field(default=frozenset(), repr=False)
     #: The distinct texts the engine could not translate in this run.
@@ -181,6 +183,7 @@ def translate_texts(
         translated=len(misses),
         cached=cached,
         seconds=time.perf_counter() - started,
+        blank=sum(not t.strip() for t in texts),
         fresh=frozenset(misses),
         failed=sum(isinstance(known.get(t), Failed) for t in misses),
     )

@@ -138,3 +138,47 @@ def test_user_errors_are_one_clean_line_with_nonzero_exit(tmp_path, setup, expec
     assert result.stderr.strip() == result.stderr.strip().splitlines()[0]
     assert str(path) in result.stderr and expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def bar_frames(shown: str) -> list[str]:
+    """Each drawing of the "Translating" bar on a terminal, without its escapes."""
+    import re
+
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
+    return [frame.strip() for frame in re.split(r"[\r\n]", plain) if frame.startswith("Translating")]
+
+
+def test_the_progress_bar_is_full_when_the_work_is_done(monkeypatch):
+    """The engine's last report may stop short of the total it opened the bar
+    with; a run that succeeded still ends on a full bar."""
+    import io
+
+    from pipeline.cli.common import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with ProgressBar("Translating") as bar:
+        bar(64, 130)
+        bar(128, 130)
+    frames = bar_frames(terminal.getvalue())
+    assert frames[-1].endswith("100%") and frames[-2].endswith("98%")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with pytest.raises(KeyboardInterrupt), ProgressBar("Translating") as bar:
+        bar(64, 130)
+        raise KeyboardInterrupt  # stopped: the bar says how far it got
+    assert "100%" not in terminal.getvalue()
+
+
+def test_a_run_on_a_terminal_ends_its_progress_bar_at_100_percent(installed, seed_path, tmp_path):
+    from test_cli_models import on_terminal
+
+    status, shown = on_terminal(["run", str(seed_path), "-o", str(tmp_path / "out"), "--offline",
+                                 "--cache", str(tmp_path / "c.sqlite3")])
+    assert status == 0, shown
+    frames = bar_frames(shown)
+    assert frames and frames[-1].endswith("100%"), frames[-3:]

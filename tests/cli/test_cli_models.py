@@ -131,7 +131,11 @@ def test_cache_info_and_clear(tmp_path: Path):
     assert f"Cache: {path}" in info and "Translations: 3" in info
     assert "2  argos zh-en 1.0" in info and "1  argos zh-en 1.1" in info
 
-    result = run("cache", "clear", "--cache", str(path))
+    result = run("cache", "clear", "--cache", str(path))  # not a terminal: nothing to ask on
+    assert result.exit_code == 1 and result.output.strip() == (
+        f"Error: {path}: not cleared (3 cached translations): nothing to ask on, stdin is not a terminal; "
+        "add --yes to clear it from a script")
+    result = run("cache", "clear", "--cache", str(path), "--yes")
     assert result.exit_code == 0 and f"Removed 3 cached translations from {path}" in result.output
     assert "Translations: 0" in run("cache", "info", "--cache", str(path)).output
 
@@ -142,7 +146,7 @@ def test_cache_commands_follow_duizhao_cache_env(tmp_path: Path, monkeypatch):
     with TranslationCache(path) as cache:
         cache.put_many("sig", {"一": "one"})
     assert f"Cache: {path}" in run("cache", "info").output
-    assert "Removed 1 cached" in run("cache", "clear").output
+    assert "Removed 1 cached" in run("cache", "clear", "--yes").output
 
 
 def test_cache_info_on_a_corrupt_file_warns_and_goes_on(tmp_path: Path):
@@ -155,3 +159,52 @@ def test_cache_info_on_a_corrupt_file_warns_and_goes_on(tmp_path: Path):
     assert "Warning: translation cache" in result.stderr and "corrupt" in result.stderr
     assert "Translations: 0" in result.stdout
     assert any(".corrupt-" in p.name for p in tmp_path.iterdir())
+
+
+def on_terminal(args: list[str], answer: str | None = None, cwd: Path | None = None) -> tuple[int, str]:
+    """``duizhao ARGS`` with a terminal (a pty) for stdin, stdout and stderr,
+    typing ``answer`` once it asks; its exit status and what the terminal showed."""
+    import os
+    import pty
+    import select
+    import time
+
+    main, side = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", *args], stdin=side, stdout=side, stderr=side,
+                               close_fds=True, cwd=cwd)
+    os.close(side)
+    shown, answered, deadline = b"", False, time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            if answer is not None and not answered and b"[y/N]" in shown:
+                os.write(main, answer.encode() + b"\n")
+                answered = True
+            if process.poll() is not None and not ready:
+                break
+        return process.wait(timeout=10), shown.decode("utf-8", "replace").replace("\r\n", "\n")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
+
+
+@pytest.mark.parametrize("answer, left", [("n", 2), ("y", 0)], ids=["declined", "confirmed"])
+def test_cache_clear_asks_on_a_terminal(tmp_path: Path, answer: str, left: int):
+    path = tmp_path / "c.sqlite3"
+    with TranslationCache(path) as cache:
+        cache.put_many("sig", {"一": "one", "二": "two"})
+    status, shown = on_terminal(["cache", "clear", "--cache", str(path)], answer)
+    assert f"Remove all 2 cached translations from {path}?" in shown
+    assert status == 0
+    assert ("Nothing removed." in shown) == (answer == "n")
+    with TranslationCache(path) as cache:
+        assert cache.info().entries == left

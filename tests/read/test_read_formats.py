@@ -127,6 +127,6 @@ def test_a_folder_run_reads_every_structured_format_and_goes_on_past_a_broken_on
     assert len(pysubs2.load(str(out / "talk.en.srt"))) == len(pysubs2.load(str(src / "talk.srt")))
     library = (out / "index.html").read_text(encoding="utf-8")
     for fmt in ("html", "docx", "epub", "srt"):
-        assert f'<td class="fmt"><span class="format">{fmt}</span></td>' in library
+        assert f'<td class="fmt" data-label="Format"><span class="format">{fmt}</span></td>' in library
     reader = (out / "talk.html").read_text(encoding="utf-8")
     assert 'class="row k-cue"' in reader

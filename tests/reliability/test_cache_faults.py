@@ -188,7 +188,7 @@ def test_a_cache_on_a_full_disk_stops_the_run_before_translating(project, tmp_pa
 def test_cache_clear_on_a_read_only_cache_is_a_clean_error(warm, cache_file):
     rows = cache_rows(cache_file)
     cache_file.chmod(0o444)
-    result = duizhao("cache", "clear", cwd=warm, unprivileged=True)
+    result = duizhao("cache", "clear", "--yes", cwd=warm, unprivileged=True)
     cache_file.chmod(0o644)
     assert_clean_error(result, str(cache_file), "read-only")
     assert cache_rows(cache_file) == rows
@@ -320,7 +320,7 @@ def test_cache_clear_during_a_run(project, cache_file):
     child = subprocess.Popen([sys.executable, "-c", SLOW_ENGINE, "run", "sources/doc.txt"], cwd=project,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_rows(cache_file, child)
-    cleared = duizhao("cache", "clear", cwd=project)
+    cleared = duizhao("cache", "clear", "--yes", cwd=project)
     out, err = child.communicate(timeout=240)
     assert cleared.returncode == 0 and "Traceback" not in cleared.stderr, cleared.stderr
     assert child.returncode == 0 and "Traceback" not in err, err

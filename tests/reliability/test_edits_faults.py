@@ -95,7 +95,7 @@ def test_a_merged_edits_file_names_its_source_as_the_reader_does(project, named)
     copy.write_bytes(merged.read_bytes())
     again = duizhao("edits", "import", copy, cwd=project)
     assert again.returncode == 0, again.stderr
-    assert "0 edits added, 1 replaced; `duizhao run sources/doc.txt` applies them" in again.stdout
+    assert "0 edits added, 1 replaced, 0 flags marked resolved; `duizhao run sources/doc.txt` applies them" in again.stdout
     run = duizhao("run", "sources/doc.txt", cwd=project)
     assert run.returncode == 0 and "1 post-edit applied" in run.stdout, run.stderr
     assert english(project)[0] == "The port of Taizhou is large."

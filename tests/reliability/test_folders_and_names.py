@@ -118,7 +118,9 @@ def test_documents_with_names_that_are_not_utf8_are_translated_and_shown_escaped
     library = (project / "output" / "index.html").read_text(encoding="utf-8")
     assert 'href="caf%E9.html"' in library and "caf\\udce9" in library
     check = duizhao("check", "sources", "--fail-on", "error", cwd=project, timeout=120)
-    assert check.returncode == 0 and "\\udce9" in check.stdout and "Traceback" not in check.stderr
+    # The flags the test model leaves decide the status; the names must come through whatever it is.
+    assert check.returncode in (0, 1) and "\\udce9" in check.stdout and "Traceback" not in check.stderr
+    assert check.stdout.splitlines()[-1].endswith("of 3 documents")
 
 
 @survives
@@ -132,8 +134,8 @@ def test_serve_starts_and_serves_pages_whose_names_are_not_utf8(project):
         first = server.stdout.readline()
         assert first.startswith("Serving output on http://127.0.0.1:"), first + server.stderr.read()
         port = int(first.split("127.0.0.1:")[1].split("/")[0])
-        urls = [server.stdout.readline().strip() for _ in range(4)]  # index and the three readers
-        assert "http://127.0.0.1:%d/caf%%E9.html" % port in urls
+        library = server.stdout.readline().strip()  # / is the library page, which links every reader
+        assert library.startswith("http://127.0.0.1:%d/" % port), library
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for path in ("/caf%E9.html", "/%B2%E2%CA%D4.html", "/"):
             connection.request("GET", path)
@@ -141,7 +143,7 @@ def test_serve_starts_and_serves_pages_whose_names_are_not_utf8(project):
             body = response.read()
             assert response.status == 200, (path, response.status)
             body.decode("utf-8")
-        assert "caf\\udce9.html" in body.decode("utf-8")  # the listing shows the name escaped
+        assert 'href="caf%E9.html"' in body.decode("utf-8")  # the library links the page by its bytes
         connection.close()
     finally:
         server.terminate()

@@ -86,7 +86,21 @@ FOREIGN_OUTPUTS = {
     "en.md": ("doc.en.md", "# Draft\n", ("--format", "en.md,json")),
     "tmx": ("doc.tmx", '<?xml version="1.0"?><tmx version="1.4"><header creationtool="OmegaT"/><body/></tmx>',
             ("--format", "tmx")),
+    # A Word file of the user's (a zip without duizhao's archive comment) where the English one would go.
+    "en.docx": ("doc.en.docx", "word", ("--format", "en.docx,json")),
+    "docx": ("doc.docx", "word", ("--format", "docx")),
 }
+
+
+def _word_file() -> bytes:
+    """A small zip shaped like a Word file, as another program would leave it."""
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
 
 
 @clean_error
@@ -94,10 +108,11 @@ FOREIGN_OUTPUTS = {
 def test_an_output_duizhao_did_not_make_is_left_untouched(project, name, content, args):
     out = project / "output"
     out.mkdir()
-    (out / name).write_text(content, encoding="utf-8")
+    data = _word_file() if content == "word" else content.encode("utf-8")
+    (out / name).write_bytes(data)
     result = duizhao("run", "sources/doc.txt", *args, cwd=project)
     assert_clean_error(result, f"output/{name}", "not a file duizhao made", "left untouched")
-    assert (out / name).read_text(encoding="utf-8") == content
+    assert (out / name).read_bytes() == data
     assert sorted(p.name for p in out.iterdir()) == [name]  # none of the set written
 
 
@@ -108,15 +123,17 @@ def test_a_markdown_source_is_never_its_own_output(project):
     source.write_text("# 台州\n\n台州港口很大。\n", encoding="utf-8")
     before = source.read_bytes()
     result = duizhao("run", "notes/doc.md", "-o", "notes", "--format", "md", cwd=project)
-    assert_clean_error(result, "notes/doc.md", "not a file duizhao made")
+    assert_clean_error(result, "notes/doc.md", "is the source itself")
     assert source.read_bytes() == before
 
 
 @survives
 def test_outputs_of_ours_are_replaced_run_after_run(project):
     for _ in range(2):
-        result = duizhao("run", "sources/doc.txt", "--format", "json,html,md,en.md,tmx", cwd=project)
+        result = duizhao("run", "sources/doc.txt", "--format", "json,html,md,en.md,tmx,docx,en.docx", cwd=project)
         assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(project / "output" / "doc.en.docx") as archive:  # a Word file ours by its comment
+        assert archive.comment == b"made by duizhao" and archive.testzip() is None
     english = (project / "output" / "doc.en.md").read_text(encoding="utf-8")
     assert english.rstrip("\n").endswith("[//]: # (made by duizhao: each run writes this file again)")
     # An export written before exports carried their mark is ours when its JSON is.

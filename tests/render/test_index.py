@@ -52,7 +52,8 @@ def test_one_row_per_document_with_its_counts(corpus):
     page = (corpus / "index.html").read_text(encoding="utf-8")
     rows = {Path(r["source"]).name: r for r in rows_of(page)}
     assert sorted(rows) == ["a.txt", "b.txt", "c.md"]
-    assert rows["a.txt"]["title"] == "台州港口的报道" and rows["c.md"]["title"] == "c.md"
+    # No title block: the first line names the document, even when it ends in 。
+    assert rows["a.txt"]["title"] == "台州港口的报道" and rows["c.md"]["title"] == "今年来了50万人。他们很高兴。"
     assert rows["a.txt"]["sentences"] == "3" and rows["a.txt"]["terms"] == "2"  # the title too; 台州, 港口
     assert rows["b.txt"]["terms"] == "2" and rows["c.md"]["terms"] == "0"
     assert rows["c.md"]["edits"] == "1" and rows["a.txt"]["edits"] == "0"
@@ -63,7 +64,20 @@ def test_one_row_per_document_with_its_counts(corpus):
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d$", rows["a.txt"]["date"])
     assert 'href="2024/b.html"' in page and 'href="a.html"' in page
     total = sum(json.loads(p.read_text(encoding="utf-8"))["stats"]["sentences"] for p in corpus.rglob("[abc].json"))
-    assert total == 9 and f'<td class="num" data-total="sentences">{total}</td>' in page
+    assert total == 9 and f'<td class="num" data-total="sentences" data-label="Sentences">{total}</td>' in page
+
+
+@pytest.mark.parametrize("text, title", [
+    ("台州港迎来新发展。\n\n正文第一段。\n", "台州港迎来新发展。"),
+    ("台州港" * 30 + "。\n", "台州港" * 19 + "台州…"),
+    ("---\ntitle: x\n---\n\n今年很好。\n", "今年很好。"),
+], ids=["headline-ending-in-full-stop", "long-first-line-cut", "after-front-matter"])
+def test_a_document_without_a_title_block_is_named_by_its_first_line_on_both_pages(tmp_path, text, title):
+    src = write(tmp_path, "src/doc.md", text)
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        run(src, tmp_path / "out", FakeEngine, cache, glossaries=[])
+    assert [r["title"] for r in rows_of((tmp_path / "out" / "index.html").read_text(encoding="utf-8"))] == [title]
+    assert f"<title>{title}</title>" in (tmp_path / "out" / "doc.html").read_text(encoding="utf-8")
 
 
 def test_each_reader_links_back_to_the_library(corpus):
@@ -174,3 +188,52 @@ def test_the_page_sorts_filters_totals_and_links_from_file_with_no_request(corpu
     finally:
         page.close()
     assert requests == [] and errors == []
+
+
+@pytest.mark.parametrize("width", [320, 360, 390])
+def test_on_a_phone_nothing_is_wider_than_the_screen_and_each_row_reads_whole(corpus, browser, width):
+    """Each document a card: its title across the screen, its flag counts on it, named."""
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    try:
+        page.goto((corpus / "index.html").as_uri())
+        page.wait_for_selector("html[data-ready]")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        title = page.locator("tbody tr td.title").first.bounding_box()
+        assert title["width"] >= width * 0.8, title  # was two characters wide at 390 px
+        for severity, label in (("error", "Errors"), ("warning", "Warnings"), ("info", "Notes")):
+            cell = page.locator(f"tbody tr >> nth=0 >> td[data-label={label}]")
+            box = cell.bounding_box()
+            assert cell.is_visible() and 0 <= box["x"] and box["x"] + box["width"] <= width, (severity, box)
+            assert page.evaluate("c => getComputedStyle(c, '::before').content", cell.element_handle()) == f'"{label} "'
+        sort = page.locator("th[data-key=error] button").bounding_box()
+        assert sort["x"] + sort["width"] <= width
+    finally:
+        page.close()
+
+
+def flagged(folder: Path, name: str, counts: dict[str, int]) -> None:
+    """A document model with ``counts`` flags of each severity."""
+    flags = [{"code": "c", "severity": s, "message": "m"} for s, n in counts.items() for _ in range(n)]
+    sentence = {"text": "台州。", "translation": "Taizhou.", "flags": flags}
+    block = {"id": "p1", "kind": "paragraph", "text": "台州。", "lines": [1], "sentences": [sentence], "flags": []}
+    (folder / f"{name}.json").write_text(json.dumps({"schema_version": 1, "source": f"{name}.txt", "encoding": "utf-8",
+                                                     "script": "simplified", "blocks": [block]}), encoding="utf-8")
+
+
+@pytest.mark.parametrize("key", ["error", "warning", "info"])
+def test_a_flag_column_sorts_worst_first_on_the_first_click(tmp_path, browser, key):
+    for name, n in (("b", 1), ("a", 3), ("c", 0), ("d", 2)):
+        flagged(tmp_path, name, {"error": n, "warning": n, "info": n})
+    library.write_index(tmp_path)
+    page = browser.new_page()
+    try:
+        page.goto((tmp_path / "index.html").as_uri())
+        page.wait_for_selector("html[data-ready]")
+        page.click(f"th[data-key={key}] button")
+        assert page.get_attribute(f"th[data-key={key}]", "aria-sort") == "descending"
+        counts = [int(r.get_attribute(f"data-{key}")) for r in page.locator("tbody tr").all()]
+        assert counts == [3, 2, 1, 0], counts
+        page.click(f"th[data-key={key}] button")
+        assert page.get_attribute(f"th[data-key={key}]", "aria-sort") == "ascending"
+    finally:
+        page.close()

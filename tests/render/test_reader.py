@@ -467,7 +467,7 @@ def test_post_edited_sentences_are_marked_and_stale_ones_say_what_the_machine_sa
 
 def test_orphaned_edits_are_listed_for_review_with_the_closest_sentence():
     html = render(edited_document())
-    assert 'Review <span class="n qa-n">0</span> <span class="n">2 orphaned</span>' in html  # the stale edit is a note
+    assert 'Review <span class="n qa-n">0</span> <span class="n">2<span class="word"> orphaned</span></span>' in html  # the stale edit is a note
     assert '0 flags to do, 2 notes, 0 resolved</span>, 2 orphaned edits.' in html
     items = re.findall(r"<ul class=\"orphans\"[^>]*>(.*?)</ul>", html, re.S)[0].split("<li>")[1:]
     assert len(items) == 2

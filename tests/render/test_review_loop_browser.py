@@ -156,8 +156,9 @@ def test_edit_save_import_rerun_stale_and_orphaned(tmp_path, context):
         assert (state["text"], state["changed"], state["breaks"]) == (text, True, 0)
 
     type_into(page, third_id, "A change I do not want")
-    page.keyboard.press("Escape")  # cancels this sentence's edit
-    assert sentence_state(page, third_id) == {"text": third.translation, "changed": False, "editable": True, "breaks": 0}
+    page.keyboard.press("Escape")  # cancels this sentence's edit; the sentence keeps the focus, not editing
+    assert sentence_state(page, third_id) == {"text": third.translation, "changed": False, "editable": False, "breaks": 0}
+    assert page.evaluate("document.activeElement.dataset.s") == third_id
     assert page.inner_text("#btn-save") == "Save edits (2)"
 
     page.hover(en(first_id))
@@ -323,7 +324,7 @@ def test_resolved_flags_are_saved_with_the_edits_and_a_rerun_shows_what_is_still
     open_left = {f["severity"] for f in _sentence_flags(loop, where) if f["code"] != code}
     worst = next((level for level in ("error", "warning", "info") if level in open_left), "done")
     assert page.get_attribute(f'[id="fm-{where}"]', "class") == f"fm sev-{worst}"
-    assert page.inner_text("#btn-save") == "Save edits (1)"
+    assert page.inner_text("#btn-save") == "Save edits (0, 1 resolved)"  # a tick is not an edit
     page.reload()  # kept in the browser
     page.wait_for_function("document.body.classList.contains('ready')")
     assert page_counts(page) == resolved_counts
@@ -342,7 +343,8 @@ def test_resolved_flags_are_saved_with_the_edits_and_a_rerun_shows_what_is_still
     page.close()
 
     # imported beside the source, the next run shows the flag resolved, and so does every count
-    assert CliRunner().invoke(cli, ["edits", "import", str(saved)], catch_exceptions=False).exit_code == 0
+    imported = CliRunner().invoke(cli, ["edits", "import", str(saved)], catch_exceptions=False)
+    assert imported.exit_code == 0 and "0 edits added, 0 replaced, 1 flag marked resolved" in imported.output
     run_line, check_line, html = cli_counts(loop)
     assert run_line == check_line and run_line.endswith(", 1 resolved")
     assert f"{counts.to_do_total - 1} flags to do" in run_line

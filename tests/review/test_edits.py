@@ -274,3 +274,19 @@ def test_the_edits_lock_makes_writers_take_turns(tmp_path):
         order.append("second in")
     thread.join()
     assert order == ["first in", "first out", "second in"]
+
+
+def test_import_counts_edits_and_resolved_flags_apart(tmp_path, monkeypatch):
+    """An edit (a flag on it resolved too) and two rows that only mark a flag resolved:
+    one edit, three flags, never "3 edits"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "doc.txt").write_text("台州很美。\n\n玉环在海边。\n\n临海也很美。\n", encoding="utf-8")
+    download = tmp_path / "doc.edits.tsv"
+    write_edits(download, [Edit("台州很美。", "m", "New.", 0, ("number-mismatch",)),
+                           Edit("玉环在海边。", "m", "", 0, ("untranslated",)),
+                           Edit("临海也很美。", "m", "", 0, ("term-missing",))], "sources/doc.txt")
+    result = CliRunner().invoke(cli, ["edits", "import", str(download)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("sources/doc.edits.tsv: 1 edit added, 0 replaced, 3 flags marked resolved; "
+                                     "`duizhao run sources/doc.txt` applies them")

@@ -92,7 +92,38 @@ def test_an_engine_that_fails_gets_its_error_in_its_row(files, llm):
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
     result = invoke(*eval_args(files, "--engine", "openai:test-model", "--base-url", dead))
     assert result.exit_code == 1
-    assert result.output.splitlines()[-1].startswith(f"openai:test-model  error: {dead}: connection refused")
+    assert result.output.splitlines()[-1].startswith("openai:test-model  –")
+    assert f"  error: {dead}: connection refused" in result.output.splitlines()[-1]
+
+
+def test_a_failed_row_keeps_the_columns_aligned_and_the_exit_status_is_1(files, llm, tmp_path):
+    """One engine scored, one failed (its model folder is missing, a longer name):
+    every column starts at the same place in every row, and the run fails."""
+    missing = tmp_path / "no-such-model-folder"
+    for extra in (("--json",), ()):  # the table last
+        result = invoke(*eval_args(files, "--engine", "openai:test-model", "--engine", f"ctranslate2:{missing}",
+                                   "--base-url", llm.url, *extra))
+        assert result.exit_code == 1, result.output
+    header, scored, failed = result.output.splitlines()[1:4]
+    assert failed.startswith(f"ctranslate2:{missing}  –")
+    for column in ("chrF", "BLEU", "TERMS", "FALLBACK", "ERRORS", "WARNINGS", "TIME", "NEW/CACHED"):
+        at = header.index(column)
+        assert header[at - 2:at] == scored[at - 2:at] == failed[at - 2:at] == "  ", column
+        assert scored[at] != " " and failed[at] == "–", column
+    assert failed.index(" error: ") > header.index("NEW/CACHED")
+
+
+def test_without_sacrebleu_the_message_says_the_install_that_works(files, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sacrebleu", None)  # import sacrebleu fails
+    result = invoke(*eval_args(files))
+    assert result.exit_code == 1
+    pip = Path(sys.prefix) / "bin" / "pip"
+    assert "needs sacrebleu, the eval extra: in the duizhao folder, " in result.output
+    assert "install -e '.[eval]'" in result.output and "Traceback" not in result.output
+    shown = result.output.split("folder, ")[1].split(" install")[0]
+    assert (Path.cwd() / shown).resolve() == pip.resolve()
 
 
 @pytest.mark.parametrize(

@@ -192,3 +192,46 @@ def test_an_open_reader_reloads_itself_and_keeps_its_place(tmp_path, browser):
         finally:
             page.close()
     assert "data-duizhao-reload" not in (out / "doc.html").read_text(encoding="utf-8")
+
+
+def test_the_root_is_the_library_page_and_folders_list_their_subfolders(tmp_path):
+    """`/` serves the library page a run wrote (its links reach the readers in
+    subfolders); a folder without one lists its pages and subfolders."""
+    from fakes import FakeEngine
+    from pipeline.archive import Job
+    from pipeline.run import run_many
+    from pipeline.translate.cache import TranslationCache
+
+    out = tmp_path / "out"
+    jobs = []
+    for relative in ("a.txt", "2024/b.txt"):
+        source = tmp_path / "src" / relative
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text("台州的港口很大。\n", encoding="utf-8")
+        jobs.append(Job(source, out / Path(relative).parent))
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        run_many(jobs, FakeEngine, cache, [], library=out)
+    with ReaderServer(out, port=0) as server:
+        assert server.pages() == [""]
+        status, headers, body = get(server, "/")
+        assert status == 200 and body.startswith((out / "index.html").read_bytes()[:200])
+        assert b'href="2024/b.html"' in body and b"data-duizhao-reload" in body
+        assert get(server, "/2024/b.html")[0] == 200
+        status, headers, _ = get(server, "/2024")
+        assert status == 301 and headers["Location"] == "/2024/"
+        status, _, listing = get(server, "/2024/")
+        assert status == 200 and b'href="/2024/b.html"' in listing
+        (out / "index.html").unlink()
+        status, _, listing = get(server, "/")
+        assert status == 200 and b'href="/2024/">2024/</a>' in listing and b'href="/a.html"' in listing
+
+
+def test_serve_command_names_the_library_page_first(folder):
+    (folder / "index.html").write_text(PAGE, encoding="utf-8")
+    main = f"{INTERRUPTIBLE}; from pipeline.cli import main; main()"
+    with child_process([sys.executable, "-c", main, "serve", str(folder), "--port", "0"]) as process:
+        process.stdout.readline()
+        line = process.stdout.readline().rstrip("\n")
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+    assert line.startswith("  http://127.0.0.1:") and line.endswith("/  (the library: every document)")

@@ -272,3 +272,23 @@ def test_for_an_llm_adding_a_term_asks_again_only_the_sentences_that_have_it(tmp
             assert english and all("container" in e for e in english)
         finally:
             session.close()
+
+
+def test_a_document_reviewed_alone_has_the_page_its_folder_run_writes(tmp_path):
+    """sources/2024/new.txt reviewed by itself is 2024/new.html, as `duizhao run` and
+    the folder run write it, never a second page of the same source."""
+    from pipeline.archive import discover
+
+    (tmp_path / "sources" / "2024").mkdir(parents=True)
+    new = tmp_path / "sources" / "2024" / "new.txt"
+    new.write_text("台州港口很大。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    with TranslationCache(tmp_path / "c.sqlite3") as cache, TranslationMemory(tmp_path / "m.sqlite3") as memory:
+        alone = Workspace([new], out, FakeEngine, cache, [], memory, source_root=tmp_path / "sources").start()
+        try:
+            assert list(alone.docs) == ["2024/new.html"]
+            assert alone.state("2024/new.html")["total"] == 1
+        finally:
+            alone.close()
+    folder_run = discover([tmp_path / "sources"], out, source_root=tmp_path / "sources")
+    assert [job.output_dir for job in folder_run] == [out / "2024"]

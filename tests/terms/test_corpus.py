@@ -117,7 +117,8 @@ def test_check_of_a_clean_folder_passes_and_an_unreadable_document_fails_it(engi
     args = ["check", corpus, "-g", corpus.parent / "g.tsv", "--cache", tmp_path / "c.sqlite3"]
     result = invoke(*args)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "0 flags, 0 at warning or worse in 0 of 5 documents"
+    assert result.stdout.splitlines()[-1] == (
+        "Review: 0 flags to do, 0 notes, 0 resolved; 0 open at warning or worse in 0 of 5 documents")
     (corpus / "empty.txt").write_bytes(b"")
     result = invoke(*args)
     assert result.exit_code == 1 and f"Error: {corpus / 'empty.txt'}: is empty" in result.stderr

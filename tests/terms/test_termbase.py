@@ -300,3 +300,34 @@ def test_import_command_reports_skipped_entries(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Skipped" in result.output and "entry e3: no Chinese term" in result.output
     assert "2 entries added, 0 already there, 1 skipped" in result.output
+
+
+def test_import_without_into_is_compared_with_the_glossary_in_force(tmp_path, monkeypatch):
+    """An export of the glossary in force imported back (to glossary/<stem>.tsv, a
+    new file) adds nothing: every term is already there, in the other file; a
+    term whose English differs from the one in force refuses the import."""
+    project = tmp_path / "project"
+    write_tsv((project / "glossary").mkdir(parents=True) or project / "glossary" / "taizhou.tsv",
+              "台州\tTaizhou\tA city.\t\n玉环\tYuhuan\t\t玉环市\n")
+    monkeypatch.chdir(project)
+    assert invoke("glossary", "export", "-o", "out.csv").exit_code == 0
+    result = invoke("glossary", "import", "out.csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("glossary/out.tsv: 0 entries added, 2 already there "
+                                     "(2 in other files of the glossary in force), 0 skipped")
+    assert not (project / "glossary" / "out.tsv").exists()
+    Path("more.csv").write_text("zh,en\n港口,port\n台州,Taizhou\n", encoding="utf-8")
+    result = invoke("glossary", "import", "more.csv")
+    assert result.stdout.strip() == ("glossary/more.tsv: 1 entry added, 1 already there "
+                                     "(1 in other files of the glossary in force), 0 skipped")
+    assert result.stderr.startswith("Note: more.csv:3: 台州 → Taizhou is at ")  # without its note here
+    assert entries_of(project / "glossary" / "more.tsv") == {("港口", "port", "", ())}
+    Path("clash.csv").write_text("zh,en\n码头,wharf\n玉环市,Yuhuan City\n", encoding="utf-8")
+    result = invoke("glossary", "import", "clash.csv")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "玉环市 → Yuhuan City clashes with 玉环 → Yuhuan at glossary/taizhou.tsv:3" in result.output.replace(
+        str(project) + "/", "")
+    assert not (project / "glossary" / "clash.tsv").exists()
+    # A file outside the glossary in force stands alone, as before.
+    result = invoke("glossary", "import", "clash.csv", "--into", tmp_path / "elsewhere.tsv")
+    assert result.exit_code == 0 and "2 entries added" in result.output

@@ -310,7 +310,7 @@ def test_a_folder_run_counts_the_failed_sentences_of_all_its_documents(llm, tmp_
                     "--model", "test-model", "--base-url", llm.url)
     assert result.exit_code == 0, result.output
     last = result.output.strip().splitlines()[-1]
-    assert last.startswith("2 documents written, 0 failed; 4 sentences: 3 translated, 0 from cache, "
+    assert last.startswith("2 documents written, 0 failed; 4 sentences: 3 translated, 0 from cache, 1 repeat, "
                            "0 rebuilt after the engine failed, 2 failed (engine-failed), "), last
     assert {f"Warning: {sources / name} p2 “今年很好。”" for name in ("a.txt", "b.txt")} <= {
         line.split(": no translation")[0] for line in result.output.splitlines()}

@@ -72,7 +72,7 @@ def render(document: Document, *, now: datetime | None = None, cache: AidsStore 
     html = template.render(
         zh=lambda text: zh_span(str(text), view.zh_lang, conversion),
         zh_marked=lambda text: chinese_marked(str(text), view.zh_lang, conversion),
-        title=next((b.text for b in document.blocks if b.kind == "title"), Path(document.source).name),
+        title=document.title(),
         library=library,
         zh_lang="zh-Hant" if document.script == "traditional" else "zh-Hans",
         rows=view.rows,

@@ -104,6 +104,10 @@ class Row:
     header: int = 0
     #: The page of a PDF or image source the block stands on.
     page: int | None = None
+    #: A picture's Markdown read as {"alt", "src"}: shown as such, never as Markdown (nor loaded).
+    picture: dict[str, str] | None = None
+    #: Front matter: its keys, named on the one line it is folded into.
+    keys: list[str] | None = None
 
 
 @dataclass
@@ -196,6 +200,8 @@ class View:
             header=int(get_field(shape, "header", 0) or 0) if shape else 0,
             lines=list(getattr(block, "lines", None) or []),
             page=_page(block),
+            picture=picture_of(block.text) if block.kind == "image" else None,
+            keys=front_matter_keys(block.text) if block.kind == "front_matter" else None,
         )
 
     def _review(self, where: str, source: str, flags: list[Any]) -> Review | None:
@@ -319,6 +325,23 @@ def codes(reviews: list[Review]) -> list[tuple[str, int]]:
             entry[0] = min(entry[0], order[f["level"]])
             entry[1] += not f["resolved"]
     return [(code, n) for code, (_, n) in sorted(counts.items(), key=lambda kv: (kv[1][0], kv[0]))]
+
+
+#: One Markdown picture, as a block of its own holds it: ``![alt](src "title")``.
+_PICTURE = regex.compile(r'^!\[(?P<alt>[^\]\n]*)\]\(\s*<?(?P<src>[^\s>)]*)>?(?:\s+"[^"]*")?\s*\)$')
+_KEY = regex.compile(r"^([\w.-]+)\s*[:=]", regex.MULTILINE)
+
+
+def picture_of(text: str) -> dict[str, str] | None:
+    """The alt text and source of a block that is one Markdown picture (else None:
+    shown as written)."""
+    found = _PICTURE.match(text.strip())
+    return {"alt": found["alt"].strip(), "src": found["src"]} if found else None
+
+
+def front_matter_keys(text: str) -> list[str]:
+    """The top-level keys of a YAML or TOML front matter, in order."""
+    return list(dict.fromkeys(_KEY.findall(text)))
 
 
 def tag(block: Block) -> str:

@@ -21,7 +21,9 @@
   function sortBy(th) {
     var key = th.getAttribute("data-key");
     var type = th.getAttribute("data-type");
-    var order = th.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending";
+    // The first click sorts flags worst first (most errors on top), the rest A to Z / least first.
+    var now = th.getAttribute("aria-sort"), first = th.getAttribute("data-first") || "ascending";
+    var order = now === "none" ? first : now === "ascending" ? "descending" : "ascending";
     headers.forEach(function (h) { h.setAttribute("aria-sort", "none"); });
     th.setAttribute("aria-sort", order);
     var sign = order === "ascending" ? 1 : -1;

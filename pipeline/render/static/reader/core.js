@@ -50,7 +50,9 @@
      The page arrives as plain text in the original script. When pinyin or the other
      script is switched on, each sentence is redrawn as words from its tokens (see
      "drawing" below for when). */
-  var pristine = new Map(), drawnAs = new Map();
+  /* pristine: a sentence's markup as the page arrived (the words drawn from it), and
+     the script its characters were in when it was kept (简/繁 converts in place). */
+  var pristine = new Map(), pristineScript = new Map(), drawnAs = new Map();
   var PLAIN = ORIG + "|false";
   function look() { return state.script + "|" + state.pinyin; }
 
@@ -85,17 +87,72 @@
     drawnAs.set(s, look());
     if (!toks) return;
     var base = pristine.get(s);
-    if (!base) { base = s.cloneNode(true); pristine.set(s, base); }
+    if (!base) { base = s.cloneNode(true); pristine.set(s, base); pristineScript.set(s, textScript.get(s) || ORIG); }
+    var baseScript = pristineScript.get(s);
     var copy = base.cloneNode(true);
     var walker = document.createTreeWalker(copy, NodeFilter.SHOW_TEXT), nodes = [], i = 0;
     while (walker.nextNode()) nodes.push(walker.currentNode);
     for (var n = 0; n < nodes.length; n++) {
       var node = nodes[n], frag = document.createDocumentFragment(), text = "";
-      while (text.length < node.data.length && i < toks.length) { text += toks[i][0]; frag.append(wordNode(toks[i])); i++; }
+      while (text.length < node.data.length && i < toks.length) {
+        text += baseScript === ORIG || !toks[i][1] ? toks[i][0] : toks[i][1];
+        frag.append(wordNode(toks[i]));
+        i++;
+      }
       if (text !== node.data) return; // page and word data disagree: keep the plain text
       node.replaceWith(frag);
     }
     s.replaceChildren.apply(s, Array.prototype.slice.call(copy.childNodes));
+    textScript.set(s, state.script);
+  }
+
+  /* 简/繁 converts every sentence of the page at once, in place (each text node gets
+     its characters in the other script; the words' structure stays), so find-in-page
+     and copying never meet two scripts; that costs little, unlike drawing words,
+     which the switch does only where a sentence's pinyin must change too. */
+  var scriptShown = ORIG, textScript = new Map(); // the script a sentence's characters are in now
+  var FORMS = new Map(); // a sentence's text in both scripts, and whether each word keeps its length
+  function formsOf(s) {
+    var forms = FORMS.get(s), toks = DATA.tokens[s.dataset.s];
+    if (!forms && toks) {
+      forms = { orig: "", other: "", same: true };
+      toks.forEach(function (t) {
+        forms.orig += t[0];
+        forms.other += t[1] || t[0];
+        if (t[1] && t[1].length !== t[0].length) forms.same = false;
+      });
+      FORMS.set(s, forms);
+    }
+    return forms;
+  }
+  function swapScript(s) {
+    var forms = formsOf(s);
+    if (!forms) return true; // no words: nothing to convert
+    if (!forms.same) return false; // a word of another length: drawn instead
+    var nodes = textNodes(s), now = "";
+    for (var n = 0; n < nodes.length; n++) now += nodes[n].data;
+    if (now !== ((textScript.get(s) || ORIG) === ORIG ? forms.orig : forms.other)) return false; // disagree: drawn
+    var target = state.script === ORIG ? forms.orig : forms.other, at = 0;
+    nodes.forEach(function (node) {
+      var part = target.substr(at, node.data.length);
+      at += part.length;
+      if (node.data !== part) node.data = part;
+    });
+    if (drawnAs.has(s)) $$(".w", s).forEach(function (w) { w.dataset.w = shownText(w); }); // drawn as words
+    textScript.set(s, state.script);
+    return true;
+  }
+  function convertAll() {
+    if (looked) hideDict();
+    scriptShown = state.script;
+    zhSentences.forEach(function (s) {
+      if ((textScript.get(s) || ORIG) === state.script) return;
+      // A sentence whose pinyin changes too is converted now and drawn with its
+      // pinyin as below; one with a word of another length in the other script is drawn now.
+      var samePinyin = (drawnAs.get(s) || PLAIN).split("|")[1] === String(state.pinyin);
+      if (!swapScript(s)) draw(s);
+      else if (samePinyin) drawnAs.set(s, look());
+    });
   }
 
   /* Chinese outside the sentences (glossary terms and notes, orphaned edits, review
@@ -117,6 +174,7 @@
 
   /* ---- applying the state ---- */
   function apply() {
+    var focused = roving && document.activeElement === roving; // a layout that hides it moves the focus across
     MODES.forEach(function (m) { body.classList.toggle("mode-" + m, state.mode === m); });
     $$("[data-mode]").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.mode === state.mode)); });
     $$("[data-script]").forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.script === state.script)); });
@@ -127,13 +185,14 @@
     var lang = state.script === "hant" ? "zh-Hant" : "zh-Hans";
     $$(".cell.zh:not(.verbatim)").forEach(function (c) { if (c.lang !== lang) c.lang = lang; });
     swapAlt(state.script !== ORIG, lang);
+    if (state.script !== scriptShown) convertAll();
     body.classList.toggle("tones", state.tones);
     $("#btn-tones").setAttribute("aria-pressed", String(state.tones));
     document.documentElement.style.setProperty("--scale", String(state.scale));
     $("#size-now").textContent = Math.round(state.scale * 100) + "%";
     if (state.mode === "inter") orderSentences();
     drawNear();
-    keepRovingShown();
+    keepRovingShown(focused);
     estimateHeights();
   }
 

@@ -28,23 +28,26 @@
     });
     return range;
   }
+  function termsOf(s) { // the term marks of the sentence, with their offsets
+    return $$("mark.term", s).map(function (mark) {
+      var nodes = textNodes(mark);
+      if (!nodes.length) return null;
+      var start = offsetOf(s, nodes[0], 0);
+      return { mark: mark, start: start, end: start + shownText(mark).length };
+    }).filter(Boolean);
+  }
   function termAt(s, i) { // the term mark holding character i, with its offsets
-    var marks = $$("mark.term", s);
-    for (var m = 0; m < marks.length; m++) {
-      var nodes = textNodes(marks[m]);
-      if (!nodes.length) continue;
-      var start = offsetOf(s, nodes[0], 0), end = start + shownText(marks[m]).length;
-      if (i >= start && i < end) return { mark: marks[m], start: start, end: end };
-    }
-    return null;
+    return termsOf(s).filter(function (t) { return i >= t.start && i < t.end; })[0] || null;
   }
   function unitAt(s, i) {
     var text = shownText(s);
     if (i < 0 || i >= text.length || !HAN_CHAR.test(text[i])) return null;
-    var term = termAt(s, i);
+    var terms = termsOf(s), term = terms.filter(function (t) { return i >= t.start && i < t.end; })[0];
     if (term) return { start: term.start, end: term.end, text: text.slice(term.start, term.end), term: term.mark };
+    // A word never runs into a term: 在台州 is 在, then the term 台州 (not 在台, "in Taiwan").
+    var stop = terms.reduce(function (at, t) { return t.start > i ? Math.min(at, t.start) : at; }, text.length);
     var matches = [];
-    for (var n = Math.min(LOOKUP, text.length - i); n >= 1; n--) {
+    for (var n = Math.min(LOOKUP, stop - i); n >= 1; n--) {
       var word = text.substr(i, n);
       if (Array.from(word).every(function (c) { return HAN_CHAR.test(c); }) && entriesOf(word).length) matches.push(word);
     }
@@ -149,10 +152,12 @@
     if (window.CSS && CSS.highlights && window.Highlight) CSS.highlights.set("lookup", new Highlight(range));
     looked = { s: s, start: unit.start, end: unit.end };
     hideTip();
+    // Beside or below the sentence, never over it nor its English (the next click is for the text).
     var rects = range.getClientRects(), rect = rects.length ? rects[rects.length - 1] : s.getBoundingClientRect();
-    if (place(dict, rect, counterpartRects(s)) === "scrolled") {
+    if (place(dict, rect, sentenceRects(s), false, s.getBoundingClientRect()) === "scrolled") {
       rects = range.getClientRects();
-      place(dict, rects.length ? rects[rects.length - 1] : s.getBoundingClientRect(), counterpartRects(s), true);
+      place(dict, rects.length ? rects[rects.length - 1] : s.getBoundingClientRect(), sentenceRects(s), true,
+            s.getBoundingClientRect());
     }
     return true;
   }

@@ -71,11 +71,19 @@
     Object.keys(session).forEach(function (src) { if (!at[src]) rows.push([src, session[src][1], session[src][0], []]); });
     return rows;
   }
+  /* Edits and resolved flags are counted apart (a tick is not an edit), as
+     duizhao edits import reports them: the rows with English, and the flags marked
+     resolved (the Review panel's count). */
+  function saveCounts() {
+    var rows = fileRows();
+    return { rows: rows.length, edits: rows.filter(function (r) { return r[2]; }).length, resolved: countFlags().resolved };
+  }
   function updateCount() {
-    var total = fileRows().length, fresh = Object.keys(session).length;
+    var counts = saveCounts(), fresh = Object.keys(session).length;
     body.classList.toggle("unsaved", fresh > 0 || Object.keys(marks).length > 0); // the Save control shows
-    $("#btn-save .edits-n").textContent = String(total);
-    $("#btn-save").disabled = total === 0;
+    $("#btn-save .edits-n").textContent = String(counts.edits);
+    $("#btn-save .resolved-n").textContent = counts.resolved ? ", " + counts.resolved + " resolved" : "";
+    $("#btn-save").disabled = counts.rows === 0;
     $("#btn-discard").disabled = fresh === 0;
   }
   function record(s) {
@@ -89,12 +97,13 @@
   }
 
   function setEditing(on) {
-    if (!on) { var active = editable(document.activeElement); if (active) active.blur(); }
+    if (!on) { var active = editable(document.activeElement); if (active) endEdit(active); }
     editing = on;
     if (on && state.mode === "zh") { state.mode = "side"; save(); apply(); }
     body.classList.toggle("editing", on);
     $("#btn-edit").setAttribute("aria-pressed", String(on));
     enSentences.forEach(function (s) { // in edit mode each English sentence is a tab stop of its own
+      delete s.dataset.ended;
       if (on) { s.contentEditable = PLAINTEXT_ONLY ? "plaintext-only" : "true"; s.tabIndex = 0; }
       else { s.removeAttribute("contenteditable"); s.tabIndex = s === roving ? 0 : -1; }
     });
@@ -105,7 +114,7 @@
       s.replaceChildren.apply(s, Array.prototype.slice.call(editStart.copy.childNodes));
     }
     record(s);
-    s.blur();
+    endEdit(s);
   }
   function insertPlain(text) {
     if (document.execCommand("insertText", false, text)) return; // fires "input"
@@ -143,8 +152,9 @@
     link.click();
     link.remove();
     setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
-    status.textContent = rows.length + " row" + (rows.length === 1 ? "" : "s") + " (edits and resolved flags) saved to " +
-      EDIT.file + "; duizhao edits import " + EDIT.file + " puts them beside the source";
+    var counts = saveCounts();
+    status.textContent = plural(counts.edits, "edit", "edits") + " and " + plural(counts.resolved, "resolved flag", "resolved flags") +
+      " saved to " + EDIT.file + "; duizhao edits import " + EDIT.file + " puts them beside the source";
   }
   function discardEdits(button) {
     var fresh = Object.keys(session).length;
@@ -187,11 +197,48 @@
   document.addEventListener("beforeinput", function (e) {
     if (editable(e.target) && (e.inputType === "insertParagraph" || e.inputType === "insertLineBreak")) e.preventDefault();
   });
+  /* Enter (or Esc, which also undoes) ends the edit and the sentence keeps the
+     focus, not editable until it is left or Enter is pressed on it again, so the
+     arrows go on from there; the arrows land on a sentence the same way. */
+  function endEdit(s) {
+    var i = info(s);
+    editStart = null;
+    if (i && session[i[0]]) { if (s.textContent !== session[i[0]][0]) s.textContent = session[i[0]][0]; }
+    else restore(s);
+    s.removeAttribute("contenteditable");
+    s.dataset.ended = "";
+    getSelection().removeAllRanges();
+    setRoving(s);
+    s.focus({ preventScroll: true });
+    s.dispatchEvent(new CustomEvent("duizhao:edit-end", { bubbles: true })); // the live workspace saves it now
+  }
+  function editAgain(s) {
+    delete s.dataset.ended;
+    s.contentEditable = PLAINTEXT_ONLY ? "plaintext-only" : "true";
+    s.blur(); // focused again below: the focus handler keeps what the edit starts from
+    s.focus();
+    getSelection().selectAllChildren(s);
+    getSelection().collapseToEnd();
+  }
   document.addEventListener("keydown", function (e) {
-    var s = editable(e.target);
+    var t = e.target;
+    if (editing && e.key === "Enter" && t.dataset && "ended" in t.dataset) { e.preventDefault(); editAgain(t); return; }
+    var s = editable(t);
     if (!s || e.isComposing) return;
-    if (e.key === "Enter") { e.preventDefault(); s.blur(); }
+    if (e.key === "Enter") { e.preventDefault(); endEdit(s); }
     else if (e.key === "Escape") { e.preventDefault(); cancelEdit(s); }
+  });
+  document.addEventListener("mousedown", function (e) { // a click on it: editable again, the caret where it lands
+    var t = e.target.closest ? e.target.closest("[data-ended]") : null;
+    if (!editing || !t) return;
+    delete t.dataset.ended;
+    t.contentEditable = PLAINTEXT_ONLY ? "plaintext-only" : "true";
+  });
+  document.addEventListener("focusout", function (e) { // left: editable again
+    var s = e.target;
+    if (!s.dataset || !("ended" in s.dataset)) return;
+    delete s.dataset.ended;
+    if (editing) { s.contentEditable = PLAINTEXT_ONLY ? "plaintext-only" : "true"; s.tabIndex = 0; }
   });
   document.addEventListener("paste", function (e) {
     if (!editable(e.target)) return;

@@ -15,11 +15,19 @@
     if (el.dataset.s) return pair(el.dataset.s).filter(function (e) { return e !== el; })[0] || null;
     return $(el.classList.contains("zh") ? "pre.cell.en" : "pre.cell.zh", el.closest(".row"));
   }
-  function keepRovingShown() { // a layout that hides the roving unit's column moves it across
-    if (roving && !shown(roving)) { var other = counterpart(roving); if (other) setRoving(other); }
+  function keepRovingShown(focused) { // a layout that hides the roving unit's column moves it (and the focus) across
+    if (!roving || shown(roving)) return;
+    var other = counterpart(roving);
+    if (!other) return;
+    setRoving(other);
+    if (focused) other.focus({ preventScroll: true });
   }
   function go(el) {
     if (!el) return;
+    if (editing && el.isContentEditable && el.closest(".cell.en")) { // landed on, not editing yet: Enter edits
+      el.removeAttribute("contenteditable");
+      el.dataset.ended = "";
+    }
     setRoving(el);
     el.focus({ preventScroll: true });
     el.scrollIntoView({ block: "nearest" });

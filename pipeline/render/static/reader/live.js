@@ -192,10 +192,12 @@
         throw error;
       });
     }
-    document.addEventListener("focusout", function (e) {
-      var s = editable(e.target);
+    /* An edit ends with Enter or Esc (the sentence keeps the focus), or by leaving it. */
+    function commitEnded(s) {
       if (s && !s.classList.contains("saving")) commit(s, false).catch(function () { /* shown */ });
-    });
+    }
+    document.addEventListener("duizhao:edit-end", function (e) { commitEnded(e.target); });
+    document.addEventListener("focusout", function (e) { commitEnded(editable(e.target)); });
 
     function currentSentence() {
       var a = document.activeElement, s = a && a.closest ? a.closest(".s[data-s]") : null;

@@ -12,17 +12,18 @@
     if (id) pair(id).forEach(function (e) { e.classList.add("pin"); });
   }
 
-  /* ---- pop-ups: one at a time, never over the English counterpart ---- */
+  /* ---- pop-ups: one at a time, never over the sentence or its English counterpart ---- */
   function overlap(a, b) {
     var w = Math.min(a.right, b.right) - Math.max(a.left, b.left), h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
     return w > 0 && h > 0 ? w * h : 0;
   }
   /* Put box next to rect (viewport coordinates), away from the avoid rects: below or
-     above the anchor, or below or above the rects to avoid (the English counterpart),
-     left-aligned with the anchor, right-aligned with it or at the screen's edges; the
-     first place on screen that covers none of them. When every such place is off
-     screen, the page is scrolled to make room (once) and the box placed again. */
-  function place(box, rect, avoid, scrolled) {
+     above the anchor, or below or above the rects to avoid (the sentence being read
+     and its English counterpart), left-aligned with the anchor, right-aligned with it
+     or at the screen's edges, or beside the box ``beside`` (the sentence); the first
+     place on screen that covers none of them. When every such place is off screen,
+     the page is scrolled to make room (once) and the box placed again. */
+  function place(box, rect, avoid, scrolled, beside) {
     box.hidden = false;
     box.style.left = "0px";
     box.style.top = window.scrollY + "px";
@@ -35,16 +36,19 @@
       tops.push(Math.max.apply(null, avoid.map(function (a) { return a.bottom; })) + 6);
       tops.push(Math.min.apply(null, avoid.map(function (a) { return a.top; })) - height - 6);
     }
+    var spots = [];
+    tops.forEach(function (top) { lefts.forEach(function (left) { spots.push([left, top]); }); });
+    if (beside) [beside.right + 6, beside.left - width - 6].forEach(function (left) {
+      if (left >= 8 && left + width <= vw - 8) spots.push([left, rect.top], [left, rect.bottom - height]);
+    });
     var room = [];
-    tops.forEach(function (top) {
-      lefts.forEach(function (left) {
-        var r = { left: left, right: left + width, top: top, bottom: top + height };
-        var cover = avoid.reduce(function (sum, a) { return sum + overlap(r, a); }, 0);
-        var off = Math.max(0, barBottom - top) + Math.max(0, r.bottom - window.innerHeight);
-        if (!cover && off) room.push(top < barBottom ? -(barBottom - top + 6) : r.bottom - window.innerHeight + 6);
-        var cost = cover + off * 1e6;
-        if (!best || cost < best.cost) best = { left: left, top: top, cost: cost };
-      });
+    spots.forEach(function (spot) {
+      var left = spot[0], top = spot[1], r = { left: left, right: left + width, top: top, bottom: top + height };
+      var cover = avoid.reduce(function (sum, a) { return sum + overlap(r, a); }, 0);
+      var off = Math.max(0, barBottom - top) + Math.max(0, r.bottom - window.innerHeight);
+      if (!cover && off) room.push(top < barBottom ? -(barBottom - top + 6) : r.bottom - window.innerHeight + 6);
+      var cost = cover + off * 1e6;
+      if (!best || cost < best.cost) best = { left: left, top: top, cost: cost };
     });
     if (best.cost > 0 && !scrolled) {
       var most = document.documentElement.scrollHeight - window.innerHeight;
@@ -60,6 +64,9 @@
     var out = [];
     pair(s.dataset.s).forEach(function (e) { if (e !== s) out.push.apply(out, Array.prototype.slice.call(e.getClientRects())); });
     return out;
+  }
+  function sentenceRects(s) { // the sentence read and its counterpart: what a pop-up about it must leave readable
+    return Array.prototype.slice.call(s.getClientRects()).concat(counterpartRects(s));
   }
   function showTip(mark) {
     if (!dict.hidden) return; // the dictionary is open: it already says what the tip would

@@ -59,22 +59,28 @@
     marker.setAttribute("aria-label", label);
   }
   function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
-  function countFlags() {
-    var c = { error: 0, warning: 0, info: 0, resolved: 0, codes: {} };
+  function countFlags() { // flags, and the sentences or blocks (places) with one to do
+    var c = { error: 0, warning: 0, info: 0, resolved: 0, codes: {}, places: 0 };
     REVIEW.forEach(function (group, g) {
-      var done = resolvedCodes(g);
+      var done = resolvedCodes(g), todo = false;
       group[2].forEach(function (f) {
         c.codes[f[0]] = c.codes[f[0]] || 0;
         if (done.indexOf(f[0]) >= 0) { c.resolved++; return; }
         c[f[1]]++;
         c.codes[f[0]]++;
+        todo = todo || f[1] !== "info";
       });
+      if (todo) c.places++;
     });
     return c;
   }
+  /* Two units, each named where it is counted: the badge counts flags to do (as the
+     run's Review line does), n / p step through the sentences (or blocks) that have them. */
   function drawCounts() {
     var c = countFlags(), todo = c.error + c.warning;
     $(".qa-n").textContent = String(todo);
+    $('[data-panel="qa"]').title = plural(todo, "flag", "flags") + " to do, on " +
+      plural(c.places, "sentence or block", "sentences or blocks") + " (n / p: next / previous of those)";
     SUMMARY.textContent = plural(todo, "flag", "flags") + " to do, " + plural(c.info, "note", "notes") + ", " + c.resolved + " resolved";
     $$("[data-sev]").forEach(function (b) { $(".n", b).textContent = String(c[b.dataset.sev]); });
     $$("#qa-code option[value]").forEach(function (o) { if (o.value) o.textContent = o.value + " (" + c.codes[o.value] + ")"; });
@@ -193,10 +199,11 @@
     return -1;
   }
   function nextFlag(step) {
-    var open = [];
+    var open = [], flags = 0;
     REVIEW.forEach(function (group, g) {
       var done = resolvedCodes(g);
-      if (group[2].some(function (f) { return done.indexOf(f[0]) < 0 && filter.sev[f[1]] && (!filter.code || f[0] === filter.code); })) open.push(g);
+      var mine = group[2].filter(function (f) { return done.indexOf(f[0]) < 0 && filter.sev[f[1]] && (!filter.code || f[0] === filter.code); });
+      if (mine.length) { open.push(g); flags += mine.length; }
     });
     if (!open.length) { status.textContent = "No open flag with these filters"; return; }
     var here = hereOrder(), pick = null;
@@ -205,9 +212,11 @@
     var wrapped = pick === undefined || pick === null;
     if (wrapped) pick = step > 0 ? open[0] : open[open.length - 1];
     goToGroup(pick);
-    var n = open.indexOf(pick) + 1;
-    status.textContent = "Open flag " + n + " of " + open.length + (wrapped ? " (from the " + (step > 0 ? "start" : "end") + ")" : "") +
-      ": " + REVIEW[pick][0] + ", " + REVIEW[pick][2].map(function (f) { return f[0]; }).join(", ");
+    var n = open.indexOf(pick) + 1, where = REVIEW[pick][0];
+    status.textContent = (isSentence(where) ? "Sentence " : "Block ") + where + ": " +
+      REVIEW[pick][2].map(function (f) { return f[0]; }).join(", ") + "; flagged sentence or block " + n + " of " +
+      open.length + ", with " + plural(flags, "open flag", "open flags") + " in all" +
+      (wrapped ? " (from the " + (step > 0 ? "start" : "end") + ")" : "");
   }
   function goToGroup(g) {
     var where = REVIEW[g][0];
