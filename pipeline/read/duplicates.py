@@ -34,15 +34,32 @@ def drop_duplicates(pieces: list[Piece]) -> tuple[list[Piece], list[tuple[Piece,
     kept: list[Piece] = []
     dropped: list[tuple[Piece, Piece]] = []
     kept_copy: list[int | None] = [None] * len(pieces)  # for a dropped piece: the copy kept
+    continued = _continuations(pieces)
     for i, piece in enumerate(pieces):
         j = match[i]
-        if j is not None and (len(piece.key) >= MIN_DUPLICATE_CHARS or run_chars[i] >= MIN_DUPLICATE_CHARS):
+        if j is not None and i not in continued and \
+                (len(piece.key) >= MIN_DUPLICATE_CHARS or run_chars[i] >= MIN_DUPLICATE_CHARS):
             j = kept_copy[j] if kept_copy[j] is not None else j
             kept_copy[i] = j
             dropped.append((piece, pieces[j]))
         else:
             kept.append(piece)
     return kept, dropped
+
+
+def _continuations(pieces: list[Piece]) -> set[int]:
+    """The pieces that go on from the paragraph before them (footnotes between
+    them passed over), as a page's geometry says (:attr:`Piece.open_end`): half a
+    paragraph, never a copy on its own (the whole is judged once they are joined)."""
+    out: set[int] = set()
+    before: Piece | None = None
+    for i, piece in enumerate(pieces):
+        if piece.kind == "footnote":
+            continue
+        if before is not None and before.open_end:
+            out.add(i)
+        before = piece
+    return out
 
 
 def _earlier_copies(pieces: list[Piece]) -> list[int | None]:

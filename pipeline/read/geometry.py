@@ -9,6 +9,7 @@ downwards), so it serves a PDF's text layer and OCR'd page images alike
 
 from __future__ import annotations
 
+import re
 import statistics
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,13 @@ RULE_THICKNESS = 2.5
 MAX_CELL_CHARS = 25
 #: A table has text in at least this share of its cells.
 MIN_FILLED = 0.5
+#: A table drawn without any rules: at least this many rows of cells in line...
+MIN_ALIGNED_ROWS = 3
+#: ... averaging at most this many characters a cell (a column of body text runs longer).
+ALIGNED_CELL_CHARS = 12
+#: The opening of a list item or an article (（一） 1. 一、 ① 第三条): a column of
+#: these beside short text is a list, not a table.
+_ENUMERATOR = re.compile(r"^(?:[（(]?[一二三四五六七八九十\d]{1,3}[）)、.．]|[①-⑳]|第[一二三四五六七八九十百\d]+[条章节款])")
 #: Rows are looked up by their centre in steps of this many points.
 BUCKET = 4.0
 _SUPERSCRIPTS = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
@@ -444,6 +452,94 @@ def find_grids(lines: list[Line], rules: Sequence[Box]) -> tuple[list[Grid], lis
         grids.append(grid)
         taken.update(inside)
     return grids, [line for k, line in enumerate(lines) if k not in taken]
+
+
+def find_aligned_grids(lines: list[Line]) -> tuple[list[Grid], list[Line]]:
+    """Tables drawn without any rules: :data:`MIN_ALIGNED_ROWS` or more rows, one
+    under another, each of two or more short cells set apart by wide gaps (a row's
+    segments), the cells of every row falling in the same columns (no cell crosses
+    a gutter between them). Text of another page column on the table's rows, or
+    between them, lies wholly beside the table and is not part of it; text across
+    the table between its rows ends it. A list (every row opening with an
+    enumerator) and a column that averages more than :data:`ALIGNED_CELL_CHARS`
+    characters a cell (body text beside a few short lines) are not tables.
+    Returns the tables and the lines outside them."""
+    grids: list[Grid] = []
+    taken: set[int] = set()
+    run: list[list[int]] = []
+    between: list[int] = []  # lines of the other rows since the run began
+
+    def close() -> None:
+        # The table's span is where most of its rows are: a line wholly beside it
+        # (another page column's, on a row of the table) is not one of its cells.
+        left = statistics.median(lines[row[0]].x0 for row in run) if run else 0.0
+        right = statistics.median(max(lines[k].x1 for k in row) for row in run) if run else 0.0
+        rows = [[k for k in row if lines[k].x1 > left and lines[k].x0 < right] for row in run]
+        last = max((lines[k].top for k in run[-1]), default=0.0) if run else 0.0
+        across = any(lines[k].x1 > left and lines[k].x0 < right and lines[k].top < last for k in between)
+        if not across and sum(len(row) >= 2 for row in rows) >= MIN_ALIGNED_ROWS:
+            grid = _aligned_grid([[lines[k] for k in row] for row in rows if row])
+            if grid is not None:
+                grids.append(grid)
+                taken.update(k for row in rows for k in row)
+        run.clear()
+        between.clear()
+
+    for row in _page_rows(lines):
+        cells = [k for k in row if len(lines[k].text) <= MAX_CELL_CHARS]
+        left = min((lines[k].x0 for k in cells), default=0.0)
+        right = max((lines[k].x1 for k in cells), default=0.0)
+        if len(cells) < 2 or not all(lines[k].x1 < left or lines[k].x0 > right for k in row if k not in cells):
+            if run:
+                between += row
+            continue
+        if run:
+            height = max(lines[k].height for k in cells)
+            gap = min(lines[k].top for k in cells) - max(lines[k].bottom for k in run[-1])
+            previous = (lines[run[-1][0]].x0, max(lines[k].x1 for k in run[-1]))
+            if gap > 2 * height or _overlap((left, right), previous) <= 0.5 * min(right - left,
+                                                                                   previous[1] - previous[0]):
+                close()
+        run.append(sorted(cells, key=lambda k: lines[k].x0))
+    if run:
+        close()
+    return grids, [line for k, line in enumerate(lines) if k not in taken]
+
+
+def _page_rows(lines: list[Line]) -> list[list[int]]:
+    """The lines' indexes, row by row from the top (lines that share most of their height)."""
+    rows: list[list[int]] = []
+    for k in sorted(range(len(lines)), key=lambda k: (lines[k].center_y, lines[k].x0)):
+        if rows and _same_row(lines[rows[-1][0]], lines[k]):
+            rows[-1].append(k)
+        else:
+            rows.append([k])
+    return rows
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return min(a[1], b[1]) - max(a[0], b[0])
+
+
+def _aligned_grid(rows: list[list[Line]]) -> Grid | None:
+    members = [line for row in rows for line in row]
+    if all(_ENUMERATOR.match(row[0].text) for row in rows):
+        return None
+    box = (min(m.x0 for m in members), min(m.top for m in members),
+           max(m.x1 for m in members), max(m.bottom for m in members))
+    columns = _aligned_columns(members, box)
+    if len(columns) < 3:
+        return None
+    lengths: dict[int, list[int]] = {}
+    for row in rows:  # two cells of a row in one column: they do not line up
+        slots = [_slot(columns, (line.x0 + line.x1) / 2) for line in row]
+        if len(set(slots)) < len(slots):
+            return None
+        for slot, line in zip(slots, row):
+            lengths.setdefault(slot, []).append(len(line.text))
+    if any(statistics.mean(found) > ALIGNED_CELL_CHARS for found in lengths.values()):
+        return None  # a column of body text beside a few short lines
+    return _fill(members, box, _text_rows(members, box), columns)
 
 
 def _collinear(rules: list[Box], across: bool) -> list[Box]:

@@ -27,7 +27,15 @@ import regex
 
 from pipeline.core.errors import SourceError
 from pipeline.core.model import Document, Flag
-from pipeline.read.geometry import Grid, Line, PageContent, find_grids, merge_rows, reading_order
+from pipeline.read.geometry import (
+    Grid,
+    Line,
+    PageContent,
+    find_aligned_grids,
+    find_grids,
+    merge_rows,
+    reading_order,
+)
 from pipeline.read.pieces import Cell, Piece, Table, joiner
 from pipeline.read.source import SourceText, detect_script
 from pipeline.read.sentences import FINAL_MARKS
@@ -114,7 +122,8 @@ class PageLayout:
         top, bottom, lines = _bands(lines, page)
         lines = self._margin_numbers(lines, page)
         grids, lines = find_grids(lines, page.rules)
-        regions = reading_order([*lines, *grids], body)
+        aligned, lines = find_aligned_grids(lines)
+        regions = [_aligned_tables(region) for region in reading_order([*lines, *grids, *aligned], body)]
         notes: list[Piece] = []
         body_pieces: list[Piece] = []
         for row in top:
@@ -328,6 +337,18 @@ class PageLayout:
         if headings:
             largest = max(headings, key=lambda p: (self._size[id(p)], -pieces.index(p)))
             largest.kind = "title"
+
+
+def _aligned_tables(region: list) -> list:
+    """A region (one page column, in reading order) with its tables drawn without
+    rules found again within it: a table beside another column's text on the same
+    rows is seen only once the columns are apart."""
+    found, rest = find_aligned_grids([item for item in region if isinstance(item, Line)])
+    if not found:
+        return region
+    kept = {id(line) for line in rest}
+    items = [item for item in region if not isinstance(item, Line) or id(item) in kept]
+    return sorted([*items, *found], key=lambda item: (item.top, item.x0))
 
 
 def _size_class(line: Line) -> float:

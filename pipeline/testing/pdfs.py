@@ -184,8 +184,9 @@ class _Flow:
         self.bottom_of = top - 12
         self.built.footnotes.append(text)
 
-    def table(self, caption: str, rows: list[list[str]]) -> None:
-        """A caption, then a table ruled all round, 3 columns across the column."""
+    def table(self, caption: str, rows: list[list[str]], ruled: bool = True) -> None:
+        """A caption, then a table of 3 columns across the column: ruled all
+        round, or (``ruled=False``) its cells only, lined up in columns."""
         self._line(caption)
         self.built.paragraphs.append(caption)
         self.built.order.append(caption)
@@ -198,10 +199,10 @@ class _Flow:
         c = self.canvas
         c.setLineWidth(0.6)
         top = self.y
-        for r in range(len(rows) + 1):
+        for r in range(len(rows) + 1 if ruled else 0):
             c.line(x, 842 - (top + r * row_height), x + sum(widths), 842 - (top + r * row_height))
         edge = x
-        for w in [0.0, *widths]:
+        for w in [0.0, *widths] if ruled else []:
             edge += w
             c.line(edge, 842 - top, edge, 842 - (top + len(rows) * row_height))
         c.setFont(FONT, 9)
@@ -214,11 +215,16 @@ class _Flow:
         self.built.tables.append(rows)
 
 
-def two_column_pdf(path: str | Path, paragraphs: int = 14) -> Built:
+#: The table of :func:`two_column_pdf`.
+SAMPLE_TABLE = [["城市", "社区数", "受访居民"], ["杭州", "4", "812"], ["成都", "5", "1046"], ["宁波", "3", "655"]]
+
+
+def two_column_pdf(path: str | Path, paragraphs: int = 14, ruled: bool = True) -> Built:
     """A two-column paper: a title across both columns, headings, ``paragraphs``
     paragraphs flowing over columns and pages (so some break across them), a
-    footnote on page 1 tied to a marker ¹ in the first paragraph, a ruled table
-    with its caption, running headers and footers with page numbers."""
+    footnote on page 1 tied to a marker ¹ in the first paragraph, a table with its
+    caption (ruled, or ``ruled=False`` its cells only, the other column's text
+    beside it), running headers and footers with page numbers."""
     from reportlab.pdfgen import canvas as pdf_canvas
 
     _font()
@@ -237,7 +243,7 @@ def two_column_pdf(path: str | Path, paragraphs: int = 14) -> Built:
         if k == paragraphs // 2:
             flow.heading("二、案例分析")
         if k == paragraphs // 2 + 2:
-            flow.table("表1 调查样本构成", [["城市", "社区数", "受访居民"], ["杭州", "4", "812"], ["成都", "5", "1046"]])
+            flow.table("表1 调查样本构成", SAMPLE_TABLE, ruled=ruled)
         flow.paragraph(paragraph_text(k, 3 + k % 3))
     c.showPage()
     c.save()
@@ -290,6 +296,28 @@ def plain_pdf(path: str | Path, lines: list[str], encrypt: str | None = None, pa
         c.setFont(FONT, 9)
         c.drawCentredString(297.5, 40, str(page))
         c.showPage()
+    c.save()
+
+
+def aligned_pdf(path: str | Path, rows: list[list[str]], widths: list[float], size: float = 10.5,
+                top: float = 200.0) -> None:
+    """One page: a paragraph, then ``rows`` drawn without any rules, cell by cell at
+    the column offsets ``widths`` add up to, one row every 1.7 sizes, then a paragraph."""
+    from reportlab.pdfgen import canvas as pdf_canvas
+
+    _font()
+    c = pdf_canvas.Canvas(str(path), pagesize=(595, 842))
+    c.setFont(FONT, size)
+    c.drawString(70, 842 - 150, SENTENCES[0])
+    y = top
+    for row in rows:
+        x = 70.0
+        for width, cell in zip(widths, row):
+            c.drawString(x, 842 - y, cell)
+            x += width
+        y += 1.7 * size
+    c.drawString(70, 842 - (y + 30), SENTENCES[1])
+    c.showPage()
     c.save()
 
 

@@ -73,6 +73,49 @@ def test_the_footnote_stands_apart_tied_to_the_paragraph_that_carries_its_marker
     assert [m.kind for s in cited.sentences for m in s.marks] == ["note"]
 
 
+def cells_of(table) -> list[list[str]]:
+    return [[" ".join(table.sentences[n - 1].text for n in cell) for cell in row] for row in table.table["rows"]]
+
+
+def test_a_table_without_rules_beside_the_other_columns_text_is_a_table_cell_by_cell(tmp_path):
+    """The paper's table drawn as cells only, lined up in columns, the other page
+    column's paragraphs on the same rows: the same table block, the paragraphs whole."""
+    path = tmp_path / "unruled.pdf"
+    built = pdfs.two_column_pdf(path, ruled=False)
+    document = load_document(path)
+    tables = [b for b in document.blocks if b.kind == "table"]
+    assert [cells_of(t) for t in tables] == built.tables == [pdfs.SAMPLE_TABLE]
+    texts = [b.text for b in body(document) if b.kind != "title"]
+    assert texts == [t for t in built.order if t in texts] and set(built.order) <= set(texts)
+
+
+@pytest.mark.parametrize("rows, widths", [
+    ([["项目", "2022年", "2023年", "增长"], ["地区生产总值", "6040", "6240", "3.3%"],
+      ["进出口总额", "2732", "2851", "4.4%"], ["港口吞吐量", "3.1", "3.3", "6.5%"]], [130, 90, 90, 90]),
+    ([["姓名", "单位"], ["张三", "台州市政府"], ["李四", "临海市统计局"]], [120, 160]),
+], ids=["figures", "two-columns"])
+def test_cells_lined_up_without_rules_make_a_table(tmp_path, rows, widths):
+    path = tmp_path / "aligned.pdf"
+    pdfs.aligned_pdf(path, rows, widths)
+    document = load_document(path)
+    assert [cells_of(b) for b in document.blocks if b.kind == "table"] == [rows]
+    assert [b.kind for b in document.blocks] == ["paragraph", "table", "paragraph"]
+
+
+@pytest.mark.parametrize("rows, widths", [
+    ([["（一）", "加强组织领导"], ["（二）", "完善工作机制"], ["（三）", "强化督查考核"]], [40, 200]),  # a list
+    ([["第一条", "为了规范管理"], ["第二条", "本办法适用于"], ["第三条", "各单位应当"]], [60, 200]),  # articles
+    ([["杭州", "4"], ["成都", "5"]], [100, 100]),  # two rows: too few to tell
+    ([[pdfs.SENTENCES[0][:15], "4"], [pdfs.SENTENCES[1][:15], "5"], [pdfs.SENTENCES[2][:15], "6"]], [260, 60]),
+], ids=["list", "articles", "two-rows", "long-cells"])
+def test_lines_that_only_look_aligned_are_not_a_table(tmp_path, rows, widths):
+    path = tmp_path / "not.pdf"
+    pdfs.aligned_pdf(path, rows, widths)
+    document = load_document(path)
+    assert not [b for b in document.blocks if b.kind == "table"]
+    assert all(cell in "\n".join(b.text for b in document.blocks) for row in rows for cell in row)
+
+
 def test_the_ruled_table_is_a_table_block_cell_by_cell_with_its_caption(paper):
     _, built, document = paper
     table = next(b for b in document.blocks if b.kind == "table")
