@@ -17,14 +17,17 @@ def edits_group() -> None:
 @edits_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=str))
 @click.option("--source", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              help="The source the edits belong to (default: the one named in FILE, there or in sources/).")
+              help="The source the edits belong to (default: the one named in FILE, from here, the project folder or by its name in the source folder).")
 def edits_import(file: str, source: str | None) -> None:
     """Merge FILE (saved from the reader) into <stem>.edits.tsv beside its source."""
-    from pipeline.core.config import shown_path
+    from pipeline.cli.common import settings_in_force
+    from pipeline.core.config import find_project_root, shown_path
     from pipeline.core.text import plural
     from pipeline.review.edits import import_edits, source_of
 
-    source = source if source is not None else str(source_of(file))
+    if source is None:
+        project, _ = find_project_root()
+        source = shown_path(source_of(file, project, settings_in_force({}).source_folder()))
     done = import_edits(file, source)
     echo(f"{shown_path(done.target)}: {plural(done.added, 'edit')} added, {done.replaced} replaced, "
          f"{plural(done.resolved, 'flag')} marked resolved; `duizhao run {source}` applies them")

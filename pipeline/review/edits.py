@@ -291,18 +291,22 @@ def source_named_in(path: str | Path) -> str | None:
     return None
 
 
-def source_of(path: str | Path) -> Path:
+def source_of(path: str | Path, project: Path | None = None, source_folder: Path | None = None) -> Path:
     """The source the edits file ``path`` belongs to: the one its first comment
-    names, at that path or else in ``sources/``; :class:`EditsError` when it names
-    none or neither exists."""
+    names (as the run was given it), from the working directory, else from the
+    ``project`` folder (where runs are made), else by its name in ``source_folder``
+    (the project's) or ``sources/``; :class:`EditsError` when it names none or
+    none of those exists."""
     named = source_named_in(path)
     if named is None:
         raise EditsError(f"{path}: does not say which source it belongs to; give --source SOURCE")
-    candidates = [Path(named), Path("sources") / Path(named).name]
+    name = Path(named).name
+    candidates = [Path(named), *([project / named] if project is not None else []),
+                  *([source_folder / name] if source_folder is not None else []), Path("sources") / name]
     found = next((c for c in candidates if c.is_file()), None)
     if found is None:
-        raise EditsError(f"{path}: its source {named} is not there nor in sources/; run this in the folder "
-                         "the source was translated from, or give --source SOURCE")
+        raise EditsError(f"{path}: its source {named} is not there, in the project nor in its source folder; run "
+                         "this in the folder the source was translated from, or give --source SOURCE")
     return found
 
 

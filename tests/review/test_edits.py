@@ -158,6 +158,27 @@ def test_edits_import_merges_into_the_file_beside_the_source(tmp_path, monkeypat
     assert {k: e.english for k, e in merged.items()} == {"台州很美。": "New.", "玉环在海边。": "Kept.", "临海也很美。": "Added."}
 
 
+@pytest.mark.parametrize("where", ["sources", "sources/2024", "elsewhere"])
+def test_edits_import_finds_the_source_from_anywhere_in_the_project(tmp_path, monkeypatch, where):
+    """The saved file names the source as the run was given it (from the project
+    folder); imported from a subfolder, it still lands beside that source."""
+    (tmp_path / "duizhao.toml").write_text('sources = "texts"\n', encoding="utf-8")
+    (tmp_path / "texts" / "2024").mkdir(parents=True)
+    source = tmp_path / "texts" / "2024" / "doc.txt"
+    source.write_text(TEXT, encoding="utf-8")
+    download = tmp_path / "doc.edits.tsv"
+    write_edits(download, [Edit("台州很美。", "m", "New.", 0)], "texts/2024/doc.txt" if where != "elsewhere" else
+                "/gone/machine/doc.txt")  # a file saved on another machine: found by name in the source folder
+    if where == "elsewhere":
+        (tmp_path / "texts" / "2024" / "doc.txt").rename(tmp_path / "texts" / "doc.txt")
+        source = tmp_path / "texts" / "doc.txt"
+    folder = tmp_path / where.replace("sources", "texts") if where != "elsewhere" else tmp_path / "texts"
+    monkeypatch.chdir(folder)
+    result = CliRunner().invoke(cli, ["edits", "import", str(download)])
+    assert result.exit_code == 0, result.output
+    assert read_edits(edits_path(source))["台州很美。"].english == "New."
+
+
 def test_edits_import_without_a_named_source_asks_for_one(tmp_path):
     download = tmp_path / "x.tsv"
     write_edits(download, [Edit("台州很美。", "m", "New.", 0)])
