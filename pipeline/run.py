@@ -37,7 +37,7 @@ from pipeline.core.errors import DuizhaoError
 from pipeline.core.model import Document
 from pipeline.read import load_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
-from pipeline.render.index import write_index
+from pipeline.render.index import LibraryEntry, library_entry, write_index
 from pipeline.review.edits import Edit, apply_edits, apply_resolved, apply_status, edits_path, read_edits
 from pipeline.review.memory import TranslationMemory
 from pipeline.review.qa import ReviewCounts, check_document, review_counts
@@ -182,8 +182,9 @@ def load_job(job: Job) -> _Loaded:
 
 
 def finish_job(item: _Loaded, formats: Sequence[str], library: str | Path | None,
-            cache: TranslationCache) -> tuple[Document, list[Path]] | Failure:
-    """Stages 5–6 for one translated document: post-edits, checks, outputs."""
+            cache: TranslationCache) -> tuple[Document, list[Path], LibraryEntry | None] | Failure:
+    """Stages 5–6 for one translated document: post-edits, checks, outputs; and
+    the library's entry for its JSON (so the library page need not read it back)."""
     document, job = item.document, item.job
     try:
         if item.edits:
@@ -195,7 +196,9 @@ def finish_job(item: _Loaded, formats: Sequence[str], library: str | Path | None
             document, job.output_dir, formats, cache=cache, library=library, variant=job.variant)
     except Exception as exc:  # one document's failure must not stop the others
         return Failure(job.source, exc)
-    return document, outputs
+    written = [path for path in outputs if path.suffix == ".json"]
+    entry = library_entry(written[0], Path(library), document.to_json()) if written and library is not None else None
+    return document, outputs, entry
 
 def load_in_worker(job: Job) -> _Loaded:
     """:func:`load_job` in a ``--jobs`` worker; a failure comes back as its message."""
@@ -205,7 +208,7 @@ def load_in_worker(job: Job) -> _Loaded:
     return loaded
 
 
-def finish_in_worker(task: tuple) -> tuple[Document, list[Path]] | Failure:
+def finish_in_worker(task: tuple) -> tuple[Document, list[Path], LibraryEntry | None] | Failure:
     """:func:`finish_job` in a ``--jobs`` worker, with the worker's cache. A failure
     comes back as its message (exceptions with arguments of their own do not
     always survive pickling)."""
@@ -312,6 +315,7 @@ def run_many(
     # A window's post-edits, checks and outputs are made while the next window is
     # read and translated; the results are taken in order, once that is done.
     finishing: deque[tuple[TranslateStats | None, list[Failure], list[tuple[_Loaded, Future]]]] = deque()
+    entries: dict[str, dict] = {}  # the library's rows of the documents written, by JSON file
 
     def collect(keep: int) -> None:
         while len(finishing) > keep:
@@ -330,7 +334,9 @@ def run_many(
                         failed(Failure(item.job.source, exc))
                         continue
                 summary.written += 1
-                document, outputs = done
+                document, outputs, entry = done
+                if entry is not None:
+                    entries.update([entry])
                 stats_of = document.stats or {}
                 summary.engine_rebuilt += stats_of.get("engine_rebuilt", 0)
                 summary.engine_failed += stats_of.get("engine_failed", 0)
@@ -378,7 +384,7 @@ def run_many(
         collect(keep=0)
     if library is not None and summary.written and Path(library).is_dir():
         try:
-            summary.library = write_index(library, warn=warn)
+            summary.library = write_index(library, warn=warn, fresh=entries)
         except DuizhaoError as exc:  # the documents are written; say so rather than hide them
             summary.library_error = exc
     return summary

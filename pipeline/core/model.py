@@ -319,21 +319,24 @@ class Document:
         }
 
     @classmethod
-    def from_json(cls, data: Any, where: str = "document") -> Document:
+    def from_json(cls, data: Any, where: str = "document", keep_blocks: bool = True) -> Document:
         """The document ``to_json`` wrote. Unknown fields are ignored; a missing or
         ill-typed one raises :class:`DocumentJSONError` naming its place
-        (``blocks[3].sentences[1].text``)."""
+        (``blocks[3].sentences[1].text``). Without ``keep_blocks`` every block is
+        read and checked but none kept (``blocks`` is empty): whether a file is a
+        document model, in the memory of one block."""
         doc = _Reader(data, where)
         version = doc.get("schema_version", int)
         if version < 1:
             doc.fail("schema_version", f"must be 1 or more, not {version}")
         if not doc.get("source", str).strip():
             doc.fail("source", "is empty")
+        blocks = [_block(b) for b in doc.items("blocks")] if keep_blocks else _checked(doc.items("blocks"))
         return cls(
             source=doc.get("source", str),
             encoding=doc.get("encoding", str),
             script=doc.get("script", str, choices=("simplified", "traditional")),
-            blocks=[_block(b) for b in doc.items("blocks")],
+            blocks=blocks,
             dropped=[Dropped(d.get("text", str), d.get("lines", list), d.get("duplicate_of", str, None),
                              d.get("reason", str), address=d.get("address", dict, None))
                      for d in doc.items("dropped", required=False)],
@@ -408,6 +411,13 @@ class _Reader:
     def items(self, key: str, required: bool = True) -> list[_Reader]:
         values = self.get(key, list) if required else self.get(key, list, [])
         return [_Reader(v, f"{self.where}.{key}[{n}]") for n, v in enumerate(values)]
+
+
+def _checked(blocks: list[_Reader]) -> list[Block]:
+    """Every block read (a problem raises as :func:`_block` does), none kept."""
+    for b in blocks:
+        _block(b)
+    return []
 
 
 def _block(b: _Reader) -> Block:

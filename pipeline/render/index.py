@@ -44,15 +44,37 @@ SEVERITIES = ("error", "warning", "info")
 SEVERITY_LABELS = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
 
 
+#: ``(JSON file relative to the library folder, memo entry)``: see :func:`library_entry`.
+LibraryEntry = tuple[str, dict[str, Any]]
+
+
+def library_entry(path: Path, root: str | Path, data: dict[str, Any]) -> LibraryEntry | None:
+    """The library's entry for the document JSON ``path`` a run has just written
+    from the model ``data`` (its ``to_json()``): the row :func:`document_row` would
+    read back, stamped with the file as it is now, so :func:`write_index` need not
+    read it again (a large document's JSON read back doubled a run's peak memory).
+    ``None`` when ``path`` is not under ``root`` or the row is not one."""
+    root = Path(root)
+    try:
+        relative = path.relative_to(root).as_posix()
+        stat = path.stat()
+    except (ValueError, OSError):
+        return None
+    row = _row_of(data, path, root)
+    return (relative, {"stamp": [stat.st_size, stat.st_mtime_ns], "row": row}) if _row_ok(row) else None
+
+
 def write_index(output_dir: str | Path, *, now: datetime | None = None,
-                warn: Callable[[str], None] | None = None) -> Path:
+                warn: Callable[[str], None] | None = None, fresh: dict[str, dict[str, Any]] | None = None) -> Path:
     """Rebuild ``<output_dir>/index.html`` from the document JSON files under it.
 
     What is not ours is never trusted: a JSON file that is not a document model
     duizhao wrote (another tool's, a damaged one) is left out, and ``warn`` gets one
     line naming such files (summarised past a few); a damaged memo (a bad row, not
     JSON) is rebuilt; an ``index.html`` that is not a library page duizhao made is
-    left untouched (:class:`OutputError`)."""
+    left untouched (:class:`OutputError`). ``fresh`` holds the entries of the JSON
+    files the run has just written (:func:`library_entry`), used while the file is
+    as stamped."""
     from pipeline.core.atomic import OutputError, write_text_atomic
 
     root = Path(output_dir)
@@ -60,7 +82,7 @@ def write_index(output_dir: str | Path, *, now: datetime | None = None,
     if page_path.exists() and not page_path.is_dir() and not _made_by_us(page_path):
         raise OutputError(f"{page_path}: not a library page duizhao made, so it is left untouched; move it away, "
                           "or give another output folder with -o")
-    rows, keep_memo = _rows(root, warn)
+    rows, keep_memo = _rows(root, warn, fresh)
     page = render_index(rows, root, now or datetime.now().astimezone())
     written = write_text_atomic(page_path, page)
     keep_memo()
@@ -74,7 +96,8 @@ def library_rows(root: Path, warn: Callable[[str], None] | None = None) -> list[
     return rows
 
 
-def _rows(root: Path, warn: Callable[[str], None] | None) -> tuple[list[dict[str, Any]], Callable[[], None]]:
+def _rows(root: Path, warn: Callable[[str], None] | None,
+          fresh: dict[str, dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], Callable[[], None]]:
     """The rows, the memo's where a file did not change (what is not a document
     model duizhao wrote left out, with one warning), and a function that keeps the
     rows in the memo (written only when they changed or the memo was damaged)."""
@@ -89,7 +112,9 @@ def _rows(root: Path, warn: Callable[[str], None] | None) -> tuple[list[dict[str
         except OSError:
             continue
         stamp = [stat.st_size, stat.st_mtime_ns]
-        known = memo.get(relative)
+        known = (fresh or {}).get(relative) or memo.get(relative)
+        if known is not None and known["stamp"] != stamp:
+            known = memo.get(relative)
         if known is not None and known["stamp"] == stamp:
             row = known["row"]
         else:
@@ -234,7 +259,7 @@ def _row_of(data: dict[str, Any], path: Path, root: Path) -> dict[str, Any] | No
     if "schema_version" not in data or not isinstance(data.get("blocks"), list):
         return None
     try:
-        Document.from_json(data, str(path))  # what duizhao render would read: ours
+        Document.from_json(data, str(path), keep_blocks=False)  # what duizhao render would read: ours
     except DocumentJSONError:
         return None
     blocks = [b for b in data["blocks"] if isinstance(b, dict)]

@@ -64,7 +64,8 @@ def test_importing_edits_for_a_source_that_is_nowhere(project, how):
     args = ("edits", "import", download) + (("--source", "gone/lost.txt") if how == "given" else ())
     result = duizhao(*args, cwd=project)
     if how == "named":
-        assert_clean_error(result, str(download), "gone/lost.txt", "not there nor in sources/", "--source")
+        assert_clean_error(result, str(download), "gone/lost.txt", "is not there, in the project nor in its source folder",
+                           "--source")
     else:  # click checks --source: a usage error
         assert_clean_error(result, "gone/lost.txt", "does not exist", status=2)
     assert sorted(p.relative_to(project) for p in project.rglob("*")) == before  # nothing written

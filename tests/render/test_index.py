@@ -119,6 +119,29 @@ def test_unchanged_documents_are_not_read_again(corpus, monkeypatch):
     assert "新标题" in page
 
 
+def test_the_documents_a_run_writes_are_not_read_back(tmp_path, monkeypatch):
+    """The run knows the rows of the documents it writes (read back, a large
+    document's JSON doubled the run's peak memory): the library page is made without
+    reading them, and holds the rows reading them gives."""
+    src = tmp_path / "src"
+    write(src, "a.txt", "台州港口的报道\n\n台州港口今年增长了12%。港口很忙。\n")
+    write(src, "2024/c.md", "今年来了50万人。他们很高兴。\n\n这里没有标题。\n")
+    write(src, "2024/c.edits.tsv", "# source: 2024/c.md\nsource\tmachine\tenglish\n他们很高兴。\t\tThey were glad.\n")
+    out = tmp_path / "out"
+    read = []
+    original = library.document_row
+    monkeypatch.setattr(library, "document_row", lambda path, root: read.append(path.name) or original(path, root))
+    jobs = [Job(src / "a.txt", out), Job(src / "2024/c.md", out / "2024")]
+    with TranslationCache(tmp_path / "c.sqlite3") as cache:
+        run_many(jobs, FakeEngine, cache, [write(tmp_path, "g.tsv", GLOSSARY)], library=out)
+    assert read == []
+    made = (out / "index.html").read_text(encoding="utf-8")
+    (out / library.MEMO_NAME).unlink()
+    again = library.write_index(out, warn=print).read_text(encoding="utf-8")  # every row read back from its file
+    assert sorted(read) == ["a.json", "c.json"]
+    assert rows_of(made) == rows_of(again) and len(rows_of(made)) == 2
+
+
 @pytest.mark.parametrize(
     "content", ['{"not": "a document"}', "{broken", "[1, 2]"], ids=["other-json", "damaged", "list"],
 )
