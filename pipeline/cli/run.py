@@ -60,18 +60,20 @@ def segment(source: str, as_json: bool, front_matter: tuple[str, ...], keep_boil
 def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
            glossaries: tuple[str, ...] | None, port: int | None, formats, front_matter: tuple[str, ...] = (),
            variant: str | None = None, keep_boilerplate: bool = False, ocr: bool = False,
-           password: str | None = None, source_root=None) -> None:
+           password: str | None = None, source_root=None, memory_path=None) -> None:
     """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0."""
     from pathlib import Path
 
     from pipeline.archive import discover
+    from pipeline.review.memory import TranslationMemory
     from pipeline.serve.watch import watch
     from pipeline.translate.cache import TranslationCache
 
     server = None
     folder = discover([source], output_dir, source_root=source_root)[0].output_dir
     try:
-        with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache:
+        with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
+                TranslationMemory(memory_path) as memory:
             if port is not None:
                 from pipeline.serve.server import ReaderServer
 
@@ -80,7 +82,7 @@ def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
                 echo(f"Open {server.url(page)} (reloads itself after every run)")
             watch(source, folder, make_engine, cache, glossaries, formats=formats, front_matter=front_matter,
                   variant=variant, keep_boilerplate=keep_boilerplate, ocr=ocr, password=password,
-                  library=output_dir, report=echo,
+                  library=output_dir, memory=memory, report=echo,
                   report_error=lambda m: echo(m, err=True), progress=lambda: ProgressBar("Translating"))
     except KeyboardInterrupt:
         echo("Stopped watching.")
@@ -189,7 +191,8 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
             raise click.UsageError("--watch and --serve take one source file and the local backend")
         warn_without_glossary(glossaries)
         return _watch(sources[0], output_dir, make_engine, cache_path, glossaries, port if serve else None, formats,
-                      front_matter, config["variant"], keep_boilerplate, ocr, password, source_root)
+                      front_matter, config["variant"], keep_boilerplate, ocr, password, source_root,
+                      memory_in_force(config))
     if not single:
         ray = None
         if backend == "ray":

@@ -36,6 +36,7 @@ from pipeline.review.edits import edits_path
 from pipeline.terms.glossary import DEFAULT_DIR, glossary_files
 
 if TYPE_CHECKING:
+    from pipeline.review.memory import TranslationMemory
     from pipeline.translate.cache import TranslationCache
     from pipeline.translate.texts import Translator
 
@@ -123,6 +124,7 @@ def watch(
     ocr: bool = False,
     password: str | None = None,
     library: str | Path | None = None,
+    memory: TranslationMemory | None = None,
     report: Callable[[str], None] = print,
     report_error: Callable[[str], None] | None = None,
     progress: Callable[[], AbstractContextManager] | None = None,
@@ -136,7 +138,8 @@ def watch(
 
     ``formats`` are the outputs to write (:mod:`pipeline.render.formats`);
     ``library`` the output folder whose library page lists the document (default:
-    ``output_dir``).
+    ``output_dir``); ``memory`` the project translation memory, used and kept as
+    by ``duizhao run``.
     ``report`` gets every line to show, ``report_error`` (default: ``report``) the
     errors of failed runs; ``progress`` makes a fresh progress context for each
     run. Returns how many runs succeeded.
@@ -157,7 +160,7 @@ def watch(
             with (progress() if progress else nullcontext(None)) as bar:
                 result = run(source, output_dir, engine, cache, bar, glossaries, formats=formats,
                              front_matter=front_matter, variant=variant, keep_boilerplate=keep_boilerplate,
-                             ocr=ocr, password=password, library=library,
+                             ocr=ocr, password=password, library=library, memory=memory,
                              warn=lambda m: report_error(f"Warning: {m}"))
         except DuizhaoError as exc:
             report_error(f"Error: {exc}")

@@ -303,3 +303,23 @@ def test_run_watch_serve_in_a_process_stopped_with_sigint(cli_files):
     assert out == "Stopped watching.\n"
     assert "Traceback" not in err
     assert "data-duizhao-reload" not in (folder / "out" / "doc.html").read_text(encoding="utf-8")
+
+
+def test_a_watch_session_takes_approvals_from_the_project_memory(session, tmp_path):
+    """A sentence approved in another document of the project comes from the
+    memory in every run of the session, as in `duizhao run`, never from the engine."""
+    from pipeline.review.edits import APPROVED, Edit, write_edits
+    from pipeline.review.memory import TranslationMemory
+    from pipeline.run import run
+
+    other = tmp_path / "other.txt"
+    save(other, "玉环的大麦屿港很新。\n")
+    write_edits(edits_path(other), [Edit("玉环的大麦屿港很新。", "", "Yuhuan's Damaiyu port is new.", 0, (), APPROVED)],
+                str(other))
+    with TranslationMemory(tmp_path / "m.sqlite3") as memory:
+        with TranslationCache(tmp_path / "other.sqlite3") as cache:
+            run(other, tmp_path / "other-out", FakeEngine, cache, glossaries=[], memory=memory)  # approved: kept
+        actions = {3: lambda: save(session.source, "台州的港口很大。\n\n玉环的大麦屿港很新。\n\n增长了很多。\n\n新的一句。\n")}
+        assert session.watch(actions, last_tick=20, memory=memory) == 2
+    assert session.translations()[1] == "Yuhuan's Damaiyu port is new."
+    assert all("玉环的大麦屿港很新" not in call for calls in session.calls_per_run for call in calls)
