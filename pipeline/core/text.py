@@ -45,6 +45,10 @@ def eta(seconds: float) -> str:
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
+#: The ``xml:lang`` attribute as ElementTree and lxml name it (TMX, TBX, EPUB, XHTML).
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
 def xml_text(text: str) -> str:
     """``text`` without the characters XML cannot carry."""
     return _NOT_XML.sub("", text)

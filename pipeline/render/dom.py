@@ -16,6 +16,7 @@ import copy
 from typing import Any
 
 from pipeline.core.model import ATOMIC_MARKS, Mark
+from pipeline.core.text import XML_LANG
 from pipeline.read.xhtml import Unit, content_root, local
 
 _TAG_OF = {"strong": "strong", "em": "em", "strike": "s", "link": "a", "code": "code", "note": "sup", "image": "img",
@@ -193,7 +194,7 @@ def add_english(unit: Unit, text: str, marks: list[Mark]) -> None:
         twin.set("class", (twin.get("class", "") + " " + EN_CLASS).strip())
         twin.set("lang", "en")
         if namespace:
-            twin.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+            twin.set(XML_LANG, "en")
         built = fill(twin, text, marks, _Templates(list(content_root(element))))
         twin.text = built[0]
         for node in built[1:]:

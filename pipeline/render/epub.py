@@ -18,13 +18,13 @@ import zipfile
 from typing import Any
 
 from pipeline.core.model import Document
+from pipeline.core.text import XML_LANG
 from pipeline.read.xhtml import find_unit, local, namespaces
 from pipeline.render.dom import EN_CLASS, add_english, replace_unit
 from pipeline.render.structured import block_content, source_file
 
 BILINGUAL_CSS = f".{EN_CLASS} {{ color: #3b5670; font-style: italic; margin-top: 0.2em; }}"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def bilingual_epub(document: Document) -> bytes:

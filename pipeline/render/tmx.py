@@ -16,9 +16,8 @@ from datetime import datetime, timezone
 
 from pipeline import __version__
 from pipeline.core.model import Document
-from pipeline.core.text import xml_text
+from pipeline.core.text import XML_LANG, xml_text
 
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def source_language(document: Document) -> str:

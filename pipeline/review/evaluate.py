@@ -26,7 +26,7 @@ from typing import Any
 
 from pipeline.core.config import shown_path
 from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, PathError, failure_reason
-from pipeline.core.text import plural
+from pipeline.core.text import XML_LANG, plural
 
 #: File suffixes read as parallel text rather than as a document.
 PARALLEL_SUFFIXES = (".tmx", ".tsv")
@@ -131,12 +131,11 @@ def _read_tmx(data: bytes, path: Path) -> list[tuple[str, str]]:
     except XMLFileError as exc:
         where = f"{path}:{exc.line}:{exc.column}" if exc.line else str(path)
         raise ReferenceFileError(where, exc.reason, "is it a TMX file?") from None
-    lang_attribute = "{http://www.w3.org/XML/1998/namespace}lang"
     pairs = []
     for unit in outermost(root, lambda e: local_name(e.tag) == "tu"):
         texts: dict[str, str] = {}
         for variant in outermost(unit, lambda e: local_name(e.tag) == "tuv"):
-            lang = (variant.get(lang_attribute) or variant.get("lang") or "").lower()
+            lang = (variant.get(XML_LANG) or variant.get("lang") or "").lower()
             segment = next((e for e in variant if local_name(e.tag) == "seg"), None)
             if segment is not None:
                 texts.setdefault(lang.split("-")[0], " ".join(element_text(segment).split()))

@@ -26,13 +26,12 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.core.errors import DuizhaoError
 from pipeline.core.model import Sentence
-from pipeline.core.text import xml_text
+from pipeline.core.text import XML_LANG, xml_text
 from pipeline.read.source import to_simplified
 from pipeline.review.memory import IMPORT, TranslationMemory, Unit, now_iso
 from pipeline.terms.glossary import Glossary, annotate_terms
 from pipeline.translate.memory import english_template, memory_key
 
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 #: Inline elements whose content is the original's markup, not text.
 _NATIVE_CODE = frozenset({"bpt", "ept", "ph", "it", "ut"})
 _TMX_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")

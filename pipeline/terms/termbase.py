@@ -36,12 +36,11 @@ from pipeline.terms.glossary import (
     COLUMNS, DEFAULT_DIR, KEEP_AS_WRITTEN, Entry, Glossary, GlossaryError, glossary_row, glossary_text, load_glossaries,
     match_key, row_problem,
 )
-from pipeline.core.text import plural, xml_text
+from pipeline.core.text import XML_LANG, plural, xml_text
 from pipeline.core.xmlfile import XMLFileError, element_text, local_name, outermost, parse_xml
 
 FORMATS = ("tbx", "csv")
 TBX_NAMESPACE = "urn:iso:std:iso:30042:ed-2"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _LINE_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
 
 
