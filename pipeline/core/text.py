@@ -58,6 +58,11 @@ def xml_text(text: str) -> str:
 PROBLEMS_SHOWN = 50
 
 
+def clip(text: str, width: int = 40) -> str:
+    """``text`` cut to ``width`` characters, with … where it was cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def problem_list(title: str, problems: list[str], shown: int = PROBLEMS_SHOWN) -> str:
     """``title`` and the problems one a line under it, up to ``shown``, then one
     line counting the rest: a file with 20,000 bad lines is not 20,000 lines."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from pipeline.core.model import KINDS, Document
-from pipeline.core.text import plural
+from pipeline.core.text import clip, plural
 
 
 def summarize(document: Document) -> str:
@@ -44,12 +44,9 @@ def describe_segmentation(document: Document) -> str:
         for item in document.dropped:
             lines = ",".join(map(str, item.lines))
             why = f"{item.reason} of {item.duplicate_of}" if item.duplicate_of is not None else item.reason
-            out.append(f"  lines {lines}: {why}: {_clip(item.text)}")
+            out.append(f"  lines {lines}: {why}: {clip(item.text)}")
     return "\n".join(out)
 
-
-def _clip(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def sentence_counts(sentences: int, translated: int, cached: int, kept: int = 0) -> str:
@@ -131,7 +128,7 @@ def failed_sentences(document: Document) -> list[str]:
     one line counting the rest."""
     found = [(block, sentence, flag) for block in document.blocks for sentence in block.sentences
              for flag in sentence.flags if flag.code == "engine-failed"]
-    lines = [f"Warning: {document.source} {block.id} “{_clip(sentence.text, 20)}”: {flag.message}"
+    lines = [f"Warning: {document.source} {block.id} “{clip(sentence.text, 20)}”: {flag.message}"
              for block, sentence, flag in found[:FAILED_LINES]]
     if len(found) > FAILED_LINES:
         lines.append(f"Warning: {document.source}: {len(found) - FAILED_LINES} more sentences flagged "
@@ -164,10 +161,10 @@ def orphaned_edits(document: Document) -> list[str]:
     for orphan in orphans[:ORPHANS_SHOWN]:
         line = (
             f"Warning: {edits['file']}:{orphan['line']}: orphaned edit, no sentence reads "
-            f"{_clip(orphan['source'], 30)!r} any more"
+            f"{clip(orphan['source'], 30)!r} any more"
         )
         if "closest" in orphan:
-            line += f" (changed to {_clip(orphan['closest'], 30)!r}?)"
+            line += f" (changed to {clip(orphan['closest'], 30)!r}?)"
         lines.append(line + "; the edit is kept in the file and was not applied")
     if len(orphans) > ORPHANS_SHOWN:
         lines.append(f"Warning: {edits['file']}: … and {len(orphans) - ORPHANS_SHOWN:,} more orphaned edits, kept "

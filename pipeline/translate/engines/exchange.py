@@ -29,6 +29,8 @@ from urllib.parse import SplitResult
 
 import regex
 
+from pipeline.core.text import clip
+
 __all__ = ["BadAnswer", "Interrupted", "Reply", "Unreachable", "exchange", "printable_json", "read_json"]
 
 #: Bytes read at a time: the size cap is checked after each read.
@@ -175,8 +177,5 @@ def printable_json(body: bytes, width: int = 200) -> str:
                 break
     if found is None:
         found = text.splitlines()[0] if text and data is None else text
-    return _clip(" ".join(found.split()), width)
+    return clip(" ".join(found.split()), width)
 
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

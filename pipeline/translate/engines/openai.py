@@ -57,6 +57,7 @@ from pipeline.translate.engines.answer import clean_answer, runaway
 from pipeline.translate.engines.base import EngineError, Failed, Request, attach_finished, signature_string
 from pipeline.translate.engines.exchange import BadAnswer, Interrupted, Unreachable, exchange, printable_json, read_json
 from pipeline.translate.engines.prompt import PromptTemplate
+from pipeline.core.text import clip
 from pipeline.translate.engines.servers import FALLBACK_CONCURRENCY, Capacity, context_refusal, probe_capacity
 
 __all__ = ["OpenAIEngine", "clean_answer", "served_models", "DEFAULT_PROMPT", "NoModelListError"]
@@ -504,13 +505,14 @@ class OpenAIEngine:
                 return read_json(reply.body)
             except BadAnswer:
                 return None
-        message = self._redact(printable_json(reply.body))
         if status == 200:
             try:
                 return read_json(reply.body)
             except BadAnswer as exc:
-                raise _RequestFailed(f"{exc} ({_clip(message, 60)!r}) (check that base_url is the server's "
+                message = self._redact(printable_json(reply.body))
+                raise _RequestFailed(f"{exc} ({clip(message, 60)!r}) (check that base_url is the server's "
                                      "OpenAI API, usually ending in /v1)") from None
+        message = self._redact(printable_json(reply.body))  # an error's body, as the server wrote it
         if status == 429 or status >= 500:
             raise _Retry(f"HTTP {status}: {message}" if message else f"HTTP {status}",
                          _retry_after(reply.headers.get("Retry-After"), self.shown_url))
@@ -626,6 +628,3 @@ def _fix_for(why: str) -> str:
         return "the server is rate limiting: lower concurrency in [engine] of duizhao.toml"
     return "check the server's log"
 
-
-def _clip(text: str, width: int = 40) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
