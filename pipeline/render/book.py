@@ -22,6 +22,7 @@ from typing import Any
 
 from markupsafe import escape
 
+from pipeline import __version__
 from pipeline.core.model import Block, Document
 from pipeline.render.structured import block_content
 
@@ -111,6 +112,7 @@ def contents_page(document: Document, front: list[Block], entries: list[tuple[st
     back = f'<p><a href="{escape(library)}">Library</a></p>' if library else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="duizhao {escape(__version__)}">
 <title>{escape(zh_title)}</title><style>{_STYLE}</style></head>
 <body>{back}
 <header><h1 lang="{lang}">{escape(zh_title)}</h1>{f'<p class="en">{escape(en_title)}</p>' if en_title else ''}

@@ -32,6 +32,14 @@ def test_a_book_gets_a_contents_page_and_a_page_per_chapter(tmp_path):
     assert "http://" not in contents.replace("http://www.w3.org", "") and "<script src" not in contents
 
 
+def test_a_book_is_written_again_over_its_own_pages(tmp_path):
+    """The contents page is a page duizhao made: the next run writes over it."""
+    document = load_document(book(tmp_path))
+    english_for(document)
+    first = write_formats(document, tmp_path / "out", ["html"])
+    assert write_formats(document, tmp_path / "out", ["html"]) == first
+
+
 def test_a_short_document_is_one_page(tmp_path):
     document = load_document(word_file(tmp_path))
     written = write_formats(document, tmp_path / "out", ["html"])
