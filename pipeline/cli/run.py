@@ -355,7 +355,8 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
     warn_without_glossary(glossaries)
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
             TranslationMemory(memory_in_force(config)) as memory, ProgressBar("Translating") as progress:
-        result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries, memory=memory)
+        result = run_pipeline(sources[0], None, make_engine, cache, progress, glossaries, memory=memory,
+                              keep_boilerplate=keep_boilerplate, ocr=ocr, password=password)
     for where, flag in flags_at_least(result.document, "info"):
         resolved = " (resolved)" if flag.resolved else ""
         echo(f"{where:<8} {flag.severity:<8} {flag.code}: {flag.message}{resolved}")

@@ -259,3 +259,18 @@ def test_a_real_ruled_table_drawn_a_cell_border_at_a_time():
     assert len(rows) == 8
     assert [d.text for d in document.dropped] == ["4"]
     assert any(b.text.startswith("第十四条 工会经费审查委员会") for b in document.blocks)
+
+
+def test_check_of_one_encrypted_pdf_takes_the_password_as_run_does(tmp_path, monkeypatch):
+    """`duizhao check` of one file reads it as `run` does (--password, --ocr,
+    --keep-boilerplate): it used to drop them and call the PDF encrypted."""
+    import pipeline.translate.engines.settings
+    from fakes import FakeEngine
+
+    monkeypatch.setattr(pipeline.translate.engines.settings, "build_engine", lambda settings, **kw: FakeEngine())
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "locked.pdf"
+    pdfs.plain_pdf(path, ["台州很美。", "台州人很勤劳。"], encrypt="secret")
+    result = invoke("check", path, "--password", "secret", "--cache", tmp_path / "c.sqlite3", "--fail-on", "error")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1].endswith("0 open at error or worse")
