@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.archive.jobs import Failure, Job, windows
 from pipeline.archive.workers import Workers, worker_cache
@@ -39,13 +40,15 @@ from pipeline.read import load_document
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import LibraryEntry, library_entry, write_index
 from pipeline.review.edits import Edit, apply_edits, apply_resolved, apply_status, edits_path, read_edits
-from pipeline.review.memory import TranslationMemory
 from pipeline.review.qa import ReviewCounts, check_document, review_counts
 from pipeline.terms.glossary import default_files, glossary_files, load_glossaries
 from pipeline.translate.cache import TranslationCache
 from pipeline.translate.documents import translate_documents
 from pipeline.translate.memory import document_name
 from pipeline.translate.texts import Backend, TranslateStats, Translator
+
+if TYPE_CHECKING:
+    from pipeline.review.memory import TranslationMemory
 
 #: Sentences per window of :func:`run_many`: large enough for full engine batches
 #: across documents (eight chunks of 64), small enough that a window's documents

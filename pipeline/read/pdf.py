@@ -63,8 +63,9 @@ def read_pdf(path: Path, options: ReadOptions) -> Document:
                 raise SourceError(path, f"page {index + 1} cannot be read ({exc})",
                                   "the file is damaged; save it again from its program") from exc
             try:
-                content, scanned = _page_content(page, index + 1)
-                if options.ocr or scanned:
+                # --ocr: the text layer is not read at all (OCR replaces it).
+                content, scanned = (None, True) if options.ocr else _page_content(page, index + 1)
+                if scanned:
                     if tesseract is None:
                         from pipeline.read.ocr import find_tesseract
 

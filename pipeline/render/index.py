@@ -60,7 +60,7 @@ def library_entry(path: Path, root: str | Path, data: dict[str, Any]) -> Library
         stat = path.stat()
     except (ValueError, OSError):
         return None
-    row = _row_of(data, path, root)
+    row = _row_of(data, path, root, check=False)
     return (relative, {"stamp": [stat.st_size, stat.st_mtime_ns], "row": row}) if _row_ok(row) else None
 
 
@@ -253,13 +253,17 @@ def document_row(path: Path, root: Path) -> dict[str, Any] | None:
     return row if _row_ok(row) else None
 
 
-def _row_of(data: dict[str, Any], path: Path, root: Path) -> dict[str, Any] | None:
+def _row_of(data: dict[str, Any], path: Path, root: Path, check: bool = True) -> dict[str, Any] | None:
+    """The row of the document model ``data`` (``path``'s); with ``check``, ``None``
+    unless ``duizhao render`` would read it (a file from outside); a model this run
+    has just made is ours and needs no check."""
     from pipeline.core.model import Document, DocumentJSONError
 
     if "schema_version" not in data or not isinstance(data.get("blocks"), list):
         return None
     try:
-        Document.from_json(data, str(path), keep_blocks=False)  # what duizhao render would read: ours
+        if check:
+            Document.from_json(data, str(path), keep_blocks=False)  # what duizhao render would read: ours
     except DocumentJSONError:
         return None
     blocks = [b for b in data["blocks"] if isinstance(b, dict)]
