@@ -184,17 +184,25 @@ def load_job(job: Job) -> _Loaded:
         return _Loaded(job, failure=Failure(job.source, exc))
 
 
+def review_document(document: Document, edits: dict[str, Edit], edits_file: Path, always: bool = False) -> None:
+    """Stage 5 for a translated document: its post-edits from ``edits`` (the file
+    ``edits_file``; only when there are some, unless ``always``: then the document
+    records an empty edits file too), the checks, the flags marked resolved and the
+    sentences' approval. A run and the review workspace's recomputation both do this."""
+    if edits or always:
+        apply_edits(document, edits, edits_file)
+    check_document(document)
+    apply_resolved(document, edits)
+    apply_status(document, edits)
+
+
 def finish_job(item: _Loaded, formats: Sequence[str], library: str | Path | None,
             cache: TranslationCache) -> tuple[Document, list[Path], LibraryEntry | None] | Failure:
     """Stages 5–6 for one translated document: post-edits, checks, outputs; and
     the library's entry for its JSON (so the library page need not read it back)."""
     document, job = item.document, item.job
     try:
-        if item.edits:
-            apply_edits(document, item.edits, edits_path(job.source))
-        check_document(document)
-        apply_resolved(document, item.edits or {})
-        apply_status(document, item.edits or {})
+        review_document(document, item.edits or {}, edits_path(job.source))
         outputs = [] if job.output_dir is None else write_outputs(
             document, job.output_dir, formats, cache=cache, library=library, variant=job.variant)
     except Exception as exc:  # one document's failure must not stop the others

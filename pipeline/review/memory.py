@@ -386,26 +386,7 @@ class TranslationMemory:
         """The same source approved with different English in two documents, and
         the same English approved for different sources, among the approvals of
         ``documents`` (their :func:`~pipeline.translate.memory.document_name`; all when None)."""
-        chosen = None if documents is None else set(documents)
-        units = [u for u in self.units() if u.origin == DOCUMENT and (chosen is None or u.document in chosen)]
-        issues = []
-        by_key: dict[str, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
-        for unit in units:
-            by_key[unit.key][_normal(unit.english)].append(unit)
-        for key, renderings in sorted(by_key.items()):
-            if len(renderings) > 1:
-                source = next(iter(renderings.values()))[0].source
-                issues.append(Issue("source", source, [(group[0].english, sorted({u.document for u in group}))
-                                                       for group in renderings.values()]))
-        by_english: dict[str, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
-        for unit in units:
-            by_english[_normal(unit.english)][unit.key].append(unit)
-        for english, sources in sorted(by_english.items()):
-            if len(sources) > 1:
-                issues.append(Issue("target", next(iter(sources.values()))[0].english,
-                                    [(group[0].source, sorted({u.document for u in group}))
-                                     for group in sources.values()]))
-        return issues
+        return _issues(self.units(), None if documents is None else set(documents))
 
     def stats(self) -> dict[str, Any]:
         """Units, documents, imports, and the consistency problems of the whole memory."""
@@ -415,7 +396,7 @@ class TranslationMemory:
         for unit in units:
             if unit.origin == IMPORT:
                 imports[unit.document] += 1
-        issues = self.consistency()
+        issues = _issues(units, None)
         return {
             "path": str(self.path),
             "units": len(units),
@@ -428,3 +409,27 @@ class TranslationMemory:
             "inconsistent_sources": sum(i.kind == "target" for i in issues),
             "bytes": self.path.stat().st_size if self.exists else 0,
         }
+
+
+def _issues(all_units: list[Unit], chosen: set[str] | None) -> list[Issue]:
+    """:meth:`TranslationMemory.consistency` of ``all_units``: among the approvals
+    of the documents ``chosen`` (all when None)."""
+    units = [u for u in all_units if u.origin == DOCUMENT and (chosen is None or u.document in chosen)]
+    issues = []
+    by_key: dict[str, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
+    for unit in units:
+        by_key[unit.key][_normal(unit.english)].append(unit)
+    for key, renderings in sorted(by_key.items()):
+        if len(renderings) > 1:
+            source = next(iter(renderings.values()))[0].source
+            issues.append(Issue("source", source, [(group[0].english, sorted({u.document for u in group}))
+                                                   for group in renderings.values()]))
+    by_english: dict[str, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
+    for unit in units:
+        by_english[_normal(unit.english)][unit.key].append(unit)
+    for english, sources in sorted(by_english.items()):
+        if len(sources) > 1:
+            issues.append(Issue("target", next(iter(sources.values()))[0].english,
+                                [(group[0].source, sorted({u.document for u in group}))
+                                 for group in sources.values()]))
+    return issues

@@ -39,9 +39,6 @@ from pipeline.core.model import Document, Flag, Mark, Sentence
 from pipeline.review.edits import (
     APPROVED,
     Edit,
-    apply_edits,
-    apply_resolved,
-    apply_status,
     edit_key,
     edits_path,
     locked_edits,
@@ -49,7 +46,8 @@ from pipeline.review.edits import (
     write_edits,
 )
 from pipeline.review.memory import TranslationMemory
-from pipeline.review.qa import check_document, review_counts
+from pipeline.review.qa import review_counts
+from pipeline.run import review_document, run_many, write_outputs
 from pipeline.serve.watch import reuse_engine
 from pipeline.terms.glossary import (
     Entry,
@@ -142,10 +140,7 @@ class Live:
             sentence.machine, sentence.edited, sentence.edited_against = None, False, None
         for block in self.document.blocks:
             block.flags = [replace(f, resolved=False) for f in block.flags]
-        apply_edits(self.document, edits, self.edits_file)
-        check_document(self.document)
-        apply_resolved(self.document, edits)
-        apply_status(self.document, edits)
+        review_document(self.document, edits, self.edits_file, always=True)
 
 
 class Workspace:
@@ -200,7 +195,6 @@ class Workspace:
     def _run(self, jobs: Sequence[Job]):
         """Run ``jobs`` through the pipeline (writing their outputs and the library
         page), keeping each document as translated and as finished."""
-        from pipeline.run import run_many
 
         translated: dict[str, list[Base]] = {}
         finished: dict[str, Document] = {}
@@ -619,7 +613,6 @@ class _Writer:
 
     def _write(self, pages: list[str]) -> None:
         from pipeline.render.index import write_index
-        from pipeline.run import write_outputs
 
         workspace = self.workspace
         for page in pages:

@@ -727,8 +727,9 @@ def set_rendering(ref: str, zh: str, en: str) -> str:
         raise GlossaryError([f"{ref}: is no longer the entry of {zh} (the file changed); reload and try again"])
     if entry.en == value:
         raise GlossaryError([f"{ref}: {entry.zh} → {value} is already there"])
-    text = target.read_text(encoding="utf-8-sig")
-    bom = "\ufeff" if target.read_bytes().startswith(b"\xef\xbb\xbf") else ""  # kept as it was
+    data = target.read_bytes()
+    text = data.decode("utf-8-sig")
+    bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""  # kept as it was
     lines = text.split("\n")
     raw = lines[entry.line - 1]
     ending = "\r" if raw.endswith("\r") else ""

@@ -156,13 +156,14 @@ def apply_exact(documents: Sequence[Document], memory: Memory,
         own = (rows or {}).get(name, {})
         for index, key in keyed.items():
             sentence = sentences[index]
-            english = next((e for e in (english_from(m, sentence) for m in found.get(key, ())) if e), None)
-            if english is None:
+            # The first match that gives an English for this sentence, and that English.
+            taken = next(((m, e) for m in found.get(key, ()) if (e := english_from(m, sentence))), None)
+            if taken is None:
                 continue
+            match, english = taken
             against = own.get(unicodedata.normalize("NFC", sentence.text.strip()))
             if against is not None and against != english:
                 continue
-            match = next(m for m in found[key] if english_from(m, sentence) == english)
             sentence.translation = english
             sentence.approved = True
             sentence.memory = {"match": "exact", "document": match.document, "date": match.date,
