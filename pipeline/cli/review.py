@@ -16,6 +16,7 @@ from pipeline.cli.common import (
     memory_option,
     offline_option,
     paths_in_force,
+    settings_in_force,
 )
 
 @click.command("review")
@@ -95,13 +96,12 @@ def tm_group() -> None:
 @glossary_option
 def tm_import(file: str, cache_path: str | None, memory_path: str | None, glossaries: tuple[str, ...]) -> None:
     """Import the sentence pairs of a TMX file (OmegaT, memoQ, Trados, ...) into the memory."""
-    from pipeline.cli.common import settings_in_force
     from pipeline.review.memory import TranslationMemory
     from pipeline.review.memory_tmx import import_tmx
     from pipeline.terms.glossary import glossary_files, load_glossaries
 
     config = settings_in_force({"cache_path": cache_path, "memory_path": memory_path, "glossaries": glossaries or None})
-    _, cache_path, glossary_paths = paths_in_force(config)
+    _, _, glossary_paths = paths_in_force(config)
     glossary = load_glossaries(glossary_files(glossary_paths))
     with TranslationMemory(memory_in_force(config)) as memory:
         result = import_tmx(memory, file, glossary)
@@ -118,12 +118,10 @@ def tm_import(file: str, cache_path: str | None, memory_path: str | None, glossa
 @memory_option
 def tm_export(path: str, source_lang: str, target_lang: str, cache_path: str | None, memory_path: str | None) -> None:
     """Write the memory as TMX 1.4 (for OmegaT, memoQ, Trados, ...)."""
-    from pipeline.cli.common import settings_in_force
     from pipeline.review.memory import TranslationMemory
     from pipeline.review.memory_tmx import export_tmx
 
     config = settings_in_force({"cache_path": cache_path, "memory_path": memory_path})
-    _, cache_path, _ = paths_in_force(config)
     with TranslationMemory(memory_in_force(config)) as memory:
         count = export_tmx(memory, path, source_lang=source_lang, target_lang=target_lang)
     echo(f"Wrote {count} unit{'s' if count != 1 else ''} to {path}")
@@ -135,12 +133,10 @@ def tm_export(path: str, source_lang: str, target_lang: str, cache_path: str | N
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of lines.")
 def tm_stats(cache_path: str | None, memory_path: str | None, as_json: bool) -> None:
     """What the memory holds: units, documents, imports and consistency problems."""
-    from pipeline.cli.common import settings_in_force
     from pipeline.core.text import human_size
     from pipeline.review.memory import TranslationMemory
 
     config = settings_in_force({"cache_path": cache_path, "memory_path": memory_path})
-    _, cache_path, _ = paths_in_force(config)
     with TranslationMemory(memory_in_force(config)) as memory:
         stats = memory.stats()
     if as_json:

@@ -1,5 +1,6 @@
 """Page geometry: the glyphs of a page, with their boxes, become lines; the lines
-are put in reading order, column by column; ruled tables are found cell by cell.
+are put in reading order, column by column; tables (ruled, or cells lined up
+without rules) are found cell by cell.
 
 Pure geometry on boxes in points, origin at the page's top left (``top`` grows
 downwards), so it serves a PDF's text layer and OCR'd page images alike
@@ -255,15 +256,6 @@ def _segment_line(glyphs: list[Glyph], spaces: list[Glyph], row_size: float) -> 
     bold = sum(g.bold for g in body) * 2 > len(body)
     return Line("".join(parts).strip(), min(g.x0 for g in glyphs), min(g.top for g in body),
                 max(g.x1 for g in glyphs), max(g.bottom for g in body), size, bold)
-
-
-def body_size(lines: Sequence[Line]) -> float:
-    """The size most of the text is set in (weighted by characters)."""
-    weights: dict[float, int] = {}
-    for line in lines:
-        key = round(line.size * 2) / 2
-        weights[key] = weights.get(key, 0) + len(line.text)
-    return max(weights, key=weights.__getitem__) if weights else 10.0
 
 
 # -- reading order ---------------------------------------------------------------------------------

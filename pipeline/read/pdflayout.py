@@ -273,16 +273,16 @@ class PageLayout:
             return False
         if note and _NOTE_BEGINS.match(line.text):
             return False
-        if _kind([last], body, ocr) == "heading" or _kind([line], body, ocr) == "heading":
-            return _kind([last], body, ocr) == _kind([line], body, ocr) == "heading" \
-                and line.top - last.bottom < 0.8 * line.height
+        kinds = (_kind([last], body, ocr), _kind([line], body, ocr))
+        if "heading" in kinds:
+            return kinds == ("heading", "heading") and line.top - last.bottom < 0.8 * line.height
         if last.x1 < right - 1.5 * size:
             return False  # a short line ends its paragraph
         if line.x0 <= left + 0.9 * size:
             return True
         # A wrapped line hangs under a list item's text.
         first = group[0]
-        return len(group) >= 1 and bool(_LIST_MARKER.match(first.text)) and line.x0 > first.x0 + 0.9 * size
+        return bool(_LIST_MARKER.match(first.text)) and line.x0 > first.x0 + 0.9 * size
 
     def _link(self, piece: Piece, group: list[Line], left: float, right: float) -> None:
         """Give the previous paragraph its open end, now that the next one's first line is known."""
