@@ -37,9 +37,11 @@ from pipeline.archive.workers import Workers, worker_cache
 from pipeline.core.errors import DuizhaoError
 from pipeline.core.model import Document
 from pipeline.read import load_document
+from pipeline.read.formats import cut_parts, read_parts
 from pipeline.render.formats import DEFAULT_FORMATS, check_output_owner, parse_formats, write_formats
 from pipeline.render.index import LibraryEntry, library_entry, write_index
 from pipeline.review.edits import Edit, apply_edits, apply_resolved, apply_status, edits_path, read_edits
+from pipeline.review.parts import DocumentInParts
 from pipeline.review.qa import ReviewCounts, check_document, review_counts
 from pipeline.terms.glossary import default_files, glossary_files, load_glossaries
 from pipeline.translate.cache import TranslationCache
@@ -159,12 +161,16 @@ class RunSummary:
 
 @dataclass
 class _Loaded:
-    """A document read and segmented, with its post-edits; or why it could not be."""
+    """A document read and segmented, with its post-edits; or why it could not be.
+    A long document comes as several, one per part, sharing ``whole``."""
 
     job: Job
     document: Document | None = None
     edits: dict[str, Edit] | None = None
     failure: Failure | None = None
+    whole: DocumentInParts | None = None
+    #: The document's last part (always, for a document in one part).
+    last: bool = True
 
     @property
     def sentences(self) -> int:
@@ -184,6 +190,45 @@ def load_job(job: Job) -> _Loaded:
         return _Loaded(job, failure=Failure(job.source, exc))
 
 
+def load_parts(job: Job, part_sentences: int, loaded: _Loaded | None = None) -> Iterator[_Loaded]:
+    """Stages 1–2 for one document a part at a time (:func:`pipeline.read.formats.read_parts`;
+    or ``loaded``, a document a worker read whole, cut into parts): a short
+    document is one item, a long one an item per part, the last marked ``last``.
+    A part that cannot be read ends the document with a failure; nothing of it
+    is written."""
+    whole: DocumentInParts | None = None
+    try:
+        if loaded is not None:
+            if loaded.failure is not None:
+                yield loaded
+                return
+            parts, edits = cut_parts(loaded.document, part_sentences), loaded.edits
+            loaded.document = None
+        else:
+            parts = read_parts(job.source, job.front_matter, part_sentences=part_sentences,
+                               keep_boilerplate=job.keep_boilerplate, ocr=job.ocr, password=job.password)
+        current = next(parts)
+        if loaded is None:
+            if job.output_dir is not None:
+                check_output_owner(job.source, job.output_dir)
+            edits = read_edits(edits_path(job.source))
+        while True:
+            following = next(parts, None)
+            if following is None and whole is None:
+                yield _Loaded(job, current, edits)
+                return
+            if whole is None:
+                whole = DocumentInParts(edits, edits_path(job.source))
+            yield _Loaded(job, current, edits, whole=whole, last=following is None)
+            if following is None:
+                return
+            current = following
+    except Exception as exc:  # one document's failure must not stop the others
+        if whole is not None:
+            whole.failed = True
+        yield _Loaded(job, failure=Failure(job.source, exc), whole=whole)
+
+
 def review_document(document: Document, edits: dict[str, Edit], edits_file: Path, always: bool = False) -> None:
     """Stage 5 for a translated document: its post-edits from ``edits`` (the file
     ``edits_file``; only when there are some, unless ``always``: then the document
@@ -192,24 +237,46 @@ def review_document(document: Document, edits: dict[str, Edit], edits_file: Path
     if edits or always:
         apply_edits(document, edits, edits_file)
     check_document(document)
-    apply_resolved(document, edits)
-    apply_status(document, edits)
+    apply_resolved(document.blocks, edits)
+    apply_status(document.blocks, edits)
 
 
 def finish_job(item: _Loaded, formats: Sequence[str], library: str | Path | None,
-            cache: TranslationCache) -> tuple[Document, list[Path], LibraryEntry | None] | Failure:
-    """Stages 5–6 for one translated document: post-edits, checks, outputs; and
-    the library's entry for its JSON (so the library page need not read it back)."""
+               cache: TranslationCache, reviewed: bool = False) -> tuple[Document, list[Path], LibraryEntry | None] | Failure:
+    """Stages 5–6 for one translated document: post-edits, checks, outputs
+    (only the outputs, when ``reviewed`` already); and the library's entry for its
+    JSON (so the library page need not read it back)."""
     document, job = item.document, item.job
     try:
-        review_document(document, item.edits or {}, edits_path(job.source))
+        if not reviewed:
+            review_document(document, item.edits or {}, edits_path(job.source))
         outputs = [] if job.output_dir is None else write_outputs(
             document, job.output_dir, formats, cache=cache, library=library, variant=job.variant)
     except Exception as exc:  # one document's failure must not stop the others
         return Failure(job.source, exc)
     written = [path for path in outputs if path.suffix == ".json"]
-    entry = library_entry(written[0], Path(library), document.to_json()) if written and library is not None else None
+    entry = library_entry(written[0], Path(library), document) if written and library is not None else None
     return document, outputs, entry
+
+def finish_part(item: _Loaded, formats: Sequence[str], library: str | Path | None,
+                cache: TranslationCache) -> tuple[Document, list[Path], LibraryEntry | None] | Failure | None:
+    """Stage 5 for a part of a long document (:class:`pipeline.review.parts.DocumentInParts`),
+    kept on disk; at its last part, the outputs of the whole (:func:`finish_job`).
+    ``None`` for a part that is not the last, or whose document failed before."""
+    whole = item.whole
+    if whole.failed:
+        return None
+    try:
+        whole.add(item.document)
+        item.document = None  # the part is on disk now: let it go
+        if not item.last:
+            return None
+        item.document = whole.finish()
+        return finish_job(item, formats, library, cache, reviewed=True)
+    except Exception as exc:  # one document's failure must not stop the others
+        whole.failed = True
+        return Failure(item.job.source, exc)
+
 
 def load_in_worker(job: Job) -> _Loaded:
     """:func:`load_job` in a ``--jobs`` worker; a failure comes back as its message."""
@@ -236,13 +303,18 @@ def _finisher(workers: Workers | None, formats: Sequence[str], library: str | Pa
               cache: TranslationCache) -> Iterator[Callable[[_Loaded], Future]]:
     """``finish(item)``: :func:`finish_job` started for a translated document, in the
     ``--jobs`` workers, else on one thread of this process (the engine's work and
-    the cache's waits release the GIL; the cache takes one caller at a time)."""
-    if workers:
-        yield lambda item: workers.submit(finish_in_worker, (item, formats, library))
-        return
+    the cache's waits release the GIL; the cache takes one caller at a time). The
+    parts of a long document are finished on that thread, in order, in any case
+    (:func:`finish_part`: they are kept on this process's disk)."""
     with ThreadPoolExecutor(1, thread_name_prefix="duizhao-finish") as pool:
+        def finish(item: _Loaded) -> Future:
+            if item.whole is not None:
+                return pool.submit(finish_part, item, formats, library, cache)
+            if workers:
+                return workers.submit(finish_in_worker, (item, formats, library))
+            return pool.submit(finish_job, item, formats, library, cache)
         try:
-            yield lambda item: pool.submit(finish_job, item, formats, library, cache)
+            yield finish
         finally:
             pool.shutdown(cancel_futures=True)
 
@@ -279,6 +351,7 @@ def run_many(
     warn: Callable[[str], None] | None = None,
     memory: TranslationMemory | None = None,
     on_translated: Callable[[Document], None] | None = None,
+    parts: bool = True,
 ) -> RunSummary:
     """The stages of :func:`run` over many documents, one window at a time.
 
@@ -288,7 +361,12 @@ def run_many(
     sentences of a window's documents are translated together, then each document
     gets its post-edits, checks and outputs while the next window is read and
     translated, and the window is let go: at most two windows are alive, so
-    memory stays flat however many documents there are.
+    memory stays flat however many documents there are. A document longer than a
+    window goes through them a part at a time, read a part at a time where its
+    format allows (:func:`load_parts`), each part kept on disk once reviewed
+    (:mod:`pipeline.review.parts`) and the whole written from there, so memory
+    stays flat however long a document is too. Without ``parts`` (the review
+    workspace, which keeps every document it serves) documents go whole.
 
     With ``workers`` (:class:`pipeline.archive.Workers`, ``--jobs N``), reading
     and segmenting, and post-edits, checks and rendering, run in other processes;
@@ -322,7 +400,12 @@ def run_many(
 
     # When the jobs are counted, the last window is known: see below.
     remaining = len(jobs) if isinstance(jobs, Sized) else None
-    loading = workers.map(load_in_worker, jobs) if workers else map(load_job, jobs)
+    loading = workers.map(load_in_worker, jobs) if workers else None
+    if parts:  # a long document goes through the windows a part at a time
+        loading = (part for loaded in loading for part in load_parts(loaded.job, window_sentences, loaded)) \
+            if loading is not None else (part for job in jobs for part in load_parts(job, window_sentences))
+    elif loading is None:
+        loading = map(load_job, jobs)
     # A window's post-edits, checks and outputs are made while the next window is
     # read and translated; the results are taken in order, once that is done.
     finishing: deque[tuple[TranslateStats | None, list[Failure], list[tuple[_Loaded, Future]]]] = deque()
@@ -335,6 +418,8 @@ def run_many(
                 failed(failure)
             for item, future in futures:
                 done = future.result()
+                if done is None:  # a part of a long document, kept for its last
+                    continue
                 if isinstance(done, Failure):
                     failed(done)
                     continue
@@ -358,7 +443,7 @@ def run_many(
     with _finisher(workers, formats, library, cache) as finish:
         for window in windows(loading, lambda item: item.sentences, window_sentences):
             if remaining is not None:
-                remaining -= len(window)
+                remaining -= sum(item.last for item in window)
             unread = [item.failure for item in window if item.failure is not None]
             loaded = [item for item in window if item.failure is None]
             stats = None

@@ -20,7 +20,7 @@ import secrets
 import stat
 import string
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pipeline.core.errors import DuizhaoError
@@ -46,8 +46,17 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return write_texts_atomic([(path, text)])[0]
 
 
-def write_texts_atomic(files: Iterable[tuple[str | os.PathLike[str], str | bytes]]) -> list[Path]:
-    """Write each ``(path, text)`` (text as UTF-8; bytes as they are) through a temporary file in the same
+class Chunks:
+    """A text written as it is made, a piece at a time (a long document's JSON):
+    for :func:`write_texts_atomic`, which then never holds the whole text."""
+
+    def __init__(self, pieces: Iterable[str]) -> None:
+        self.pieces = pieces
+
+
+def write_texts_atomic(files: Iterable[tuple[str | os.PathLike[str], str | bytes | Chunks]]) -> list[Path]:
+    """Write each ``(path, text)`` (text as UTF-8; bytes as they are; :class:`Chunks`
+    as UTF-8, each piece as it comes) through a temporary file in the same
     folder; rename the temporary files over their targets only when all are
     written and flushed. On failure nothing is replaced and no temporary file is
     left; raises :class:`OutputError` naming the file and the reason. ``files``
@@ -63,8 +72,11 @@ def write_texts_atomic(files: Iterable[tuple[str | os.PathLike[str], str | bytes
         for path, text in files:
             targets.append(Path(path))
             made += _missing_folders(targets[-1].parent)
-            written.append(_write_temporary(targets[-1], text if isinstance(text, bytes)
-                                            else text.encode("utf-8", "backslashreplace")))
+            if isinstance(text, Chunks):
+                data: Iterable[bytes] = _buffered(piece.encode("utf-8", "backslashreplace") for piece in text.pieces)
+            else:
+                data = [text if isinstance(text, bytes) else text.encode("utf-8", "backslashreplace")]
+            written.append(_write_temporary(targets[-1], data))
         for fd, temporary, target in written:
             try:
                 os.replace(temporary, target)
@@ -111,7 +123,19 @@ def temporary_name(name: str, limit: int = 255) -> str:
     return f".{name}.dz{''.join(secrets.choice(_TOKEN) for _ in range(8))}.tmp"
 
 
-def _write_temporary(target: Path, data: bytes) -> tuple[int, Path, Path]:
+def _buffered(pieces: Iterable[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    """``pieces`` gathered into writes of about ``size`` bytes."""
+    buffer = bytearray()
+    for piece in pieces:
+        buffer += piece
+        if len(buffer) >= size:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)
+
+
+def _write_temporary(target: Path, data: Iterable[bytes]) -> tuple[int, Path, Path]:
     folder = target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -148,9 +172,10 @@ def _write_temporary(target: Path, data: bytes) -> tuple[int, Path, Path]:
         _lock(fd)
         if before is not None:
             _keep_owner_and_mode(fd, before)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        for piece in data:
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
         os.fsync(fd)
     except BaseException as exc:
         os.close(fd)

@@ -8,7 +8,7 @@ rather than invent a new one. ``to_json`` is a stable interface (``schema_versio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -281,7 +281,8 @@ class Document:
     source: str
     encoding: str
     script: str  # "simplified" | "traditional"
-    blocks: list[Block] = field(default_factory=list)
+    #: A list; for a long document read in parts, a :class:`pipeline.core.spill.BlockSpill`.
+    blocks: list[Block] | Sequence[Block] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
     #: Set by translation: the engine signature every translation was made with,
     #: and the run's counts {"sentences", "translated", "cached", "seconds"}.
@@ -297,7 +298,12 @@ class Document:
     format: str = "text"
 
     def sentences(self) -> list[Sentence]:
-        return [s for b in self.blocks if b.translatable for s in b.sentences]
+        return list(self.each_sentence())
+
+    def each_sentence(self) -> Iterator[Sentence]:
+        """The translatable sentences in order, one block at a time (a long document's
+        blocks are read from disk as they are reached: :mod:`pipeline.core.spill`)."""
+        return (s for b in self.blocks if b.translatable for s in b.sentences)
 
     def title(self) -> str:
         """:func:`document_title` of this document."""

@@ -17,15 +17,16 @@ _STRAY_LATIN = regex.compile(r"(?<=[\p{Han}\p{P}]\s*)\b[a-z]{2,}\b(?=\s*[\p{Han}
 _SPACE = regex.compile(r"\s+")
 
 
-def build_document(source: SourceText, pieces: list[Piece], dropped, removed: Sequence[tuple[Piece, str]] = ()
-                   ) -> Document:
+def build_document(source: SourceText, pieces: list[Piece], dropped, removed: Sequence[tuple[Piece, str]] = (),
+                   start: int = 1) -> Document:
     """The document of the repaired ``pieces``: a block each, cut into sentences and
     flagged. ``dropped`` are ``(duplicate, kept copy)`` pairs of the repair,
     ``removed`` the ``(piece, reason)`` a reader left out (boilerplate, page
-    furniture): both are listed in ``Document.dropped``."""
+    furniture): both are listed in ``Document.dropped``. Blocks are numbered
+    from ``start`` (a part of a long document goes on from the part before)."""
     blocks: list[Block] = []
     block_of_line: dict[int, str] = {}
-    for number, piece in enumerate(pieces, start=1):
+    for number, piece in enumerate(pieces, start=start):
         block_id = f"p{number}"
         simplified = to_simplified(piece.text, source.script)
         block = Block(block_id, piece.kind, piece.text, simplified, piece.lines,

@@ -16,6 +16,7 @@ encrypting more than fonts) is refused in one line: its text cannot be read.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,16 @@ def toc_elements(book: Book, tree: Any, file: str) -> list[Any]:
 
 
 def read_epub(path: Path, options: ReadOptions) -> Document:
-    """The reader of ``.epub`` sources (:mod:`pipeline.read.formats`)."""
+    """The reader of ``.epub`` sources (:mod:`pipeline.read.formats`): the whole book."""
+    return next(read_epub_parts(path, options))
+
+
+def read_epub_parts(path: Path, options: ReadOptions, part_sentences: int | None = None) -> Iterator[Document]:
+    """The book a few chapters at a time: each part holds whole spine documents,
+    closed once it has about ``part_sentences`` sentences (``None``: one part, the
+    whole book), so a long book is never held whole. The title and the contents'
+    entries open the first part; the script is the first part's; a part's first
+    piece is classified with the part before's last piece as its neighbour."""
     from pipeline.read.html import structured_document
 
     book = open_book(path)
@@ -138,16 +148,38 @@ def read_epub(path: Path, options: ReadOptions) -> Document:
                 if text.strip():
                     pieces.append(Piece(text, [max(element.sourceline or 1, 1)], "toc", marks=marks, fixed=True,
                                         address={"file": contents, "path": tree.getpath(element)}))
-        for file in book.spine:
-            if file == book.nav:
-                continue  # its contents are read above
+        script: str | None = None
+        before: Piece | None = None
+        start = 1
+        has_text = False
+        spine = [file for file in book.spine if file != book.nav]  # the nav's contents are read above
+        for index, file in enumerate(spine):
             tree = package.xml(file)
             body = next((e for e in tree.iter() if local(e) == "body"), None)
             if body is not None:
+                chapter = book.spine.index(file) + 1
                 for piece in dom_pieces(tree, body, file):
-                    piece.address["chapter"] = book.spine.index(file) + 1
+                    piece.address["chapter"] = chapter
                     pieces.append(piece)
-    if not any(p.kind not in ("toc", "title", "image") for p in pieces):
-        raise SourceError(path, "has no text to translate in its spine's documents", _FIX)
-    text = "\n".join(p.text for p in pieces[:2000])
-    return structured_document(path, text, "utf-8", "epub", pieces)
+            del tree, body
+            last = index == len(spine) - 1
+            if not last and (part_sentences is None or _sentences_in(pieces) < part_sentences):
+                continue
+            has_text = has_text or any(p.kind not in ("toc", "title", "image") for p in pieces)
+            if last and not has_text:
+                raise SourceError(path, "has no text to translate in its spine's documents", _FIX)
+            if not pieces:
+                continue
+            text = "\n".join(p.text for p in pieces[:2000])
+            part = structured_document(path, text, "utf-8", "epub", pieces, script=script, before=before,
+                                       start=start)
+            script, before, start = part.script, pieces[-1], start + len(pieces)
+            pieces = []
+            yield part
+        if not spine:
+            raise SourceError(path, "has no text to translate in its spine's documents", _FIX)
+
+
+def _sentences_in(pieces: list[Piece]) -> int:
+    """About how many sentences ``pieces`` make (a part's size, before they are cut)."""
+    return sum(max(1, sum(map(p.text.count, "。！？!?"))) for p in pieces)

@@ -11,8 +11,8 @@ adding a reader here and a writer there, never by a branch in the pipeline.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, SourceError, failure_reason
@@ -41,11 +41,23 @@ class SourceFormat:
     suffixes: tuple[str, ...]  # lower case, with the dot
     reader: str  # "module:function", imported on first use
     help: str
+    #: ``"module:function"`` reading the source a part at a time,
+    #: ``(path, options, part_sentences) -> Iterator[Document]``; empty: read whole, then cut.
+    parts_reader: str = ""
 
     def read(self, path: Path, options: ReadOptions) -> Document:
-        module, function = self.reader.split(":")
-        reader: Callable[[Path, ReadOptions], Document] = getattr(importlib.import_module(module), function)
+        reader: Callable[[Path, ReadOptions], Document] = _function(self.reader)
         return reader(path, options)
+
+    def read_parts(self, path: Path, options: ReadOptions, part_sentences: int) -> Iterator[Document]:
+        if self.parts_reader:
+            return _function(self.parts_reader)(path, options, part_sentences)
+        return cut_parts(self.read(path, options), part_sentences)
+
+
+def _function(name: str) -> Callable:
+    module, function = name.split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 SOURCE_FORMATS: dict[str, SourceFormat] = {
@@ -62,7 +74,8 @@ SOURCE_FORMATS: dict[str, SourceFormat] = {
                      "a saved web page (the article; the page's boilerplate listed as dropped)"),
         SourceFormat("docx", (".docx",), "pipeline.read.docx:read_docx",
                      "a Word file (paragraphs, tables, text boxes, footnotes, headers and footers)"),
-        SourceFormat("epub", (".epub",), "pipeline.read.epub:read_epub", "an EPUB 2 or 3 book (spine and contents)"),
+        SourceFormat("epub", (".epub",), "pipeline.read.epub:read_epub", "an EPUB 2 or 3 book (spine and contents)",
+                     "pipeline.read.epub:read_epub_parts"),
         SourceFormat("subtitles", (".srt", ".vtt", ".ass", ".ssa"), "pipeline.read.subtitles:read_subtitles",
                      "subtitles (SubRip, WebVTT, ASS/SSA): a cue is a block"),
     )
@@ -90,3 +103,44 @@ def load_document(path: str | Path, front_matter: tuple[str, ...] | list[str] = 
     except PARSE_FAILURES as exc:  # bytes from outside: any failure of reading them is one line
         raise SourceError(path, f"cannot be read: {failure_reason(exc)}",
                           f"check that it is a {source_format(path).name} document") from exc
+
+
+def read_parts(path: str | Path, front_matter: tuple[str, ...] | list[str] = (), *, part_sentences: int,
+               keep_boilerplate: bool = False, ocr: bool = False, password: str | None = None
+               ) -> Iterator[Document]:
+    """:func:`load_document` in parts of about ``part_sentences`` sentences, for a
+    run that takes a long document in windows (:func:`pipeline.run.run_many`): a
+    format that can read a part at a time does (an EPUB's chapters, a PDF's pages:
+    the source is never held whole); any other is read whole and cut
+    (:func:`cut_parts`). A short document is one part. The parts' blocks are
+    numbered on from each other; the dropped text comes with the part it was
+    found in."""
+    path = Path(path)
+    options = ReadOptions(tuple(front_matter), keep_boilerplate, ocr, password)
+    try:
+        yield from source_format(path).read_parts(path, options, part_sentences)
+    except DuizhaoError:
+        raise
+    except PARSE_FAILURES as exc:  # as load_document: bytes from outside fail in one line
+        raise SourceError(path, f"cannot be read: {failure_reason(exc)}",
+                          f"check that it is a {source_format(path).name} document") from exc
+
+
+def cut_parts(document: Document, part_sentences: int) -> Iterator[Document]:
+    """``document`` in parts of whole blocks, each closed once it holds
+    ``part_sentences`` sentences; the document itself when it is no longer. Each
+    block is let go with its part."""
+    if sum(len(b.sentences) for b in document.blocks if b.translatable) <= part_sentences:
+        yield document
+        return
+    pending = list(reversed(document.blocks))
+    dropped = document.dropped
+    document = replace(document, blocks=[], dropped=[])
+    while pending:
+        blocks, count = [], 0
+        while pending and count < part_sentences:
+            block = pending.pop()
+            blocks.append(block)
+            count += len(block.sentences) if block.translatable else 0
+        yield replace(document, blocks=blocks, dropped=dropped)
+        dropped = []

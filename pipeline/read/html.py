@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -85,17 +86,25 @@ def read_html(path: Path, options: ReadOptions) -> Document:
 
 
 def structured_document(path: Path, text: str, encoding: str, fmt: str, pieces: list[Piece],
-                        removed: list[tuple[Piece, str]] = ()) -> Document:
+                        removed: list[tuple[Piece, str]] = (), *, script: str | None = None,
+                        before: Piece | None = None, start: int = 1) -> Document:
     """The document of a structured source's pieces: kinds the format leaves
     open classified by the layout rules (:func:`pipeline.read.layout.classify`),
-    never joined or dropped (each block must keep its one address)."""
+    never joined or dropped (each block must keep its one address). ``script`` is
+    detected in ``text`` unless given. A part of a long source (a book read a few
+    chapters at a time) gives the last piece of the part ``before`` (classified
+    as its first piece's neighbour, kept as it was) and its first block number."""
     from pipeline.read.layout import classify
 
-    script = detect_script(text)
+    script = script or detect_script(text)
     for piece in pieces:
         piece.simple = to_simplified(piece.text, script)
     source = SourceText(path, text, encoding, script, fmt)
-    return build_document(source, classify(pieces), [], removed)
+    if before is None:
+        return build_document(source, classify(pieces), [], removed, start=start)
+    context = replace(before, fixed=True, marks=list(before.marks), repairs=list(before.repairs))
+    classified = classify([context, *pieces])[1:]
+    return build_document(source, classified, [], removed, start=start)
 
 
 def _read_bytes(path: Path) -> bytes:

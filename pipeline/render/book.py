@@ -30,25 +30,37 @@ from pipeline.render.structured import block_content
 LONG_BLOCKS = 400
 
 
-def chapters(document: Document) -> tuple[list[Block], list[list[Block]]] | None:
-    """``(front, chapters)``: the blocks of the contents page and each chapter's
-    blocks, or ``None`` for a document that is one page."""
+def chapter_starts(document: Document) -> list[int] | None:
+    """Where each chapter's blocks begin (the blocks before the first go on the
+    contents page), or ``None`` for a document that is one page. One pass over
+    the blocks, holding none of them (a long document's are read from disk)."""
     if document.format == "epub":
-        front = [b for b in document.blocks if "chapter" not in (b.address or {})]
-        by_chapter: dict[int, list[Block]] = {}
-        for block in document.blocks:
-            if "chapter" in (block.address or {}):
-                by_chapter.setdefault(int(block.address["chapter"]), []).append(block)
-        parts = [by_chapter[k] for k in sorted(by_chapter)]
-        return (front, parts) if len(parts) > 1 else None
+        starts, current = [], None
+        for index, block in enumerate(document.blocks):
+            chapter = (block.address or {}).get("chapter")
+            if chapter is not None and chapter != current:
+                starts.append(index)
+                current = chapter
+        return starts if len(starts) > 1 else None
     if document.format == "docx" and len(document.blocks) >= LONG_BLOCKS:
         starts = [i for i, b in enumerate(document.blocks) if b.kind in ("heading", "title") and b.level == 1]
-        if len(starts) < 2:
-            return None
-        front = document.blocks[: starts[0]]
-        bounds = starts + [len(document.blocks)]
-        return front, [document.blocks[a:b] for a, b in zip(bounds, bounds[1:])]
+        return starts if len(starts) >= 2 else None
     return None
+
+
+def _chapters(document: Document, starts: list[int]) -> Iterator[tuple[list[Block], list[Block]]]:
+    """``(front, [])`` first, then ``([], chapter's blocks)`` for each chapter, each
+    gathered from one pass over the blocks as it is reached."""
+    bounds = iter(starts[1:] + [len(document.blocks)])
+    end = starts[0]
+    blocks: list[Block] = []
+    for index, block in enumerate(document.blocks):
+        if index == end:
+            yield (blocks, []) if index == starts[0] else ([], blocks)
+            blocks = []
+            end = next(bounds)
+        blocks.append(block)
+    yield [], blocks
 
 
 def chapter_name(number: int) -> str:
@@ -60,22 +72,25 @@ def reader_pages(document: Document, *, cache: Any = None, library: str | None =
     """The reader page, or a book's contents page and chapter pages (see the module docstring)."""
     from pipeline.render.reader import render
 
-    cut = chapters(document)
-    if cut is None:
+    starts = chapter_starts(document)
+    if starts is None:
         return render(document, cache=cache, library=library, variant=variant, now=now)
-    return _book_pages(document, *cut, cache=cache, library=library, variant=variant, now=now)
+    return _book_pages(document, starts, cache=cache, library=library, variant=variant, now=now)
 
 
-def _book_pages(document: Document, front: list[Block], parts: list[list[Block]], *, cache: Any,
+def _book_pages(document: Document, starts: list[int], *, cache: Any,
                 library: str | None, variant: str | None, now: datetime | None) -> Iterator[tuple[str, str]]:
     from pipeline.render.reader import render
 
     stem = Path(document.source).stem
     deeper = None if library is None else f"../{library}"
     entries = []
-    for number, blocks in enumerate(parts, start=1):
-        part = replace(document, blocks=blocks, dropped=[d for d in document.dropped
-                                                         if (d.address or {}).get("chapter") == number])
+    cut = _chapters(document, starts)
+    front = next(cut)[0]
+    for number, (_, blocks) in enumerate(cut, start=1):
+        chapter = (blocks[0].address or {}).get("chapter")
+        part = replace(document, blocks=blocks, dropped=[d for d in document.dropped if chapter is not None
+                                                         and (d.address or {}).get("chapter") == chapter])
         name = f"{stem}/{chapter_name(number)}"
         yield name, render(part, cache=cache, library=deeper, variant=variant, now=now)
         entries.append((name, _chapter_title(blocks, number), sum(len(b.sentences) for b in blocks)))

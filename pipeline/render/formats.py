@@ -16,11 +16,12 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.atomic import Chunks
 from pipeline.core.errors import DuizhaoError
 from pipeline.core.model import Document
 
@@ -102,7 +103,7 @@ class Format:
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("json", ".json", "pipeline.render.formats:document_json",
+        Format("json", ".json", "pipeline.render.formats:document_json_stream",
                "the document model (schema: pipeline/render/document.schema.json)"),
         Format("html", ".html", "pipeline.render.book:reader_pages",
                "the parallel-text reader (a book: a contents page and a page per chapter)",
@@ -184,7 +185,7 @@ def write_formats(
     def rendered():  # one output at a time: each is written before the next is made
         for target, f in targets:
             made = f.file_output(document, cache=cache, library=link, variant=variant)
-            if isinstance(made, (str, bytes)):
+            if isinstance(made, (str, bytes, Chunks)):
                 yield target, made
             else:  # a book's pages: (name, text) pairs, "" the main one, the others beside it
                 yield from ((target if not name else target.parent / name, text) for name, text in made)
@@ -291,15 +292,33 @@ def document_json(document: Document) -> str:
     top-level key and per block, so a diff of two runs shows the blocks that
     changed. Each line is written by json's C encoder (``indent`` would select
     the pure-Python one, several times slower on a long document)."""
+    return "".join(document_json_pieces(document))
+
+
+def document_json_stream(document: Document) -> Chunks:
+    """:func:`document_json` as it is made, a block at a time: what ``-f json``
+    writes (a long document's JSON is never held whole)."""
+    return Chunks(document_json_pieces(document))
+
+
+def document_json_pieces(document: Document) -> Iterator[str]:
+    """The text of :func:`document_json` in pieces, each block's line made only when asked."""
     compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-    lines = []
-    for key, value in document.to_json().items():
-        if key == "blocks" and isinstance(value, list) and value:
-            inner = ",\n".join(f"  {compact(block)}" for block in value)
-            lines.append(f' {compact(key)}: [\n{inner}\n ]')
-        else:
-            lines.append(f" {compact(key)}: {compact(value)}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+    head = Document(document.source, document.encoding, document.script, [], document.dropped,
+                    signature=document.signature, stats=document.stats, glossary=document.glossary,
+                    edits=document.edits, format=document.format).to_json()
+    yield "{\n"
+    for number, key in enumerate(head):
+        comma = ",\n" if number else ""
+        if key != "blocks":
+            yield f"{comma} {compact(key)}: {compact(head[key])}"
+            continue
+        first = True
+        for block in document.blocks:
+            yield (f"{comma} {compact(key)}: [\n  " if first else ",\n  ") + compact(block.to_json())
+            first = False
+        yield f"{comma} {compact(key)}: []" if first else "\n ]"
+    yield "\n}\n"
 
 
 def schema() -> dict:

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from pipeline import __version__
-from pipeline.core.model import VERBATIM_KINDS, document_title
+from pipeline.core.model import VERBATIM_KINDS, Document, DocumentJSONError, document_title
 
 INDEX_NAME = "index.html"
 #: Rows of the last build, by JSON file (size and mtime_ns): the page of a large
@@ -48,19 +48,21 @@ SEVERITY_LABELS = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
 LibraryEntry = tuple[str, dict[str, Any]]
 
 
-def library_entry(path: Path, root: str | Path, data: dict[str, Any]) -> LibraryEntry | None:
+def library_entry(path: Path, root: str | Path, document: Document) -> LibraryEntry | None:
     """The library's entry for the document JSON ``path`` a run has just written
-    from the model ``data`` (its ``to_json()``): the row :func:`document_row` would
-    read back, stamped with the file as it is now, so :func:`write_index` need not
-    read it again (a large document's JSON read back doubled a run's peak memory).
-    ``None`` when ``path`` is not under ``root`` or the row is not one."""
+    from ``document``: the row :func:`document_row` would read back, stamped with
+    the file as it is now, so :func:`write_index` need not read it again (a large
+    document's JSON read back doubled a run's peak memory; its blocks are taken
+    one at a time). ``None`` when ``path`` is not under ``root`` or the row is not one."""
     root = Path(root)
     try:
         relative = path.relative_to(root).as_posix()
         stat = path.stat()
     except (ValueError, OSError):
         return None
-    row = _row_of(data, path, root, check=False)
+    head = {key: value for key, value in (("source", document.source), ("format", document.format),
+                                          ("edits", document.edits)) if value is not None}
+    row = _row(head, (block.to_json() for block in document.blocks), path, root)
     return (relative, {"stamp": [stat.st_size, stat.st_mtime_ns], "row": row}) if _row_ok(row) else None
 
 
@@ -253,53 +255,73 @@ def document_row(path: Path, root: Path) -> dict[str, Any] | None:
     return row if _row_ok(row) else None
 
 
-def _row_of(data: dict[str, Any], path: Path, root: Path, check: bool = True) -> dict[str, Any] | None:
-    """The row of the document model ``data`` (``path``'s); with ``check``, ``None``
-    unless ``duizhao render`` would read it (a file from outside); a model this run
-    has just made is ours and needs no check."""
-    from pipeline.core.model import Document, DocumentJSONError
-
+def _row_of(data: dict[str, Any], path: Path, root: Path) -> dict[str, Any] | None:
+    """The row of the document model ``data`` (``path``'s), or ``None`` unless
+    ``duizhao render`` would read it (a file from outside)."""
     if "schema_version" not in data or not isinstance(data.get("blocks"), list):
         return None
     try:
-        if check:
-            Document.from_json(data, str(path), keep_blocks=False)  # what duizhao render would read: ours
+        Document.from_json(data, str(path), keep_blocks=False)  # what duizhao render would read: ours
     except DocumentJSONError:
         return None
-    blocks = [b for b in data["blocks"] if isinstance(b, dict)]
-    sentences = [s for b in blocks if b.get("kind") not in VERBATIM_KINDS
-                 for s in _list(b.get("sentences")) if isinstance(s, dict)]
+    return _row(data, data["blocks"], path, root)
+
+
+def _row(head: dict[str, Any], blocks: Iterable[Any], path: Path, root: Path) -> dict[str, Any]:
+    """The library row of a document model: ``head`` its top-level fields, ``blocks``
+    its blocks' JSON, taken once, one at a time."""
     flags = {severity: 0 for severity in SEVERITIES}
-    open_errors = 0
-    for item in [*blocks, *sentences]:
+    open_errors = sentences = translated = approved = 0
+    terms: dict[str, str] = {}
+    title: tuple[str, str] | None = None  # the first title block, else the first block of text, names it
+    first: tuple[str, str] | None = None
+
+    def count(item: dict) -> None:
+        nonlocal open_errors
         for flag in _list(item.get("flags")):
             severity = flag.get("severity") if isinstance(flag, dict) else None
             flags[severity if severity in flags else "warning"] += 1
             open_errors += severity == "error" and isinstance(flag, dict) and not flag.get("resolved")
-    terms: dict[str, str] = {}
-    for sentence in sentences:
-        for term in _list(sentence.get("terms")):
-            if isinstance(term, dict):
-                terms.setdefault(str(term.get("entry") or term.get("zh")), f"{term.get('zh', '')} → {term.get('en', '')}")
-    edits = data.get("edits") if isinstance(data.get("edits"), dict) else {}
-    source = str(data.get("source") or "")
-    title = document_title(((str(b.get("kind") or ""), str(b.get("text") or "")) for b in blocks), source)
+
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        kind, text = str(block.get("kind") or ""), str(block.get("text") or "")
+        if title is None and kind == "title" and text.strip():
+            title = (kind, text)
+        elif first is None and kind not in VERBATIM_KINDS and text.strip():
+            first = (kind, text)
+        count(block)
+        if kind in VERBATIM_KINDS:
+            continue
+        for sentence in _list(block.get("sentences")):
+            if not isinstance(sentence, dict):
+                continue
+            sentences += 1
+            translated += bool(str(sentence.get("translation") or "").strip())
+            approved += sentence.get("approved") is True
+            count(sentence)
+            for term in _list(sentence.get("terms")):
+                if isinstance(term, dict):
+                    terms.setdefault(str(term.get("entry") or term.get("zh")), f"{term.get('zh', '')} → {term.get('en', '')}")
+    edits = head.get("edits") if isinstance(head.get("edits"), dict) else {}
+    source = str(head.get("source") or "")
     reader = path.with_suffix(".html")
     applied = edits.get("applied")
     return {
-        "title": title,
+        "title": document_title([title or first] if title or first else [], source),
         "source": source,
-        "format": str(data.get("format") or "text"),
+        "format": str(head.get("format") or "text"),
         "json": path.relative_to(root).as_posix(),
         "reader": reader.relative_to(root).as_posix() if reader.is_file() else None,
         "date": datetime.fromtimestamp(path.stat().st_mtime).astimezone().strftime("%Y-%m-%d %H:%M"),
-        "sentences": len(sentences),
-        "translated": sum(bool(str(s.get("translation") or "").strip()) for s in sentences),
+        "sentences": sentences,
+        "translated": translated,
         "flags": flags,
         "terms": sorted(terms.values()),
         "edits": applied if _is_int(applied) and applied >= 0 else 0,
         "orphaned": len(_list(edits.get("orphaned"))),
-        "approved": sum(s.get("approved") is True for s in sentences),
+        "approved": approved,
         "open_errors": open_errors,
     }
 

@@ -71,7 +71,7 @@ def english_markdown(document: Document) -> str:
     italics, byline, lists, quotes; code and front matter as they are."""
     if document.markdown is not None:
         return _follow_source(document, bilingual=False) if any(
-            s.translation for s in document.sentences()) else ""
+            s.translation for s in document.each_sentence()) else ""
     chunks: list[str] = []
     previous = None
     for block in document.blocks:

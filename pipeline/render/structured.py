@@ -99,4 +99,4 @@ def source_file(document: Document, what: str) -> Path:
 
 
 def translated(document: Document) -> bool:
-    return any((s.translation or "").strip() for s in document.sentences())
+    return any((s.translation or "").strip() for s in document.each_sentence())

@@ -44,7 +44,7 @@ from pathlib import Path
 import regex
 
 from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
-from pipeline.core.model import Document, Flag
+from pipeline.core.model import Block, Document, Flag, Sentence
 from pipeline.core.text import plural, problem_list
 
 COLUMNS = ("source", "machine", "english")
@@ -312,8 +312,16 @@ def source_of(path: str | Path, project: Path | None = None, source_folder: Path
 
 def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) -> None:
     """Apply ``edits`` to the translated ``document`` and record the outcome in
-    ``document.edits``: the file, how many were applied, and the orphans."""
+    ``document.edits``: the file, how many were applied, and the orphans. A
+    document read in parts is edited a part at a time (:mod:`pipeline.review.parts`)."""
     sentences = document.sentences()
+    applied, used = edit_sentences(sentences, edits)
+    document.edits = edits_outcome(path, applied, orphaned_edits(edits, used, [s.text for s in sentences]))
+
+
+def edit_sentences(sentences: Iterable[Sentence], edits: dict[str, Edit]) -> tuple[int, set[str]]:
+    """Put each edit's English in place of the machine's on its sentences.
+    Returns how many sentences were edited and the keys of the edits used."""
     applied = 0
     used = set()
     for sentence in sentences:
@@ -340,11 +348,23 @@ def apply_edits(document: Document, edits: dict[str, Edit], path: str | Path) ->
                 "info",
             ))
         applied += 1
+    return applied, used
+
+
+def orphaned_edits(edits: dict[str, Edit], used: set[str], texts: Iterable[str]) -> list[dict]:
+    """The edits with English that no sentence used, each with the closest of
+    ``texts`` (the document's sentences) when one is close: the ``orphaned`` rows."""
     lost = [edit for key, edit in edits.items() if key not in used and edit.english]
-    nearest = closest_sentences([edit.source for edit in lost], [s.text for s in sentences])
-    orphaned = [{"source": edit.source, "english": edit.english, "line": edit.line,
-                 **({"closest": closest} if closest is not None else {})} for edit, closest in zip(lost, nearest)]
-    document.edits = {"file": str(path), "applied": applied, "orphaned": orphaned}
+    if not lost:
+        return []
+    nearest = closest_sentences([edit.source for edit in lost], list(texts))
+    return [{"source": edit.source, "english": edit.english, "line": edit.line,
+             **({"closest": closest} if closest is not None else {})} for edit, closest in zip(lost, nearest)]
+
+
+def edits_outcome(path: str | Path, applied: int, orphaned: list[dict]) -> dict:
+    """``Document.edits``: the edits file, how many sentences it edited, and its orphans."""
+    return {"file": str(path), "applied": applied, "orphaned": orphaned}
 
 
 #: The rarest character pairs of an orphaned edit looked up, the sentences read
@@ -396,24 +416,32 @@ def _pairs(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
-def apply_resolved(document: Document, edits: dict[str, Edit]) -> None:
+def apply_resolved(blocks: Iterable[Block], edits: dict[str, Edit]) -> None:
     """Mark resolved the flags whose codes an edit row lists for its sentence (while
     the sentence's English is the one they were resolved for) or for its block."""
-    for block in document.blocks:
-        edit = edits.get(_key(block.text))
-        if edit is not None and edit.resolved:
-            block.flags = [_resolved(f, edit) for f in block.flags]
+    for block in blocks:
+        resolve_block_flags(block, edits)
         for sentence in block.sentences:
-            edit = edits.get(_key(sentence.text))
-            if edit is not None and edit.resolved and (edit.english or edit.machine) == (sentence.translation or ""):
-                sentence.flags = [_resolved(f, edit) for f in sentence.flags]
+            resolve_sentence_flags(sentence, edits)
 
 
-def apply_status(document: Document, edits: dict[str, Edit]) -> None:
+def resolve_block_flags(block: Block, edits: dict[str, Edit]) -> None:
+    edit = edits.get(_key(block.text))
+    if edit is not None and edit.resolved:
+        block.flags = [_resolved(f, edit) for f in block.flags]
+
+
+def resolve_sentence_flags(sentence: Sentence, edits: dict[str, Edit]) -> None:
+    edit = edits.get(_key(sentence.text))
+    if edit is not None and edit.resolved and (edit.english or edit.machine) == (sentence.translation or ""):
+        sentence.flags = [_resolved(f, edit) for f in sentence.flags]
+
+
+def apply_status(blocks: Iterable[Block], edits: dict[str, Edit]) -> None:
     """Mark approved the sentences whose edit row approves the English they have now
     (a sentence whose English changed since is a draft again). A sentence already
     approved elsewhere (an exact translation-memory match) stays approved."""
-    for sentence in document.sentences():
+    for sentence in (s for b in blocks if b.translatable for s in b.sentences):
         edit = edits.get(_key(sentence.text))
         if edit is not None and edit.approved and edit.shown == (sentence.translation or ""):
             sentence.approved = True

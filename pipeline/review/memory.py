@@ -349,7 +349,7 @@ class TranslationMemory:
         Nothing is written, and no file made, when nothing changed."""
         name = document_name(document)
         wanted: dict[str, Unit] = {}
-        for sentence in document.sentences():
+        for sentence in document.each_sentence():
             english = (sentence.translation or "").strip()
             if not sentence.approved or sentence.memory is not None or not english:
                 continue

@@ -30,11 +30,14 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import regex
 
 from pipeline.terms.glossary import complies
-from pipeline.core.model import ATOMIC_MARKS, Document, Flag, Sentence
+from pipeline.core.model import ATOMIC_MARKS, Block, Document, Flag, Sentence
+
+T = TypeVar("T")
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -83,25 +86,43 @@ DOCUMENT_FLAGS = frozenset({"not-chinese"})
 
 def check_document(document: Document) -> None:
     """Add QA flags to every translated sentence (replacing earlier QA flags), and
-    the document's own (:data:`DOCUMENT_FLAGS`) to its first block."""
-    sentences = [s for s in document.sentences() if s.translation is not None]
-    for sentence in sentences:
-        sentence.flags = [f for f in sentence.flags if f.code in _STAGE_FLAGS]
-        sentence.flags += check_sentence(sentence)
-    for sentence, flag in inconsistent_renderings(sentences):
+    the document's own (:data:`DOCUMENT_FLAGS`) to its first block. A document
+    read in parts is checked a part at a time (:mod:`pipeline.review.parts`)."""
+    sentences = check_part(document.blocks)
+    for sentence, flag in inconsistent_renderings((s, quoted_pairs(s)) for s in sentences):
         sentence.flags.append(flag)
-    for block in document.blocks:
-        block.flags = [f for f in block.flags if f.code not in DOCUMENT_FLAGS]
-    flag = not_chinese(sentences)
+    flag = not_chinese(letter_counts(sentences))
     if flag is not None and document.blocks:
         document.blocks[0].flags.append(flag)
 
 
-def not_chinese(sentences: Iterable[Sentence]) -> Flag | None:
-    """A ``not-chinese`` flag when the sentences' letters are mostly not Han characters."""
-    text = "".join(s.simplified for s in sentences)
-    letters = len(_LETTER.findall(text))
-    han = len(_HAN.findall(text))
+def check_part(blocks: Iterable[Block]) -> list[Sentence]:
+    """The checks of each translated sentence of ``blocks`` on its own (replacing
+    earlier QA flags), and the document's own flags taken off the blocks (they are
+    added again for the whole document). Returns the translated sentences."""
+    sentences = []
+    for block in blocks:
+        block.flags = [f for f in block.flags if f.code not in DOCUMENT_FLAGS]
+        if block.translatable:
+            sentences += [s for s in block.sentences if s.translation is not None]
+    for sentence in sentences:
+        sentence.flags = [f for f in sentence.flags if f.code in _STAGE_FLAGS]
+        sentence.flags += check_sentence(sentence)
+    return sentences
+
+
+def letter_counts(sentences: Iterable[Sentence]) -> tuple[int, int]:
+    """(letters, Han characters) of the sentences' Simplified text, to add up over parts."""
+    letters = han = 0
+    for sentence in sentences:
+        letters += len(_LETTER.findall(sentence.simplified))
+        han += len(_HAN.findall(sentence.simplified))
+    return letters, han
+
+
+def not_chinese(counts: tuple[int, int]) -> Flag | None:
+    """A ``not-chinese`` flag when the letters (:func:`letter_counts`) are mostly not Han characters."""
+    letters, han = counts
     if not letters or han >= CHINESE_SHARE * letters:
         return None
     return Flag(
@@ -199,30 +220,37 @@ def _number_words(lowered: str) -> set[str]:
     return set(_WORD_NUMBER.findall(lowered, overlapped=True))
 
 
-def inconsistent_renderings(sentences: Iterable[Sentence]) -> list[tuple[Sentence, Flag]]:
+def quoted_pairs(sentence: Sentence) -> list[tuple[str, str]]:
+    """The (Chinese, English) quotations of ``sentence`` paired as
+    :func:`inconsistent_renderings` pairs them (glossary terms left out)."""
+    chinese = _QUOTED_ZH.findall(sentence.text)
+    english = _QUOTED_EN.findall(sentence.translation or "")
+    if not chinese or len(chinese) != len(english):
+        return []
+    glossary_terms = {t.zh for t in sentence.terms}
+    return [(zh, en.strip().lower()) for zh, en in zip(chinese, english) if zh not in glossary_terms]
+
+
+def inconsistent_renderings(items: Iterable[tuple[T, list[tuple[str, str]]]]) -> list[tuple[T, Flag]]:
     """Quoted Chinese phrases outside the glossary that recur with different English.
 
     Chinese slogans are quoted (“三比三看”), and their English usually is too; when a
     sentence has as many quotations in both languages, the k-th quotes are paired.
+    ``items`` are ``(sentence, quoted_pairs(sentence))``, or, for a document read in
+    parts, any key that stands for the sentence in place of it.
     """
-    renderings: dict[str, dict[str, list[Sentence]]] = defaultdict(lambda: defaultdict(list))
-    for sentence in sentences:
-        glossary_terms = {t.zh for t in sentence.terms}
-        chinese = [q for q in _QUOTED_ZH.findall(sentence.text)]
-        english = _QUOTED_EN.findall(sentence.translation or "")
-        if not chinese or len(chinese) != len(english):
-            continue
-        for zh, en in zip(chinese, english):
-            if zh not in glossary_terms:
-                renderings[zh][en.strip().lower()].append(sentence)
+    renderings: dict[str, dict[str, list[T]]] = defaultdict(lambda: defaultdict(list))
+    for key, pairs in items:
+        for zh, en in pairs:
+            renderings[zh][en].append(key)
     flagged = []
     for zh, by_english in renderings.items():
         if len(by_english) < 2:
             continue
         variants = " / ".join(f'"{en}"' for en in by_english)
         for group in by_english.values():
-            for sentence in group:
-                flagged.append((sentence, Flag(
+            for key in group:
+                flagged.append((key, Flag(
                     "inconsistent-term",
                     f"“{zh}” is rendered in different ways in this document ({variants}); "
                     "add it to the glossary to fix one",

@@ -14,7 +14,7 @@ def summarize(document: Document) -> str:
     kinds = ", ".join(f"{counts[kind]} {kind}" for kind in KINDS if counts[kind])
     return (
         f"{document.source}: {document.encoding}, {document.script}; "
-        f"{plural(len(document.blocks), 'block')} ({kinds}); {plural(len(document.sentences()), 'sentence')}; "
+        f"{plural(len(document.blocks), 'block')} ({kinds}); {plural(sum(1 for _ in document.each_sentence()), 'sentence')}; "
         f"{dropped_summary(document)}"
     )
 

@@ -208,7 +208,7 @@ class Workspace:
 
         with self.engine_lock:
             summary = run_many(jobs, self.engine, self.cache, glossaries, formats=FORMATS, library=self.output,
-                               memory=self.memory, on_translated=keep, on_document=done)
+                               memory=self.memory, on_translated=keep, on_document=done, parts=False)
         with self.lock:
             for job in jobs:
                 document = finished.get(document_name(job.source))
