@@ -26,7 +26,7 @@ from pipeline.core.errors import SourceError
 from pipeline.core.model import Document
 from pipeline.read.container import Package
 from pipeline.read.formats import ReadOptions
-from pipeline.read.pieces import Piece
+from pipeline.read.pieces import Piece, sentences_about
 from pipeline.read.xhtml import Unit, dom_pieces, local, unit_content
 
 _FIX = "check that the file is a complete .epub that opens in a reader such as Calibre"
@@ -163,7 +163,7 @@ def read_epub_parts(path: Path, options: ReadOptions, part_sentences: int | None
                     pieces.append(piece)
             del tree, body
             last = index == len(spine) - 1
-            if not last and (part_sentences is None or _sentences_in(pieces) < part_sentences):
+            if not last and (part_sentences is None or sentences_about(pieces) < part_sentences):
                 continue
             has_text = has_text or any(p.kind not in ("toc", "title", "image") for p in pieces)
             if last and not has_text:
@@ -179,7 +179,3 @@ def read_epub_parts(path: Path, options: ReadOptions, part_sentences: int | None
         if not spine:
             raise SourceError(path, "has no text to translate in its spine's documents", _FIX)
 
-
-def _sentences_in(pieces: list[Piece]) -> int:
-    """About how many sentences ``pieces`` make (a part's size, before they are cut)."""
-    return sum(max(1, sum(map(p.text.count, "。！？!?"))) for p in pieces)

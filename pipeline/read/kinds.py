@@ -103,11 +103,13 @@ IMAGE_REFERENCE = regex.compile(
 )
 
 
-def classify(pieces: list[Piece], *, cut_words: bool = True) -> list[Piece]:
+def classify(pieces: list[Piece], *, cut_words: bool = True, head: bool = True) -> list[Piece]:
     """Give every piece its kind from its shape and its neighbours; a kind the
     Markdown gives stays (a first level-1 heading becomes the title). With
     ``cut_words``, a paragraph ending mid-word is taken to be cut (a short label
-    after it, before its continuation, names a picture)."""
+    after it, before its continuation, names a picture). Without ``head`` the
+    pieces are not the document's start (a later part of a long PDF): no title,
+    subtitle or byline is looked for at their top."""
     free = [not p.fixed for p in pieces]
     for i, piece in enumerate(pieces):
         if not free[i]:
@@ -123,7 +125,8 @@ def classify(pieces: list[Piece], *, cut_words: bool = True) -> list[Piece]:
         if free[i] and piece.kind == "paragraph" and _SOURCE_CREDIT.match(piece.simple) \
                 and len(piece.text) <= MAX_CAPTION_CHARS and _next_to_picture(pieces, i):
             piece.kind = "caption"
-    _classify_head(pieces, free)
+    if head:
+        _classify_head(pieces, free)
     for i, piece in enumerate(pieces):
         if free[i] and piece.kind == "paragraph" and is_byline_text(piece.simple):
             piece.kind = "byline"

@@ -133,17 +133,18 @@ def segment(source: SourceText, front_matter: Sequence[str] = (), *, keep_boiler
     return build_document(source, pieces, dropped + dropped_joined, removed)
 
 
-def repair(pieces: list[Piece], script: str) -> tuple[list[Piece], list[tuple[Piece, Piece]]]:
+def repair(pieces: list[Piece], script: str, head: bool = True) -> tuple[list[Piece], list[tuple[Piece, Piece]]]:
     """The repair steps a structured reader's pieces still need (the reader has read
     its lines into blocks and left its page furniture out, as a PDF's geometry
     tells): classify, drop duplicates, join broken paragraphs (as the pieces'
     :attr:`~pipeline.read.pieces.Piece.open_end` says, else their text), drop
     duplicates again, close up number spacing. Returns the pieces and the
-    ``(duplicate, kept copy)`` pairs."""
+    ``(duplicate, kept copy)`` pairs. Without ``head``, the pieces are a later
+    part of a document (:func:`pipeline.read.kinds.classify`)."""
     for piece in pieces:
         piece.simple = to_simplified(piece.text, script)
     cut_words = _cuts_words_rarely(pieces, set())
-    pieces = classify(pieces, cut_words=cut_words)
+    pieces = classify(pieces, cut_words=cut_words, head=head)
     pieces, dropped = drop_duplicates(pieces)
     pieces = join_broken_paragraphs(pieces, cut_words=cut_words)
     pieces, dropped_joined = drop_duplicates(pieces)

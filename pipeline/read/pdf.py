@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import unicodedata
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import regex
@@ -23,7 +24,8 @@ import regex
 from pipeline.core.errors import SourceError
 from pipeline.core.model import Document
 from pipeline.read.geometry import RULE_THICKNESS, Box, Glyph, PageContent, glyph_lines, is_han
-from pipeline.read.pdflayout import PageLayout, finish_document
+from pipeline.read.pdflayout import PageLayout, document_part, no_text
+from pipeline.read.pieces import sentences_about
 
 if TYPE_CHECKING:
     from pipeline.read.formats import ReadOptions
@@ -39,12 +41,24 @@ UNMAPPED_SHARE = 0.3
 #: OCR renders: no finer than this (dots per inch), and what a page with no picture of its own gets.
 MAX_DPI = 400
 OCR_DPI = 300
+#: A window of a long PDF (:func:`read_pdf_parts`) has at least this many pages, so
+#: running heads and page numbers recur in it often enough to be told apart.
+WINDOW_PAGES = 50
 _BOLD_FONT = regex.compile(r"Bold|Black|Heavy|Semibold|Demi", regex.I)
 _FORCE_BOLD = 0x40000
 
 
 def read_pdf(path: Path, options: ReadOptions) -> Document:
-    """The reader of ``.pdf`` sources (:mod:`pipeline.read.formats`)."""
+    """The reader of ``.pdf`` sources (:mod:`pipeline.read.formats`): the whole document."""
+    return next(read_pdf_parts(path, options))
+
+
+def read_pdf_parts(path: Path, options: ReadOptions, part_sentences: int | None = None) -> Iterator[Document]:
+    """The PDF a window of pages at a time: a window closes once it has at least
+    :data:`WINDOW_PAGES` pages and about ``part_sentences`` sentences (``None``:
+    one window, the whole file). Its page furniture is judged over its own pages;
+    a paragraph still open at its last page goes on into the next window, so it
+    is joined as in a whole reading; its duplicates are looked for within it."""
     import pypdfium2 as pdfium
 
     pdf = _open(path, options.password)
@@ -52,6 +66,34 @@ def read_pdf(path: Path, options: ReadOptions) -> Document:
     layout = PageLayout()
     garbage: list[int] = []
     text_pages = ocr_pages = 0
+    carried: list = []  # the open paragraph (and what followed it) that the next window continues
+    script: str | None = None
+    start = 1
+    has_text = False
+
+    def encoding() -> str:
+        label = "pdf text layer (pdfium)"
+        if tesseract is not None:
+            label = tesseract.label if not text_pages else f"{label} + {tesseract.label}, {ocr_pages} pages"
+        return label
+
+    def window(last: bool) -> Document | None:
+        nonlocal carried, script, start, has_text
+        kept, removed = layout.finish()
+        pieces, carried = carried + kept, []
+        open_piece = None if last else layout.open_piece
+        at = next((k for k, p in enumerate(pieces) if p is open_piece), None)
+        if at is not None:
+            pieces, carried = pieces[:at], pieces[at:]
+        has_text = has_text or any(p.text.strip() for p in pieces)
+        if last and not has_text:
+            raise no_text(path, removed)
+        if not pieces and not removed:
+            return None
+        part = document_part(path, pieces, removed, encoding(), "pdf", script, start)
+        script, start = part.script, start + len(part.blocks)
+        return part
+
     try:
         count = len(pdf)
         if count == 0:
@@ -80,16 +122,21 @@ def read_pdf(path: Path, options: ReadOptions) -> Document:
                 layout.add(content)
             finally:
                 page.close()
+            if part_sentences is not None and index + 1 < count and layout.pages >= WINDOW_PAGES \
+                    and sentences_about(carried + layout.pieces) >= part_sentences and not garbage:
+                part = window(last=False)
+                if part is not None:
+                    yield part
     finally:
         pdf.close()
     if garbage:
         raise SourceError(path, f"{_pages(garbage)}: the text is not Chinese or English (a font without a "
                           "Unicode map gives glyph numbers, not characters)",
                           "run again with --ocr to read the pages as images")
-    encoding = "pdf text layer (pdfium)"
-    if tesseract is not None:
-        encoding = tesseract.label if not text_pages else f"{encoding} + {tesseract.label}, {ocr_pages} pages"
-    return finish_document(path, layout, encoding, "pdf")
+    part = window(last=True)
+    if part is not None:
+        yield part
+
 
 
 def _open(path: Path, password: str | None) -> Any:

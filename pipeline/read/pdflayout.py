@@ -104,7 +104,8 @@ class PageLayout:
         self._bands: list[_Band] = []
         self._line = 0
         self._sizes: Counter[float] = Counter()
-        self._pages = 0
+        #: Pages added since the last :meth:`finish` (their furniture is judged together).
+        self.pages = 0
         #: The last body paragraph, whose open end waits for the next one's first line.
         self._open: tuple[Piece, bool, float] | None = None
         #: Each piece's largest font size (for the title).
@@ -114,7 +115,7 @@ class PageLayout:
 
     def add(self, page: PageContent) -> None:
         """Lay out one page: its pieces are appended in reading order."""
-        self._pages += 1
+        self.pages += 1
         lines = [line for line in page.lines if line.text.strip()]
         for line in lines:  # an OCR'd line's height is a rough size: whole points
             self._sizes[round(line.size) if page.ocr else round(line.size * 2) / 2] += len(line.text)
@@ -215,10 +216,17 @@ class PageLayout:
                 kept.append(line)
         return kept
 
+    @property
+    def open_piece(self) -> Piece | None:
+        """The last body paragraph, while the next page may yet continue it."""
+        return self._open[0] if self._open is not None else None
+
     def finish(self) -> tuple[list[Piece], list[tuple[Piece, str]]]:
-        """The pieces in reading order, less the page furniture, which is returned
-        as ``(piece, "page-furniture")`` pairs."""
-        furniture = {id(b.piece) for b in self._bands if _is_furniture(b, self._bands, self._pages)}
+        """The pieces of the pages added since the last call, in reading order,
+        less the page furniture (judged over those pages), which is returned as
+        ``(piece, "page-furniture")`` pairs. The layout then goes on with the next
+        page as before (a paragraph left open on the last page is continued)."""
+        furniture = {id(b.piece) for b in self._bands if _is_furniture(b, self._bands, self.pages)}
         # A header row right next to one that is furniture (the journal's second line) is too.
         changed = True
         while changed:
@@ -237,8 +245,9 @@ class PageLayout:
             else:
                 kept.append(piece)
         order = {line: k for k, p in enumerate(self.pieces) for line in p.lines[:1]}
-        self.removed.sort(key=lambda r: order.get(r[0].lines[0], r[0].lines[0]))
-        return kept, self.removed
+        removed = sorted(self.removed, key=lambda r: order.get(r[0].lines[0], r[0].lines[0]))
+        self.pieces, self.removed, self._bands, self._size, self.pages = [], [], [], {}, 0
+        return kept, removed
 
     # -- body ----------------------------------------------------------------------------------------
 
@@ -504,26 +513,37 @@ def _marker_forms(number: str) -> list[str]:
 
 
 def finish_document(path: Path, layout: PageLayout, encoding: str, fmt: str) -> Document:
-    """The document of a laid-out PDF or image: the furniture left out, the layout
-    repair rules run on the rest, and each footnote tied to the block that cites it
-    (``address["note_of"]``)."""
+    """The document of a laid-out PDF or image (:func:`document_part` of all its pages)."""
+    pieces, removed = layout.finish()
+    if not any(p.text.strip() for p in pieces):
+        raise no_text(path, removed)
+    return document_part(path, pieces, removed, encoding, fmt)
+
+
+def no_text(path: Path, removed: Sequence[tuple[Piece, str]]) -> SourceError:
+    left = f" (only page furniture: {removed[0][0].text[:40]!r})" if removed else ""
+    return SourceError(path, f"has no text to translate{left}",
+                       "if its pages are pictures of text, run again with --ocr")
+
+
+def document_part(path: Path, pieces: list[Piece], removed: list[tuple[Piece, str]], encoding: str, fmt: str,
+                  script: str | None = None, start: int = 1) -> Document:
+    """The document of laid-out pages: the furniture left out, the layout repair
+    rules run on the rest, and each footnote tied to the block that cites it
+    (``address["note_of"]``). A later part of a long PDF gives the script found
+    in the first and its first block number (no title is looked for in it)."""
     from pipeline.read.blocks import build_document
     from pipeline.read.layout import repair
 
-    pieces, removed = layout.finish()
-    if not any(p.text.strip() for p in pieces):
-        left = f" (only page furniture: {removed[0][0].text[:40]!r})" if removed else ""
-        raise SourceError(path, f"has no text to translate{left}",
-                          "if its pages are pictures of text, run again with --ocr")
-    sample = "".join(p.text for p in pieces)[:20000]
-    script = detect_script(sample)
-    pieces, dropped = repair(pieces, script)
+    if script is None:
+        script = detect_script("".join(p.text for p in pieces)[:20000])
+    pieces, dropped = repair(pieces, script, head=start == 1)
     if any(p.kind == "title" and p.fixed for p in pieces):
         for piece in pieces:  # the page's geometry found the title: the first block is no title by its shape
             if piece.kind == "title" and not piece.fixed:
                 piece.kind = "paragraph"
     ties = tie_notes(pieces)
-    document = build_document(SourceText(path, "", encoding, script, fmt), pieces, dropped, removed)
+    document = build_document(SourceText(path, "", encoding, script, fmt), pieces, dropped, removed, start=start)
     for note, cited in ties.items():
         address = document.blocks[note].address
         if address is not None:

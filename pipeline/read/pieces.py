@@ -5,6 +5,7 @@ exact source lines and, for Markdown, its source offsets."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import regex
@@ -145,3 +146,9 @@ def concatenate(pieces: list[Piece]) -> Piece:
     return Piece("".join(parts), lines, marks=marks, spans=spans, simple="".join(simple),
                  address=joined_address([p.address for p in pieces]), open_end=pieces[-1].open_end,
                  flags=[f for p in pieces for f in p.flags])
+
+
+def sentences_about(pieces: Sequence[Piece]) -> int:
+    """About how many sentences ``pieces`` make, before they are cut (the size of
+    a part of a long source, :func:`pipeline.read.formats.read_parts`)."""
+    return sum(max(1, sum(map(p.text.count, "。！？!?"))) for p in pieces)

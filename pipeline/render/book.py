@@ -1,11 +1,14 @@
-"""Books in the reader: an EPUB (or a long Word file) gets one reader page per
-chapter and a contents page linking them, so no page holds a whole novel (a
-page's reading aids are those of its own text).
+"""Books in the reader: an EPUB, or any document of :data:`LONG_BLOCKS` blocks or
+more, gets one reader page per chapter and a contents page linking them, so no
+page holds a whole novel or a 10,000-page report (a page's reading aids are
+those of its own text, and they take memory in proportion to it).
 
-:func:`chapters` cuts a document into chapters: an EPUB's by its spine (the
+:func:`chapter_starts` cuts a document into chapters: an EPUB's by its spine (the
 ``chapter`` of each block's address; the title and the contents' entries go on
-the contents page), a Word file of at least :data:`LONG_BLOCKS` blocks at its
-level-1 headings. :func:`reader_pages` is the ``html`` format's exporter: the
+the contents page); a long Word file at its level-1 headings; any other long
+document (or a Word file without them) into sections of :data:`SECTION_BLOCKS`
+blocks or more, each opening at a heading, or for a PDF at a page's top, and
+none over twice that. :func:`reader_pages` is the ``html`` format's exporter: the
 reader page of a document, or for a book ``("<stem>/ch001.html", chapter page),
 ..., ("", contents page)``, each made only when the writer asks for it
 (:func:`pipeline.render.formats.write_formats` writes them as one atomic set,
@@ -23,11 +26,15 @@ from typing import Any
 from markupsafe import escape
 
 from pipeline import __version__
-from pipeline.core.model import Block, Document
+from pipeline.core.model import Block, Document, Dropped
+from pipeline.core.text import plural
 from pipeline.render.structured import block_content
 
-#: A Word file this long (in blocks) with level-1 headings is read as a book.
+#: A document this long (in blocks) is a book in the reader.
 LONG_BLOCKS = 400
+#: A section of a long document without chapters has at least this many blocks
+#: (unless it is the last) and at most twice as many.
+SECTION_BLOCKS = 200
 
 
 def chapter_starts(document: Document) -> list[int] | None:
@@ -42,10 +49,27 @@ def chapter_starts(document: Document) -> list[int] | None:
                 starts.append(index)
                 current = chapter
         return starts if len(starts) > 1 else None
-    if document.format == "docx" and len(document.blocks) >= LONG_BLOCKS:
+    if len(document.blocks) < LONG_BLOCKS:
+        return None
+    if document.format == "docx":
         starts = [i for i, b in enumerate(document.blocks) if b.kind in ("heading", "title") and b.level == 1]
-        return starts if len(starts) >= 2 else None
-    return None
+        if len(starts) >= 2:
+            return starts
+    return _sections(document)
+
+
+def _sections(document: Document) -> list[int]:
+    """Sections of :data:`SECTION_BLOCKS` to twice as many blocks, each opening at
+    a heading (a PDF: at a heading or a page's first block) where one comes."""
+    starts, page = [0], None
+    for index, block in enumerate(document.blocks):
+        here = (block.address or {}).get("page") if document.format == "pdf" else None
+        size = index - starts[-1]
+        opening = block.kind in ("title", "heading") or (here is not None and here != page)
+        if size >= 2 * SECTION_BLOCKS or (size >= SECTION_BLOCKS and opening):
+            starts.append(index)
+        page = here if here is not None else page
+    return starts
 
 
 def _chapters(document: Document, starts: list[int]) -> Iterator[tuple[list[Block], list[Block]]]:
@@ -89,12 +113,33 @@ def _book_pages(document: Document, starts: list[int], *, cache: Any,
     front = next(cut)[0]
     for number, (_, blocks) in enumerate(cut, start=1):
         chapter = (blocks[0].address or {}).get("chapter")
-        part = replace(document, blocks=blocks, dropped=[d for d in document.dropped if chapter is not None
-                                                         and (d.address or {}).get("chapter") == chapter])
+        part = replace(document, blocks=blocks, dropped=[d for d in document.dropped if _within(d, blocks, chapter)])
         name = f"{stem}/{chapter_name(number)}"
         yield name, render(part, cache=cache, library=deeper, variant=variant, now=now)
-        entries.append((name, _chapter_title(blocks, number), sum(len(b.sentences) for b in blocks)))
-    yield "", contents_page(document, front, entries, library)
+        entries.append((name, _chapter_title(blocks, number), _extent(blocks)))
+    chaptered = document.format == "epub" or (document.format == "docx" and all(
+        document.blocks[i].level == 1 and document.blocks[i].kind in ("heading", "title") for i in starts))
+    yield "", contents_page(document, front, entries, library, "chapter" if chaptered else "section")
+
+
+def _within(dropped: Dropped, blocks: list[Block], chapter: Any) -> bool:
+    """Whether the dropped text belongs on the page of ``blocks``: an EPUB's of the
+    same chapter; a PDF's of one of its pages."""
+    where = dropped.address or {}
+    if chapter is not None:
+        return where.get("chapter") == chapter
+    if "page" in where:
+        pages = [b.address["page"] for b in blocks if "page" in (b.address or {})]
+        return bool(pages) and pages[0] <= where["page"] <= pages[-1]
+    return False
+
+
+def _extent(blocks: list[Block]) -> str:
+    """What a contents entry says of a chapter's size: its sentences, and a PDF's pages."""
+    sentences = sum(len(b.sentences) for b in blocks)
+    pages = [b.address["page"] for b in blocks if "page" in (b.address or {})]
+    shown = "" if not pages else f"p. {pages[0]}, " if pages[0] == pages[-1] else f"pp. {pages[0]}–{pages[-1]}, "
+    return f"{shown}{plural(sentences, 'sentence')}"
 
 
 def _chapter_title(blocks: list[Block], number: int) -> tuple[str, str]:
@@ -111,8 +156,8 @@ a{color:#1f5f99}.n{color:#667;font-size:.85em}.front{color:#445;font-size:.92em}
 @media (prefers-color-scheme:dark){body{background:#15191e;color:#dfe5ec}.en{color:#9fb9d3}a{color:#8cc2f5}}"""
 
 
-def contents_page(document: Document, front: list[Block], entries: list[tuple[str, tuple[str, str], int]],
-                  library: str | None) -> str:
+def contents_page(document: Document, front: list[Block], entries: list[tuple[str, tuple[str, str], str]],
+                  library: str | None, noun: str = "chapter") -> str:
     """The book's contents page: its title, and a link to each chapter's page
     with the chapter's title in Chinese and English. Self-contained; fetches nothing."""
     title = next((b for b in front if b.kind == "title"), None)
@@ -122,8 +167,8 @@ def contents_page(document: Document, front: list[Block], entries: list[tuple[st
     rows = "\n".join(
         f'<li><a href="{escape(name)}"><span lang="{lang}">{escape(zh)}</span></a>'
         + (f' <span class="en" lang="en">{escape(en)}</span>' if en else "")
-        + f' <span class="n">{count} sentences</span></li>'
-        for name, (zh, en), count in entries)
+        + f' <span class="n">{escape(extent)}</span></li>'
+        for name, (zh, en), extent in entries)
     back = f'<p><a href="{escape(library)}">Library</a></p>' if library else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -131,7 +176,7 @@ def contents_page(document: Document, front: list[Block], entries: list[tuple[st
 <title>{escape(zh_title)}</title><style>{_STYLE}</style></head>
 <body>{back}
 <header><h1 lang="{lang}">{escape(zh_title)}</h1>{f'<p class="en">{escape(en_title)}</p>' if en_title else ''}
-<p class="front">{escape(Path(document.source).name)}: {len(entries)} chapters, one reader page each.</p></header>
+<p class="front">{escape(Path(document.source).name)}: {plural(len(entries), noun)}, one reader page each.</p></header>
 <main><h2>Contents</h2><ol>
 {rows}
 </ol></main></body></html>

@@ -42,6 +42,7 @@ class DocumentInParts:
         #: Set when a part failed: the document is not written.
         self.failed = False
         self._head: Document | None = None
+        self._encoding = ""
         self._dropped: list[Dropped] = []
         self._stats: dict[str, Any] | None = None
         self._applied = 0
@@ -53,6 +54,7 @@ class DocumentInParts:
         """Review the translated ``part`` and keep its blocks on disk."""
         if self._head is None:
             self._head = part
+        self._encoding = part.encoding  # the last part's names every page (a PDF's OCR'd pages)
         blocks = list(part.blocks)
         if self.edits:
             applied, used = edit_sentences((s for b in blocks if b.translatable for s in b.sentences), self.edits)
@@ -82,7 +84,7 @@ class DocumentInParts:
         head = self._head
         if head is None:
             raise ValueError("a document in parts needs at least one part")
-        document = Document(head.source, head.encoding, head.script, self.spill, self._dropped,
+        document = Document(head.source, self._encoding, head.script, self.spill, self._dropped,
                             signature=head.signature, stats=self._stats, glossary=head.glossary,
                             markdown=head.markdown, format=head.format)
         for (index, number), flag in inconsistent_renderings(self._quotes):
