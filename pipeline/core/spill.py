@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import weakref
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import overload
@@ -33,6 +34,8 @@ class BlockSpill(Sequence[Block]):
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="duizhao-blocks-")
+        # Closed when the spill is let go (the document written, or failed), or by close().
+        self._closer = weakref.finalize(self, self._file.close)
         self._ends = array("q")
         self._amends: dict[int, list[Callable[[Block], None]]] = {}
 
@@ -77,7 +80,7 @@ class BlockSpill(Sequence[Block]):
         return block
 
     def close(self) -> None:
-        self._file.close()
+        self._closer()
 
     def __reduce__(self):  # a spill is this process's own file: other processes get the blocks
         return list, (list(self),)
