@@ -7,13 +7,15 @@ Cases (files built here from the seed article, so every run measures the same):
 - ``html``: a long saved web page (the seed 10 times, with navigation and share boilerplate);
 - ``srt``: a feature film's subtitles (1,500 cues);
 - ``novel``: ``duizhao run`` of a ~2 MB novel cut into N chapters (``--chapters``), with the
-  tiny generated model, for the peak memory of a whole run per chapter count.
+  tiny generated model, for the peak memory of a whole run per chapter count; then novels
+  of other lengths (``--lengths``, MB, chapters of ~50 KB), for the peak per book length.
 
 Each case runs in a fresh process (peak memory is the process's high-water
 mark, ``ru_maxrss``, imports included). Reading is ``load_document``; writing is
 the format's writers given an English for every sentence. Prints figures; not a test.
 
 Run: .venv/bin/python bench/bench_formats.py [--only epub,docx,html,srt,novel] [--chapters 10,40,160]
+     [--lengths 0.5,2,8]
 """
 
 from __future__ import annotations
@@ -45,29 +47,12 @@ def paragraphs(count: int) -> list[str]:
 
 
 def build_epub(path: Path, chapters: int, pages_each: int) -> None:
+    from pipeline.testing.books import epub_book
+
     per_page = max(1, PAGE_CHARS // 120)
     text = iter(paragraphs(chapters * pages_each * per_page + 10))
-    spine, manifest, nav = [], [], []
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
-        z.writestr("META-INF/container.xml", '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:'
-                   'tc:opendocument:xmlns:container"><rootfiles><rootfile full-path="content.opf" media-type='
-                   '"application/oebps-package+xml"/></rootfiles></container>')
-        for c in range(1, chapters + 1):
-            body = "".join(f"<p>{next(text)}</p>" for _ in range(pages_each * per_page))
-            z.writestr(f"c{c}.xhtml", f'<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/'
-                       f'xhtml"><head><title>第{c}章</title></head><body><h1>第{c}章</h1>{body}</body></html>')
-            manifest.append(f'<item id="c{c}" href="c{c}.xhtml" media-type="application/xhtml+xml"/>')
-            spine.append(f'<itemref idref="c{c}"/>')
-            nav.append(f'<li><a href="c{c}.xhtml">第{c}章</a></li>')
-        z.writestr("nav.xhtml", '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml" '
-                   'xmlns:epub="http://www.idpf.org/2007/ops"><head><title>目录</title></head><body><nav epub:type='
-                   f'"toc"><ol>{"".join(nav)}</ol></nav></body></html>')
-        z.writestr("content.opf", '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" '
-                   'unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier '
-                   'id="id">bench</dc:identifier><dc:title>基准</dc:title><dc:language>zh</dc:language></metadata>'
-                   '<manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
-                   f'{"".join(manifest)}</manifest><spine>{"".join(spine)}</spine></package>')
+    epub_book(path, [(f"第{c}章", [next(text) for _ in range(pages_each * per_page)]) for c in range(1, chapters + 1)],
+              title="基准")
 
 
 def build_docx(path: Path, pages: int) -> None:
@@ -138,18 +123,18 @@ def run_child(*args: str, env: dict | None = None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def novel_child(chapters: int, folder: str) -> None:
-    """In a fresh process: ``duizhao run`` of the ~2 MB novel in ``chapters`` chapters."""
+def novel_child(chapters: int, folder: str, megabytes: float = 2.0) -> None:
+    """In a fresh process: ``duizhao run`` of a novel of ``megabytes`` MB in ``chapters`` chapters."""
     from click.testing import CliRunner
 
     from pipeline.cli import cli
 
-    book = Path(folder) / f"novel{chapters}.epub"
-    total_pages = 2_000_000 // 3 // PAGE_CHARS  # ~2 MB of UTF-8 Chinese
+    book = Path(folder) / f"novel{chapters}-{megabytes}.epub"
+    total_pages = int(megabytes * 1_000_000) // 3 // PAGE_CHARS  # UTF-8 Chinese: 3 bytes a character
     build_epub(book, chapters, max(1, total_pages // chapters))
     started = time.perf_counter()
     result = CliRunner().invoke(cli, ["run", str(book), "-o", str(Path(folder) / "out"), "--offline", "--cache",
-                                      str(Path(folder) / f"c{chapters}.sqlite3")])
+                                      str(Path(folder) / f"c{chapters}-{megabytes}.sqlite3")])
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(book) as z:
         unpacked = sum(info.file_size for info in z.infolist())
@@ -161,13 +146,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="epub,docx,html,srt,novel")
     parser.add_argument("--chapters", default="10,40,160")
+    parser.add_argument("--lengths", default="0.5,2,8", help="MB of the novels of chapters of ~50 KB")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--novel", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--novel", nargs=3, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
         return measure_child(*options.child)
     if options.novel:
-        return novel_child(int(options.novel[0]), options.novel[1])
+        return novel_child(int(options.novel[0]), options.novel[1], float(options.novel[2]))
     chosen = options.only.split(",")
     with tempfile.TemporaryDirectory() as folder:
         files = {"epub": Path(folder) / "book300.epub", "docx": Path(folder) / "report100.docx",
@@ -195,11 +181,17 @@ def main() -> None:
             os.environ["ARGOS_PACKAGES_DIR"] = str(models)
             install_from_file(cached_argos_package(Path(folder) / "model", layers=1, d_model=32, heads=2, ffn=64,
                                                    vocab_size=300))
-            for chapters in (int(c) for c in options.chapters.split(",")):
-                got = run_child("--novel", str(chapters), folder, env=env)
+            for chapters in (int(c) for c in options.chapters.split(",") if c):
+                got = run_child("--novel", str(chapters), folder, "2", env=env)
                 print(f"novel of {got['bytes'] / 1e6:5.2f} MB (unpacked) in {chapters:4} chapters: duizhao run "
                       f"{got['seconds']:6.1f} s, peak {got['peak']:5.0f} MB")
                 figure(f"novel in {chapters} chapters: peak", got["peak"], unit="MB", options="tiny model")
+            for megabytes in (float(m) for m in options.lengths.split(",") if m):
+                chapters = max(1, round(megabytes * 20))
+                got = run_child("--novel", str(chapters), folder, str(megabytes), env=env)
+                print(f"novel of {got['bytes'] / 1e6:5.2f} MB (unpacked) in {chapters:4} chapters of ~50 KB: "
+                      f"duizhao run {got['seconds']:6.1f} s, peak {got['peak']:5.0f} MB")
+                figure(f"novel of {megabytes} MB: peak", got["peak"], unit="MB", options="tiny model")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,16 @@ Prints figures; not a test. Scratch files go to bench/.work/pdf/.
    whose text is known: seconds, pages per second, and the share of characters
    that agree with that text (built PDF) or with poppler's pdftotext (real ones).
 2. ``load_document`` on a built two-column PDF: pages per second, layout included.
-3. Peak resident memory of ``load_document`` on a long one-column PDF (each size in
-   a fresh process), and the size of the document it returns.
-4. OCR (Tesseract, chi_sim) of 300-dpi renders of Chinese text: pages per second
+3. Peak resident memory reading a long one-column PDF (each size in a fresh
+   process): whole (``load_document``) and as a run reads it, a window of pages at a
+   time (``read_parts``), each part let go.
+4. Peak resident memory of a whole ``duizhao run`` (JSON and the reader) of those
+   PDFs, with the tiny generated model.
+5. OCR (Tesseract, chi_sim) of 300-dpi renders of Chinese text: pages per second
    and the character error rate against the text drawn.
 
-Run: .venv/bin/python bench/bench_pdf.py [--long 1000,10000] [--ocr-pages 4]
+Run: .venv/bin/python bench/bench_pdf.py [--only libraries,layout,long,run,ocr] [--long 1000,10000]
+     [--run-pages 250,1000] [--ocr-pages 4]
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from figures import figure  # noqa: E402
 from pipeline.testing import pdfs  # noqa: E402
 
 WORK = ROOT / "bench" / ".work" / "pdf"
@@ -128,12 +134,29 @@ def layout_speed() -> None:
 _MEMORY = """
 import json, resource, sys, time
 from pipeline.read import load_document
+from pipeline.read.formats import read_parts
+from pipeline.run import WINDOW_SENTENCES
 started = time.perf_counter()
-document = load_document(sys.argv[1])
+if sys.argv[2] == "whole":
+    parts = [load_document(sys.argv[1])]
+else:  # as a run reads it: a window of pages at a time, each part let go
+    parts = read_parts(sys.argv[1], part_sentences=WINDOW_SENTENCES)
+blocks = dropped = count = 0
+for part in parts:
+    count, blocks, dropped = count + 1, blocks + len(part.blocks), dropped + len(part.dropped)
 seconds = time.perf_counter() - started
 print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "seconds": seconds,
-                  "blocks": len(document.blocks), "dropped": len(document.dropped),
-                  "json_mb": len(json.dumps(document.to_json(), ensure_ascii=False).encode()) / 1e6}))
+                  "blocks": blocks, "dropped": dropped, "parts": count}))
+"""
+_RUN = """
+import json, os, resource, sys, time
+from click.testing import CliRunner
+from pipeline.cli import cli
+started = time.perf_counter()
+done = CliRunner().invoke(cli, ["run", sys.argv[1], "-o", sys.argv[2], "--offline", "--cache", sys.argv[2] + ".sqlite3"])
+assert done.exit_code == 0, done.output
+print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "seconds": time.perf_counter() - started}))
 """
 
 
@@ -149,20 +172,54 @@ def long_pdf_memory(sizes: list[int]) -> None:
         if not path.exists():
             lines = [f"第{{page}}页第{k + 1}行：" + pdfs.SENTENCES[k % len(pdfs.SENTENCES)] for k in range(12)]
             pdfs.plain_pdf(path, lines, pages=pages)
-        out = subprocess.run([sys.executable, "-c", _MEMORY, str(path)], capture_output=True, text=True, cwd=ROOT)
+        for how in ("whole", "parts"):
+            out = subprocess.run([sys.executable, "-c", _MEMORY, str(path), how], capture_output=True, text=True,
+                                 cwd=ROOT)
+            if out.returncode:
+                print(f"   {pages} pages: failed: {out.stderr.strip().splitlines()[-1]}")
+                continue
+            data = json.loads(out.stdout)
+            print(f"   {pages:6d} pages ({path.stat().st_size / 1e6:.1f} MB file), read {how:5}: peak "
+                  f"{data['peak_mb']:.0f} MB, {data['seconds']:.1f} s ({pages / data['seconds']:.0f} pages/s), "
+                  f"{data['blocks']} blocks in {data['parts']} part(s), {data['dropped']} page numbers dropped")
+            figure(f"long PDF {pages} pages, read {how}: peak", data["peak_mb"], unit="MB")
+
+
+def run_memory(sizes: list[int]) -> None:
+    """Peak memory of a whole ``duizhao run`` (JSON and reader) of the long PDFs, tiny model."""
+    print("4. Peak memory of duizhao run of a long PDF (tiny generated model; JSON and the reader)")
+    import os
+
+    from pipeline.testing.models import cached_argos_package
+    from pipeline.translate.packages import install_from_file
+
+    models = WORK / "packages"
+    models.mkdir(exist_ok=True)
+    env = dict(os.environ, ARGOS_PACKAGES_DIR=str(models))
+    os.environ["ARGOS_PACKAGES_DIR"] = str(models)
+    install_from_file(cached_argos_package(WORK / "model", layers=1, d_model=32, heads=2, ffn=64, vocab_size=300))
+    for pages in sizes:
+        path = WORK / f"long-{pages}.pdf"
+        if not path.exists():
+            lines = [f"第{{page}}页第{k + 1}行：" + pdfs.SENTENCES[k % len(pdfs.SENTENCES)] for k in range(12)]
+            pdfs.plain_pdf(path, lines, pages=pages)
+        out_dir = WORK / f"run-{pages}"
+        shutil.rmtree(out_dir, ignore_errors=True)
+        Path(str(out_dir) + ".sqlite3").unlink(missing_ok=True)
+        out = subprocess.run([sys.executable, "-c", _RUN, str(path), str(out_dir)], capture_output=True, text=True,
+                             cwd=ROOT, env=env)
         if out.returncode:
-            print(f"   {pages} pages: failed: {out.stderr.strip().splitlines()[-1]}")
+            print(f"   {pages} pages: failed: {(out.stderr or out.stdout).strip()[-300:]}")
             continue
-        data = json.loads(out.stdout)
-        print(f"   {pages:6d} pages ({path.stat().st_size / 1e6:.1f} MB file): peak {data['peak_mb']:.0f} MB, "
-              f"{data['seconds']:.1f} s ({pages / data['seconds']:.0f} pages/s), {data['blocks']} blocks, "
-              f"{data['dropped']} page numbers dropped; the document as JSON is {data['json_mb']:.1f} MB")
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"   {pages:6d} pages: duizhao run {data['seconds']:.1f} s, peak {data['peak_mb']:.0f} MB")
+        figure(f"duizhao run of a {pages}-page PDF: peak", data["peak_mb"], unit="MB", options="tiny model")
 
 
 def ocr_figures(pages: int) -> None:
     from pipeline.read import load_document
 
-    print(f"4. OCR of 300-dpi renders (Tesseract, chi_sim), {pages} pages of {len(pdfs.OCR_LINES) * 2} lines")
+    print(f"5. OCR of 300-dpi renders (Tesseract, chi_sim), {pages} pages of {len(pdfs.OCR_LINES) * 2} lines")
     total_seconds = 0.0
     errors = []
     for page in range(pages):
@@ -181,13 +238,22 @@ def ocr_figures(pages: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long", default="1000,10000", help="pages of the long PDFs, comma-separated")
+    parser.add_argument("--run-pages", default="250,1000", help="pages of the long PDFs run through duizhao run")
     parser.add_argument("--ocr-pages", type=int, default=4)
+    parser.add_argument("--only", default="libraries,layout,long,run,ocr")
     options = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    compare_libraries()
-    layout_speed()
-    long_pdf_memory([int(n) for n in options.long.split(",") if n])
-    ocr_figures(options.ocr_pages)
+    chosen = options.only.split(",")
+    if "libraries" in chosen:
+        compare_libraries()
+    if "layout" in chosen:
+        layout_speed()
+    if "long" in chosen:
+        long_pdf_memory([int(n) for n in options.long.split(",") if n])
+    if "run" in chosen:
+        run_memory([int(n) for n in options.run_pages.split(",") if n])
+    if "ocr" in chosen:
+        ocr_figures(options.ocr_pages)
 
 
 if __name__ == "__main__":

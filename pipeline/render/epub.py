@@ -44,11 +44,12 @@ def _book(document: Document, bilingual: bool) -> bytes:
 
     path = source_file(document, "EPUB book")
     book = open_book(path)
-    by_file: dict[str, list] = {}
-    for block in document.blocks:
+    # Each file's blocks by position: a long book's blocks are read from disk a file at a time.
+    by_file: dict[str, list[int]] = {}
+    for index, block in enumerate(document.blocks):
         file = (block.address or {}).get("file")
         if file and block.translatable:
-            by_file.setdefault(file, []).append(block)
+            by_file.setdefault(file, []).append(index)
     out = io.BytesIO()
     with book.package as package, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         target.writestr(zipfile.ZipInfo("mimetype"), package.read("mimetype") if package.has("mimetype")
@@ -61,7 +62,8 @@ def _book(document: Document, bilingual: bool) -> bytes:
                 continue
             tree = package.xml(name)
             prefixes = namespaces(tree)
-            found = [(find_unit(tree, b.address, prefixes), b) for b in by_file.get(name, [])]
+            blocks = (document.blocks[index] for index in by_file.get(name, []))
+            found = [(find_unit(tree, b.address, prefixes), b) for b in blocks]
             for unit, block in reversed([f for f in found if f[0] is not None]):
                 text, marks = block_content(block)
                 if not text:

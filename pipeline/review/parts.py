@@ -17,6 +17,7 @@ The outcome is the same document a whole reading gives, with its blocks on disk.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,8 @@ class DocumentInParts:
 
     def add(self, part: Document) -> None:
         """Review the translated ``part`` and keep its blocks on disk."""
-        if self._head is None:
-            self._head = part
+        if self._head is None:  # what the whole takes from its first part: not its blocks
+            self._head = replace(part, blocks=[], dropped=[])
         self._encoding = part.encoding  # the last part's names every page (a PDF's OCR'd pages)
         blocks = list(part.blocks)
         if self.edits:
