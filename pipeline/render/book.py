@@ -151,7 +151,7 @@ def _chapter_title(blocks: list[Block], number: int) -> tuple[str, str]:
 
 
 _STYLE = """body{font:16px/1.6 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1d2733}
-h1{font-size:1.6rem;margin:.2rem 0}.en{color:#3b5670}ol{padding-left:2.4rem}li{margin:.35rem 0}
+h1{font-size:1.6rem;margin:.2rem 0}.en{color:#3b5670}ol{padding-left:2.4rem}li{margin:.35rem 0;overflow-wrap:anywhere}
 a{color:#1f5f99}.n{color:#667;font-size:.85em}.front{color:#445;font-size:.92em}
 @media (prefers-color-scheme:dark){body{background:#15191e;color:#dfe5ec}.en{color:#9fb9d3}a{color:#8cc2f5}}"""
 
