@@ -134,7 +134,7 @@ def novel_child(chapters: int, folder: str, megabytes: float = 2.0) -> None:
     build_epub(book, chapters, max(1, total_pages // chapters))
     started = time.perf_counter()
     result = CliRunner().invoke(cli, ["run", str(book), "-o", str(Path(folder) / "out"), "--offline", "--cache",
-                                      str(Path(folder) / f"c{chapters}-{megabytes}.sqlite3")])
+                                      str(Path(folder) / f"{book.stem}-{time.time_ns()}.sqlite3")])
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(book) as z:
         unpacked = sum(info.file_size for info in z.infolist())

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from pipeline.archive.jobs import Failure, Job, windows
 from pipeline.archive.workers import Workers, worker_cache
 from pipeline.core.errors import DuizhaoError
+from pipeline.core.heap import return_freed_memory
 from pipeline.core.model import Document
 from pipeline.read import load_document
 from pipeline.read.formats import cut_parts, read_parts
@@ -319,21 +320,6 @@ def _finisher(workers: Workers | None, formats: Sequence[str], library: str | Pa
             pool.shutdown(cancel_futures=True)
 
 
-def _return_freed_memory() -> None:
-    """Hand the memory freed by the model back to the system (glibc keeps freed
-    blocks of its thread arenas for reuse; they would count in the run's peak)."""
-    import ctypes
-    import ctypes.util
-    import gc
-
-    gc.collect()
-    name = ctypes.util.find_library("c")
-    try:
-        ctypes.CDLL(name).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):  # not glibc: nothing to hand back
-        pass
-
-
 def run_many(
     jobs: Iterable[Job],
     make_engine: Callable[[], Translator],
@@ -462,7 +448,7 @@ def run_many(
                     # from the cache never loaded one: nothing to hand back.
                     engine = None
                     if stats.translated:
-                        _return_freed_memory()
+                        return_freed_memory()
                 summary.sentences += stats.sentences
                 summary.translated += stats.translated
                 summary.cached += stats.cached

@@ -26,6 +26,7 @@ from typing import Any
 from markupsafe import escape
 
 from pipeline import __version__
+from pipeline.core.heap import return_freed_memory
 from pipeline.core.model import Block, Document, Dropped
 from pipeline.core.text import plural
 from pipeline.render.structured import block_content
@@ -117,6 +118,8 @@ def _book_pages(document: Document, starts: list[int], *, cache: Any,
         name = f"{stem}/{chapter_name(number)}"
         yield name, render(part, cache=cache, library=deeper, variant=variant, now=now)
         entries.append((name, _chapter_title(blocks, number), _extent(blocks)))
+        del part, blocks
+        return_freed_memory()  # a chapter's reading aids are many small objects: the next page reuses none
     chaptered = document.format == "epub" or (document.format == "docx" and all(
         document.blocks[i].level == 1 and document.blocks[i].kind in ("heading", "title") for i in starts))
     yield "", contents_page(document, front, entries, library, "chapter" if chaptered else "section")
