@@ -198,6 +198,7 @@ def load_parts(job: Job, part_sentences: int, loaded: _Loaded | None = None) -> 
     A part that cannot be read ends the document with a failure; nothing of it
     is written."""
     whole: DocumentInParts | None = None
+    edits_file = edits_path(job.source)
     try:
         if loaded is not None:
             if loaded.failure is not None:
@@ -212,14 +213,14 @@ def load_parts(job: Job, part_sentences: int, loaded: _Loaded | None = None) -> 
         if loaded is None:
             if job.output_dir is not None:
                 check_output_owner(job.source, job.output_dir)
-            edits = read_edits(edits_path(job.source))
+            edits = read_edits(edits_file)
         while True:
             following = next(parts, None)
             if following is None and whole is None:
                 yield _Loaded(job, current, edits)
                 return
             if whole is None:
-                whole = DocumentInParts(edits, edits_path(job.source))
+                whole = DocumentInParts(edits, edits_file)
             yield _Loaded(job, current, edits, whole=whole, last=following is None)
             if following is None:
                 return
@@ -258,6 +259,7 @@ def finish_job(item: _Loaded, formats: Sequence[str], library: str | Path | None
     written = [path for path in outputs if path.suffix == ".json"]
     entry = library_entry(written[0], Path(library), document) if written and library is not None else None
     return document, outputs, entry
+
 
 def finish_part(item: _Loaded, formats: Sequence[str], library: str | Path | None,
                 cache: TranslationCache) -> tuple[Document, list[Path], LibraryEntry | None] | Failure | None:
@@ -386,12 +388,13 @@ def run_many(
 
     # When the jobs are counted, the last window is known: see below.
     remaining = len(jobs) if isinstance(jobs, Sized) else None
-    loading = workers.map(load_in_worker, jobs) if workers else None
-    if parts:  # a long document goes through the windows a part at a time
-        loading = (part for loaded in loading for part in load_parts(loaded.job, window_sentences, loaded)) \
-            if loading is not None else (part for job in jobs for part in load_parts(job, window_sentences))
-    elif loading is None:
-        loading = map(load_job, jobs)
+    # A long document goes through the windows a part at a time (read whole by a worker, then cut).
+    if workers:
+        loading = workers.map(load_in_worker, jobs)
+        if parts:
+            loading = (part for loaded in loading for part in load_parts(loaded.job, window_sentences, loaded))
+    else:
+        loading = (part for job in jobs for part in load_parts(job, window_sentences)) if parts else map(load_job, jobs)
     # A window's post-edits, checks and outputs are made while the next window is
     # read and translated; the results are taken in order, once that is done.
     finishing: deque[tuple[TranslateStats | None, list[Failure], list[tuple[_Loaded, Future]]]] = deque()

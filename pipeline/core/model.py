@@ -14,6 +14,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from pipeline.core.errors import DuizhaoError
+from pipeline.core.text import clip
 
 SCHEMA_VERSION = 1
 
@@ -264,16 +265,38 @@ def document_title(blocks: Iterable[tuple[str, str]], source: str) -> str:
     title block to the layout rules, yet it names the document), cut to
     :data:`TITLE_CHARS`; the source's file name when there is no text at all.
     The reader's ``<title>`` and the library page's Title column both show it."""
-    first = None
+    finder = TitleFinder()
     for kind, text in blocks:
+        if finder.add(kind, text):
+            break
+    return finder.title(source)
+
+
+class TitleFinder:
+    """:func:`document_title` fed one block at a time, for a pass over the blocks
+    that does other work too (the library row of a long document)."""
+
+    def __init__(self) -> None:
+        self._title: str | None = None
+        self._first: str | None = None
+
+    def add(self, kind: str, text: str) -> bool:
+        """Take the next block; ``True`` once the title block is found (the rest cannot change it)."""
+        if self._title is not None:
+            return True
         if kind == "title" and text.strip():
-            return " ".join(text.split())
-        if first is None and kind not in VERBATIM_KINDS and text.strip():
-            first = next(line for line in text.split("\n") if line.strip())
-    if first is None:
-        return PurePath(source).name
-    first = " ".join(first.split())
-    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
+            self._title = " ".join(text.split())
+            return True
+        if self._first is None and kind not in VERBATIM_KINDS and text.strip():
+            self._first = next(line for line in text.split("\n") if line.strip())
+        return False
+
+    def title(self, source: str) -> str:
+        if self._title is not None:
+            return self._title
+        if self._first is None:
+            return PurePath(source).name
+        return clip(" ".join(self._first.split()), TITLE_CHARS)
 
 
 @dataclass

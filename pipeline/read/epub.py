@@ -152,18 +152,21 @@ def read_epub_parts(path: Path, options: ReadOptions, part_sentences: int | None
         before: Piece | None = None
         start = 1
         has_text = False
+        size = sentences_about(pieces)  # about how many sentences the part holds
         spine = [file for file in book.spine if file != book.nav]  # the nav's contents are read above
         for index, file in enumerate(spine):
             tree = package.xml(file)
             body = next((e for e in tree.iter() if local(e) == "body"), None)
             if body is not None:
                 chapter = book.spine.index(file) + 1
-                for piece in dom_pieces(tree, body, file):
+                found = dom_pieces(tree, body, file)
+                for piece in found:
                     piece.address["chapter"] = chapter
-                    pieces.append(piece)
+                pieces += found
+                size += sentences_about(found)
             del tree, body
             last = index == len(spine) - 1
-            if not last and (part_sentences is None or sentences_about(pieces) < part_sentences):
+            if not last and (part_sentences is None or size < part_sentences):
                 continue
             has_text = has_text or any(p.kind not in ("toc", "title", "image") for p in pieces)
             if last and not has_text:
@@ -174,8 +177,7 @@ def read_epub_parts(path: Path, options: ReadOptions, part_sentences: int | None
             part = structured_document(path, text, "utf-8", "epub", pieces, script=script, before=before,
                                        start=start)
             script, before, start = part.script, pieces[-1], start + len(pieces)
-            pieces = []
+            pieces, size = [], 0
             yield part
         if not spine:
             raise SourceError(path, "has no text to translate in its spine's documents", _FIX)
-

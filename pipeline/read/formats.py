@@ -102,8 +102,13 @@ def load_document(path: str | Path, front_matter: tuple[str, ...] | list[str] = 
     except DuizhaoError:
         raise
     except PARSE_FAILURES as exc:  # bytes from outside: any failure of reading them is one line
-        raise SourceError(path, f"cannot be read: {failure_reason(exc)}",
-                          f"check that it is a {source_format(path).name} document") from exc
+        raise unreadable(path, exc) from exc
+
+
+def unreadable(path: Path, exc: BaseException) -> SourceError:
+    """The one line for a source whose bytes the reader of its format could not parse."""
+    return SourceError(path, f"cannot be read: {failure_reason(exc)}",
+                       f"check that it is a {source_format(path).name} document")
 
 
 def read_parts(path: str | Path, front_matter: tuple[str, ...] | list[str] = (), *, part_sentences: int,
@@ -123,8 +128,7 @@ def read_parts(path: str | Path, front_matter: tuple[str, ...] | list[str] = (),
     except DuizhaoError:
         raise
     except PARSE_FAILURES as exc:  # as load_document: bytes from outside fail in one line
-        raise SourceError(path, f"cannot be read: {failure_reason(exc)}",
-                          f"check that it is a {source_format(path).name} document") from exc
+        raise unreadable(path, exc) from exc
 
 
 def cut_parts(document: Document, part_sentences: int) -> Iterator[Document]:

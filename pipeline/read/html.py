@@ -100,11 +100,9 @@ def structured_document(path: Path, text: str, encoding: str, fmt: str, pieces: 
     for piece in pieces:
         piece.simple = to_simplified(piece.text, script)
     source = SourceText(path, text, encoding, script, fmt)
-    if before is None:
-        return build_document(source, classify(pieces), [], removed, start=start)
-    context = replace(before, fixed=True, marks=list(before.marks), repairs=list(before.repairs))
-    classified = classify([context, *pieces])[1:]
-    return build_document(source, classified, [], removed, start=start)
+    context = [] if before is None else [replace(before, fixed=True, marks=list(before.marks),
+                                                 repairs=list(before.repairs))]
+    return build_document(source, classify([*context, *pieces])[len(context):], [], removed, start=start)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import ctypes
 import unicodedata
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import regex
@@ -67,6 +67,7 @@ def read_pdf_parts(path: Path, options: ReadOptions, part_sentences: int | None 
     garbage: list[int] = []
     text_pages = ocr_pages = 0
     carried: list = []  # the open paragraph (and what followed it) that the next window continues
+    size = 0  # about how many sentences the window holds, carried pieces included
     script: str | None = None
     start = 1
     has_text = False
@@ -78,13 +79,14 @@ def read_pdf_parts(path: Path, options: ReadOptions, part_sentences: int | None 
         return label
 
     def window(last: bool) -> Document | None:
-        nonlocal carried, script, start, has_text
+        nonlocal carried, script, start, has_text, size
         kept, removed = layout.finish()
         pieces, carried = carried + kept, []
         open_piece = None if last else layout.open_piece
         at = next((k for k, p in enumerate(pieces) if p is open_piece), None)
         if at is not None:
             pieces, carried = pieces[:at], pieces[at:]
+        size = sentences_about(carried)
         has_text = has_text or any(p.text.strip() for p in pieces)
         if last and not has_text:
             raise no_text(path, removed)
@@ -119,11 +121,13 @@ def read_pdf_parts(path: Path, options: ReadOptions, part_sentences: int | None 
                     continue
                 else:
                     text_pages += 1
+                before = len(layout.pieces)
                 layout.add(content)
+                size += sentences_about(layout.pieces[before:])
             finally:
                 page.close()
             if part_sentences is not None and index + 1 < count and layout.pages >= WINDOW_PAGES \
-                    and sentences_about(carried + layout.pieces) >= part_sentences and not garbage:
+                    and size >= part_sentences and not garbage:
                 part = window(last=False)
                 if part is not None:
                     yield part
@@ -136,7 +140,6 @@ def read_pdf_parts(path: Path, options: ReadOptions, part_sentences: int | None 
     part = window(last=True)
     if part is not None:
         yield part
-
 
 
 def _open(path: Path, password: str | None) -> Any:

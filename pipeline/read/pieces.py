@@ -4,8 +4,8 @@ exact source lines and, for Markdown, its source offsets."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import regex

@@ -38,10 +38,11 @@ LONG_BLOCKS = 400
 SECTION_BLOCKS = 200
 
 
-def chapter_starts(document: Document) -> list[int] | None:
+def chapter_starts(document: Document) -> tuple[list[int], str] | None:
     """Where each chapter's blocks begin (the blocks before the first go on the
-    contents page), or ``None`` for a document that is one page. One pass over
-    the blocks, holding none of them (a long document's are read from disk)."""
+    contents page) and what the parts are called (``chapter`` or ``section``), or
+    ``None`` for a document that is one page. One pass over the blocks, holding
+    none of them (a long document's are read from disk)."""
     if document.format == "epub":
         starts, current = [], None
         for index, block in enumerate(document.blocks):
@@ -49,14 +50,14 @@ def chapter_starts(document: Document) -> list[int] | None:
             if chapter is not None and chapter != current:
                 starts.append(index)
                 current = chapter
-        return starts if len(starts) > 1 else None
+        return (starts, "chapter") if len(starts) > 1 else None
     if len(document.blocks) < LONG_BLOCKS:
         return None
     if document.format == "docx":
         starts = [i for i, b in enumerate(document.blocks) if b.kind in ("heading", "title") and b.level == 1]
         if len(starts) >= 2:
-            return starts
-    return _sections(document)
+            return starts, "chapter"
+    return _sections(document), "section"
 
 
 def _sections(document: Document) -> list[int]:
@@ -73,19 +74,19 @@ def _sections(document: Document) -> list[int]:
     return starts
 
 
-def _chapters(document: Document, starts: list[int]) -> Iterator[tuple[list[Block], list[Block]]]:
-    """``(front, [])`` first, then ``([], chapter's blocks)`` for each chapter, each
-    gathered from one pass over the blocks as it is reached."""
-    bounds = iter(starts[1:] + [len(document.blocks)])
-    end = starts[0]
+def _chapters(document: Document, starts: list[int]) -> Iterator[list[Block]]:
+    """The blocks before the first chapter (the contents page's), then each
+    chapter's, gathered in one pass over the blocks as they are reached."""
+    bounds = iter(starts + [len(document.blocks)])
+    end = next(bounds)
     blocks: list[Block] = []
     for index, block in enumerate(document.blocks):
         if index == end:
-            yield (blocks, []) if index == starts[0] else ([], blocks)
+            yield blocks
             blocks = []
             end = next(bounds)
         blocks.append(block)
-    yield [], blocks
+    yield blocks
 
 
 def chapter_name(number: int) -> str:
@@ -97,13 +98,13 @@ def reader_pages(document: Document, *, cache: Any = None, library: str | None =
     """The reader page, or a book's contents page and chapter pages (see the module docstring)."""
     from pipeline.render.reader import render
 
-    starts = chapter_starts(document)
-    if starts is None:
+    plan = chapter_starts(document)
+    if plan is None:
         return render(document, cache=cache, library=library, variant=variant, now=now)
-    return _book_pages(document, starts, cache=cache, library=library, variant=variant, now=now)
+    return _book_pages(document, *plan, cache=cache, library=library, variant=variant, now=now)
 
 
-def _book_pages(document: Document, starts: list[int], *, cache: Any,
+def _book_pages(document: Document, starts: list[int], noun: str, *, cache: Any,
                 library: str | None, variant: str | None, now: datetime | None) -> Iterator[tuple[str, str]]:
     from pipeline.render.reader import render
 
@@ -111,36 +112,32 @@ def _book_pages(document: Document, starts: list[int], *, cache: Any,
     deeper = None if library is None else f"../{library}"
     entries = []
     cut = _chapters(document, starts)
-    front = next(cut)[0]
-    for number, (_, blocks) in enumerate(cut, start=1):
-        chapter = (blocks[0].address or {}).get("chapter")
-        part = replace(document, blocks=blocks, dropped=[d for d in document.dropped if _within(d, blocks, chapter)])
+    front = next(cut)
+    for number, blocks in enumerate(cut, start=1):
+        pages = [b.address["page"] for b in blocks if "page" in (b.address or {})]
+        part = replace(document, blocks=blocks, dropped=_dropped_on(document.dropped, blocks[0], pages))
         name = f"{stem}/{chapter_name(number)}"
         yield name, render(part, cache=cache, library=deeper, variant=variant, now=now)
-        entries.append((name, _chapter_title(blocks, number), _extent(blocks)))
+        entries.append((name, _chapter_title(blocks, number), _extent(blocks, pages)))
         del part, blocks
         return_freed_memory()  # a chapter's reading aids are many small objects: the next page reuses none
-    chaptered = document.format == "epub" or (document.format == "docx" and all(
-        document.blocks[i].level == 1 and document.blocks[i].kind in ("heading", "title") for i in starts))
-    yield "", contents_page(document, front, entries, library, "chapter" if chaptered else "section")
+    yield "", contents_page(document, front, entries, library, noun)
 
 
-def _within(dropped: Dropped, blocks: list[Block], chapter: Any) -> bool:
-    """Whether the dropped text belongs on the page of ``blocks``: an EPUB's of the
-    same chapter; a PDF's of one of its pages."""
-    where = dropped.address or {}
+def _dropped_on(dropped: list[Dropped], first: Block, pages: list[int]) -> list[Dropped]:
+    """The dropped text that belongs on a chapter's page: an EPUB's of the same
+    chapter (that of its ``first`` block); a PDF's of one of its ``pages``."""
+    chapter = (first.address or {}).get("chapter")
     if chapter is not None:
-        return where.get("chapter") == chapter
-    if "page" in where:
-        pages = [b.address["page"] for b in blocks if "page" in (b.address or {})]
-        return bool(pages) and pages[0] <= where["page"] <= pages[-1]
-    return False
+        return [d for d in dropped if (d.address or {}).get("chapter") == chapter]
+    if not pages:
+        return []
+    return [d for d in dropped if pages[0] <= (d.address or {}).get("page", 0) <= pages[-1]]
 
 
-def _extent(blocks: list[Block]) -> str:
-    """What a contents entry says of a chapter's size: its sentences, and a PDF's pages."""
+def _extent(blocks: list[Block], pages: list[int]) -> str:
+    """What a contents entry says of a chapter's size: its sentences, and a PDF's ``pages``."""
     sentences = sum(len(b.sentences) for b in blocks)
-    pages = [b.address["page"] for b in blocks if "page" in (b.address or {})]
     shown = "" if not pages else f"p. {pages[0]}, " if pages[0] == pages[-1] else f"pp. {pages[0]}–{pages[-1]}, "
     return f"{shown}{plural(sentences, 'sentence')}"
 

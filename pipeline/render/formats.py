@@ -17,7 +17,7 @@ import importlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -304,9 +304,7 @@ def document_json_stream(document: Document) -> Chunks:
 def document_json_pieces(document: Document) -> Iterator[str]:
     """The text of :func:`document_json` in pieces, each block's line made only when asked."""
     compact = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-    head = Document(document.source, document.encoding, document.script, [], document.dropped,
-                    signature=document.signature, stats=document.stats, glossary=document.glossary,
-                    edits=document.edits, format=document.format).to_json()
+    head = replace(document, blocks=[]).to_json()  # the blocks come one at a time below
     yield "{\n"
     for number, key in enumerate(head):
         comma = ",\n" if number else ""

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pipeline import __version__
-from pipeline.core.model import VERBATIM_KINDS, Document, DocumentJSONError, document_title
+from pipeline.core.model import VERBATIM_KINDS, Document, DocumentJSONError, TitleFinder
 
 INDEX_NAME = "index.html"
 #: Rows of the last build, by JSON file (size and mtime_ns): the page of a large
@@ -273,8 +273,7 @@ def _row(head: dict[str, Any], blocks: Iterable[Any], path: Path, root: Path) ->
     flags = {severity: 0 for severity in SEVERITIES}
     open_errors = sentences = translated = approved = 0
     terms: dict[str, str] = {}
-    title: tuple[str, str] | None = None  # the first title block, else the first block of text, names it
-    first: tuple[str, str] | None = None
+    title = TitleFinder()
 
     def count(item: dict) -> None:
         nonlocal open_errors
@@ -287,10 +286,7 @@ def _row(head: dict[str, Any], blocks: Iterable[Any], path: Path, root: Path) ->
         if not isinstance(block, dict):
             continue
         kind, text = str(block.get("kind") or ""), str(block.get("text") or "")
-        if title is None and kind == "title" and text.strip():
-            title = (kind, text)
-        elif first is None and kind not in VERBATIM_KINDS and text.strip():
-            first = (kind, text)
+        title.add(kind, text)
         count(block)
         if kind in VERBATIM_KINDS:
             continue
@@ -309,7 +305,7 @@ def _row(head: dict[str, Any], blocks: Iterable[Any], path: Path, root: Path) ->
     reader = path.with_suffix(".html")
     applied = edits.get("applied")
     return {
-        "title": document_title([title or first] if title or first else [], source),
+        "title": title.title(source),
         "source": source,
         "format": str(head.get("format") or "text"),
         "json": path.relative_to(root).as_posix(),

@@ -27,11 +27,6 @@ from pipeline.review.edits import (Edit, apply_resolved, apply_status, edit_sent
                                    orphaned_edits, resolve_block_flags, resolve_sentence_flags)
 from pipeline.review.qa import check_part, inconsistent_renderings, letter_counts, not_chinese, quoted_pairs
 
-#: Counts of a part's ``stats`` that add up over the parts (the others are the last part's).
-_SUMMED = ("sentences", "translated", "cached", "kept", "term_fallback", "pieces_translated", "seconds",
-           "memory_exact", "term_retried", "engine_rebuilt", "engine_failed", "requests", "retried", "tokens")
-
-
 class DocumentInParts:
     """One document's parts, reviewed in order (see the module docstring)."""
 
@@ -116,15 +111,11 @@ def _block_flag(flag: Flag, edits: dict[str, Edit]) -> Callable[[Block], None]:
 
 
 def _added(total: dict[str, Any] | None, part: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The document's ``stats``: each part's counts added up."""
-    if part is None:
-        return total
-    if total is None:
-        return dict(part)
-    merged = {**total, **part}
-    for key in _SUMMED:
-        if key in total and key in part:
-            merged[key] = total[key] + part[key]
+    """The document's ``stats``: each part's counts added up (every one is a count,
+    or seconds); a count only some parts have is theirs."""
+    if part is None or total is None:
+        return total if part is None else dict(part)
+    merged = {key: total.get(key, 0) + part.get(key, 0) for key in {**total, **part}}
     if "seconds" in merged:
         merged["seconds"] = round(merged["seconds"], 3)
     return merged

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
 
+from pipeline.core.config import shown_path
 from pipeline.core.model import KINDS, Document
 from pipeline.core.text import clip, plural
 
@@ -48,7 +51,6 @@ def describe_segmentation(document: Document) -> str:
     return "\n".join(out)
 
 
-
 def sentence_counts(sentences: int, translated: int, cached: int, kept: int = 0) -> str:
     """``208 sentences: 0 translated, 143 from cache, 65 repeats``: the counts of a
     run of one document and of many, worded alike, adding up to the sentences.
@@ -90,11 +92,9 @@ def run_summary(document: Document) -> str:
     return line + f", {stats.get('seconds', 0.0):.1f} s"
 
 
-def done_line(document: Document, outputs) -> str:
+def done_line(document: Document, outputs: Sequence[Path]) -> str:
     """The last line of a run of one document: :func:`run_summary` and the files
     written, each as :func:`pipeline.core.config.shown_path` shows paths."""
-    from pipeline.core.config import shown_path
-
     line = run_summary(document)
     return line + (" → " + ", ".join(shown_path(p) for p in outputs) if outputs else "")
 

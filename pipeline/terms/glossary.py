@@ -200,20 +200,30 @@ def _read_file(path: Path) -> tuple[list[Entry], list[str], str]:
     """The entries of one glossary file, its problems (``file:line: ...``) and the
     sha256 of its bytes. The boundary where a glossary from outside is read: any
     failure of reading it is a problem naming the file, never a traceback."""
+    data, problems = _file_bytes(path)
+    if data is None:
+        return [], problems, ""
+    return *_entries_of(path, data), hashlib.sha256(data).hexdigest()
+
+
+def _file_bytes(path: Path) -> tuple[bytes | None, list[str]]:
+    """The bytes of a glossary file, or ``None`` and why they cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes(), []
     except FileNotFoundError:
-        return [], [f"{path}: no such glossary file (check the path)"], ""
+        return None, [f"{path}: no such glossary file (check the path)"]
     except IsADirectoryError:
-        return [], [f"{path}: is a directory (give a .tsv file)"], ""
+        return None, [f"{path}: is a directory (give a .tsv file)"]
     except (OSError, ValueError) as exc:
-        return [], [f"{path}: cannot be read ({failure_reason(exc)}; make it readable)"], ""
-    digest = hashlib.sha256(data).hexdigest()
+        return None, [f"{path}: cannot be read ({failure_reason(exc)}; make it readable)"]
+
+
+def _entries_of(path: Path, data: bytes) -> tuple[list[Entry], list[str]]:
+    """The entries of a glossary file's bytes and their problems."""
     try:
-        entries, problems = _parse(path, data)
+        return _parse(path, data)
     except PARSE_FAILURES as exc:
-        return [], [f"{path}: cannot be read as a glossary ({failure_reason(exc)})"], digest
-    return entries, problems, digest
+        return [], [f"{path}: cannot be read as a glossary ({failure_reason(exc)})"]
 
 
 def _parse(path: Path, data: bytes) -> tuple[list[Entry], list[str]]:
@@ -719,7 +729,8 @@ def set_rendering(ref: str, zh: str, en: str) -> str:
         raise GlossaryError([f"{target}: the EN is needed"])
     if _PLACEHOLDER_DEBRIS.search(value):
         raise GlossaryError([f"{target}: {_BRACKETS_IN_ENGLISH}"])
-    entries, problems, _ = _read_file(target)
+    data, problems = _file_bytes(target)
+    entries, problems = _entries_of(target, data) if data is not None else ([], problems)
     if problems:
         raise GlossaryError(problems)
     entry = next((e for e in entries if e.line == int(number)), None)
@@ -727,8 +738,7 @@ def set_rendering(ref: str, zh: str, en: str) -> str:
         raise GlossaryError([f"{ref}: is no longer the entry of {zh} (the file changed); reload and try again"])
     if entry.en == value:
         raise GlossaryError([f"{ref}: {entry.zh} → {value} is already there"])
-    data = target.read_bytes()
-    text = data.decode("utf-8-sig")
+    text = data.decode("utf-8-sig")  # the bytes the entry was found in
     bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""  # kept as it was
     lines = text.split("\n")
     raw = lines[entry.line - 1]

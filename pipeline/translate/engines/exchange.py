@@ -178,4 +178,3 @@ def printable_json(body: bytes, width: int = 200) -> str:
     if found is None:
         found = text.splitlines()[0] if text and data is None else text
     return clip(" ".join(found.split()), width)
-

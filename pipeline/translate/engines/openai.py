@@ -53,11 +53,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pipeline.core.text import clip
 from pipeline.translate.engines.answer import clean_answer, runaway
 from pipeline.translate.engines.base import EngineError, Failed, Request, attach_finished, signature_string
 from pipeline.translate.engines.exchange import BadAnswer, Interrupted, Unreachable, exchange, printable_json, read_json
 from pipeline.translate.engines.prompt import PromptTemplate
-from pipeline.core.text import clip
 from pipeline.translate.engines.servers import FALLBACK_CONCURRENCY, Capacity, context_refusal, probe_capacity
 
 __all__ = ["OpenAIEngine", "clean_answer", "served_models", "DEFAULT_PROMPT", "NoModelListError"]
@@ -627,4 +627,3 @@ def _fix_for(why: str) -> str:
     if why.startswith("HTTP 429"):
         return "the server is rate limiting: lower concurrency in [engine] of duizhao.toml"
     return "check the server's log"
-
