@@ -64,9 +64,10 @@ class Job:
     password: str | None = field(default=None, repr=False)
 
 
-def output_folder(source: Path, output_dir: Path, roots: Sequence[Path | None]) -> Path:
-    """Where ``source``'s outputs go: its folder's path under the first of ``roots``
-    that holds it, mirrored under ``output_dir``; ``output_dir`` itself when none does.
+def output_folder(where: Path, output_dir: Path, roots: Sequence[Path]) -> Path:
+    """Where the outputs of a source in the folder ``where`` go: its path under the
+    first of ``roots`` that holds it, mirrored under ``output_dir``; ``output_dir``
+    itself when none does. ``where`` and ``roots`` are resolved paths.
 
     The roots are, in order, the project's source folder (``sources`` in
     duizhao.toml, default ``sources/``; in a project without one, the working
@@ -74,11 +75,7 @@ def output_folder(source: Path, output_dir: Path, roots: Sequence[Path | None]) 
     writes ``output/2024/a.*`` whether it runs alone or with ``sources/`` (and
     ``notes/a.txt`` of a project without ``sources/`` writes ``output/notes/a.*``
     alone or with ``notes/``); a file outside them writes ``output/<name>.*``."""
-    where = _resolved(source).parent
-    for root in roots:
-        if root is None:
-            continue
-        base = _resolved(root)
+    for base in roots:
         if where == base or base in where.parents:
             return output_dir / where.relative_to(base)
     return output_dir
@@ -111,13 +108,13 @@ def discover(sources: Sequence[str | Path], output_dir: str | Path | None,
             found, folder = [given], None
         else:
             raise SourceError(given, "no such file or folder", "check the path")
-        roots = (base, folder)
+        roots = [_resolved(root) for root in (base, folder) if root is not None]  # once for all its files
         for path in found:
             key = _resolved(path)
             if key in seen:
                 continue
             seen.add(key)
-            target = None if output_root is None else output_folder(path, output_root, roots)
+            target = None if output_root is None else output_folder(key.parent, output_root, roots)
             jobs.append(Job(path, target, tuple(front_matter), variant, keep_boilerplate, ocr, password))
     check_clashes(jobs)
     return jobs

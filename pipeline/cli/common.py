@@ -173,11 +173,11 @@ def warn_without_glossary(glossaries: list[str]) -> None:
     """One warning line when the glossary in force has no file at all: terms are
     then not enforced, and a run from the wrong folder would say nothing of it."""
     from pipeline.core.config import shown_path
-    from pipeline.terms.glossary import glossary_files
+    from pipeline.terms.glossary import glossary_files, is_glossary_folder
 
     if glossaries and glossary_files(glossaries):
         return
-    named = ", ".join(shown_path(g) + ("/" if not Path(g).suffix else "") for g in glossaries) or "none given"
+    named = ", ".join(shown_path(g) + ("/" if is_glossary_folder(Path(g)) else "") for g in glossaries) or "none given"
     echo(f"Warning: no glossary file ({named}: no .tsv there); glossary terms are not enforced. "
          "Put .tsv files in glossary/ of the project, or give -g FILE", err=True)
 

@@ -21,13 +21,13 @@ def edits_group() -> None:
 def edits_import(file: str, source: str | None) -> None:
     """Merge FILE (saved from the reader) into <stem>.edits.tsv beside its source."""
     from pipeline.cli.common import settings_in_force
-    from pipeline.core.config import find_project_root, shown_path
+    from pipeline.core.config import shown_path
     from pipeline.core.text import plural
     from pipeline.review.edits import import_edits, source_of
 
     if source is None:
-        project, _ = find_project_root()
-        source = shown_path(source_of(file, project, settings_in_force({}).source_folder()))
+        config = settings_in_force({})  # it found the project folder
+        source = shown_path(source_of(file, config.root, config.source_folder()))
     done = import_edits(file, source)
     echo(f"{shown_path(done.target)}: {plural(done.added, 'edit')} added, {done.replaced} replaced, "
          f"{plural(done.resolved, 'flag')} marked resolved; `duizhao run {source}` applies them")

@@ -205,20 +205,20 @@ def glossary_import(file: str, into: str | None, fmt: str | None) -> None:
     """
     from pathlib import Path
 
-    from pipeline.core.config import load_config, shown_path
+    from pipeline.core.config import GLOSSARY_FOLDER, load_config, shown_path
     from pipeline.core.text import plural
-    from pipeline.terms.glossary import glossary_files
+    from pipeline.terms.glossary import glossary_files, is_glossary_folder
     from pipeline.terms.termbase import import_termbase
 
     config = load_config()
     sources = config.paths("glossary")
     if into is None:
-        folder = next((p for p in sources if p.is_dir() or not p.suffix), None)
-        into = str((folder or (config.root or Path()) / "glossary") / f"{Path(file).stem}.tsv")
+        folder = next((p for p in sources if is_glossary_folder(p)), None)
+        into = str((folder or (config.root or Path()) / GLOSSARY_FOLDER) / f"{Path(file).stem}.tsv")
     # A file the glossary in force reads (named, or in one of its folders) is
     # compared with the rest of it; another file stands alone.
     target = Path(into).absolute()
-    joins = any(target == s.absolute() or (not s.suffix and target.parent == s.absolute()) for s in sources)
+    joins = any(target == s.absolute() or (is_glossary_folder(s) and target.parent == s.absolute()) for s in sources)
     result = import_termbase(file, into, fmt, in_force=glossary_files(sources) if joins else ())
     for message in result.skipped:
         echo(f"Skipped {message}", err=True)

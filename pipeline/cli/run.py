@@ -4,6 +4,8 @@ sources, its outputs and the reader pages.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from pipeline.cli.common import (
@@ -57,20 +59,17 @@ def segment(source: str, as_json: bool, front_matter: tuple[str, ...], keep_boil
     echo(describe_segmentation(document))
 
 
-def _watch(source: str, output_dir: str, make_engine, cache_path: str | None,
+def _watch(source: str, output_dir: str, folder: Path, make_engine, cache_path: str | None,
            glossaries: tuple[str, ...] | None, port: int | None, formats, front_matter: tuple[str, ...] = (),
            variant: str | None = None, keep_boilerplate: bool = False, ocr: bool = False,
-           password: str | None = None, source_root=None, memory_path=None) -> None:
-    """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0."""
-    from pathlib import Path
-
-    from pipeline.archive import discover
+           password: str | None = None, memory_path=None) -> None:
+    """`run --watch`, and `--serve` when ``port`` is given: until Ctrl-C, which exits 0.
+    ``folder`` is where the source's outputs go (under ``output_dir``, the library's)."""
     from pipeline.review.memory import TranslationMemory
     from pipeline.serve.watch import watch
     from pipeline.translate.cache import TranslationCache
 
     server = None
-    folder = discover([source], output_dir, source_root=source_root)[0].output_dir
     try:
         with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
                 TranslationMemory(memory_path) as memory:
@@ -173,8 +172,6 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
     Sentences approved in another document (the project translation memory,
     --memory) are taken from there, without an engine call, and marked tm-exact.
     """
-    from pathlib import Path
-
     from pipeline.review.memory import TranslationMemory
     from pipeline.run import run as run_pipeline
     from pipeline.translate.cache import TranslationCache
@@ -186,13 +183,8 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
     if serve and "html" not in formats:
         formats = (*formats, "html")  # the served page is the reader
     single = len(sources) == 1 and not Path(sources[0]).is_dir() and backend == "local"
-    if watch or serve:
-        if not single:
-            raise click.UsageError("--watch and --serve take one source file and the local backend")
-        warn_without_glossary(glossaries)
-        return _watch(sources[0], output_dir, make_engine, cache_path, glossaries, port if serve else None, formats,
-                      front_matter, config["variant"], keep_boilerplate, ocr, password, source_root,
-                      memory_in_force(config))
+    if (watch or serve) and not single:
+        raise click.UsageError("--watch and --serve take one source file and the local backend")
     if not single:
         ray = None
         if backend == "ray":
@@ -211,6 +203,10 @@ def run(sources: tuple[str, ...], output_dir: str | None, formats: tuple[str, ..
     job = discover(sources, output_dir, front_matter, config["variant"], keep_boilerplate, ocr, password,
                    source_root=source_root)[0]
     warn_without_glossary(glossaries)
+    if watch or serve:
+        return _watch(sources[0], output_dir, job.output_dir, make_engine, cache_path, glossaries,
+                      port if serve else None, formats, front_matter, config["variant"], keep_boilerplate, ocr,
+                      password, memory_in_force(config))
     with TranslationCache(cache_path, warn=lambda m: echo(f"Warning: {m}", err=True)) as cache, \
             TranslationMemory(memory_in_force(config)) as memory, ProgressBar("Translating") as progress:
         result = run_pipeline(job.source, job.output_dir, make_engine, cache, progress, glossaries, formats=formats,
@@ -308,8 +304,6 @@ def check(sources: tuple[str, ...], fail_on: str, offline: bool, config, cache_p
     approved with different English in two documents, one English approved for
     different sources (the project translation memory, --memory).
     """
-    from pathlib import Path
-
     from pipeline.review.qa import flags_at_least, review_counts
     from pipeline.run import run as run_pipeline
     from pipeline.translate.cache import TranslationCache
@@ -390,8 +384,6 @@ def render(document_json: str, output_dir: str | None, formats: tuple[str, ...],
     """Render OUTPUT.json again: the document model a run wrote (or another tool
     edited, or a newer duizhao made) becomes the reader and the other formats
     again, without translating anything. The page is the one the run made from it."""
-    from pathlib import Path
-
     from pipeline.core.model import read_document_json
     from pipeline.render.index import INDEX_NAME
     from pipeline.run import write_outputs

@@ -80,7 +80,7 @@ SETTINGS: tuple[Setting, ...] = (
             "The project's source folder: a source under it writes its outputs to the same relative place "
             "under the output folder (sources/2024/a.txt → output/2024/a.html), whether it runs alone or "
             "with its folder."),
-    Setting("glossary", "paths", ("glossary",),
+    Setting("glossary", "paths", (GLOSSARY_FOLDER,),
             "Glossary TSV files and folders (a folder: every .tsv in it, in name order); later files win.",
             option="--glossary"),
     Setting("cache", "path", None, "Translation cache file (default: the user cache folder).",

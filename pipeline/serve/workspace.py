@@ -36,6 +36,7 @@ from typing import Any
 from pipeline.archive.jobs import Job, discover
 from pipeline.core.errors import DuizhaoError
 from pipeline.core.model import Document, Flag, Mark, Sentence
+from pipeline.render.index import write_index
 from pipeline.review.edits import (
     APPROVED,
     Edit,
@@ -195,7 +196,6 @@ class Workspace:
     def _run(self, jobs: Sequence[Job]):
         """Run ``jobs`` through the pipeline (writing their outputs and the library
         page), keeping each document as translated and as finished."""
-
         translated: dict[str, list[Base]] = {}
         finished: dict[str, Document] = {}
         glossaries = self.glossaries
@@ -612,8 +612,6 @@ class _Writer:
         return any(at == 0.0 or now - at >= WRITE_DELAY for at in self.pending.values())
 
     def _write(self, pages: list[str]) -> None:
-        from pipeline.render.index import write_index
-
         workspace = self.workspace
         for page in pages:
             with workspace.lock:  # a copy made at once; the page is rendered from it without the lock

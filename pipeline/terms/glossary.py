@@ -34,6 +34,7 @@ from pathlib import Path
 
 import regex
 
+from pipeline.core.config import GLOSSARY_FOLDER
 from pipeline.core.errors import PARSE_FAILURES, DuizhaoError, failure_reason
 from pipeline.core.model import ATOMIC_MARKS, Flag, Mark, Sentence, Slot, TermMatch
 from pipeline.core.text import plural, problem_list
@@ -43,7 +44,7 @@ from pipeline.read.source import to_simplified
 COLUMNS = ("zh", "en", "note", "variants")
 REQUIRED_COLUMNS = ("zh", "en")
 KEEP_AS_WRITTEN = "="
-DEFAULT_DIR = Path("glossary")
+DEFAULT_DIR = Path(GLOSSARY_FOLDER)
 
 #: A placeholder ``⟦T0⟧``, its number in group 1. Brackets ⟦ ⟧ that the source writes
 #: itself are masked as well (:func:`mask_spans`), so models see only placeholders.
@@ -165,12 +166,18 @@ def default_files(directory: Path = DEFAULT_DIR) -> list[Path]:
     return sorted(directory.glob("*.tsv")) if directory.is_dir() else []
 
 
+def is_glossary_folder(path: Path) -> bool:
+    """Whether a glossary source names a folder (every ``.tsv`` in it): a folder,
+    or a name without a suffix (a folder not made yet)."""
+    return path.is_dir() or not path.suffix
+
+
 def glossary_files(sources: Sequence[str | Path]) -> list[Path]:
     """The glossary files ``sources`` name, in order: a folder stands for its
     ``.tsv`` files in name order (none when it does not exist), a file for itself."""
     files: list[Path] = []
     for source in map(Path, sources):
-        files += default_files(source) if source.is_dir() or not source.suffix else [source]
+        files += default_files(source) if is_glossary_folder(source) else [source]
     return files
 
 
