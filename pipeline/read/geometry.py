@@ -461,13 +461,13 @@ def find_aligned_grids(lines: list[Line]) -> tuple[list[Grid], list[Line]]:
     run: list[list[int]] = []
     between: list[int] = []  # lines of the other rows since the run began
 
-    def close() -> None:
+    def close() -> None:  # called with a run of rows of two or more cells each
         # The table's span is where most of its rows are: a line wholly beside it
         # (another page column's, on a row of the table) is not one of its cells.
-        left = statistics.median(lines[row[0]].x0 for row in run) if run else 0.0
-        right = statistics.median(max(lines[k].x1 for k in row) for row in run) if run else 0.0
+        left = statistics.median(lines[row[0]].x0 for row in run)
+        right = statistics.median(max(lines[k].x1 for k in row) for row in run)
         rows = [[k for k in row if lines[k].x1 > left and lines[k].x0 < right] for row in run]
-        last = max((lines[k].top for k in run[-1]), default=0.0) if run else 0.0
+        last = max(lines[k].top for k in run[-1])
         across = any(lines[k].x1 > left and lines[k].x0 < right and lines[k].top < last for k in between)
         if not across and sum(len(row) >= 2 for row in rows) >= MIN_ALIGNED_ROWS:
             grid = _aligned_grid([[lines[k] for k in row] for row in rows if row])

@@ -36,13 +36,13 @@
       return { mark: mark, start: start, end: start + shownText(mark).length };
     }).filter(Boolean);
   }
-  function termAt(s, i) { // the term mark holding character i, with its offsets
-    return termsOf(s).filter(function (t) { return i >= t.start && i < t.end; })[0] || null;
+  function termAt(s, i, terms) { // the term mark holding character i, with its offsets (of the terms found, if given)
+    return (terms || termsOf(s)).filter(function (t) { return i >= t.start && i < t.end; })[0] || null;
   }
   function unitAt(s, i) {
     var text = shownText(s);
     if (i < 0 || i >= text.length || !HAN_CHAR.test(text[i])) return null;
-    var terms = termsOf(s), term = terms.filter(function (t) { return i >= t.start && i < t.end; })[0];
+    var terms = termsOf(s), term = termAt(s, i, terms);
     if (term) return { start: term.start, end: term.end, text: text.slice(term.start, term.end), term: term.mark };
     // A word never runs into a term: 在台州 is 在, then the term 台州 (not 在台, "in Taiwan").
     var stop = terms.reduce(function (at, t) { return t.start > i ? Math.min(at, t.start) : at; }, text.length);

@@ -74,8 +74,8 @@
   /* Edits and resolved flags are counted apart (a tick is not an edit), as
      duizhao edits import reports them: the rows with English, and the flags marked
      resolved (the Review panel's count). */
-  function saveCounts() {
-    var rows = fileRows();
+  function saveCounts(rows) { // of the rows the file would have (made now if not given)
+    rows = rows || fileRows();
     return { rows: rows.length, edits: rows.filter(function (r) { return r[2]; }).length, resolved: countFlags().resolved };
   }
   function updateCount() {
@@ -152,7 +152,7 @@
     link.click();
     link.remove();
     setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
-    var counts = saveCounts();
+    var counts = saveCounts(rows);
     status.textContent = plural(counts.edits, "edit", "edits") + " and " + plural(counts.resolved, "resolved flag", "resolved flags") +
       " saved to " + EDIT.file + "; duizhao edits import " + EDIT.file + " puts them beside the source";
   }
