@@ -313,7 +313,7 @@ class _Handler(BaseHTTPRequestHandler):
         target = self._inside(name)
         if target is not None and target.is_dir():
             if name and not name.endswith("/"):
-                return self._redirect("/" + quote(name) + "/")
+                return self._redirect("/" + quote(os.fsencode(name)) + "/")  # a name's undecodable bytes too
             if (target / "index.html").is_file():  # the library page of that folder
                 name, target = name + "index.html", target / "index.html"
             else:

@@ -226,6 +226,21 @@ def test_the_root_is_the_library_page_and_folders_list_their_subfolders(tmp_path
         assert status == 200 and b'href="/2024/">2024/</a>' in listing and b'href="/a.html"' in listing
 
 
+def test_a_folder_whose_name_is_not_utf8_is_redirected_to_its_listing(folder):
+    """A folder name with bytes that are not UTF-8 (made on another system) is
+    redirected with those bytes quoted, as its listing links to it, not refused."""
+    import os
+
+    name = os.fsdecode(b"old-\xb5")
+    (folder / name).mkdir()
+    (folder / name / "a.html").write_text("<p>a</p>", encoding="utf-8")
+    with ReaderServer(folder, port=0) as server:
+        status, headers, _ = get(server, "/old-%B5")
+        assert status == 301 and headers["Location"] == "/old-%B5/"
+        status, _, listing = get(server, "/old-%B5/")
+        assert status == 200 and b'href="/old-%B5/a.html"' in listing
+
+
 def test_serve_command_names_the_library_page_first(folder):
     (folder / "index.html").write_text(PAGE, encoding="utf-8")
     main = f"{INTERRUPTIBLE}; from pipeline.cli import main; main()"
